@@ -1,0 +1,132 @@
+import path from 'node:path';
+
+/** The four mesh services, by the names used in MESH_SERVICES and MESH_<SERVICE>_URL. */
+export const SERVICE_NAMES = ['signing', 'verification', 'certificate-authority', 'registry'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface MeshConfig {
+  /** Where the embedded database, the PKI and the key-encryption key live. */
+  dataDir: string;
+  host: string;
+  port: number;
+  /** Plain-HTTP relying-party listener (OCSP, TSA, CA certificates, health). */
+  pkiHttpHost: string;
+  pkiHttpPort: number;
+  /** Base URL relying parties use to reach OCSP and CA issuers; written into certificates. */
+  pkiPublicUrl: string;
+  /** `postgres://…` for PostgreSQL; undefined selects embedded PGlite in the data dir. */
+  databaseUrl: string | undefined;
+  /** Services this process runs. */
+  services: ServiceName[];
+  /** Where the services this process does not run live (https URLs). */
+  serviceUrls: Partial<Record<ServiceName, string>>;
+  logLevel: LogLevel;
+  /** Bounded wait for in-flight calls on shutdown. */
+  shutdownGraceMs: number;
+  /** Worker threads running the C2PA engine. */
+  engineThreads: number;
+}
+
+/** Raised at start-up; the message names the variable and what is wrong with it. */
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+    throw new ConfigError(name, `expected a TCP port number (0-65535), got "${raw}"`);
+  }
+  return value;
+}
+
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new ConfigError(name, `expected a positive integer, got "${raw}"`);
+  }
+  return value;
+}
+
+function httpsUrl(name: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `expected a URL such as https://10.0.0.5:8443, got "${raw}"`);
+  }
+  if (url.protocol !== 'https:') throw new ConfigError(name, `must be an https:// URL (services talk mTLS), got "${raw}"`);
+  return url.origin;
+}
+
+export function serviceUrlVariable(service: ServiceName): string {
+  return `MESH_${service.toUpperCase().replace(/-/g, '_')}_URL`;
+}
+
+/** Reads the configuration once; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeshConfig {
+  const dataDir = path.resolve(env.MESH_DATA_DIR || './.data');
+  const host = env.MESH_HOST || '127.0.0.1';
+  const meshPort = port(env, 'MESH_PORT', 8443);
+  const pkiHttpPort = port(env, 'PKI_HTTP_PORT', 8080);
+  const pkiHttpHost = env.PKI_HTTP_HOST || host;
+
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'expected a postgres:// or postgresql:// URL; leave it unset for the embedded database');
+  }
+
+  let services: ServiceName[] = [...SERVICE_NAMES];
+  if (env.MESH_SERVICES !== undefined && env.MESH_SERVICES.trim() !== '') {
+    services = [];
+    for (const item of env.MESH_SERVICES.split(',').map((s) => s.trim()).filter(Boolean)) {
+      if (!(SERVICE_NAMES as readonly string[]).includes(item)) {
+        throw new ConfigError('MESH_SERVICES', `unknown service "${item}"; choose from ${SERVICE_NAMES.join(', ')}`);
+      }
+      if (!services.includes(item as ServiceName)) services.push(item as ServiceName);
+    }
+    if (services.length === 0) throw new ConfigError('MESH_SERVICES', 'names no service');
+  }
+
+  const serviceUrls: Partial<Record<ServiceName, string>> = {};
+  for (const service of SERVICE_NAMES) {
+    const variable = serviceUrlVariable(service);
+    const raw = env[variable];
+    if (raw) serviceUrls[service] = httpsUrl(variable, raw);
+    else if (!services.includes(service)) {
+      throw new ConfigError(variable, `this process does not run the ${service} service (MESH_SERVICES), so it needs its URL`);
+    }
+  }
+
+  const logLevel = (env.LOG_LEVEL || 'info') as LogLevel;
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `expected debug, info, warn or error, got "${env.LOG_LEVEL}"`);
+  }
+
+  const publicHost = pkiHttpHost === '0.0.0.0' || pkiHttpHost === '::' ? '127.0.0.1' : pkiHttpHost;
+  const pkiPublicUrl = env.PKI_PUBLIC_URL || `http://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${pkiHttpPort}`;
+
+  return {
+    dataDir,
+    host,
+    port: meshPort,
+    pkiHttpHost,
+    pkiHttpPort,
+    pkiPublicUrl,
+    databaseUrl,
+    services,
+    serviceUrls,
+    logLevel,
+    shutdownGraceMs: positiveInt(env, 'MESH_SHUTDOWN_GRACE_MS', 10_000),
+    engineThreads: positiveInt(env, 'MESH_ENGINE_THREADS', 2),
+  };
+}

@@ -1,0 +1,70 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import { Migrator } from 'kysely/migration';
+import pg from 'pg';
+import { migrations } from './migrations/index.js';
+import type { MeshDatabase } from './schema.js';
+
+export type Database = Kysely<MeshDatabase>;
+
+export interface OpenDatabaseOptions {
+  /** `postgres://…` selects PostgreSQL; otherwise the embedded PGlite database is used. */
+  databaseUrl?: string;
+  /** Directory for the embedded database; omitted means in memory (tests). */
+  pgliteDir?: string;
+  /** Connections in the PostgreSQL pool. */
+  poolSize?: number;
+}
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+/**
+ * int8 (counts, sizes) comes back as a string from `pg` and as a number from PGlite; both are
+ * read as numbers here so that repositories see one type on both databases. Values stay far below
+ * 2^53 (byte sizes, counters).
+ */
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID || oid === NUMERIC_OID) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolSize ?? 10,
+      types: pgTypes as pg.CustomTypesConfig,
+    });
+    // An idle client that loses its server must not crash the process; the next query reconnects.
+    pool.on('error', () => undefined);
+    return new Kysely<MeshDatabase>({ dialect: new PostgresDialect({ pool }) });
+  }
+  let dataDir: string | undefined;
+  if (options.pgliteDir) {
+    dataDir = path.resolve(options.pgliteDir);
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  }
+  const pglite = new PGlite(dataDir, {
+    parsers: { [INT8_OID]: (value: string) => Number(value), [NUMERIC_OID]: (value: string) => Number(value) },
+  });
+  await pglite.waitReady;
+  return new Kysely<MeshDatabase>({ dialect: new PGliteDialect({ pglite }) });
+}
+
+/** Brings the schema to the latest migration; throws with the failing migration's name. */
+export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error) {
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? error}`, {
+      cause: error,
+    });
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,200 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** timestamptz: written as Date (or ISO string), read back as Date. */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+/** jsonb holding a list of strings. */
+type StringList = ColumnType<string[], string, string>;
+
+export interface ProjectTable {
+  id: string;
+  name: string;
+  description: string;
+  default_signer_id: string | null;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+}
+
+/** Every certificate the mesh has issued: C2PA hierarchy and mesh mTLS alike. */
+export interface CertificateTable {
+  id: string;
+  serial_number: string; // lower-case hex, no leading zeros stripped
+  issuer_id: string | null; // certificates.id of the issuing CA; null for roots
+  profile: string;
+  subject: string;
+  common_name: string;
+  organization: string;
+  key_algorithm: string;
+  project_id: string | null;
+  status: string; // PENDING | ACTIVE | REVOKED (EXPIRED is derived from not_after)
+  certificate_der: Uint8Array;
+  chain_pem: string; // intermediates up to (excluding) the root, leaf excluded
+  spki_sha256: string;
+  san_uris: StringList;
+  key_held_by_ca: boolean;
+  /** PKCS#8 sealed with the key-encryption key; never stored in clear. */
+  encrypted_private_key: Uint8Array | null;
+  is_default_signer: Generated<boolean>;
+  not_before: Timestamp;
+  not_after: Timestamp;
+  issued_at: Generated<Timestamp>;
+  activated_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+  revocation_reason: number | null;
+  status_changed_at: Generated<Timestamp>;
+}
+
+export interface ApiKeyTable {
+  id: string;
+  project_id: string;
+  name: string;
+  prefix: string;
+  secret_hash: string;
+  scopes: StringList;
+  status: string; // ACTIVE | ROTATING | REVOKED
+  created_at: Generated<Timestamp>;
+  expires_at: NullableTimestamp;
+  last_used_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+  revoke_reason: string | null;
+  max_asset_bytes: number;
+  requests_per_minute: number;
+  allowed_origins: StringList;
+  request_count: Generated<number>;
+  success_count: Generated<number>;
+  error_count: Generated<number>;
+  replaced_by_key_id: string | null;
+}
+
+export interface ClientBindingTable {
+  id: string;
+  project_id: string;
+  name: string;
+  spki_sha256: string | null;
+  san_uri: string | null;
+  scopes: StringList;
+  created_at: Generated<Timestamp>;
+}
+
+export interface AssetTable {
+  id: string;
+  project_id: string;
+  kind: string; // ASSET | HASH_RECORD
+  asset_sha256: string;
+  input_sha256: string | null;
+  format: string;
+  size_bytes: number;
+  signer_id: string | null;
+  certificate_id: string | null;
+  manifest_label: string | null;
+  title: string;
+  description: string;
+  tags: StringList;
+  status: string; // ACTIVE | DELETED
+  request_id: string;
+  content_type: string | null;
+  headline: string | null;
+  author: string | null;
+  payload_json: string | null;
+  signed_at: Timestamp;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface VerificationTable {
+  id: string;
+  project_id: string | null;
+  asset_sha256: string;
+  validation_state: string;
+  format: string;
+  signer: string;
+  request_id: string;
+  source: string;
+  error_count: number;
+  first_error_code: string;
+  verified_at: Generated<Timestamp>;
+}
+
+export interface AuditEventTable {
+  id: string;
+  occurred_at: Generated<Timestamp>;
+  service: string;
+  operation: string;
+  status: string; // ok | error
+  code: string; // "ok" or the Connect code name
+  project_id: string | null;
+  identity: string;
+  identity_kind: string;
+  format: string;
+  size_bytes: number;
+  duration_ms: number;
+  client_ip: string;
+  error: string;
+  request_id: string;
+}
+
+/** Fixed-window counters shared by every instance: the database is the one shared state. */
+export interface RateLimitTable {
+  bucket: string;
+  window_start: Timestamp;
+  count: number;
+}
+
+export interface WebhookTable {
+  id: string;
+  project_id: string;
+  url: string;
+  events: StringList;
+  encrypted_secret: Uint8Array;
+  created_at: Generated<Timestamp>;
+  deleted_at: NullableTimestamp;
+}
+
+export interface WebhookDeliveryTable {
+  id: string;
+  webhook_id: string;
+  event: string;
+  payload: string;
+  status: string; // PENDING | DELIVERED | FAILED
+  attempts: Generated<number>;
+  last_status_code: number | null;
+  last_error: string | null;
+  next_attempt_at: Timestamp;
+  locked_until: NullableTimestamp;
+  created_at: Generated<Timestamp>;
+  delivered_at: NullableTimestamp;
+}
+
+/** Small named values: CRL numbers, bootstrap markers. */
+export interface SettingTable {
+  key: string;
+  value: string;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface MeshDatabase {
+  projects: ProjectTable;
+  certificates: CertificateTable;
+  api_keys: ApiKeyTable;
+  client_bindings: ClientBindingTable;
+  assets: AssetTable;
+  verifications: VerificationTable;
+  audit_events: AuditEventTable;
+  rate_limits: RateLimitTable;
+  webhooks: WebhookTable;
+  webhook_deliveries: WebhookDeliveryTable;
+  settings: SettingTable;
+}
+
+export type CertificateRow = Selectable<CertificateTable>;
+export type NewCertificateRow = Insertable<CertificateTable>;
+export type CertificateUpdate = Updateable<CertificateTable>;
+export type ProjectRow = Selectable<ProjectTable>;
+export type ApiKeyRow = Selectable<ApiKeyTable>;
+export type ClientBindingRow = Selectable<ClientBindingTable>;
+export type AssetRow = Selectable<AssetTable>;
+export type VerificationRow = Selectable<VerificationTable>;
+export type AuditEventRow = Selectable<AuditEventTable>;
+export type NewAuditEventRow = Insertable<AuditEventTable>;
+export type WebhookRow = Selectable<WebhookTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;
