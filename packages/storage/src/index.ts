@@ -4,3 +4,4 @@ export * from './ids.js';
 export * from './testing.js';
 export * from './repositories/certificates.js';
 export * from './repositories/settings.js';
+export * from './repositories/audit-events.js';

@@ -1,0 +1,40 @@
+import type { PublicScope, Scope } from './scopes.js';
+
+export type IdentityKind = 'ADMIN' | 'SERVICE' | 'CLIENT_CERTIFICATE' | 'API_KEY';
+
+/** Who is calling, as established by the transport (client certificate) or a bearer API key. */
+export interface Identity {
+  kind: IdentityKind;
+  /** Stable, loggable identifier: key id, SAN URI or SPKI fingerprint; never a secret. */
+  id: string;
+  /** The tenant this identity acts for; undefined for mesh-wide identities (admin, services). */
+  projectId?: string;
+  scopes: ReadonlySet<Scope>;
+  /** For SERVICE identities: which mesh service. */
+  serviceName?: string;
+  /** Per-key limits (API keys and bound certificates). */
+  limits?: { maxAssetBytes: number; requestsPerMinute: number };
+  /** Browser origins allowed for this key; empty means any (server-to-server). */
+  allowedOrigins?: readonly string[];
+}
+
+export function hasScope(identity: Identity, scope: Scope): boolean {
+  if (identity.scopes.has(scope)) return true;
+  // admin holds every public scope; the internal scope stays with service identities.
+  return scope !== 'mesh.internal' && identity.scopes.has('admin');
+}
+
+/** The project an identity may act on: its own, or any when it is mesh-wide. */
+export function projectScope(identity: Identity): string | undefined {
+  return identity.projectId;
+}
+
+export const ADMIN_SCOPES: ReadonlySet<PublicScope> = new Set<PublicScope>([
+  'sign',
+  'verify',
+  'registry.read',
+  'registry.write',
+  'ca.issue',
+  'ca.revoke',
+  'admin',
+]);

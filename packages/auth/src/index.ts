@@ -1,0 +1,4 @@
+export * from './scopes.js';
+export * from './identity.js';
+export * from './resolver.js';
+export * from './api-key-secret.js';

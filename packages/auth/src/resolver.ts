@@ -1,0 +1,112 @@
+import type { Database } from '@c2pa-mesh/storage';
+import { unauthenticated } from '@c2pa-mesh/errors';
+import { hashApiKey } from './api-key-secret.js';
+import { ADMIN_SCOPES, type Identity } from './identity.js';
+import { SERVICE_SCOPES, isPublicScope, type Scope } from './scopes.js';
+
+/** The mesh's own identities live under this SPIFFE trust domain in client-certificate SAN URIs. */
+export const MESH_SPIFFE_PREFIX = 'spiffe://c2pa-mesh/';
+export const ADMIN_SPIFFE_ID = `${MESH_SPIFFE_PREFIX}admin`;
+export const serviceSpiffeId = (service: string) => `${MESH_SPIFFE_PREFIX}service/${service}`;
+
+/** A client certificate that the TLS layer has already verified against the mesh CA. */
+export interface PeerCertificate {
+  spkiSha256: string;
+  sanUris: string[];
+  subject: string;
+  serialNumber: string;
+}
+
+export interface CallerCredentials {
+  certificate?: PeerCertificate;
+  /** The token from `Authorization: Bearer …`, if any. */
+  bearerToken?: string;
+  origin?: string;
+}
+
+export interface IdentityResolver {
+  /** The caller's identity; undefined when no credential was presented. Bad credentials throw `unauthenticated`. */
+  resolve(credentials: CallerCredentials): Promise<Identity | undefined>;
+}
+
+const DEFAULT_MAX_ASSET_BYTES = 100 * 1024 * 1024;
+const DEFAULT_REQUESTS_PER_MINUTE = 600;
+
+function scopeSet(values: readonly string[]): Set<Scope> {
+  return new Set(values.filter(isPublicScope));
+}
+
+/**
+ * Resolves identities from the database on every call, so that a revoked key or certificate is
+ * refused on the very next request on every instance (no cache to go stale).
+ */
+export function createIdentityResolver(db: Database): IdentityResolver {
+  async function fromCertificate(cert: PeerCertificate): Promise<Identity> {
+    const revoked = await db
+      .selectFrom('certificates')
+      .select(['id'])
+      .where('spki_sha256', '=', cert.spkiSha256)
+      .where('status', '=', 'REVOKED')
+      .executeTakeFirst();
+    if (revoked) throw unauthenticated('this client certificate has been revoked');
+
+    const meshUri = cert.sanUris.find((uri) => uri.startsWith(MESH_SPIFFE_PREFIX));
+    if (meshUri === ADMIN_SPIFFE_ID) {
+      return { kind: 'ADMIN', id: meshUri, scopes: ADMIN_SCOPES };
+    }
+    if (meshUri?.startsWith(`${MESH_SPIFFE_PREFIX}service/`)) {
+      const service = meshUri.slice(`${MESH_SPIFFE_PREFIX}service/`.length);
+      const scopes = SERVICE_SCOPES[service];
+      if (!scopes) throw unauthenticated(`unknown mesh service identity ${meshUri}`);
+      return { kind: 'SERVICE', id: meshUri, serviceName: service, scopes: new Set(scopes) };
+    }
+
+    let query = db.selectFrom('client_bindings').selectAll().where('spki_sha256', '=', cert.spkiSha256);
+    if (cert.sanUris.length > 0) {
+      query = db
+        .selectFrom('client_bindings')
+        .selectAll()
+        .where((eb) => eb.or([eb('spki_sha256', '=', cert.spkiSha256), eb('san_uri', 'in', cert.sanUris)]));
+    }
+    const binding = await query.orderBy('created_at', 'asc').executeTakeFirst();
+    if (!binding) {
+      // Authenticated by the mesh CA, but bound to no project: an identity without scopes.
+      return { kind: 'CLIENT_CERTIFICATE', id: `spki:${cert.spkiSha256}`, scopes: new Set() };
+    }
+    return {
+      kind: 'CLIENT_CERTIFICATE',
+      id: binding.san_uri ?? `spki:${cert.spkiSha256}`,
+      projectId: binding.project_id,
+      scopes: scopeSet(binding.scopes),
+      limits: { maxAssetBytes: DEFAULT_MAX_ASSET_BYTES, requestsPerMinute: DEFAULT_REQUESTS_PER_MINUTE },
+    };
+  }
+
+  async function fromApiKey(token: string): Promise<Identity> {
+    const row = await db.selectFrom('api_keys').selectAll().where('secret_hash', '=', hashApiKey(token)).executeTakeFirst();
+    if (!row) throw unauthenticated('invalid API key');
+    const now = Date.now();
+    if (row.status === 'REVOKED') throw unauthenticated('this API key has been revoked');
+    if (row.expires_at && row.expires_at.getTime() <= now) {
+      throw unauthenticated(row.status === 'ROTATING' ? 'this API key was rotated and its grace period has ended' : 'this API key has expired');
+    }
+    return {
+      kind: 'API_KEY',
+      id: row.id,
+      projectId: row.project_id,
+      scopes: scopeSet(row.scopes),
+      limits: { maxAssetBytes: row.max_asset_bytes, requestsPerMinute: row.requests_per_minute },
+      allowedOrigins: row.allowed_origins,
+    };
+  }
+
+  return {
+    async resolve(credentials) {
+      // An explicit API key wins over a certificate: a browser or script may reach us through
+      // a TLS terminator that presents its own certificate.
+      if (credentials.bearerToken !== undefined) return fromApiKey(credentials.bearerToken);
+      if (credentials.certificate) return fromCertificate(credentials.certificate);
+      return undefined;
+    },
+  };
+}

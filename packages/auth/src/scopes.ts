@@ -1,0 +1,89 @@
+/** Scopes an API key or client-certificate binding can carry (CONTRACT.md). */
+export const SCOPES = ['sign', 'verify', 'registry.read', 'registry.write', 'ca.issue', 'ca.revoke', 'admin'] as const;
+export type PublicScope = (typeof SCOPES)[number];
+/**
+ * `mesh.internal` is held only by the mesh's own service identities: the RPCs services call on
+ * each other (CA signing with a key it keeps, registering assets, recording verifications).
+ * It can never be granted to a key or a binding.
+ */
+export type Scope = PublicScope | 'mesh.internal';
+
+export function isPublicScope(value: string): value is PublicScope {
+  return (SCOPES as readonly string[]).includes(value);
+}
+
+/** What each mesh service identity may call on the others, and nothing more. */
+export const SERVICE_SCOPES: Record<string, readonly Scope[]> = {
+  // Signs claims with CA-held keys, time-stamps, staples OCSP, registers what it signed.
+  signing: ['mesh.internal', 'sign', 'registry.read'],
+  // Checks live certificate status, looks assets up, records verifications.
+  verification: ['mesh.internal', 'verify', 'registry.read'],
+  // Reads projects when binding certificates to them.
+  'certificate-authority': ['mesh.internal', 'registry.read'],
+  // Queues webhook events about certificates.
+  registry: ['mesh.internal', 'ca.issue'],
+};
+
+/**
+ * The scope an RPC requires: the caller needs at least one of those listed (`admin` satisfies
+ * every scope). `authenticated` means any identity; `public` means none is needed.
+ */
+export type MethodRequirement = readonly Scope[] | 'authenticated' | 'public';
+
+export const METHOD_SCOPES: Record<string, MethodRequirement> = {
+  'grpc.health.v1.Health/Check': 'public',
+  'grpc.health.v1.Health/Watch': 'public',
+  'grpc.health.v1.Health/List': 'public',
+  'grpc.reflection.v1.ServerReflection/ServerReflectionInfo': 'authenticated',
+
+  'c2pamesh.signing.v1.SigningService/Sign': ['sign'],
+  'c2pamesh.signing.v1.SigningService/SignStream': ['sign'],
+  'c2pamesh.signing.v1.SigningService/SignHash': ['sign'],
+  'c2pamesh.signing.v1.SigningService/ListSigners': ['sign'],
+
+  'c2pamesh.verification.v1.VerificationService/Verify': ['verify'],
+  'c2pamesh.verification.v1.VerificationService/VerifyStream': ['verify'],
+  'c2pamesh.verification.v1.VerificationService/VerifyByHash': ['verify'],
+  'c2pamesh.verification.v1.VerificationService/VerifyUrl': ['verify'],
+  'c2pamesh.verification.v1.VerificationService/VerifyBatch': ['verify'],
+  'c2pamesh.verification.v1.VerificationService/ListVerifications': ['verify', 'registry.read'],
+
+  'c2pamesh.certificateauthority.v1.CertificateAuthorityService/IssueCertificate': ['ca.issue'],
+  'c2pamesh.certificateauthority.v1.CertificateAuthorityService/GetCertificate': ['ca.issue', 'ca.revoke', 'registry.read'],
+  'c2pamesh.certificateauthority.v1.CertificateAuthorityService/ListCertificates': ['ca.issue', 'ca.revoke', 'registry.read'],
+  'c2pamesh.certificateauthority.v1.CertificateAuthorityService/ActivateCertificate': ['ca.issue'],
+  'c2pamesh.certificateauthority.v1.CertificateAuthorityService/RevokeCertificate': ['ca.revoke'],
+  'c2pamesh.certificateauthority.v1.CertificateAuthorityService/GetCertificateChain': 'authenticated',
+  'c2pamesh.certificateauthority.v1.CertificateAuthorityService/CheckStatus': 'authenticated',
+  'c2pamesh.certificateauthority.v1.CertificateAuthorityService/GetCrl': 'authenticated',
+  'c2pamesh.certificateauthority.v1.CertificateAuthorityService/Timestamp': ['sign'],
+  'c2pamesh.certificateauthority.v1.CertificateAuthorityService/SignData': ['mesh.internal'],
+
+  'c2pamesh.registry.v1.RegistryService/CreateProject': ['admin'],
+  'c2pamesh.registry.v1.RegistryService/GetProject': ['registry.read'],
+  'c2pamesh.registry.v1.RegistryService/ListProjects': ['registry.read'],
+  'c2pamesh.registry.v1.RegistryService/UpdateProject': ['admin'],
+  'c2pamesh.registry.v1.RegistryService/CreateApiKey': ['admin'],
+  'c2pamesh.registry.v1.RegistryService/ListApiKeys': ['admin'],
+  'c2pamesh.registry.v1.RegistryService/GetApiKey': ['admin'],
+  'c2pamesh.registry.v1.RegistryService/UpdateApiKey': ['admin'],
+  'c2pamesh.registry.v1.RegistryService/RotateApiKey': ['admin'],
+  'c2pamesh.registry.v1.RegistryService/RevokeApiKey': ['admin'],
+  'c2pamesh.registry.v1.RegistryService/CreateClientBinding': ['admin'],
+  'c2pamesh.registry.v1.RegistryService/ListClientBindings': ['admin'],
+  'c2pamesh.registry.v1.RegistryService/DeleteClientBinding': ['admin'],
+  'c2pamesh.registry.v1.RegistryService/RegisterAsset': ['mesh.internal'],
+  'c2pamesh.registry.v1.RegistryService/GetAsset': ['registry.read'],
+  'c2pamesh.registry.v1.RegistryService/ListAssets': ['registry.read'],
+  'c2pamesh.registry.v1.RegistryService/UpdateAsset': ['registry.write'],
+  'c2pamesh.registry.v1.RegistryService/DeleteAsset': ['registry.write'],
+  'c2pamesh.registry.v1.RegistryService/LookupAssetByHash': ['registry.read', 'verify'],
+  'c2pamesh.registry.v1.RegistryService/RecordVerification': ['mesh.internal'],
+  'c2pamesh.registry.v1.RegistryService/QueryVerifications': ['mesh.internal'],
+  'c2pamesh.registry.v1.RegistryService/ListAuditEvents': ['registry.read'],
+  'c2pamesh.registry.v1.RegistryService/GetUsageStats': ['registry.read'],
+  'c2pamesh.registry.v1.RegistryService/CreateWebhook': ['registry.write'],
+  'c2pamesh.registry.v1.RegistryService/ListWebhooks': ['registry.read'],
+  'c2pamesh.registry.v1.RegistryService/DeleteWebhook': ['registry.write'],
+  'c2pamesh.registry.v1.RegistryService/ListWebhookDeliveries': ['registry.read'],
+};
