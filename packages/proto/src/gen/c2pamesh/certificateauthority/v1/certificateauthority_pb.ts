@@ -910,7 +910,7 @@ export const CertificateAuthorityService: GenService<{
     output: typeof IssueCertificateResponseSchema;
   },
   /**
-   * GetCertificate returns one certificate. Scope: `ca.issue`.
+   * GetCertificate returns one certificate. Scope: `ca.issue`, `ca.revoke` or `registry.read`.
    *
    * @generated from rpc c2pamesh.certificateauthority.v1.CertificateAuthorityService.GetCertificate
    */
@@ -920,7 +920,8 @@ export const CertificateAuthorityService: GenService<{
     output: typeof GetCertificateResponseSchema;
   },
   /**
-   * ListCertificates lists certificates, newest first. Scope: `ca.issue`.
+   * ListCertificates lists certificates, newest first. Scope: `ca.issue`, `ca.revoke` or
+   * `registry.read`.
    *
    * @generated from rpc c2pamesh.certificateauthority.v1.CertificateAuthorityService.ListCertificates
    */
@@ -977,7 +978,7 @@ export const CertificateAuthorityService: GenService<{
    * Timestamp is the RFC 3161 time-stamp authority over RPC: a DER TimeStampReq in, a DER
    * TimeStampResp out. A request that is not DER fails with invalid_argument; a well-formed
    * request the TSA refuses (e.g. a SHA-1 imprint) gets a TimeStampResp with status rejection.
-   * Any authenticated caller.
+   * Scope: `sign`. (Relying parties without credentials use the plain HTTP `POST /tsa`.)
    *
    * @generated from rpc c2pamesh.certificateauthority.v1.CertificateAuthorityService.Timestamp
    */
@@ -988,7 +989,7 @@ export const CertificateAuthorityService: GenService<{
   },
   /**
    * SignData signs data with a private key the CA keeps (a certificate with `key_held_by_ca`).
-   * Internal: called by the Signing service. Scope: `admin`.
+   * Internal: only mesh service identities (the Signing service) may call it.
    *
    * @generated from rpc c2pamesh.certificateauthority.v1.CertificateAuthorityService.SignData
    */

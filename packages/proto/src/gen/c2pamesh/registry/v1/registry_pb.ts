@@ -1955,7 +1955,7 @@ export const RegistryService: GenService<{
     output: typeof GetProjectResponseSchema;
   },
   /**
-   * ListProjects lists projects, oldest first. Scope: `admin`.
+   * ListProjects lists projects, oldest first. Scope: `registry.read` (own project) or `admin`.
    *
    * @generated from rpc c2pamesh.registry.v1.RegistryService.ListProjects
    */
@@ -2070,8 +2070,8 @@ export const RegistryService: GenService<{
     output: typeof DeleteClientBindingResponseSchema;
   },
   /**
-   * RegisterAsset records a signed file or hash record. Internal: called by the Signing service.
-   * Scope: `registry.write`.
+   * RegisterAsset records a signed file or hash record. Internal: only mesh service identities
+   * (the Signing service) may call it.
    *
    * @generated from rpc c2pamesh.registry.v1.RegistryService.RegisterAsset
    */
@@ -2134,8 +2134,8 @@ export const RegistryService: GenService<{
     output: typeof LookupAssetByHashResponseSchema;
   },
   /**
-   * RecordVerification stores one verification. Internal: called by the Verification service.
-   * Scope: `registry.write`.
+   * RecordVerification stores one verification. Internal: only mesh service identities (the
+   * Verification service) may call it.
    *
    * @generated from rpc c2pamesh.registry.v1.RegistryService.RecordVerification
    */
@@ -2145,8 +2145,8 @@ export const RegistryService: GenService<{
     output: typeof RecordVerificationResponseSchema;
   },
   /**
-   * QueryVerifications lists verifications, newest first. Internal: called by the Verification
-   * service for ListVerifications. Scope: `registry.read`.
+   * QueryVerifications lists verifications, newest first. Internal: only mesh service identities
+   * (the Verification service, for ListVerifications) may call it.
    *
    * @generated from rpc c2pamesh.registry.v1.RegistryService.QueryVerifications
    */
@@ -2178,7 +2178,7 @@ export const RegistryService: GenService<{
   },
   /**
    * CreateWebhook subscribes a URL to a project's events and returns its signing secret once.
-   * Scope: `admin`.
+   * Scope: `registry.write`.
    *
    * @generated from rpc c2pamesh.registry.v1.RegistryService.CreateWebhook
    */
@@ -2188,7 +2188,7 @@ export const RegistryService: GenService<{
     output: typeof CreateWebhookResponseSchema;
   },
   /**
-   * ListWebhooks lists a project's webhooks, newest first. Scope: `admin`.
+   * ListWebhooks lists a project's webhooks, newest first. Scope: `registry.read`.
    *
    * @generated from rpc c2pamesh.registry.v1.RegistryService.ListWebhooks
    */
@@ -2198,7 +2198,7 @@ export const RegistryService: GenService<{
     output: typeof ListWebhooksResponseSchema;
   },
   /**
-   * DeleteWebhook deletes a webhook; pending deliveries are dropped. Scope: `admin`.
+   * DeleteWebhook deletes a webhook; pending deliveries are dropped. Scope: `registry.write`.
    *
    * @generated from rpc c2pamesh.registry.v1.RegistryService.DeleteWebhook
    */
@@ -2208,7 +2208,7 @@ export const RegistryService: GenService<{
     output: typeof DeleteWebhookResponseSchema;
   },
   /**
-   * ListWebhookDeliveries lists a webhook's deliveries, newest first. Scope: `admin`.
+   * ListWebhookDeliveries lists a webhook's deliveries, newest first. Scope: `registry.read`.
    *
    * @generated from rpc c2pamesh.registry.v1.RegistryService.ListWebhookDeliveries
    */

@@ -1014,7 +1014,7 @@ export const VerificationService: GenService<{
     output: typeof VerifyBatchResponseSchema;
   },
   /**
-   * ListVerifications lists past verifications, newest first. Scope: `verify`.
+   * ListVerifications lists past verifications, newest first. Scope: `verify` or `registry.read`.
    *
    * @generated from rpc c2pamesh.verification.v1.VerificationService.ListVerifications
    */
