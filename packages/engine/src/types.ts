@@ -1,0 +1,112 @@
+/**
+ * The claim signer the engine calls back while embedding a manifest. It receives the claim bytes
+ * and returns the COMPLETE COSE_Sign1 (see buildCoseSign1), exactly `reserveSize` bytes long.
+ * It runs on the caller's thread: key custody, the TSA and OCSP stay there.
+ */
+export interface ClaimSigner {
+  alg: 'es256' | 'es384' | 'ps256' | 'ed25519';
+  reserveSize: number;
+  sign(claim: Uint8Array): Promise<Uint8Array>;
+}
+
+export interface SignAssetOptions {
+  /** MIME type, alias or extension of the asset; see SIGNABLE_FORMATS. */
+  format: string;
+  asset: Uint8Array;
+  /** A c2pa-rs ManifestDefinition as JSON, already validated by the caller. */
+  manifestDefinition: string;
+  signer: ClaimSigner;
+  signal?: AbortSignal;
+}
+
+export interface SignAssetResult {
+  signedAsset: Uint8Array;
+  /** The manifest store of the signed asset as c2pa-rs reports it (`Reader::json`). */
+  manifestStoreJson: string;
+  activeManifestLabel: string;
+}
+
+export interface ReadOptions {
+  /** PEM bundle of trust anchors: a chain ending in one of them makes a manifest Trusted. */
+  trustAnchorsPem?: string;
+  /** PEM bundle of end-entity certificates trusted as they are. */
+  allowedCertificatesPem?: string;
+  signal?: AbortSignal;
+}
+
+export interface ReadAssetOptions extends ReadOptions {
+  format: string;
+  asset: Uint8Array;
+}
+
+/** One c2pa-rs validation status entry. */
+export interface ValidationStatusEntry {
+  code: string;
+  url?: string;
+  explanation?: string;
+}
+
+export type ValidationState = 'Invalid' | 'Valid' | 'Trusted';
+
+/** The validation summary every caller wants, derived from the manifest store JSON. */
+export interface ManifestStoreReport {
+  manifestStoreJson: string;
+  validationState: ValidationState;
+  activeManifestLabel?: string;
+  /** c2pa-rs "failure" entries (a Valid manifest may still list signingCredential.untrusted). */
+  errors: ValidationStatusEntry[];
+  /** c2pa-rs "informational" entries. */
+  warnings: ValidationStatusEntry[];
+  /** c2pa-rs "success" entries. */
+  successes: ValidationStatusEntry[];
+  signer?: {
+    commonName?: string;
+    organization?: string;
+    issuer?: string;
+    /** Hexadecimal, lower case. */
+    certificateSerialNumber?: string;
+    algorithm?: string;
+  };
+  /** RFC 3339; from the time-stamp when the signature carries one. */
+  signedAt?: string;
+  claimGenerator?: string;
+  title?: string;
+  format?: string;
+}
+
+export interface EngineStats {
+  /** Live worker threads. */
+  threads: number;
+  /** Tasks waiting for a worker. */
+  queued: number;
+  /** Tasks on a worker now. */
+  running: number;
+  /** Tasks a worker finished (successfully or with an engine error). */
+  completed: number;
+  /** Workers replaced after a large job, to return WebAssembly memory. */
+  recycled: number;
+  /** Workers terminated because their task was aborted or timed out. */
+  terminated: number;
+}
+
+export interface C2paEngine {
+  /** Embeds a manifest and signs it through `signer`. */
+  sign(options: SignAssetOptions): Promise<SignAssetResult>;
+  /** Full validation. Returns null when the asset carries no C2PA manifest. */
+  read(options: ReadAssetOptions): Promise<ManifestStoreReport | null>;
+  /** Resolves once every worker has loaded and initialised the engine. */
+  warmup(): Promise<void>;
+  stats(): EngineStats;
+  close(): Promise<void>;
+}
+
+export interface EngineOptions {
+  /** Worker threads (default 2). */
+  threads?: number;
+  /** Tasks allowed to wait for a worker before calls fail with resource_exhausted (default 32). */
+  maxQueue?: number;
+  /** A worker that handled a job larger than this is replaced (default 32 MiB). */
+  recycleAfterBytes?: number;
+  /** A task running longer than this is aborted and its worker replaced (default 60 s). */
+  taskTimeoutMs?: number;
+}
