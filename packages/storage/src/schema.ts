@@ -2,6 +2,8 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 
 /** timestamptz: written as Date (or ISO string), read back as Date. */
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
+/** timestamptz with a database default (now()). */
+type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 /** jsonb holding a list of strings. */
 type StringList = ColumnType<string[], string, string>;
@@ -11,8 +13,8 @@ export interface ProjectTable {
   name: string;
   description: string;
   default_signer_id: string | null;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
 }
 
 /** Every certificate the mesh has issued: C2PA hierarchy and mesh mTLS alike. */
@@ -37,11 +39,11 @@ export interface CertificateTable {
   is_default_signer: Generated<boolean>;
   not_before: Timestamp;
   not_after: Timestamp;
-  issued_at: Generated<Timestamp>;
+  issued_at: DefaultTimestamp;
   activated_at: NullableTimestamp;
   revoked_at: NullableTimestamp;
   revocation_reason: number | null;
-  status_changed_at: Generated<Timestamp>;
+  status_changed_at: DefaultTimestamp;
 }
 
 export interface ApiKeyTable {
@@ -52,7 +54,7 @@ export interface ApiKeyTable {
   secret_hash: string;
   scopes: StringList;
   status: string; // ACTIVE | ROTATING | REVOKED
-  created_at: Generated<Timestamp>;
+  created_at: DefaultTimestamp;
   expires_at: NullableTimestamp;
   last_used_at: NullableTimestamp;
   revoked_at: NullableTimestamp;
@@ -73,7 +75,7 @@ export interface ClientBindingTable {
   spki_sha256: string | null;
   san_uri: string | null;
   scopes: StringList;
-  created_at: Generated<Timestamp>;
+  created_at: DefaultTimestamp;
 }
 
 export interface AssetTable {
@@ -97,8 +99,8 @@ export interface AssetTable {
   author: string | null;
   payload_json: string | null;
   signed_at: Timestamp;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
 }
 
 export interface VerificationTable {
@@ -112,12 +114,12 @@ export interface VerificationTable {
   source: string;
   error_count: number;
   first_error_code: string;
-  verified_at: Generated<Timestamp>;
+  verified_at: DefaultTimestamp;
 }
 
 export interface AuditEventTable {
   id: string;
-  occurred_at: Generated<Timestamp>;
+  occurred_at: DefaultTimestamp;
   service: string;
   operation: string;
   status: string; // ok | error
@@ -146,7 +148,7 @@ export interface WebhookTable {
   url: string;
   events: StringList;
   encrypted_secret: Uint8Array;
-  created_at: Generated<Timestamp>;
+  created_at: DefaultTimestamp;
   deleted_at: NullableTimestamp;
 }
 
@@ -161,7 +163,7 @@ export interface WebhookDeliveryTable {
   last_error: string | null;
   next_attempt_at: Timestamp;
   locked_until: NullableTimestamp;
-  created_at: Generated<Timestamp>;
+  created_at: DefaultTimestamp;
   delivered_at: NullableTimestamp;
 }
 
@@ -169,7 +171,7 @@ export interface WebhookDeliveryTable {
 export interface SettingTable {
   key: string;
   value: string;
-  updated_at: Generated<Timestamp>;
+  updated_at: DefaultTimestamp;
 }
 
 export interface MeshDatabase {

@@ -1,0 +1,3 @@
+export * from './mesh.js';
+export * from './bootstrap-pki.js';
+export * from './test-harness.js';

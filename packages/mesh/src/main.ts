@@ -1,0 +1,59 @@
+import path from 'node:path';
+import 'reflect-metadata';
+import { ConfigError, loadConfig } from '@c2pa-mesh/config';
+import { createLogger } from '@c2pa-mesh/server';
+import { startMesh } from './mesh.js';
+
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`c2pa-mesh: configuration error: ${err.message}\n`);
+    process.exit(2);
+  }
+  throw err;
+}
+const logger = createLogger(config.logLevel);
+
+try {
+  const mesh = await startMesh(config, logger);
+  const pki = mesh.pki.dir;
+  const files = {
+    'mesh-ca': path.join(pki, 'mesh-ca.pem'),
+    'admin-cert': path.join(pki, 'admin.pem'),
+    'admin-key': path.join(pki, 'admin-key.pem'),
+    'c2pa-root': path.join(pki, 'c2pa-root.pem'),
+    'c2pa-chain': path.join(pki, 'c2pa-chain.pem'),
+  };
+  const parts = [`rpc=${mesh.url}`, ...(mesh.pkiUrl ? [`pki=${mesh.pkiUrl}`] : []), `services=${config.services.join(',')}`, `data=${config.dataDir}`];
+  parts.push(...Object.entries(files).map(([name, file]) => `${name}=${file}`));
+  process.stdout.write(`mesh ready ${parts.join(' ')}\n`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: no new connections, finishing calls in flight');
+    mesh.close().then(
+      () => {
+        logger.info('stopped');
+        logger.flush();
+        process.exit(0);
+      },
+      (err) => {
+        logger.error({ err }, 'unclean shutdown');
+        logger.flush();
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+} catch (err) {
+  logger.fatal({ err }, 'mesh failed to start');
+  logger.flush();
+  process.stderr.write(`c2pa-mesh: failed to start: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+  setTimeout(() => process.exit(1), 100).unref();
+}

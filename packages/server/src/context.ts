@@ -1,0 +1,47 @@
+import { createContextKey, type HandlerContext } from '@connectrpc/connect';
+import type { CallerCredentials, Identity } from '@c2pa-mesh/auth';
+import { unauthenticated } from '@c2pa-mesh/errors';
+import type { Logger } from 'pino';
+
+/** What the transport knows about the caller before any credential is checked. */
+export interface PeerContext {
+  clientIp: string;
+  credentials: CallerCredentials;
+  /** Request id chosen at the HTTP layer (also sent as `x-request-id`). */
+  requestId?: string;
+  /**
+   * Set only by the in-process client: the calling mesh service's identity, established by
+   * construction rather than by a certificate. Never derived from anything on the wire.
+   */
+  presetIdentity?: Identity;
+}
+
+/**
+ * Per-call facts that handlers fill in and the audit interceptor records (format, size, tenant).
+ * Mutable on purpose: the handler learns them while it works.
+ */
+export interface CallContext {
+  requestId: string;
+  startedAt: number;
+  identity?: Identity;
+  projectId?: string;
+  format?: string;
+  sizeBytes?: number;
+  logger: Logger;
+}
+
+export const peerKey = createContextKey<PeerContext | undefined>(undefined, { description: 'mesh peer' });
+export const callKey = createContextKey<CallContext | undefined>(undefined, { description: 'mesh call' });
+
+export function callContext(ctx: HandlerContext): CallContext {
+  const call = ctx.values.get(callKey);
+  if (!call) throw new Error('mesh interceptors are not installed on this router');
+  return call;
+}
+
+/** The authenticated caller; the auth interceptor has already refused calls without one. */
+export function callerIdentity(ctx: HandlerContext): Identity {
+  const identity = callContext(ctx).identity;
+  if (!identity) throw unauthenticated('this call needs a client certificate or an API key');
+  return identity;
+}

@@ -1,0 +1,125 @@
+import http2 from 'node:http2';
+import type { TLSSocket } from 'node:tls';
+import { createContextValues, type ConnectRouter, type Interceptor } from '@connectrpc/connect';
+import { connectNodeAdapter } from '@connectrpc/connect-node';
+import type { Logger } from 'pino';
+import { peerKey } from './context.js';
+import { requestIdFrom } from './interceptors.js';
+import { clientIp, peerCertificate } from './peer.js';
+
+export interface TlsListenerOptions {
+  host: string;
+  port: number;
+  /** PEM: the listener's certificate (+ chain) and key, and the CA client certificates must chain to. */
+  certificatePem: string;
+  privateKeyPem: string;
+  clientCaPem: string;
+  routes: (router: ConnectRouter) => void;
+  interceptors: Interceptor[];
+  logger: Logger;
+  /** Largest accepted request message; Connect refuses bigger ones with resource_exhausted. */
+  readMaxBytes?: number;
+  /** Optional plain-HTTP handler for paths that are not RPCs (the drop-in REST gateway). */
+  fallback?: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
+}
+
+export interface RunningListener {
+  url: string;
+  port: number;
+  /** Stop accepting, let in-flight calls finish for up to `graceMs`, then cut the rest. */
+  close(graceMs: number): Promise<void>;
+}
+
+/**
+ * One HTTPS listener for Connect, gRPC and gRPC-Web, JSON and binary, HTTP/2 and HTTP/1.1.
+ * Client certificates are requested but optional (API-key callers have none); a certificate that
+ * does not verify against the mesh CA closes the connection during the handshake's aftermath.
+ */
+export async function startTlsListener(options: TlsListenerOptions): Promise<RunningListener> {
+  const handler = connectNodeAdapter({
+    routes: options.routes,
+    interceptors: options.interceptors,
+    readMaxBytes: options.readMaxBytes,
+    contextValues(req) {
+      const values = createContextValues();
+      const requestId = (req as { meshRequestId?: string }).meshRequestId ?? requestIdFrom(undefined);
+      values.set(peerKey, {
+        requestId,
+        clientIp: clientIp(req),
+        credentials: { certificate: peerCertificate(req) },
+      });
+      return values;
+    },
+    fallback: options.fallback as never,
+  });
+
+  const server = http2.createSecureServer(
+    {
+      cert: options.certificatePem,
+      key: options.privateKeyPem,
+      ca: options.clientCaPem,
+      requestCert: true,
+      rejectUnauthorized: false,
+      allowHTTP1: true,
+      minVersion: 'TLSv1.2',
+    },
+    (req, res) => {
+      // Every response carries the request id, including ones Connect answers before any
+      // interceptor runs (unknown path, undecodable message).
+      const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);
+      (req as unknown as { meshRequestId: string }).meshRequestId = requestId;
+      res.setHeader('x-request-id', requestId);
+      handler(req, res);
+    },
+  );
+
+  server.on('secureConnection', (socket: TLSSocket) => {
+    const presented = socket.getPeerX509Certificate();
+    if (presented && !socket.authorized) {
+      options.logger.warn({ clientIp: socket.remoteAddress, reason: socket.authorizationError }, 'client certificate refused');
+      socket.destroy();
+    }
+  });
+  server.on('tlsClientError', (err) => options.logger.debug({ err }, 'TLS handshake failed'));
+
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (session) => {
+    sessions.add(session);
+    session.on('close', () => sessions.delete(session));
+  });
+  const sockets = new Set<import('node:net').Socket>();
+  server.on('connection', (socket: import('node:net').Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+
+  return {
+    url: `https://${hostForUrl}:${port}`,
+    port,
+    async close(graceMs) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // GOAWAY lets HTTP/2 clients finish their streams and open no new ones.
+      for (const session of sessions) session.close();
+      const timer = setTimeout(() => {
+        for (const session of sessions) session.destroy();
+        for (const socket of sockets) socket.destroy();
+      }, graceMs);
+      timer.unref();
+      // HTTP/1.1 keep-alive connections with no request in flight close now.
+      (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      await closed;
+      clearTimeout(timer);
+    },
+  };
+}
