@@ -2,7 +2,14 @@ import { KeyObject, verify } from 'node:crypto';
 import { Decoder } from 'cbor-x';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MeshError } from '@c2pa-mesh/errors';
-import { buildCoseSign1, claimSignatureReserveSize, countersignatureData, protectedHeader } from './cose-sign1.js';
+import {
+  buildCoseSign1,
+  claimSignatureReserveSize,
+  coseInManifestStore,
+  countersignatureData,
+  protectedHeader,
+  signingCertificateOf,
+} from './cose-sign1.js';
 import { createTestPki, es256, type TestPki } from './test-support/test-pki.js';
 
 // Decoding uses cbor-x's decoder with maps kept as Maps (integer keys); the expected encodings
@@ -166,5 +173,37 @@ describe('claimSignatureReserveSize', () => {
     const es = claimSignatureReserveSize({ alg: 'es256', certificateChainDer: [], timeStamp: false });
     const ps = claimSignatureReserveSize({ alg: 'ps256', certificateChainDer: [], timeStamp: false });
     expect(ps - es).toBe(512 - 64);
+  });
+});
+
+describe('reading a claim signature back', () => {
+  // JUMBF boxes built by hand (ISO/IEC 19566-5): size, type, payload; a description box carries
+  // a 16-byte type, toggles (0x03: requestable, labelled) and the NUL-terminated label.
+  const box = (type: string, payload: Uint8Array) => {
+    const header = Buffer.alloc(8);
+    header.writeUInt32BE(8 + payload.length);
+    header.write(type, 4, 'latin1');
+    return new Uint8Array(Buffer.concat([header, payload]));
+  };
+  const superbox = (label: string, ...children: Uint8Array[]) =>
+    box('jumb', Buffer.concat([box('jumd', Buffer.concat([Buffer.alloc(16, 0x11), Buffer.from([0x03]), Buffer.from(`${label}\0`)])), ...children]));
+
+  it('finds the signing certificate of a COSE_Sign1', async () => {
+    const cose = await buildCoseSign1({ alg: 'es256', certificateChainDer: pki.signerChainDer, claim, signSigStructure: es256(pki.signer.privateKey), reserveSize: 3000 });
+    expect(Buffer.from(signingCertificateOf(cose)!).equals(Buffer.from(pki.signer.der))).toBe(true);
+    expect(signingCertificateOf(new Uint8Array([0xd2, 0x84, 0x01]))).toBeUndefined();
+    expect(signingCertificateOf(new Uint8Array(Buffer.from('not cbor at all')))).toBeUndefined();
+  });
+
+  it('finds the COSE_Sign1 of the named manifest in a manifest store', () => {
+    const coseA = new Uint8Array([0xd2, 0xaa]);
+    const coseB = new Uint8Array([0xd2, 0xbb]);
+    const manifest = (label: string, cose: Uint8Array) =>
+      superbox(label, superbox('c2pa.assertions'), superbox('c2pa.claim.v2', box('cbor', new Uint8Array([0xa0]))), superbox('c2pa.signature', box('cbor', cose)));
+    const store = superbox('c2pa', manifest('urn:c2pa:first', coseA), manifest('urn:c2pa:second', coseB));
+    expect([...coseInManifestStore(store, 'urn:c2pa:second')!]).toEqual([...coseB]);
+    expect([...coseInManifestStore(store, 'urn:c2pa:first')!]).toEqual([...coseA]);
+    expect(coseInManifestStore(store, 'urn:c2pa:third')).toBeUndefined();
+    expect(coseInManifestStore(store.subarray(0, 40), 'urn:c2pa:first')).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import { Encoder, Tag, type Options as CborOptions } from 'cbor-x';
+import { Decoder, Encoder, Tag, type Options as CborOptions } from 'cbor-x';
 import { failedPrecondition, invalidArgument } from '@c2pa-mesh/errors';
 import type { ClaimSigner } from './types.js';
 
@@ -19,6 +19,7 @@ const cbor = new Encoder({
   mapsAsObjects: false,
 } as CborOptions);
 const encode = (value: unknown): Uint8Array => new Uint8Array(cbor.encode(value));
+const decoder = new Decoder({ mapsAsObjects: false, useRecords: false } as CborOptions);
 
 /** COSE algorithm identifiers (IANA "COSE Algorithms"). */
 export const COSE_ALGORITHMS: Readonly<Record<ClaimSigner['alg'], number>> = {
@@ -154,4 +155,94 @@ export function claimSignatureReserveSize(options: {
   const rawSignature: Record<ClaimSigner['alg'], number> = { es256: 64, es384: 96, ps256: 512, ed25519: 64 };
   const certificates = options.certificateChainDer.reduce((sum, der) => sum + der.length, 0);
   return rawSignature[options.alg] + certificates + 1024 + (options.timeStamp ? 10_000 : 0) + (options.ocspResponseLength ?? 0);
+}
+
+/**
+ * The signing certificate (DER) of a COSE_Sign1: the first x5chain entry, from the protected
+ * header or, where a signer put it there, the unprotected one. Undefined when there is none.
+ */
+export function signingCertificateOf(cose: Uint8Array): Uint8Array | undefined {
+  try {
+    const decoded: unknown = decoder.decode(cose);
+    const sign1 = decoded instanceof Tag ? decoded.value : decoded;
+    if (!Array.isArray(sign1) || sign1.length !== 4 || !(sign1[0] instanceof Uint8Array)) return undefined;
+    const headers = [sign1[0].length > 0 ? decoder.decode(sign1[0]) : new Map(), sign1[1]];
+    for (const header of headers) {
+      if (!(header instanceof Map)) continue;
+      const x5chain: unknown = header.get(HEADER_X5CHAIN);
+      const leaf = Array.isArray(x5chain) ? x5chain[0] : x5chain;
+      if (leaf instanceof Uint8Array) return leaf;
+    }
+    return undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One ISO BMFF style box: 32-bit size (1 = 64-bit size follows, 0 = to the end), 4-char type. */
+interface Box {
+  type: string;
+  /** Offset of the payload and its end, in the buffer searched. */
+  start: number;
+  end: number;
+}
+
+function childBoxes(bytes: Uint8Array, from: number, to: number): Box[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const boxes: Box[] = [];
+  for (let at = from; at + 8 <= to; ) {
+    let size = view.getUint32(at);
+    let headerLength = 8;
+    if (size === 1) {
+      if (at + 16 > to) break;
+      size = Number(view.getBigUint64(at + 8));
+      headerLength = 16;
+    } else if (size === 0) {
+      size = to - at;
+    }
+    if (size < headerLength || at + size > to) break;
+    boxes.push({ type: String.fromCharCode(...bytes.subarray(at + 4, at + 8)), start: at + headerLength, end: at + size });
+    at += size;
+  }
+  return boxes;
+}
+
+/** The label of a JUMBF superbox: in its description box, after the 16-byte type and toggles. */
+function jumbfLabel(bytes: Uint8Array, superbox: Box): string | undefined {
+  const description = childBoxes(bytes, superbox.start, superbox.end)[0];
+  if (description === undefined || description.type !== 'jumd' || description.end - description.start < 17) return undefined;
+  const toggles = bytes[description.start + 16];
+  if ((toggles & 0x02) === 0) return undefined;
+  const labelStart = description.start + 17;
+  const nul = bytes.indexOf(0, labelStart);
+  return new TextDecoder().decode(bytes.subarray(labelStart, nul < 0 || nul > description.end ? description.end : nul));
+}
+
+/**
+ * The COSE_Sign1 of one manifest in a C2PA manifest store: JUMBF (ISO/IEC 19566-5) superboxes
+ * store → manifest (by label) → "c2pa.signature", whose CBOR content box holds the COSE bytes.
+ * Also accepts the signature superbox on its own. Undefined when the path is not there.
+ */
+export function coseInManifestStore(store: Uint8Array, manifestLabel: string): Uint8Array | undefined {
+  const find = (box: Box, path: string[]): Uint8Array | undefined => {
+    const label = jumbfLabel(store, box);
+    const rest = path[0] === label ? path.slice(1) : path;
+    const children = childBoxes(store, box.start, box.end);
+    if (rest.length === 0) {
+      const content = children.find((c) => c.type === 'cbor');
+      return content === undefined ? undefined : store.subarray(content.start, content.end);
+    }
+    for (const child of children) {
+      if (child.type !== 'jumb') continue;
+      const found = find(child, rest);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
+  for (const top of childBoxes(store, 0, store.length)) {
+    if (top.type !== 'jumb') continue;
+    const found = find(top, [manifestLabel, 'c2pa.signature']);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }

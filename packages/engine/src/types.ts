@@ -29,7 +29,10 @@ export interface SignAssetResult {
 export interface ReadOptions {
   /** PEM bundle of trust anchors: a chain ending in one of them makes a manifest Trusted. */
   trustAnchorsPem?: string;
-  /** PEM bundle of end-entity certificates trusted as they are. */
+  /**
+   * PEM bundle of end-entity certificates trusted as they are (C2PA private credential store);
+   * base64 SHA-256 fingerprints, one per line, are accepted too.
+   */
   allowedCertificatesPem?: string;
   signal?: AbortSignal;
 }
@@ -66,6 +69,8 @@ export interface ManifestStoreReport {
     /** Hexadecimal, lower case. */
     certificateSerialNumber?: string;
     algorithm?: string;
+    /** SHA-256 (base64) of the signing certificate's DER, as C2PA allowed lists name it. */
+    certificateSha256?: string;
   };
   /** RFC 3339; from the time-stamp when the signature carries one. */
   signedAt?: string;

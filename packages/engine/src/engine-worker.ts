@@ -1,0 +1,180 @@
+/**
+ * One engine worker thread: loads c2pa-rs (WebAssembly) once, then runs read and sign tasks that
+ * the pool hands it. Loaded by piscina's worker bootstrap, never imported by the main thread.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { threadId, workerData } from 'node:worker_threads';
+import { initSync, WasmBuilder, WasmReader } from '@contentauth/c2pa-wasm';
+import { Piscina } from 'piscina';
+import { coseInManifestStore, signingCertificateOf } from './cose-sign1.js';
+import { installFileReaderSync, InMemoryBlob } from './file-reader-sync.js';
+import { signatureDetailsFromCrJson, type SignatureDetails } from './manifest-store-report.js';
+import {
+  RETIREMENT_SLOTS,
+  type EngineTask,
+  type EngineWorkerData,
+  type PingResult,
+  type ReadResult,
+  type ReadTask,
+  type SignerReply,
+  type SignerRequest,
+  type SignResult,
+  type SignTask,
+  type TaskOutcome,
+} from './engine-tasks.js';
+
+installFileReaderSync();
+
+const initStarted = performance.now();
+const wasmPath = createRequire(import.meta.url).resolve('@contentauth/c2pa-wasm/c2pa.wasm');
+const wasm = initSync({ module: readFileSync(wasmPath) });
+const initMs = performance.now() - initStarted;
+
+const retirementBoard = new Int32Array((workerData as EngineWorkerData).retirementBoard);
+let retiring = false;
+
+/**
+ * Asks the pool not to give this worker more work; the main thread then replaces it. Written to
+ * shared memory before the task's answer is posted, so the pool's balancer sees it in time.
+ */
+function retire(): void {
+  retiring = true;
+  Atomics.store(retirementBoard, threadId % RETIREMENT_SLOTS, threadId);
+}
+
+// The ES2023 lib this project compiles against has no WebAssembly declarations.
+const WasmRuntimeError = (globalThis as unknown as { WebAssembly: { RuntimeError: new () => Error } }).WebAssembly.RuntimeError;
+
+function outcomeOfFailure(error: unknown): TaskOutcome<never> {
+  if (typeof error === 'string') return { ok: false, engineError: error, trap: false, threadId, retiring };
+  if (error instanceof WasmRuntimeError) {
+    // A trap leaves the instance in an unknown state: never use it again.
+    retire();
+    return { ok: false, engineError: error.message, trap: true, threadId, retiring };
+  }
+  throw error;
+}
+
+/** Runs a job, then decides whether this worker has grown too large to keep. */
+async function recycling<T>(bytes: number, recycleAfterBytes: number, job: () => Promise<TaskOutcome<T>>): Promise<TaskOutcome<T>> {
+  const outcome = await job();
+  // WebAssembly memory only grows: after a large job, hand the thread (and its memory) back.
+  if (bytes > recycleAfterBytes || wasm.memory.buffer.byteLength > 4 * recycleAfterBytes) retire();
+  return { ...outcome, retiring };
+}
+
+/** Fingerprint of the active signature's certificate, from the COSE_Sign1 in the manifest. */
+function signingCertificateSha256(reader: WasmReader, activeManifestLabel: string): string | undefined {
+  try {
+    // c2pa-wasm answers this URI with the whole manifest store; the walk finds the signature.
+    const store = reader.resourceToBytes(`self#jumbf=/c2pa/${activeManifestLabel}/c2pa.signature`);
+    const cose = coseInManifestStore(store, activeManifestLabel);
+    const certificate = cose === undefined ? undefined : signingCertificateOf(cose);
+    return certificate === undefined ? undefined : createHash('sha256').update(certificate).digest('base64');
+  } catch {
+    return undefined;
+  }
+}
+
+async function read(task: ReadTask): Promise<TaskOutcome<ReadResult>> {
+  try {
+    const reader = await WasmReader.fromBytes(task.format, task.asset, task.settings);
+    try {
+      const manifestStoreJson = reader.json();
+      const activeManifestLabel = reader.activeLabel();
+      let signature: SignatureDetails = {};
+      try {
+        signature = signatureDetailsFromCrJson(reader.crJson(), activeManifestLabel);
+      } catch {
+        // The crJSON report only adds the issuer name and time-stamp time; the read stands without.
+      }
+      if (activeManifestLabel !== undefined) {
+        const fingerprint = signingCertificateSha256(reader, activeManifestLabel);
+        if (fingerprint !== undefined) signature.signingCertificateSha256 = fingerprint;
+      }
+      return { ok: true, value: { manifestStoreJson, activeManifestLabel, signature }, threadId, retiring };
+    } finally {
+      reader.free();
+    }
+  } catch (error) {
+    return outcomeOfFailure(error);
+  }
+}
+
+/** The engine's signer: posts the claim to the main thread and awaits the complete COSE_Sign1. */
+function remoteClaimSigner(task: SignTask) {
+  const pending = new Map<number, { resolve: (cose: Uint8Array) => void; reject: (e: Error) => void }>();
+  let nextId = 0;
+  task.signerPort.on('message', (reply: SignerReply) => {
+    const waiting = pending.get(reply.id);
+    if (waiting === undefined) return;
+    pending.delete(reply.id);
+    if ('cose' in reply) waiting.resolve(reply.cose);
+    else waiting.reject(new Error(reply.error));
+  });
+  return {
+    alg: task.alg,
+    reserveSize: task.reserveSize,
+    sign: (claim: Uint8Array) =>
+      new Promise<Uint8Array>((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve, reject });
+        const request: SignerRequest = { id, claim };
+        task.signerPort.postMessage(request);
+      }),
+  };
+}
+
+async function sign(task: SignTask): Promise<TaskOutcome<SignResult>> {
+  try {
+    const builder = WasmBuilder.fromJson(task.manifestDefinition, task.settings);
+    let signedAsset: Uint8Array;
+    try {
+      signedAsset = await builder.sign(
+        remoteClaimSigner(task) as Parameters<WasmBuilder['sign']>[0],
+        [],
+        task.format,
+        new InMemoryBlob(task.asset).asBlob(),
+      );
+    } finally {
+      builder.free();
+    }
+    // Read the result back for its manifest store JSON; c2pa-rs already validated the manifest
+    // it just signed (verify-after-sign), so this read skips validation.
+    const reader = await WasmReader.fromBytes(task.format, signedAsset, task.readBackSettings);
+    try {
+      const manifestStoreJson = reader.json();
+      const activeManifestLabel = reader.activeLabel() ?? '';
+      return { ok: true, value: { signedAsset, manifestStoreJson, activeManifestLabel }, threadId, retiring };
+    } finally {
+      reader.free();
+    }
+  } catch (error) {
+    return outcomeOfFailure(error);
+  } finally {
+    task.signerPort.close();
+  }
+}
+
+/** Hands the signed asset's memory to the main thread instead of copying it. */
+function transferringSignedAsset(outcome: TaskOutcome<SignResult>): unknown {
+  if (!outcome.ok) return outcome;
+  const bytes = outcome.value.signedAsset;
+  if (bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) return outcome;
+  const movable = { [Piscina.transferableSymbol]: bytes.buffer, [Piscina.valueSymbol]: outcome };
+  return Piscina.move(movable as unknown as Parameters<typeof Piscina.move>[0]);
+}
+
+export default async function runEngineTask(task: EngineTask): Promise<unknown> {
+  switch (task.kind) {
+    case 'ping':
+      return { ok: true, value: { threadId, initMs } satisfies PingResult, threadId, retiring } satisfies TaskOutcome<PingResult>;
+    case 'read':
+      return recycling(task.asset.byteLength, task.recycleAfterBytes, () => read(task));
+    case 'sign':
+      return transferringSignedAsset(await recycling(task.asset.byteLength, task.recycleAfterBytes, () => sign(task)));
+  }
+}

@@ -1,0 +1,299 @@
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { MessageChannel, type TransferListItem } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { isMeshError, MeshError, failedPrecondition, resourceExhausted, unavailable } from '@c2pa-mesh/errors';
+import { classifyEngineError, engineTrapError, type EngineOperation } from './engine-errors.js';
+import { engineSettings } from './engine-settings.js';
+import {
+  RETIREMENT_SLOTS,
+  type EngineTask,
+  type EngineWorkerData,
+  type PingResult,
+  type ReadResult,
+  type SignerReply,
+  type SignerRequest,
+  type SignResult,
+  type TaskOutcome,
+} from './engine-tasks.js';
+import { checkDeclaredFormat, formatDisplayName, isSignableFormat } from './formats.js';
+import { summarizeManifestStore } from './manifest-store-report.js';
+import { allowedFingerprints, applyAllowedList } from './allowed-list.js';
+import { COSE_ALGORITHMS } from './cose-sign1.js';
+import type {
+  C2paEngine,
+  EngineOptions,
+  EngineStats,
+  ManifestStoreReport,
+  ReadAssetOptions,
+  SignAssetOptions,
+  SignAssetResult,
+} from './types.js';
+
+const DEFAULTS = {
+  threads: 2,
+  maxQueue: 32,
+  recycleAfterBytes: 32 * 1024 * 1024,
+  taskTimeoutMs: 60_000,
+} as const;
+
+/** The pool's view of one submitted task, reached by the balancer through queueOptionsSymbol. */
+interface TaskState {
+  started: boolean;
+}
+
+type PiscinaOptions = NonNullable<ConstructorParameters<typeof Piscina>[0]>;
+type LoadBalancer = NonNullable<PiscinaOptions['loadBalancer']>;
+
+/**
+ * Worker threads run TypeScript sources through tsx, as the main thread does; a worker does not
+ * inherit the loader, so it is passed on explicitly (by absolute URL, independent of the cwd).
+ */
+function workerExecArgv(workerUrl: URL): string[] {
+  const inherited = process.execArgv;
+  if (!workerUrl.pathname.endsWith('.ts') || inherited.some((arg) => arg.includes('tsx'))) return [...inherited];
+  const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  return [...inherited, '--import', tsxLoader];
+}
+
+/**
+ * The C2PA engine (c2pa-rs through WebAssembly) on a pool of worker threads: the engine blocks the
+ * thread it runs on, so it never runs on the caller's event loop.
+ *
+ * - Bounded queue: beyond `maxQueue` waiting tasks, calls fail fast with resource_exhausted.
+ * - Per-task timeout and abort: piscina terminates a worker whose task is aborted and starts a
+ *   fresh one, so a hostile file cannot hold a thread.
+ * - Recycling: WebAssembly memory never shrinks, so a worker that handled a job larger than
+ *   `recycleAfterBytes` (or trapped) is replaced. It marks itself on a shared-memory board before
+ *   answering; the balancer below stops giving it work, then the main thread terminates it and
+ *   piscina starts a replacement. Slots are threadId modulo the board size: a collision can at
+ *   worst delay one recycling, never retire the wrong worker (the slot holds the full threadId).
+ */
+export function createEngine(options: EngineOptions = {}): C2paEngine {
+  const threads = Math.max(1, Math.floor(options.threads ?? DEFAULTS.threads));
+  const maxQueue = Math.max(0, Math.floor(options.maxQueue ?? DEFAULTS.maxQueue));
+  const recycleAfterBytes = options.recycleAfterBytes ?? DEFAULTS.recycleAfterBytes;
+  const taskTimeoutMs = options.taskTimeoutMs ?? DEFAULTS.taskTimeoutMs;
+
+  const retirementBoard = new SharedArrayBuffer(RETIREMENT_SLOTS * Int32Array.BYTES_PER_ELEMENT);
+  const retirement = new Int32Array(retirementBoard);
+  const isRetiring = (id: number) => Atomics.load(retirement, id % RETIREMENT_SLOTS) === id;
+
+  // One task per worker (the engine is synchronous inside), and never on a retiring worker.
+  const balancer: LoadBalancer = (task, workers) => {
+    for (const worker of workers) {
+      if (worker.currentUsage !== 0 || worker.terminating || worker.destroyed || isRetiring(worker.id)) continue;
+      const state = (task as unknown as Record<symbol, unknown>)[Piscina.queueOptionsSymbol] as TaskState | null | undefined;
+      if (state) state.started = true;
+      return worker;
+    }
+    return null;
+  };
+
+  const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './engine-worker.ts' : './engine-worker.js', import.meta.url);
+  const pool = new Piscina({
+    filename: fileURLToPath(workerUrl),
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: Infinity,
+    // The bound is enforced below: piscina does not count abortable tasks against its maxQueue.
+    maxQueue: Infinity,
+    concurrentTasksPerWorker: 1,
+    execArgv: workerExecArgv(workerUrl),
+    workerData: { retirementBoard } satisfies EngineWorkerData,
+    loadBalancer: balancer,
+  });
+  // A worker dying while idle is reported here; piscina has already replaced it, and tasks on a
+  // dying worker are rejected individually, so there is nothing more to do with the event.
+  pool.on('error', () => {});
+
+  const submitted = new Set<TaskState>();
+  let completed = 0;
+  let recycled = 0;
+  let terminated = 0;
+  let closed = false;
+
+  async function recycleWorker(threadId: number): Promise<void> {
+    const worker = pool.threads.find((t) => t.threadId === threadId);
+    if (worker === undefined) return;
+    recycled++;
+    await worker.terminate();
+  }
+
+  async function run<T>(task: EngineTask, transferList: TransferListItem[], signal: AbortSignal | undefined, queued: boolean): Promise<TaskOutcome<T>> {
+    if (closed) throw unavailable('the C2PA engine is shut down');
+    if (queued) {
+      const running = [...submitted].filter((s) => s.started).length;
+      const waiting = submitted.size - running;
+      const idleWorkers = pool.threads.filter((t) => !isRetiring(t.threadId)).length - running;
+      if (waiting + 1 - Math.max(0, idleWorkers) > maxQueue) {
+        throw resourceExhausted('engine busy, retry later', {
+          metadata: { 'retry-after': '1' },
+          details: { queued: waiting, maxQueue },
+        });
+      }
+    }
+    const timeout = AbortSignal.timeout(taskTimeoutMs);
+    const taskSignal = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
+    const state: TaskState = { started: false };
+    submitted.add(state);
+    const queuedTask = Object.assign(task, { [Piscina.queueOptionsSymbol]: state });
+    try {
+      const outcome = (await pool.run(queuedTask, {
+        transferList,
+        signal: taskSignal,
+      })) as TaskOutcome<T>;
+      completed++;
+      if (outcome.retiring) void recycleWorker(outcome.threadId);
+      return outcome;
+    } catch (error) {
+      if (taskSignal.aborted) {
+        if (state.started) terminated++;
+        if (signal?.aborted) throw signal.reason;
+        throw new MeshError(
+          'deadline_exceeded',
+          `the C2PA engine did not finish within ${taskTimeoutMs} ms; the asset may be too large or malformed`,
+          { cause: error, details: { taskTimeoutMs } },
+        );
+      }
+      throw error;
+    } finally {
+      submitted.delete(state);
+    }
+  }
+
+  /** The asset as the worker should get it: whole buffers are cloned, views are copied alone. */
+  function assetForWorker(asset: Uint8Array): { bytes: Uint8Array; transfer: TransferListItem[] } {
+    if (asset.byteOffset === 0 && asset.byteLength === asset.buffer.byteLength) return { bytes: asset, transfer: [] };
+    const copy = asset.slice();
+    return { bytes: copy, transfer: [copy.buffer] };
+  }
+
+  function failure(outcome: Extract<TaskOutcome<unknown>, { ok: false }>, operation: EngineOperation, format: string): MeshError {
+    return outcome.trap ? engineTrapError(outcome.engineError, { operation, format }) : classifyEngineError(outcome.engineError, { operation, format });
+  }
+
+  return {
+    async sign(o: SignAssetOptions): Promise<SignAssetResult> {
+      const format = checkDeclaredFormat(o.format, o.asset);
+      if (!isSignableFormat(format)) {
+        throw failedPrecondition(`${formatDisplayName(format)} assets can be verified but not signed`, {
+          details: { format },
+        });
+      }
+      if (COSE_ALGORITHMS[o.signer.alg] === undefined) {
+        throw failedPrecondition(`the claim signer uses an unsupported algorithm "${String(o.signer.alg)}"`);
+      }
+      const { port1: signerPort, port2: workerPort } = new MessageChannel();
+      let signerError: unknown;
+      signerPort.on('message', (request: SignerRequest) => {
+        void (async () => {
+          let reply: SignerReply;
+          try {
+            const cose = await o.signer.sign(request.claim);
+            if (cose.byteLength !== o.signer.reserveSize) {
+              throw new MeshError(
+                'internal',
+                `the claim signer returned ${cose.byteLength} bytes but reserved ${o.signer.reserveSize}; the COSE_Sign1 must fill the reserve exactly`,
+              );
+            }
+            reply = { id: request.id, cose };
+          } catch (error) {
+            signerError ??= error;
+            reply = { id: request.id, error: error instanceof Error ? error.message : String(error) };
+          }
+          signerPort.postMessage(reply);
+        })();
+      });
+      const { bytes, transfer } = assetForWorker(o.asset);
+      try {
+        const outcome = await run<SignResult>(
+          {
+            kind: 'sign',
+            format,
+            asset: bytes,
+            manifestDefinition: o.manifestDefinition,
+            alg: o.signer.alg,
+            reserveSize: o.signer.reserveSize,
+            settings: engineSettings(),
+            readBackSettings: engineSettings({}, { verifyAfterReading: false }),
+            signerPort: workerPort,
+            recycleAfterBytes,
+          },
+          [workerPort, ...transfer],
+          o.signal,
+          true,
+        );
+        // The claim signer's own error explains a failure better than the engine's echo of it.
+        if (signerError !== undefined) throw claimSignerFailure(signerError);
+        if (!outcome.ok) throw failure(outcome, 'sign', format);
+        return outcome.value;
+      } finally {
+        signerPort.close();
+      }
+    },
+
+    async read(o: ReadAssetOptions): Promise<ManifestStoreReport | null> {
+      const format = checkDeclaredFormat(o.format, o.asset);
+      const allowed = o.allowedCertificatesPem === undefined ? undefined : allowedFingerprints(o.allowedCertificatesPem);
+      const { bytes, transfer } = assetForWorker(o.asset);
+      const outcome = await run<ReadResult>(
+        {
+          kind: 'read',
+          format,
+          asset: bytes,
+          settings: engineSettings({ trustAnchorsPem: o.trustAnchorsPem, allowedCertificatesPem: o.allowedCertificatesPem }),
+          recycleAfterBytes,
+        },
+        transfer,
+        o.signal,
+        true,
+      );
+      if (!outcome.ok) {
+        const error = failure(outcome, 'read', format);
+        if (error.code === 'not_found') return null;
+        throw error;
+      }
+      const { signature } = outcome.value;
+      const report = summarizeManifestStore(outcome.value.manifestStoreJson, signature, format);
+      return allowed === undefined ? report : applyAllowedList(report, signature.signingCertificateSha256, allowed);
+    },
+
+    async warmup(): Promise<void> {
+      // Pings run one per idle worker at a time, so a round covers every worker; a worker
+      // replaced during the round is caught by the next one.
+      for (let round = 0; round < 5; round++) {
+        const live = pool.threads.map((t) => t.threadId);
+        const answered = await Promise.all(live.map(() => run<PingResult>({ kind: 'ping' }, [], undefined, false)));
+        const ready = new Set(answered.flatMap((o) => (o.ok ? [o.value.threadId] : [])));
+        if (pool.threads.length >= threads && pool.threads.every((t) => ready.has(t.threadId))) return;
+      }
+      throw unavailable('the C2PA engine workers did not all start');
+    },
+
+    stats(): EngineStats {
+      const running = [...submitted].filter((s) => s.started).length;
+      return {
+        threads: pool.threads.length,
+        queued: submitted.size - running,
+        running,
+        completed,
+        recycled,
+        terminated,
+      };
+    },
+
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await pool.close();
+    },
+  };
+}
+
+function claimSignerFailure(error: unknown): MeshError {
+  if (isMeshError(error)) return error;
+  return new MeshError('internal', `the claim signer failed: ${error instanceof Error ? error.message : String(error)}`, {
+    cause: error,
+  });
+}

@@ -1,0 +1,35 @@
+export { createEngine } from './engine.js';
+export {
+  normalizeFormat,
+  sniffFormat,
+  checkDeclaredFormat,
+  isSignableFormat,
+  formatDisplayName,
+  SIGNABLE_FORMATS,
+  READABLE_FORMATS,
+} from './formats.js';
+export {
+  buildCoseSign1,
+  countersignatureData,
+  sigStructure,
+  protectedHeader,
+  claimSignatureReserveSize,
+  COSE_ALGORITHMS,
+  type BuildCoseSign1Options,
+} from './cose-sign1.js';
+export { summarizeManifestStore, type SignatureDetails } from './manifest-store-report.js';
+export { classifyEngineError, describeEngineError } from './engine-errors.js';
+export { engineSettings, ACCEPTED_EKUS, type EngineTrust } from './engine-settings.js';
+export type {
+  ClaimSigner,
+  C2paEngine,
+  EngineOptions,
+  EngineStats,
+  ManifestStoreReport,
+  ReadAssetOptions,
+  ReadOptions,
+  SignAssetOptions,
+  SignAssetResult,
+  ValidationState,
+  ValidationStatusEntry,
+} from './types.js';
