@@ -33,7 +33,8 @@ export function digestAlgorithmFromOid(dotted: string): DigestAlgorithm | undefi
 }
 
 export function digest(algorithm: DigestAlgorithm, data: Uint8Array): Uint8Array {
-  return createHash(algorithm).update(data).digest();
+  const hash = createHash(algorithm).update(data).digest();
+  return new Uint8Array(hash.buffer, hash.byteOffset, hash.byteLength);
 }
 
 /**

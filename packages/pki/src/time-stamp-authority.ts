@@ -128,6 +128,11 @@ export function createTimeStampAuthority(options: CreateTimeStampAuthorityOption
   checkTsaCertificate(tsa);
   const chain = options.chainDer.map((der) => readCertificateFields(der).der);
   const { signer } = options;
+  if (signer.algorithm !== 'ES256' && signer.algorithm !== 'ES384') {
+    // RSASSA-PSS and Ed25519 are valid in CMS, but RFC 3161 clients (openssl ts, which checks
+    // tokens through its PKCS#7 code) cannot verify them: a token nobody can check is no token.
+    throw invalidArgument(`the TSA key must be ES256 or ES384 (ECDSA); ${signer.algorithm} time-stamp tokens are not verifiable by common RFC 3161 clients`);
+  }
   if (!Buffer.from(signer.publicKeySpki).equals(Buffer.from(tsa.subjectPublicKeySpki))) {
     throw invalidArgument('the TSA signer\'s key does not match the TSA certificate');
   }
