@@ -1,4 +1,4 @@
-import { createPublicKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MeshError } from '@c2pa-mesh/errors';
@@ -50,7 +50,7 @@ describe('buildPkcs12', () => {
     const keyBlock = blocks.find((b) => b.label === 'PRIVATE KEY')!;
     expect(Buffer.from(keyBlock.der).equals(Buffer.from(key.privateKeyPkcs8))).toBe(true);
     expect(read.stdout).toContain('friendlyName: partner client');
-    const publicKey = createPublicKey({ key: Buffer.from(keyBlock.der), format: 'der', type: 'pkcs8' }).export({ type: 'spki', format: 'der' });
+    const publicKey = createPublicKey(createPrivateKey({ key: Buffer.from(keyBlock.der), format: 'der', type: 'pkcs8' })).export({ type: 'spki', format: 'der' });
     expect(publicKey.equals(Buffer.from(key.signer.publicKeySpki))).toBe(true);
 
     const info = await scratch.openssl(['pkcs12', '-in', `${algorithm}.p12`, '-passin', `pass:${PASSWORD}`, '-info', '-noout']);
