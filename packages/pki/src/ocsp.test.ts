@@ -93,6 +93,9 @@ describe('OCSP', () => {
     // Responder certificate (and its issuer) travel with the response.
     expect(checked.stdout).toContain('Subject: C=DE, O=c2pa-mesh test, CN=Test OCSP Responder');
     expect(checked.stdout).toContain('Subject: C=DE, O=c2pa-mesh test, CN=Test C2PA Intermediate');
+    // So a verifier holding only the root builds the responder's chain without being given the issuer.
+    const rootOnly = await scratch.openssl(['ocsp', '-respin', 'r-good.der', '-CAfile', 'root.pem', '-reqin', 'q-nonce.der']);
+    expect(rootOnly.stderr).toContain('Response verify OK');
   });
 
   it('answers nonce-less and SHA-256 requests; openssl reports the status per certificate', async () => {

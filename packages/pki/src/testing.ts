@@ -51,6 +51,7 @@ async function issued(
 export async function createTestHierarchy(
   algorithm: KeyAlgorithm = 'ES256',
   leafAlgorithm: KeyAlgorithm = algorithm,
+  tsaAlgorithm: KeyAlgorithm = leafAlgorithm,
 ): Promise<TestHierarchy> {
   const root = await issued('ROOT_CA', 'Test C2PA Root', algorithm);
   const intermediate = await issued('INTERMEDIATE_CA', 'Test C2PA Intermediate', algorithm, root);
@@ -59,7 +60,7 @@ export async function createTestHierarchy(
     intermediate,
     signing: await issued('C2PA_SIGNING', 'Test Signer', leafAlgorithm, intermediate),
     ocspResponder: await issued('OCSP_RESPONDER', 'Test OCSP Responder', leafAlgorithm, intermediate),
-    tsa: await issued('TSA', 'Test Time-Stamp Authority', leafAlgorithm, intermediate),
+    tsa: await issued('TSA', 'Test Time-Stamp Authority', tsaAlgorithm, intermediate),
   };
 }
 

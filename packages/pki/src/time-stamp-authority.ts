@@ -4,7 +4,6 @@ import type { KeySigner } from '@c2pa-mesh/key-custody';
 import { DIGEST_LENGTH, cmsDigestAlgorithm, digest, digestAlgorithmIdentifier, signatureAlgorithmIdentifier } from './algorithms.js';
 import { readCertificateFields } from './certificate-fields.js';
 import {
-  DerError,
   EMPTY,
   NULL,
   TAG,
@@ -140,7 +139,7 @@ export function createTimeStampAuthority(options: CreateTimeStampAuthorityOption
   try {
     policy = oid(options.policyOid);
   } catch (cause) {
-    throw invalidArgument(`TSA policy "${options.policyOid}" is not an object identifier`, { cause: cause as DerError });
+    throw invalidArgument(`TSA policy "${options.policyOid}" is not an object identifier`, { cause });
   }
   const clock = options.clock ?? (() => new Date());
   const accuracy = accuracyOf(options.accuracyMillis ?? 1000);
