@@ -1,0 +1,240 @@
+import { execFile } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import 'reflect-metadata';
+import { Code, ConnectError } from '@connectrpc/connect';
+import { generateKeyPair } from '@c2pa-mesh/key-custody';
+import { issueCertificate, toPem } from '@c2pa-mesh/pki';
+import { Health, SigningService, CertificateAuthorityService } from '@c2pa-mesh/proto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { meshClient } from '../support/mesh-clients.js';
+import { REPO_ROOT, startMeshProcess, type MeshProcess } from '../support/start-mesh.js';
+
+const run = promisify(execFile);
+const BUF = path.join(REPO_ROOT, 'node_modules/.bin/buf');
+
+describe('the mesh started as `npm start` does, in one process', () => {
+  let mesh: MeshProcess;
+  let scratch: string;
+  beforeAll(async () => {
+    mesh = await startMeshProcess();
+    scratch = await mkdtemp(path.join(os.tmpdir(), 'c2pa-mesh-e2e-scratch-'));
+  });
+  afterAll(async () => {
+    await mesh?.stop();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  const admin = () => ({ caPath: mesh.files.meshCa, certPath: mesh.files.adminCert, keyPath: mesh.files.adminKey });
+
+  it('prints the ready line with the URLs and the files the contract lists, keys 0600', () => {
+    expect(mesh.readyLine).toMatch(/^mesh ready /);
+    expect(mesh.url).toBe(`https://127.0.0.1:${mesh.port}`);
+    expect(mesh.pkiUrl).toBe(`http://127.0.0.1:${mesh.pkiPort}`);
+    for (const file of Object.values(mesh.files)) expect(statSync(file).isFile()).toBe(true);
+    expect(path.relative(mesh.dataDir, mesh.files.meshCa)).toBe('pki/mesh-ca.pem');
+    expect(statSync(mesh.files.adminKey).mode & 0o777).toBe(0o600);
+    for (const key of ['mesh-ca-key.pem', 'c2pa-root-key.pem', 'c2pa-intermediate-key.pem', 'ocsp-responder-key.pem', 'tsa-key.pem', 'server-key.pem']) {
+      expect(statSync(path.join(mesh.dataDir, 'pki', key)).mode & 0o777).toBe(0o600);
+    }
+  });
+
+  it('answers ListSigners over Connect (HTTP/2 and HTTP/1.1), gRPC and gRPC-Web with the admin certificate', async () => {
+    for (const [protocol, httpVersion] of [['connect', '2'], ['connect', '1.1'], ['grpc', '2'], ['grpc-web', '2'], ['grpc-web', '1.1']] as const) {
+      const client = meshClient(SigningService, mesh.url, admin(), protocol, httpVersion);
+      const { signers } = await client.listSigners({});
+      expect(signers, `${protocol} over HTTP/${httpVersion}`).toHaveLength(1);
+      expect(signers[0].isDefault).toBe(true);
+    }
+  });
+
+  it('serves JSON over HTTP/1.1 to curl, with x-request-id on every response', async () => {
+    const { stdout } = await run('curl', [
+      '-sS', '-i', '--http1.1', '--cacert', mesh.files.meshCa, '--cert', mesh.files.adminCert, '--key', mesh.files.adminKey,
+      '-H', 'content-type: application/json', '-d', '{}', `${mesh.url}/c2pamesh.signing.v1.SigningService/ListSigners`,
+    ]);
+    expect(stdout).toMatch(/^HTTP\/1\.1 200/);
+    expect(stdout).toMatch(/x-request-id: req_/i);
+    const body = JSON.parse(stdout.slice(stdout.indexOf('\r\n\r\n') + 4));
+    expect(body.signers[0].algorithm).toBe('es256');
+
+    const unknown = await run('curl', ['-sS', '-i', '--cacert', mesh.files.meshCa, '-H', 'content-type: application/json', '-d', '{}', `${mesh.url}/no.such.Service/Method`]);
+    expect(unknown.stdout).toMatch(/x-request-id: req_/i);
+  });
+
+  it('works with `buf curl` and no .proto files (reflection)', async () => {
+    const tls = ['--cacert', mesh.files.meshCa, '--cert', mesh.files.adminCert, '--key', mesh.files.adminKey];
+    const list = await run(BUF, ['curl', ...tls, '--list-services', mesh.url]);
+    expect(list.stdout.split('\n')).toEqual(expect.arrayContaining([
+      'c2pamesh.signing.v1.SigningService',
+      'c2pamesh.verification.v1.VerificationService',
+      'c2pamesh.certificateauthority.v1.CertificateAuthorityService',
+      'c2pamesh.registry.v1.RegistryService',
+      'grpc.health.v1.Health',
+    ]));
+    const signers = await run(BUF, ['curl', ...tls, '--protocol', 'grpc', `${mesh.url}/c2pamesh.signing.v1.SigningService/ListSigners`]);
+    expect(JSON.parse(signers.stdout).signers).toHaveLength(1);
+    const health = await run(BUF, ['curl', ...tls, `${mesh.url}/grpc.health.v1.Health/Check`]);
+    expect(JSON.parse(health.stdout)).toEqual({ status: 'SERVING' });
+  });
+
+  it('refuses a call without identity (Health excepted)', async () => {
+    const anonymous = { caPath: mesh.files.meshCa };
+    expect((await meshClient(Health, mesh.url, anonymous).check({})).status).toBe(1);
+    const err = await meshClient(SigningService, mesh.url, anonymous).listSigners({}).catch((e) => ConnectError.from(e));
+    expect(err).toBeInstanceOf(ConnectError);
+    expect((err as ConnectError).code).toBe(Code.Unauthenticated);
+    const bad = await meshClient(SigningService, mesh.url, { ...anonymous, apiKey: 'c2m_not-a-real-key' }).listSigners({}).catch((e) => ConnectError.from(e));
+    expect((bad as ConnectError).code).toBe(Code.Unauthenticated);
+  });
+
+  it('refuses a client certificate from another CA, and keeps serving', async () => {
+    const foreignCa = await generateKeyPair('ES256');
+    const ca = await issueCertificate({ profile: 'MESH_CA', subject: { commonName: 'Foreign CA' }, subjectPublicKeySpki: foreignCa.signer.publicKeySpki, issuer: { selfSigned: foreignCa.signer }, validityDays: 30 });
+    const clientKey = await generateKeyPair('ES256');
+    const clientCert = await issueCertificate({
+      profile: 'MESH_CLIENT',
+      subject: { commonName: 'intruder' },
+      subjectPublicKeySpki: clientKey.signer.publicKeySpki,
+      issuer: { certificateDer: ca.der, signer: foreignCa.signer },
+      validityDays: 30,
+      san: { uri: ['spiffe://c2pa-mesh/admin'] },
+    });
+    const certPath = path.join(scratch, 'foreign.pem');
+    const keyPath = path.join(scratch, 'foreign-key.pem');
+    await writeFile(certPath, clientCert.pem);
+    await writeFile(keyPath, toPem(clientKey.privateKeyPkcs8, 'PRIVATE KEY'), { mode: 0o600 });
+    const err = await meshClient(SigningService, mesh.url, { caPath: mesh.files.meshCa, certPath, keyPath }).listSigners({}).catch((e) => ConnectError.from(e));
+    expect(err).toBeInstanceOf(ConnectError);
+    // The TLS layer accepts the handshake (API-key callers have no certificate) and the listener
+    // then closes the connection, so the client sees a transport error rather than an RPC code.
+    await expect.poll(() => mesh.output(), { timeout: 5000 }).toMatch(/client certificate refused/);
+    // The listener is unharmed.
+    expect((await meshClient(SigningService, mesh.url, admin()).listSigners({})).signers).toHaveLength(1);
+  });
+
+  it('serves the relying-party endpoints without credentials', async () => {
+    expect(await (await fetch(`${mesh.pkiUrl}/healthz`)).text()).toBe('ok\n');
+    const root = await fetch(`${mesh.pkiUrl}/ca/root.pem`);
+    expect(root.status).toBe(200);
+    expect(await root.text()).toBe(readFileSync(mesh.files.c2paRoot, 'utf8'));
+    const chain = await (await fetch(`${mesh.pkiUrl}/ca/chain.pem`)).text();
+    expect(chain).toBe(readFileSync(mesh.files.c2paChain, 'utf8'));
+    expect((await fetch(`${mesh.pkiUrl}/nothing-here`)).status).toBe(404);
+  });
+
+  it('reuses the data dir on restart: same PKI, same default signer', async () => {
+    const client = meshClient(SigningService, mesh.url, admin());
+    const before = (await client.listSigners({})).signers[0].id;
+    const meshCa = readFileSync(mesh.files.meshCa, 'utf8');
+    const root = readFileSync(mesh.files.c2paRoot, 'utf8');
+    await mesh.stop({ keepDataDir: true });
+    const again = await startMeshProcess({ dataDir: mesh.dataDir, env: { MESH_PORT: String(mesh.port), PKI_HTTP_PORT: String(mesh.pkiPort) } });
+    try {
+      expect(readFileSync(again.files.meshCa, 'utf8')).toBe(meshCa);
+      expect(readFileSync(again.files.c2paRoot, 'utf8')).toBe(root);
+      const after = (await meshClient(SigningService, again.url, admin()).listSigners({})).signers;
+      expect(after.map((s) => s.id)).toEqual([before]);
+      expect(again.output()).not.toMatch(/certificate created/);
+    } finally {
+      await again.stop();
+    }
+  });
+});
+
+describe('the mesh as four processes talking mTLS to each other', () => {
+  const processes: MeshProcess[] = [];
+  let closeDatabase: () => Promise<void> = async () => undefined;
+  let dataDir: string;
+  let databaseUrl: string;
+
+  beforeAll(async () => {
+    if (process.env.DATABASE_URL) {
+      const { createTestDatabase } = await import('@c2pa-mesh/storage');
+      const database = await createTestDatabase();
+      databaseUrl = database.url!;
+      await database.db.destroy();
+      closeDatabase = async () => {
+        const { Kysely, PostgresDialect, sql } = await import('kysely');
+        const pg = (await import('pg')).default;
+        const admin = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 1 }) }) });
+        await sql`drop database if exists ${sql.id(new URL(databaseUrl).pathname.slice(1))} with (force)`.execute(admin);
+        await admin.destroy();
+      };
+    } else {
+      // Several processes cannot open one embedded database directory; serve an in-memory
+      // PGlite over the PostgreSQL wire protocol instead, as a test-only stand-in for a server.
+      const { PGlite } = await import('@electric-sql/pglite');
+      const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+      const { freePort } = await import('../support/start-mesh.js');
+      const pglite = await PGlite.create();
+      const port = await freePort();
+      const server = new PGLiteSocketServer({ db: pglite, port, host: '127.0.0.1', maxConnections: 40 });
+      await server.start();
+      databaseUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
+      closeDatabase = async () => {
+        await server.stop();
+        await pglite.close();
+      };
+    }
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'c2pa-mesh-e2e-four-'));
+    const { freePort } = await import('../support/start-mesh.js');
+    const names = ['registry', 'certificate-authority', 'signing', 'verification'] as const;
+    const ports = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await freePort()] as const)));
+    const urls = Object.fromEntries(names.map((n) => [`MESH_${n.toUpperCase().replace('-', '_')}_URL`, `https://127.0.0.1:${ports[n]}`]));
+    const pkiPort = await freePort();
+    // The first process migrates the database and bootstraps the PKI; the others reuse both.
+    for (const name of names) {
+      const own = `MESH_${name.toUpperCase().replace('-', '_')}_URL`;
+      const env: Record<string, string> = { ...urls, DATABASE_URL: databaseUrl, MESH_SERVICES: name, MESH_PORT: String(ports[name]), PKI_HTTP_PORT: String(pkiPort) };
+      delete env[own];
+      processes.push(await startMeshProcess({ dataDir, env }));
+    }
+  });
+  afterAll(async () => {
+    await Promise.all(processes.map((p) => p.stop()));
+    await closeDatabase();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('each process serves only its own service', async () => {
+    const [registry, ca, signing] = processes;
+    expect(registry.readyLine).toContain('services=registry');
+    expect(ca.pkiUrl).toBeDefined();
+    expect(registry.pkiUrl).toBeUndefined();
+    const files = { caPath: registry.files.meshCa, certPath: registry.files.adminCert, keyPath: registry.files.adminKey };
+    const health = meshClient(Health, signing.url, files);
+    expect((await health.check({ service: 'c2pamesh.signing.v1.SigningService' })).status).toBe(1);
+    const wrong = await health.check({ service: 'c2pamesh.registry.v1.RegistryService' }).catch((e) => ConnectError.from(e));
+    expect((wrong as ConnectError).code).toBe(Code.NotFound);
+  });
+
+  it('the signing process reaches the CA process over mTLS with its own service identity', async () => {
+    const [, ca, signing] = processes;
+    const admin = { caPath: signing.files.meshCa, certPath: signing.files.adminCert, keyPath: signing.files.adminKey };
+    const { signers } = await meshClient(SigningService, signing.url, admin).listSigners({});
+    expect(signers).toHaveLength(1);
+    expect(signers[0].isDefault).toBe(true);
+    const direct = await meshClient(CertificateAuthorityService, ca.url, admin).listCertificates({ profile: 'C2PA_SIGNING' });
+    expect(direct.certificates.map((c) => c.certificateId)).toContain(signers[0].id);
+    // The CA process audited ListCertificates calls whose caller was the signing service's
+    // client certificate (a SERVICE identity established by mTLS, not by construction).
+    const { openDatabase } = await import('@c2pa-mesh/storage');
+    const db = await openDatabase({ databaseUrl, poolSize: 1 });
+    try {
+      const events = await db
+        .selectFrom('audit_events')
+        .select(['identity', 'identity_kind', 'service', 'code'])
+        .where('operation', '=', 'ListCertificates')
+        .where('identity', '=', 'spiffe://c2pa-mesh/service/signing')
+        .execute();
+      expect(events.length).toBeGreaterThan(0);
+      expect(events[0]).toMatchObject({ identity_kind: 'SERVICE', service: 'certificateauthority', code: 'ok' });
+    } finally {
+      await db.destroy();
+    }
+  });
+});
