@@ -131,10 +131,12 @@ const table = [
 ].join('\n');
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+const load = os.loadavg()[0].toFixed(2);
 const report = `# PKI primitives benchmark
 
 One thread, ${SECONDS} s per row after a warm-up, all rows in one run. Node ${process.version},
-${cpu} (${os.cpus().length} cores), ${new Date().toISOString().slice(0, 10)}.
+${cpu} (${os.cpus().length} cores), ${new Date().toISOString().slice(0, 10)}, load average ${load} at the end
+(other work on the machine lowers every row alike; compare the ratios).
 Run with \`node --import tsx bench/pki.ts\`.
 
 ${table}

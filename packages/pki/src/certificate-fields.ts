@@ -11,6 +11,7 @@ import {
   readBoolean,
   readOid,
   readSingle,
+  readTime,
   serialHexFromIntegerContent,
   type DerElement,
 } from './der.js';
@@ -29,6 +30,8 @@ export interface CertificateFields {
   serialNumberHex: string;
   issuerName: Uint8Array;
   subjectName: Uint8Array;
+  notBefore: Date;
+  notAfter: Date;
   subjectPublicKeySpki: Uint8Array;
   /** subjectPublicKey BIT STRING value: what key identifiers and OCSP key hashes hash. */
   subjectPublicKeyBits: Uint8Array;
@@ -50,7 +53,7 @@ export function readCertificateFields(der: Uint8Array): CertificateFields {
     const serial = expectTag(fields[i++], TAG.INTEGER, 'serialNumber');
     expectTag(fields[i++], TAG.SEQUENCE, 'signature');
     const issuer = expectTag(fields[i++], TAG.SEQUENCE, 'issuer');
-    expectTag(fields[i++], TAG.SEQUENCE, 'validity');
+    const [notBefore, notAfter] = children(expectTag(fields[i++], TAG.SEQUENCE, 'validity'));
     const subject = expectTag(fields[i++], TAG.SEQUENCE, 'subject');
     const spki = expectTag(fields[i++], TAG.SEQUENCE, 'subjectPublicKeyInfo');
     const extensions: CertificateFields['extensions'] = [];
@@ -72,6 +75,8 @@ export function readCertificateFields(der: Uint8Array): CertificateFields {
       serialNumberHex: serialHexFromIntegerContent(serialContent),
       issuerName: encodingOf(issuer),
       subjectName: encodingOf(subject),
+      notBefore: readTime(notBefore ?? fail('notBefore is missing')),
+      notAfter: readTime(notAfter ?? fail('notAfter is missing')),
       subjectPublicKeySpki: encodingOf(spki),
       subjectPublicKeyBits: subjectPublicKeyBits(spki),
       signatureAlgorithm,
@@ -82,6 +87,10 @@ export function readCertificateFields(der: Uint8Array): CertificateFields {
     if (cause instanceof DerError) throw invalidArgument(`not a DER X.509 certificate: ${cause.message}`, { cause });
     throw cause;
   }
+}
+
+function fail(message: string): never {
+  throw new DerError(message);
 }
 
 /** The subject key identifier: the certificate's own extension, else SHA-1 of the key (RFC 5280 §4.2.1.2). */
@@ -105,6 +114,10 @@ export function keyIdentifier(publicKeyBits: Uint8Array): Uint8Array {
 export function isCaCertificate(fields: CertificateFields): boolean {
   const extension = fields.extensions.find((e) => e.oid === OID.basicConstraints);
   if (!extension) return false;
-  const [first] = children(readSingle(extension.value, TAG.SEQUENCE));
-  return first?.tag === TAG.BOOLEAN && readBoolean(first, 'cA');
+  try {
+    const [first] = children(readSingle(extension.value, TAG.SEQUENCE));
+    return first?.tag === TAG.BOOLEAN && readBoolean(first, 'cA');
+  } catch {
+    return false; // an unreadable basicConstraints makes no CA
+  }
 }

@@ -233,22 +233,20 @@ interface IssuerContext {
 }
 
 // Issuer certificates are parsed once per Uint8Array the caller holds (a CA issues many certificates).
-const issuerCache = new WeakMap<Uint8Array, { fields: CertificateFields; notAfter: Date; isCa: boolean }>();
+const issuerCache = new WeakMap<Uint8Array, { fields: CertificateFields; isCa: boolean }>();
 
 function issuerContext(issuer: CertificateIssuer, subjectName: Uint8Array, subjectSpki: Uint8Array): IssuerContext {
   if ('selfSigned' in issuer) {
     const signer = issuer.selfSigned;
-    const spkiFields = readSpkiBits(subjectSpki);
     if (!sameKey(signer.publicKeySpki, subjectSpki)) {
       throw invalidArgument('a self-signed certificate must certify the signer\'s own public key');
     }
-    return { signer, nameDer: subjectName, keyIdentifier: keyIdentifier(spkiFields) };
+    return { signer, nameDer: subjectName, keyIdentifier: keyIdentifier(readSpkiBits(subjectSpki)) };
   }
   let cached = issuerCache.get(issuer.certificateDer);
   if (!cached) {
     const fields = readCertificateFields(issuer.certificateDer);
-    const parsed = pkijs.Certificate.fromBER(toArrayBuffer(issuer.certificateDer));
-    cached = { fields, notAfter: parsed.notAfter.value, isCa: isCaCertificate(fields) };
+    cached = { fields, isCa: isCaCertificate(fields) };
     issuerCache.set(issuer.certificateDer, cached);
   }
   if (!cached.isCa) throw failedPrecondition('the issuer certificate is not a CA certificate (basicConstraints cA is not set)');
@@ -259,7 +257,7 @@ function issuerContext(issuer: CertificateIssuer, subjectName: Uint8Array, subje
     signer: issuer.signer,
     nameDer: cached.fields.subjectName,
     keyIdentifier: subjectKeyIdentifierOf(cached.fields),
-    notAfter: cached.notAfter,
+    notAfter: cached.fields.notAfter,
   };
 }
 

@@ -10,6 +10,7 @@ import {
   readElement,
   readOid,
   readSingle,
+  readTime,
   sequence,
   serialHexFromIntegerContent,
   serialMagnitudeFromHex,
@@ -90,6 +91,17 @@ describe('DER reader', () => {
     expect(() => readSingle(Uint8Array.of(0x1f, 0x01, 0x00))).toThrow(/multi-byte/);
     expect(() => readElement(Uint8Array.of(0x30))).toThrow(/truncated/);
     expect(() => children(readSingle(Uint8Array.of(0x30, 0x03, 0x02, 0x05, 0x00)))).toThrow(/truncated/);
+  });
+
+  it('reads the times it writes, and the ones others write', () => {
+    for (const iso of ['2026-03-01T12:00:00.120Z', '1999-12-31T23:59:59.000Z', '2049-01-01T00:00:00.000Z']) {
+      const date = new Date(iso);
+      expect(readTime(readSingle(generalizedTime(date, { millis: true }))).toISOString()).toBe(iso);
+    }
+    expect(readTime(readSingle(utcTime(new Date('1999-12-31T23:59:59Z')))).toISOString()).toBe('1999-12-31T23:59:59.000Z');
+    expect(readTime(readSingle(x509Time(new Date('2060-05-01T00:00:00Z')))).toISOString()).toBe('2060-05-01T00:00:00.000Z');
+    expect(() => readTime(readSingle(Uint8Array.of(0x17, 0x03, 0x31, 0x32, 0x33)))).toThrow(DerError);
+    expect(() => readTime(readSingle(integer(5)))).toThrow(DerError);
   });
 
   it('keeps serial numbers canonical', () => {

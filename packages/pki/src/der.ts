@@ -359,6 +359,28 @@ export function readBoolean(element: DerElement, what: string): boolean {
   return content[0] !== 0;
 }
 
+/** Reads a UTCTime or GeneralizedTime in the Z (UTC) forms RFC 5280 allows, fractions included. */
+export function readTime(element: DerElement): Date {
+  const text = new TextDecoder().decode(contentOf(element));
+  let match: RegExpMatchArray | null;
+  let year: number;
+  if (element.tag === TAG.UTC_TIME) {
+    match = text.match(/^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/);
+    if (!match) throw new DerError(`"${text}" is not a UTCTime in UTC`);
+    year = Number(match[1]) + (Number(match[1]) < 50 ? 2000 : 1900); // RFC 5280 §4.1.2.5.1
+  } else if (element.tag === TAG.GENERALIZED_TIME) {
+    match = text.match(/^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d{1,9}))?Z$/);
+    if (!match) throw new DerError(`"${text}" is not a GeneralizedTime in UTC`);
+    year = Number(match[1]);
+  } else {
+    throw new DerError(`expected a time, found tag 0x${element.tag.toString(16)}`);
+  }
+  const millis = match[7] ? Math.floor(Number(`0.${match[7]}`) * 1000) : 0;
+  const date = new Date(Date.UTC(year, Number(match[2]) - 1, Number(match[3]), Number(match[4]), Number(match[5]), Number(match[6]), millis));
+  if (Number.isNaN(date.getTime())) throw new DerError(`"${text}" is not a valid date`);
+  return date;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Serial numbers
 
