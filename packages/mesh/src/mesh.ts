@@ -20,6 +20,7 @@ import { createAuditSink, createRegistryService } from '@c2pa-mesh/service-regis
 import { createSigningService } from '@c2pa-mesh/service-signing';
 import { createVerificationService } from '@c2pa-mesh/service-verification';
 import { type Database, migrateToLatest, openDatabase } from '@c2pa-mesh/storage';
+import { createEngine, type C2paEngine } from '@c2pa-mesh/engine';
 import type { Logger } from 'pino';
 import { bootstrapPki, type MeshPki } from './bootstrap-pki.js';
 
@@ -56,8 +57,12 @@ export interface MeshAssembly {
   relyingPartyRoutes: RelyingPartyRoute[];
   /** The typed clients a given mesh service uses (in-process or remote per the config). */
   clientsFor(service: ServiceName): MeshClients;
+  /** The C2PA engine (worker pool) when signing or verification runs here. */
+  engine: C2paEngine | undefined;
   /** False once draining started: health answers NOT_SERVING. */
   setServing(serving: boolean): void;
+  /** Stops what the assembly started (engine workers, background jobs); the database stays open. */
+  close(): Promise<void>;
 }
 
 /**
@@ -110,16 +115,18 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     registrations.push((router) => router.service(CertificateAuthorityService, impl));
     relyingPartyRoutes.push(...certificateAuthorityRoutes(caDeps));
   }
+  // One engine pool per process, shared by signing and verification.
+  const engine = local.has('signing') || local.has('verification') ? createEngine({ threads: config.engineThreads }) : undefined;
   if (local.has('registry')) {
     const impl = createRegistryService({ db, clients: clientsFor('registry') });
     registrations.push((router) => router.service(RegistryService, impl));
   }
   if (local.has('signing')) {
-    const impl = createSigningService({ clients: clientsFor('signing') });
+    const impl = createSigningService({ clients: clientsFor('signing'), engine: engine!, config, logger: logger.child({ service: 'signing' }) });
     registrations.push((router) => router.service(SigningService, impl));
   }
   if (local.has('verification')) {
-    const impl = createVerificationService({ clients: clientsFor('verification') });
+    const impl = createVerificationService({ clients: clientsFor('verification'), engine: engine!, config, logger: logger.child({ service: 'verification' }) });
     registrations.push((router) => router.service(VerificationService, impl));
   }
   const servedNames = config.services.map((s) => DESCRIPTORS[s].typeName);
@@ -135,8 +142,12 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     interceptors,
     relyingPartyRoutes,
     clientsFor,
+    engine,
     setServing(value) {
       serving = value;
+    },
+    async close() {
+      await engine?.close();
     },
   };
 }
@@ -146,10 +157,14 @@ export async function startMesh(config: MeshConfig, logger: Logger): Promise<Run
   const db = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'db') });
   let tls: RunningListener | undefined;
   let relyingParty: RelyingPartyListener | undefined;
+  let assembly: MeshAssembly | undefined;
   try {
     const applied = await migrateToLatest(db);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
     const mesh = await assembleMesh(config, db, logger);
+    assembly = mesh;
+    // No cold start: every engine worker has loaded the WebAssembly module before we listen.
+    await mesh.engine?.warmup();
     tls = await startTlsListener({
       host: config.host,
       port: config.port,
@@ -176,6 +191,7 @@ export async function startMesh(config: MeshConfig, logger: Logger): Promise<Run
         closing ??= (async () => {
           mesh.setServing(false);
           await Promise.all([tls?.close(config.shutdownGraceMs), relyingParty?.close(config.shutdownGraceMs)]);
+          await mesh.close();
           await db.destroy();
         })();
         return closing;
@@ -184,6 +200,7 @@ export async function startMesh(config: MeshConfig, logger: Logger): Promise<Run
   } catch (err) {
     await tls?.close(0).catch(() => undefined);
     await relyingParty?.close(0).catch(() => undefined);
+    await assembly?.close().catch(() => undefined);
     await db.destroy().catch(() => undefined);
     throw err;
   }

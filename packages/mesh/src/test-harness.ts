@@ -39,6 +39,7 @@ export async function createTestMesh(env: Record<string, string> = {}): Promise<
       dataDir,
       transport: (caller) => createInProcessTransport({ routes: mesh.routes, interceptors: mesh.interceptors, caller, clientIp: '127.0.0.1' }),
       async close() {
+        await mesh.close();
         await database.close();
         await rm(dataDir, { recursive: true, force: true });
       },
