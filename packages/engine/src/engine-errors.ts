@@ -150,6 +150,11 @@ export function classifyEngineError(raw: string, context: EngineErrorContext): M
     default:
       break;
   }
+  // Damage inside the manifest itself (its boxes, claim, signature structure) rather than in the
+  // media container.
+  if (context.operation === 'read' && variant !== undefined && /^(Jumbf|Cose|Claim|Assertion|Ocsp|TooManyManifestStores|PrereleaseError|MissingDataBox)/.test(variant)) {
+    return new MeshError('invalid_argument', `the asset's C2PA manifest is damaged or malformed: ${reason}`, { cause: raw, details });
+  }
   const subject = context.operation === 'sign' ? `cannot sign this ${name} asset` : `cannot read this ${name} asset`;
   return new MeshError('invalid_argument', `${subject}: ${reason}`, { cause: raw, details });
 }

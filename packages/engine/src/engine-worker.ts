@@ -32,6 +32,7 @@ const initStarted = performance.now();
 const wasmPath = createRequire(import.meta.url).resolve('@contentauth/c2pa-wasm/c2pa.wasm');
 const wasm = initSync({ module: readFileSync(wasmPath) });
 const initMs = performance.now() - initStarted;
+const initialMemory = wasm.memory.buffer.byteLength;
 
 const retirementBoard = new Int32Array((workerData as EngineWorkerData).retirementBoard);
 let retiring = false;
@@ -61,8 +62,11 @@ function outcomeOfFailure(error: unknown): TaskOutcome<never> {
 /** Runs a job, then decides whether this worker has grown too large to keep. */
 async function recycling<T>(bytes: number, recycleAfterBytes: number, job: () => Promise<TaskOutcome<T>>): Promise<TaskOutcome<T>> {
   const outcome = await job();
-  // WebAssembly memory only grows: after a large job, hand the thread (and its memory) back.
-  if (bytes > recycleAfterBytes || wasm.memory.buffer.byteLength > 4 * recycleAfterBytes) retire();
+  // WebAssembly memory only grows: after a large job, hand the thread (and its memory) back. The
+  // memory rule catches what many medium jobs may leave behind (the engine needs about twice an
+  // asset's size while working on it).
+  const grownBy = wasm.memory.buffer.byteLength - initialMemory;
+  if (bytes > recycleAfterBytes || grownBy > Math.max(4 * recycleAfterBytes, 64 * 1024 * 1024)) retire();
   return { ...outcome, retiring };
 }
 

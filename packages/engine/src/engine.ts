@@ -37,9 +37,13 @@ const DEFAULTS = {
   taskTimeoutMs: 60_000,
 } as const;
 
+const WORKER_START_TIMEOUT_MS = 120_000;
+
 /** The pool's view of one submitted task, reached by the balancer through queueOptionsSymbol. */
 interface TaskState {
   started: boolean;
+  /** Called by the balancer as the task goes to a worker: the running-time limit starts then. */
+  onStart: () => void;
 }
 
 type PiscinaOptions = NonNullable<ConstructorParameters<typeof Piscina>[0]>;
@@ -84,7 +88,10 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
     for (const worker of workers) {
       if (worker.currentUsage !== 0 || worker.terminating || worker.destroyed || isRetiring(worker.id)) continue;
       const state = (task as unknown as Record<symbol, unknown>)[Piscina.queueOptionsSymbol] as TaskState | null | undefined;
-      if (state) state.started = true;
+      if (state) {
+        state.started = true;
+        state.onStart();
+      }
       return worker;
     }
     return null;
@@ -120,7 +127,13 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
     await worker.terminate();
   }
 
-  async function run<T>(task: EngineTask, transferList: TransferListItem[], signal: AbortSignal | undefined, queued: boolean): Promise<TaskOutcome<T>> {
+  async function run<T>(
+    task: EngineTask,
+    transferList: TransferListItem[],
+    signal: AbortSignal | undefined,
+    queued: boolean,
+    timeoutMs = taskTimeoutMs,
+  ): Promise<TaskOutcome<T>> {
     if (closed) throw unavailable('the C2PA engine is shut down');
     if (queued) {
       const running = [...submitted].filter((s) => s.started).length;
@@ -133,9 +146,17 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
         });
       }
     }
-    const timeout = AbortSignal.timeout(taskTimeoutMs);
-    const taskSignal = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
-    const state: TaskState = { started: false };
+    // The limit is on running time: waiting in the queue is bounded by maxQueue instead, and a
+    // task queued behind a worker being replaced should not expire while the new one starts.
+    const deadline = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const taskSignal = signal === undefined ? deadline.signal : AbortSignal.any([signal, deadline.signal]);
+    const state: TaskState = {
+      started: false,
+      onStart: () => {
+        timer = setTimeout(() => deadline.abort(), timeoutMs);
+      },
+    };
     submitted.add(state);
     const queuedTask = Object.assign(task, { [Piscina.queueOptionsSymbol]: state });
     try {
@@ -152,12 +173,13 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
         if (signal?.aborted) throw signal.reason;
         throw new MeshError(
           'deadline_exceeded',
-          `the C2PA engine did not finish within ${taskTimeoutMs} ms; the asset may be too large or malformed`,
-          { cause: error, details: { taskTimeoutMs } },
+          `the C2PA engine did not finish within ${timeoutMs} ms; the asset may be too large or malformed`,
+          { cause: error, details: { taskTimeoutMs: timeoutMs } },
         );
       }
       throw error;
     } finally {
+      clearTimeout(timer);
       submitted.delete(state);
     }
   }
@@ -264,7 +286,9 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
       // replaced during the round is caught by the next one.
       for (let round = 0; round < 5; round++) {
         const live = pool.threads.map((t) => t.threadId);
-        const answered = await Promise.all(live.map(() => run<PingResult>({ kind: 'ping' }, [], undefined, false)));
+        // A worker of a new pool takes its first task while still loading, so the ping's limit
+        // covers starting a thread and the engine, not the task limit meant for assets.
+        const answered = await Promise.all(live.map(() => run<PingResult>({ kind: 'ping' }, [], undefined, false, WORKER_START_TIMEOUT_MS)));
         const ready = new Set(answered.flatMap((o) => (o.ok ? [o.value.threadId] : [])));
         if (pool.threads.length >= threads && pool.threads.every((t) => ready.has(t.threadId))) return;
       }

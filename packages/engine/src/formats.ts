@@ -199,7 +199,7 @@ export function checkDeclaredFormat(declared: string, bytes: Uint8Array): string
     throw invalidArgument(
       bytes.length === 0
         ? `declared ${canonical} but the asset is empty`
-        : `declared ${canonical} but the bytes are not a ${format?.displayName ?? canonical} file (nor any other supported format)`,
+        : `declared ${canonical} but the bytes are not ${article(format?.displayName ?? canonical)} file (nor any other supported format)`,
       { details: { field: 'format', declared: canonical } },
     );
   }

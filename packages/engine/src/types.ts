@@ -112,6 +112,6 @@ export interface EngineOptions {
   maxQueue?: number;
   /** A worker that handled a job larger than this is replaced (default 32 MiB). */
   recycleAfterBytes?: number;
-  /** A task running longer than this is aborted and its worker replaced (default 60 s). */
+  /** A task running (not queued) longer than this is aborted and its worker replaced (default 60 s). */
   taskTimeoutMs?: number;
 }
