@@ -4,7 +4,15 @@ import { MeshError, invalidArgument } from '@c2pa-mesh/errors';
 import { createEngine } from './engine.js';
 import type { C2paEngine, ManifestStoreReport, SignAssetResult } from './types.js';
 import { createTestPki, testClaimSigner, type TestPki } from './test-support/test-pki.js';
-import { createdManifest, flipMediaByte, readMedia, UNSIGNED_SAMPLES, TRAINED_ALGORITHMIC_MEDIA } from './test-support/media-fixtures.js';
+import {
+  createdManifest,
+  flipMediaByte,
+  moreSignableSamples,
+  readMedia,
+  TRAINED_ALGORITHMIC_MEDIA,
+  UNSIGNED_SAMPLES,
+} from './test-support/media-fixtures.js';
+import { SIGNABLE_FORMATS } from './formats.js';
 
 let engine: C2paEngine;
 let pki: TestPki;
@@ -88,6 +96,19 @@ describe.each(UNSIGNED_SAMPLES.map((s) => [s.format, s.file]))('%s (%s)', (forma
 
   it('reads the unsigned original as carrying no manifest', async () => {
     expect(await engine.read({ format, asset: original })).toBeNull();
+  });
+});
+
+describe('formats beyond the ten', () => {
+  it('signs and reads back Trusted every other format c2pa-rs writes', async () => {
+    const samples = moreSignableSamples();
+    expect(new Set([...UNSIGNED_SAMPLES.map((s) => s.format), ...samples.map((s) => s.format)])).toEqual(new Set(SIGNABLE_FORMATS));
+    const states: Record<string, string | undefined> = {};
+    for (const { format, asset } of samples) {
+      const { signedAsset } = await engine.sign({ format, asset, manifestDefinition: createdManifest(format), signer: testClaimSigner(pki) });
+      states[format] = (await engine.read({ format, asset: signedAsset, trustAnchorsPem: pki.root.pem }))?.validationState;
+    }
+    expect(states).toEqual(Object.fromEntries(samples.map((s) => [s.format, 'Trusted'])));
   });
 });
 
