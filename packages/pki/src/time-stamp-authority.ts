@@ -71,6 +71,8 @@ export interface TimeStampResponse {
   serialNumberHex?: string;
   failInfo?: TimeStampFailure;
   statusText?: string;
+  /** Set on a rejection of bytes that are not a DER TimeStampReq at all. */
+  malformed?: boolean;
 }
 
 export interface TimeStampAuthority {
@@ -243,6 +245,7 @@ export function createTimeStampAuthority(options: CreateTimeStampAuthorityOption
         status: 'rejection',
         failInfo: request.failInfo,
         statusText: request.statusText,
+        ...(request.malformed ? { malformed: true } : {}),
       };
     }
     const issued = await issueToken(request.messageImprintDer, request.nonce, request.certReq);

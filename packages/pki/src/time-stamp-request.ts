@@ -47,6 +47,8 @@ export interface TimeStampRejection {
   failInfo: TimeStampFailure;
   /** Why, in words; sent to the client as the PKIFreeText statusString. */
   statusText: string;
+  /** True when the bytes are not a DER TimeStampReq at all (RPC callers get invalid_argument). */
+  malformed?: boolean;
 }
 
 /** Far above a real request (~60–120 bytes). */
@@ -121,6 +123,6 @@ export function parseTimeStampRequest(
   } catch (error) {
     if (error instanceof Rejection) return { kind: 'rejection', failInfo: error.failInfo, statusText: error.message };
     const detail = error instanceof DerError ? error.message : 'not DER';
-    return { kind: 'rejection', failInfo: 'badDataFormat', statusText: `malformed TimeStampReq: ${detail}` };
+    return { kind: 'rejection', failInfo: 'badDataFormat', statusText: `malformed TimeStampReq: ${detail}`, malformed: true };
   }
 }
