@@ -63,10 +63,10 @@ function outcomeOfFailure(error: unknown): TaskOutcome<never> {
 async function recycling<T>(bytes: number, recycleAfterBytes: number, job: () => Promise<TaskOutcome<T>>): Promise<TaskOutcome<T>> {
   const outcome = await job();
   // WebAssembly memory only grows: after a large job, hand the thread (and its memory) back. The
-  // memory rule catches what many medium jobs may leave behind (the engine needs about twice an
-  // asset's size while working on it).
+  // engine needs up to about seven times an asset's size while signing it, so the memory rule
+  // (eight times the job limit) only catches what many jobs below the limit may leave behind.
   const grownBy = wasm.memory.buffer.byteLength - initialMemory;
-  if (bytes > recycleAfterBytes || grownBy > Math.max(4 * recycleAfterBytes, 64 * 1024 * 1024)) retire();
+  if (bytes > recycleAfterBytes || grownBy > Math.max(8 * recycleAfterBytes, 64 * 1024 * 1024)) retire();
   return { ...outcome, retiring };
 }
 

@@ -110,7 +110,10 @@ export interface EngineOptions {
   threads?: number;
   /** Tasks allowed to wait for a worker before calls fail with resource_exhausted (default 32). */
   maxQueue?: number;
-  /** A worker that handled a job larger than this is replaced (default 32 MiB). */
+  /**
+   * A worker that handled a job larger than this is replaced (default 32 MiB), and so is one whose
+   * WebAssembly memory has grown by more than eight times this (at least 64 MiB).
+   */
   recycleAfterBytes?: number;
   /** A task running (not queued) longer than this is aborted and its worker replaced (default 60 s). */
   taskTimeoutMs?: number;
