@@ -70,8 +70,9 @@ function workerExecArgv(workerUrl: URL): string[] {
  * - Recycling: WebAssembly memory never shrinks, so a worker that handled a job larger than
  *   `recycleAfterBytes` (or trapped) is replaced. It marks itself on a shared-memory board before
  *   answering; the balancer below stops giving it work, then the main thread terminates it and
- *   piscina starts a replacement. Slots are threadId modulo the board size: a collision can at
- *   worst delay one recycling, never retire the wrong worker (the slot holds the full threadId).
+ *   piscina starts a replacement. Slots are threadId modulo the board size and hold the full
+ *   threadId, so no worker is ever mistaken for another; only two live workers 1024 thread ids
+ *   apart could overwrite each other's mark.
  */
 export function createEngine(options: EngineOptions = {}): C2paEngine {
   const threads = Math.max(1, Math.floor(options.threads ?? DEFAULTS.threads));

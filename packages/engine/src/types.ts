@@ -13,7 +13,19 @@ export interface SignAssetOptions {
   /** MIME type, alias or extension of the asset; see SIGNABLE_FORMATS. */
   format: string;
   asset: Uint8Array;
-  /** A c2pa-rs ManifestDefinition as JSON, already validated by the caller. */
+  /**
+   * A c2pa-rs ManifestDefinition as JSON, already validated by the caller; the engine hands it to
+   * `WasmBuilder.fromJson` unchanged. What c2pa-rs 0.91 makes of it (checked here):
+   * - `claim_version` defaults to 2: the claim has no `claim_generator` string and no `dc:format`,
+   *   and a `c2pa.actions` assertion is written as `c2pa.actions.v2`;
+   * - `claim_generator_info` is optional; without it the claim names "c2pa-rs" itself. c2pa-rs adds
+   *   `"org.contentauth.c2pa_rs": "<version>"` to the first entry either way;
+   * - the hard binding (data hash, BMFF hash) is computed by the engine, never given;
+   * - the WebAssembly build generates no thumbnails;
+   * - c2pa-rs validates the result before returning it (verify-after-sign) and refuses, e.g., a
+   *   first action other than `c2pa.created`/`c2pa.opened`, or `c2pa.created` without
+   *   `digitalSourceType` (sign() rejects with invalid_argument naming the status codes).
+   */
   manifestDefinition: string;
   signer: ClaimSigner;
   signal?: AbortSignal;
