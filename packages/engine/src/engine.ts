@@ -178,6 +178,12 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
           { cause: error, details: { taskTimeoutMs: timeoutMs } },
         );
       }
+      if (closed) throw unavailable('the C2PA engine is shut down', { cause: error });
+      // The worker thread died under the task (piscina has started another): out of memory on
+      // a huge or hostile asset is the likely cause, not a fault of the caller's request format.
+      if (error instanceof Error && /^worker exited with code/.test(error.message)) {
+        throw resourceExhausted('the C2PA engine ran out of resources on this asset', { cause: error });
+      }
       throw error;
     } finally {
       clearTimeout(timer);
