@@ -1,3 +1,4 @@
+import type { IdentityLimits } from './limits.js';
 import type { PublicScope, Scope } from './scopes.js';
 
 export type IdentityKind = 'ADMIN' | 'SERVICE' | 'CLIENT_CERTIFICATE' | 'API_KEY';
@@ -12,8 +13,11 @@ export interface Identity {
   scopes: ReadonlySet<Scope>;
   /** For SERVICE identities: which mesh service. */
   serviceName?: string;
-  /** Per-key limits (API keys and bound certificates). */
-  limits?: { maxAssetBytes: number; requestsPerMinute: number };
+  /**
+   * Per-key limits (API keys and bound certificates); undefined for the mesh's own identities.
+   * Services that take assets refuse ones above `limits.maxAssetBytes`.
+   */
+  limits?: IdentityLimits;
   /** Browser origins allowed for this key; empty means any (server-to-server). */
   allowedOrigins?: readonly string[];
 }

@@ -2,3 +2,4 @@ export * from './scopes.js';
 export * from './identity.js';
 export * from './resolver.js';
 export * from './api-key-secret.js';
+export * from './limits.js';

@@ -1,7 +1,8 @@
-import type { Database } from '@c2pa-mesh/storage';
+import { type Database, findApiKeyBySecretHash, findClientBindingForCertificate } from '@c2pa-mesh/storage';
 import { unauthenticated } from '@c2pa-mesh/errors';
-import { hashApiKey } from './api-key-secret.js';
+import { API_KEY_PREFIX, hashApiKey } from './api-key-secret.js';
 import { ADMIN_SCOPES, type Identity } from './identity.js';
+import { DEFAULT_MAX_ASSET_BYTES, DEFAULT_REQUESTS_PER_MINUTE } from './limits.js';
 import { SERVICE_SCOPES, isPublicScope, type Scope } from './scopes.js';
 
 /** The mesh's own identities live under this SPIFFE trust domain in client-certificate SAN URIs. */
@@ -28,9 +29,6 @@ export interface IdentityResolver {
   /** The caller's identity; undefined when no credential was presented. Bad credentials throw `unauthenticated`. */
   resolve(credentials: CallerCredentials): Promise<Identity | undefined>;
 }
-
-const DEFAULT_MAX_ASSET_BYTES = 100 * 1024 * 1024;
-const DEFAULT_REQUESTS_PER_MINUTE = 600;
 
 function scopeSet(values: readonly string[]): Set<Scope> {
   return new Set(values.filter(isPublicScope));
@@ -61,14 +59,7 @@ export function createIdentityResolver(db: Database): IdentityResolver {
       return { kind: 'SERVICE', id: meshUri, serviceName: service, scopes: new Set(scopes) };
     }
 
-    let query = db.selectFrom('client_bindings').selectAll().where('spki_sha256', '=', cert.spkiSha256);
-    if (cert.sanUris.length > 0) {
-      query = db
-        .selectFrom('client_bindings')
-        .selectAll()
-        .where((eb) => eb.or([eb('spki_sha256', '=', cert.spkiSha256), eb('san_uri', 'in', cert.sanUris)]));
-    }
-    const binding = await query.orderBy('created_at', 'asc').executeTakeFirst();
+    const binding = await findClientBindingForCertificate(db, cert.spkiSha256, cert.sanUris);
     if (!binding) {
       // Authenticated by the mesh CA, but bound to no project: an identity without scopes.
       return { kind: 'CLIENT_CERTIFICATE', id: `spki:${cert.spkiSha256}`, scopes: new Set() };
@@ -83,7 +74,9 @@ export function createIdentityResolver(db: Database): IdentityResolver {
   }
 
   async function fromApiKey(token: string): Promise<Identity> {
-    const row = await db.selectFrom('api_keys').selectAll().where('secret_hash', '=', hashApiKey(token)).executeTakeFirst();
+    // Not one of ours at all: no need to ask the database.
+    if (!token.startsWith(API_KEY_PREFIX)) throw unauthenticated(`invalid API key: keys of this mesh start with "${API_KEY_PREFIX}"`);
+    const row = await findApiKeyBySecretHash(db, hashApiKey(token));
     if (!row) throw unauthenticated('invalid API key');
     const now = Date.now();
     if (row.status === 'REVOKED') throw unauthenticated('this API key has been revoked');

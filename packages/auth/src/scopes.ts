@@ -20,8 +20,8 @@ export const SERVICE_SCOPES: Record<string, readonly Scope[]> = {
   verification: ['mesh.internal', 'verify', 'registry.read'],
   // Reads projects when binding certificates to them.
   'certificate-authority': ['mesh.internal', 'registry.read'],
-  // Queues webhook events about certificates.
-  registry: ['mesh.internal', 'ca.issue'],
+  // Calls no other service: webhooks are delivered from its own tables.
+  registry: [],
 };
 
 /**
