@@ -1,7 +1,11 @@
 import type { IdentityLimits } from './limits.js';
 import type { PublicScope, Scope } from './scopes.js';
 
-export type IdentityKind = 'ADMIN' | 'SERVICE' | 'CLIENT_CERTIFICATE' | 'API_KEY';
+/**
+ * `ANONYMOUS` is never resolved from a credential: the HTTP gateway makes one per client address
+ * for its public endpoints (lookup by hash), with the `verify` scope only and a per-address limit.
+ */
+export type IdentityKind = 'ADMIN' | 'SERVICE' | 'CLIENT_CERTIFICATE' | 'API_KEY' | 'ANONYMOUS';
 
 /** Who is calling, as established by the transport (client certificate) or a bearer API key. */
 export interface Identity {
