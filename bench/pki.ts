@@ -174,7 +174,7 @@ Run with \`node --import tsx bench/pki.ts\`.
 
 ${table}
 
-- TSA tokens carry TSTInfo (policy, accuracy, 128-bit serial, genTime in ms), the signed attributes
+- TSA tokens carry TSTInfo (policy, accuracy, random 16-byte serial, genTime in ms), the signed attributes
   contentType, signingTime, messageDigest and ESS signing-certificate-v2, and the TSA certificate
   plus intermediate.
 - OCSP responses are parsed from a request and signed per call here (no cache), echo a 16-byte
