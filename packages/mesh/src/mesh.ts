@@ -15,7 +15,7 @@ import {
   type RelyingPartyRoute,
   type RunningListener,
 } from '@c2pa-mesh/server';
-import { certificateAuthorityRoutes, createCertificateAuthorityService } from '@c2pa-mesh/service-certificate-authority';
+import { certificateAuthorityRoutes, createCertificateAuthority, createCertificateAuthorityService, type CertificateAuthority } from '@c2pa-mesh/service-certificate-authority';
 import { createAuditSink, createRegistryService } from '@c2pa-mesh/service-registry';
 import { createSigningService } from '@c2pa-mesh/service-signing';
 import { createVerificationService } from '@c2pa-mesh/service-verification';
@@ -98,8 +98,9 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
   const relyingPartyRoutes: RelyingPartyRoute[] = [
     { method: 'GET', path: '/healthz', handle: () => ({ status: serving ? 200 : 503, contentType: 'text/plain; charset=utf-8', body: serving ? 'ok\n' : 'draining\n' }) },
   ];
+  let certificateAuthority: CertificateAuthority | undefined;
   if (local.has('certificate-authority')) {
-    const caDeps = {
+    certificateAuthority = createCertificateAuthority({
       db,
       logger: logger.child({ service: 'certificate-authority' }),
       clients: clientsFor('certificate-authority'),
@@ -110,10 +111,11 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
       timeStampAuthority: pki.timeStampAuthority,
       keyEncryptionKey: pki.keyEncryptionKey,
       pkiPublicUrl: config.pkiPublicUrl,
-    };
-    const impl = createCertificateAuthorityService(caDeps);
+      databaseUrl: config.databaseUrl,
+    });
+    const impl = createCertificateAuthorityService(certificateAuthority);
     registrations.push((router) => router.service(CertificateAuthorityService, impl));
-    relyingPartyRoutes.push(...certificateAuthorityRoutes(caDeps));
+    relyingPartyRoutes.push(...certificateAuthorityRoutes(certificateAuthority));
   }
   // One engine pool per process, shared by signing and verification.
   const engine = local.has('signing') || local.has('verification') ? createEngine({ threads: config.engineThreads }) : undefined;
@@ -147,7 +149,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
       serving = value;
     },
     async close() {
-      await engine?.close();
+      await Promise.all([engine?.close(), certificateAuthority?.close()]);
     },
   };
 }

@@ -54,7 +54,23 @@ export function certificateStatus(row: Pick<CertificateRow, 'status' | 'not_afte
   return row.status as CertificateStatus;
 }
 
+/** DNS and IP SANs have no columns: read from the DER once per certificate (it never changes). */
+const sanCache = new Map<string, { dns: string[]; ips: string[] }>();
+const SAN_CACHE_ENTRIES = 10_000;
+
+function dnsAndIpSans(row: CertificateRow): { dns: string[]; ips: string[] } {
+  let sans = sanCache.get(row.id);
+  if (!sans) {
+    const info = parseCertificate(row.certificate_der);
+    sans = { dns: info.sanDns, ips: info.sanIps };
+    if (sanCache.size >= SAN_CACHE_ENTRIES) sanCache.delete(sanCache.keys().next().value!);
+    sanCache.set(row.id, sans);
+  }
+  return sans;
+}
+
 export function toCertificateMessage(row: CertificateRow): certificateAuthorityV1.Certificate {
+  const sans = dnsAndIpSans(row);
   return create(certificateAuthorityV1.CertificateSchema, {
     certificateId: row.id,
     serialNumber: row.serial_number,
@@ -74,6 +90,8 @@ export function toCertificateMessage(row: CertificateRow): certificateAuthorityV
     issuedAt: row.issued_at.toISOString(),
     spkiSha256: row.spki_sha256,
     sanUris: row.san_uris,
+    sanDns: sans.dns,
+    sanIps: sans.ips,
     isDefaultSigner: row.is_default_signer,
   });
 }

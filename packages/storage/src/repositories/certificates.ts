@@ -66,3 +66,77 @@ export async function listCertificates(db: Db, filter: CertificateFilter): Promi
   }
   return query.orderBy('issued_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
 }
+
+/** Every certificate with this serial number, whatever its issuer (serials are unique per issuer only). */
+export async function findCertificatesBySerial(db: Db, serialNumberHex: string): Promise<CertificateRow[]> {
+  return db.selectFrom('certificates').selectAll().where('serial_number', '=', serialNumberHex.toLowerCase()).orderBy('issued_at', 'asc').execute();
+}
+
+/** PENDING → ACTIVE, atomically: undefined when the certificate is not PENDING (any more). */
+export async function activatePendingCertificate(db: Db, id: string, at: Date): Promise<CertificateRow | undefined> {
+  return db
+    .updateTable('certificates')
+    .set({ status: 'ACTIVE', activated_at: at, status_changed_at: at })
+    .where('id', '=', id)
+    .where('status', '=', 'PENDING')
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Marks a certificate REVOKED, atomically: undefined when it already was. */
+export async function markCertificateRevoked(db: Db, id: string, revocation: { revokedAt: Date; reason: number }): Promise<CertificateRow | undefined> {
+  return db
+    .updateTable('certificates')
+    .set({ status: 'REVOKED', revoked_at: revocation.revokedAt, revocation_reason: revocation.reason, status_changed_at: revocation.revokedAt })
+    .where('id', '=', id)
+    .where('status', '!=', 'REVOKED')
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** What a CRL lists for one issuer: revoked and on-hold (PENDING) certificates that have not expired. */
+export async function listUnexpiredRevocations(
+  db: Db,
+  issuerId: string,
+  now: Date,
+): Promise<Array<Pick<CertificateRow, 'serial_number' | 'status' | 'revoked_at' | 'revocation_reason' | 'issued_at'>>> {
+  return db
+    .selectFrom('certificates')
+    .select(['serial_number', 'status', 'revoked_at', 'revocation_reason', 'issued_at'])
+    .where('issuer_id', '=', issuerId)
+    .where('status', 'in', ['REVOKED', 'PENDING'])
+    .where('not_after', '>', now)
+    .orderBy('serial_number')
+    .execute();
+}
+
+/** Whether a project exists (certificates are bound only to existing projects). */
+export async function isKnownProject(db: Db, projectId: string): Promise<boolean> {
+  const row = await db.selectFrom('projects').select('id').where('id', '=', projectId).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** The projects whose client bindings name any of these SAN URIs. */
+export async function findBindingProjectsBySanUri(db: Db, sanUris: readonly string[]): Promise<string[]> {
+  if (sanUris.length === 0) return [];
+  const rows = await db.selectFrom('client_bindings').select('project_id').distinct().where('san_uri', 'in', [...sanUris]).execute();
+  return rows.map((row) => row.project_id);
+}
+
+/** Binds an issued client certificate (by key fingerprint) to a project with the given scopes. */
+export async function bindCertificateToProject(
+  db: Db,
+  binding: { id: string; projectId: string; name: string; spkiSha256: string; scopes: readonly string[] },
+): Promise<void> {
+  await db
+    .insertInto('client_bindings')
+    .values({
+      id: binding.id,
+      project_id: binding.projectId,
+      name: binding.name,
+      spki_sha256: binding.spkiSha256,
+      san_uri: null,
+      scopes: JSON.stringify(binding.scopes),
+    })
+    .execute();
+}
