@@ -1,0 +1,26 @@
+import { Code, ConnectError } from '@connectrpc/connect';
+import { MeshError } from '@c2pa-mesh/errors';
+
+const TRANSIENT = [Code.Unavailable, Code.Unimplemented, Code.DeadlineExceeded, Code.ResourceExhausted, Code.Aborted];
+
+/**
+ * Calls another mesh service. When it is down, overloaded or not deployed yet, the caller hears
+ * `unavailable` naming what could not be done (retrying later helps). Codes in `passThrough` come
+ * back as the ConnectError they are, for the caller to judge; any other refusal is the mesh's own
+ * fault (a misconfigured service identity, a bug) and becomes `internal`, its cause logged only.
+ */
+export async function callDependency<T>(what: string, call: () => Promise<T>, passThrough: readonly Code[] = []): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    const connectError = ConnectError.from(error);
+    if (passThrough.includes(connectError.code)) throw connectError;
+    if (TRANSIENT.includes(connectError.code)) {
+      throw new MeshError('unavailable', `${what} is not possible right now (${connectError.rawMessage}); retry later`, {
+        cause: error,
+        metadata: { 'retry-after': '1' },
+      });
+    }
+    throw new MeshError('internal', `${what} failed`, { cause: error });
+  }
+}

@@ -1,0 +1,217 @@
+import { lookup as dnsLookup } from 'node:dns/promises';
+import type { LookupAddress } from 'node:dns';
+import { Client } from 'undici';
+import { MeshError, failedPrecondition, invalidArgument, resourceExhausted } from '@c2pa-mesh/errors';
+import { AddressPolicy } from './address-policy.js';
+import type { UrlFetchSettings } from './settings.js';
+
+/** Resolves a host name to its addresses (the system resolver unless a test supplies one). */
+export type ResolveHost = (hostname: string) => Promise<LookupAddress[]>;
+
+export interface FetchAssetOptions {
+  url: string;
+  /** Largest body accepted, in bytes: checked against Content-Length and while reading. */
+  maxBytes: number;
+  signal?: AbortSignal;
+}
+
+export interface FetchedAsset {
+  bytes: Uint8Array;
+  /** The URL the body came from, after redirects. */
+  finalUrl: string;
+  /** The response's media type without parameters, lower case; undefined when absent. */
+  contentType?: string;
+}
+
+export interface UrlFetcher {
+  fetchAsset(options: FetchAssetOptions): Promise<FetchedAsset>;
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const USER_AGENT = 'c2pa-mesh-verifier/0.1 (+C2PA Content Credentials validation)';
+
+const systemResolver: ResolveHost = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
+
+const bareHost = (url: URL) => url.hostname.replace(/^\[(.*)\]$/, '$1');
+
+/**
+ * Fetches what a caller names for VerifyUrl without letting the URL reach inside our network
+ * (SSRF): http(s) only (plain http only when the operator allows it), the host resolved once and
+ * every address checked by the AddressPolicy, the connection pinned to the vetted address (no DNS
+ * rebinding between check and connect), redirects followed by hand and each one checked the same
+ * way, the size checked against Content-Length before reading and counted while reading, and one
+ * time limit over all of it. No compression is negotiated, so no decompression bomb either.
+ */
+export function createUrlFetcher(settings: UrlFetchSettings, resolveHost: ResolveHost = systemResolver): UrlFetcher {
+  const policy = new AddressPolicy(settings.allowHosts);
+
+  function parseUrl(raw: string, base?: URL): URL {
+    let url: URL;
+    try {
+      url = new URL(raw, base);
+    } catch (cause) {
+      throw invalidArgument(`${base ? 'the redirect target' : 'url'} "${raw.slice(0, 200)}" is not an absolute URL`, { cause, details: { field: 'url' } });
+    }
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && settings.allowHttp)) {
+      const allowed = settings.allowHttp ? 'http:// and https://' : 'https://';
+      throw invalidArgument(`${base ? 'a redirect leads to' : 'url'} ${url.protocol}// ${base ? 'which is not fetched' : 'is not supported'}; only ${allowed} URLs are fetched`, {
+        details: { field: 'url' },
+      });
+    }
+    if (url.username !== '' || url.password !== '') {
+      throw invalidArgument('URLs with credentials (user:password@) are not fetched', { details: { field: 'url' } });
+    }
+    return url;
+  }
+
+  /** The one address this hop connects to, after checking every address the host has. */
+  async function vettedAddress(url: URL): Promise<LookupAddress> {
+    const hostname = bareHost(url);
+    let addresses: LookupAddress[];
+    if (/^[\d.]+$/.test(hostname) || hostname.includes(':')) {
+      addresses = [{ address: hostname, family: hostname.includes(':') ? 6 : 4 }];
+    } else {
+      try {
+        addresses = await resolveHost(hostname);
+      } catch (cause) {
+        throw failedPrecondition(`the host ${hostname} could not be resolved`, { cause });
+      }
+      if (addresses.length === 0) throw failedPrecondition(`the host ${hostname} has no addresses`);
+    }
+    // One refused address refuses the host: an attacker's DNS may mix public and internal ones.
+    for (const candidate of addresses) {
+      const verdict = policy.check(hostname, candidate.address);
+      if (!verdict.allowed) {
+        throw invalidArgument(
+          `${url.host} ${candidate.address === hostname ? 'is' : `resolves to ${candidate.address},`} ${verdict.reason}; VerifyUrl only fetches from public addresses`,
+          { details: { field: 'url', address: candidate.address } },
+        );
+      }
+    }
+    return addresses[0];
+  }
+
+  /** One request to one vetted address; the response is returned unread. */
+  async function requestOnce(url: URL, pinned: LookupAddress, signal: AbortSignal, remainingMs: number) {
+    const client = new Client(url.origin, {
+      connect: {
+        timeout: Math.max(1, Math.min(remainingMs, 10_000)),
+        // Node's connect asks us for the address; we answer with the one we vetted, never
+        // resolving again. (A literal IP host skips the lookup and was vetted as it is.)
+        lookup: (_hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
+          if (options?.all) callback(null, [pinned]);
+          else callback(null, pinned.address, pinned.family);
+        },
+      } as never,
+      headersTimeout: remainingMs,
+      bodyTimeout: remainingMs,
+      pipelining: 0,
+    });
+    try {
+      const response = await client.request({
+        path: `${url.pathname}${url.search}`,
+        method: 'GET',
+        headers: { 'user-agent': USER_AGENT, accept: '*/*', 'accept-encoding': 'identity' },
+        signal,
+      });
+      return { response, close: () => client.destroy().catch(() => undefined) };
+    } catch (error) {
+      await client.destroy().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async function readCapped(body: AsyncIterable<Uint8Array> & { destroy(): unknown }, maxBytes: number, url: URL): Promise<Uint8Array> {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for await (const chunk of body) {
+      total += chunk.byteLength;
+      if (total > maxBytes) {
+        body.destroy();
+        throw resourceExhausted(`${url.host} sent more than ${maxBytes} bytes, the largest asset this caller may verify`, {
+          details: { maxAssetBytes: maxBytes },
+        });
+      }
+      chunks.push(chunk);
+    }
+    return new Uint8Array(Buffer.concat(chunks, total));
+  }
+
+  return {
+    async fetchAsset(options) {
+      const deadline = AbortSignal.timeout(settings.timeoutMs);
+      const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+      const startedAt = Date.now();
+      let url = parseUrl(options.url);
+      try {
+        for (let redirects = 0; ; redirects++) {
+          const pinned = await vettedAddress(url);
+          signal.throwIfAborted();
+          const { response, close } = await requestOnce(url, pinned, signal, settings.timeoutMs - (Date.now() - startedAt));
+          try {
+            const { statusCode, headers, body } = response;
+            if (REDIRECT_STATUSES.has(statusCode)) {
+              await body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+              const location = headers.location;
+              if (typeof location !== 'string' || location === '') {
+                throw failedPrecondition(`${url.host} answered HTTP ${statusCode} without a Location to follow`);
+              }
+              if (redirects >= settings.maxRedirects) {
+                throw failedPrecondition(`${options.url.slice(0, 200)} redirects more than ${settings.maxRedirects} times; not followed further`);
+              }
+              url = parseUrl(location, url);
+              continue;
+            }
+            if (statusCode < 200 || statusCode > 299) {
+              body.destroy();
+              throw failedPrecondition(`${url.host} answered HTTP ${statusCode} for ${url.pathname.slice(0, 200)}; nothing to verify`, {
+                details: { httpStatus: statusCode },
+              });
+            }
+            const declared = Number(headers['content-length']);
+            if (Number.isFinite(declared) && declared > options.maxBytes) {
+              body.destroy();
+              throw resourceExhausted(`${url.host} announces ${declared} bytes, more than the ${options.maxBytes} bytes this caller may verify`, {
+                details: { contentLength: declared, maxAssetBytes: options.maxBytes },
+              });
+            }
+            const bytes = await readCapped(body, options.maxBytes, url);
+            const type = headers['content-type'];
+            const contentType = typeof type === 'string' ? type.split(';')[0].trim().toLowerCase() || undefined : undefined;
+            return { bytes, finalUrl: url.href, ...(contentType !== undefined ? { contentType } : {}) };
+          } finally {
+            await close();
+          }
+        }
+      } catch (error) {
+        if (error instanceof MeshError) throw error;
+        if (deadline.aborted) {
+          throw new MeshError('deadline_exceeded', `fetching ${options.url.slice(0, 200)} took longer than ${settings.timeoutMs} ms`, { cause: error });
+        }
+        if (options.signal?.aborted) throw options.signal.reason;
+        throw failedPrecondition(`${url.host} could not be fetched: ${describeNetworkError(error)}`, { cause: error });
+      }
+    },
+  };
+}
+
+function describeNetworkError(error: unknown): string {
+  const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
+  const known: Record<string, string> = {
+    ECONNREFUSED: 'connection refused',
+    ECONNRESET: 'connection reset',
+    EHOSTUNREACH: 'host unreachable',
+    ENETUNREACH: 'network unreachable',
+    ETIMEDOUT: 'connection timed out',
+    UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+    UND_ERR_HEADERS_TIMEOUT: 'no response headers in time',
+    UND_ERR_BODY_TIMEOUT: 'the body stalled',
+    UND_ERR_SOCKET: 'the connection broke',
+    CERT_HAS_EXPIRED: 'its TLS certificate has expired',
+    DEPTH_ZERO_SELF_SIGNED_CERT: 'its TLS certificate is self-signed',
+    UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'its TLS certificate could not be verified',
+    ERR_TLS_CERT_ALTNAME_INVALID: 'its TLS certificate does not name this host',
+  };
+  if (code !== undefined && known[code] !== undefined) return known[code];
+  return error instanceof Error ? error.message.slice(0, 200) : String(error).slice(0, 200);
+}

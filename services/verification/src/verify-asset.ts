@@ -1,0 +1,152 @@
+import { createHash } from 'node:crypto';
+import { create } from '@bufbuild/protobuf';
+import { Code, ConnectError } from '@connectrpc/connect';
+import type { ManifestStoreReport, ValidationStatusEntry } from '@c2pa-mesh/engine';
+import { MeshError, isMeshError } from '@c2pa-mesh/errors';
+import { verificationV1 } from '@c2pa-mesh/proto';
+import { assetFormat } from './asset-format.js';
+import { liveStatusBySerial, type LiveCertificateStatus } from './certificate-status.js';
+import { callDependency } from './dependency.js';
+import type { VerificationServiceDeps } from './routes.js';
+
+const { ValidationState } = verificationV1;
+
+/** Which RPC verified: recorded with every verification (VerificationRecord.source). */
+export type VerificationSource = 'BYTES' | 'STREAM' | 'URL' | 'BATCH';
+
+/** Who asks, for the record, and when to give up. */
+export interface VerificationCall {
+  requestId: string;
+  projectId?: string;
+  /** Aborted when the caller goes away. */
+  signal?: AbortSignal;
+}
+
+export const STATE_BY_ENGINE = {
+  Invalid: ValidationState.INVALID,
+  Valid: ValidationState.VALID,
+  Trusted: ValidationState.TRUSTED,
+} as const;
+
+export const STATE_NAMES: Record<number, 'INVALID' | 'VALID' | 'TRUSTED'> = {
+  [ValidationState.INVALID]: 'INVALID',
+  [ValidationState.VALID]: 'VALID',
+  [ValidationState.TRUSTED]: 'TRUSTED',
+};
+
+export function sha256Of(bytes: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/** RFC 3339 UTC, as every time in the API; c2pa-rs writes offsets such as `+00:00`. */
+export function utc(time: string | undefined): string {
+  if (time === undefined || time === '') return '';
+  const parsed = new Date(time);
+  return Number.isNaN(parsed.getTime()) ? time : parsed.toISOString();
+}
+
+const statuses = (entries: ValidationStatusEntry[]) =>
+  entries.map((e) => create(verificationV1.ValidationStatusSchema, { code: e.code, url: e.url ?? '', explanation: e.explanation ?? '' }));
+
+/**
+ * Runs the engine with the trust configuration in force, bounded in time: one hostile or huge
+ * file cannot hold a worker (or the caller) longer than the service's limit.
+ */
+async function readManifestStore(deps: VerificationServiceDeps, asset: Uint8Array, format: string, call: VerificationCall): Promise<ManifestStoreReport | null> {
+  const trust = await deps.trust.current();
+  const timeout = AbortSignal.timeout(deps.settings.verifyTimeoutMs);
+  const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
+  try {
+    return await deps.engine.read({ format, asset, ...trust, signal });
+  } catch (error) {
+    if (isMeshError(error)) throw error;
+    if (timeout.aborted) {
+      throw new MeshError(
+        'deadline_exceeded',
+        `verification did not finish within ${deps.settings.verifyTimeoutMs} ms; the asset may be too large or malformed, or the service is busy`,
+        { cause: error },
+      );
+    }
+    if (call.signal?.aborted) throw new ConnectError('the caller cancelled the verification', Code.Canceled);
+    throw error;
+  }
+}
+
+async function lookupRegistered(deps: VerificationServiceDeps, assetSha256: string) {
+  const found = await callDependency('looking the asset up in the registry', () => deps.clients.registry.lookupAssetByHash({ contentHash: assetSha256 }));
+  return found.found && found.asset !== undefined ? found.asset.assetId : undefined;
+}
+
+/** Stores the verification in the registry's history (ListVerifications reads it back). */
+export async function recordVerification(
+  deps: VerificationServiceDeps,
+  call: VerificationCall,
+  record: { assetSha256: string; state: number; format: string; signer: string; source: string; errors: Array<{ code: string }> },
+): Promise<void> {
+  await callDependency('recording the verification in the registry', () =>
+    deps.clients.registry.recordVerification({
+      assetSha256: record.assetSha256,
+      validationState: STATE_NAMES[record.state],
+      format: record.format,
+      signer: record.signer,
+      projectId: call.projectId ?? '',
+      requestId: call.requestId,
+      verifiedAt: new Date().toISOString(),
+      source: record.source,
+      errorCount: record.errors.length,
+      firstErrorCode: record.errors[0]?.code ?? '',
+    }),
+  );
+}
+
+/**
+ * Full verification of one asset: format check, C2PA validation by the engine against the trust
+ * configuration, the signing certificate's live status at our CA, whether the registry knows the
+ * asset; recorded in the verification history. No manifest → not_found; unreadable, truncated or
+ * hostile bytes → invalid_argument (or failed_precondition) with the engine's reason in words.
+ */
+export async function verifyAsset(
+  deps: VerificationServiceDeps,
+  call: VerificationCall,
+  item: { asset: Uint8Array; format: string; source: VerificationSource },
+): Promise<verificationV1.VerifyResponse> {
+  const startedAt = performance.now();
+  const format = assetFormat(item.format, item.asset);
+  const assetSha256 = sha256Of(item.asset);
+  // The registry lookup needs only the hash: it runs while the engine works.
+  const [report, assetId] = await Promise.all([readManifestStore(deps, item.asset, format, call), lookupRegistered(deps, assetSha256)]);
+  if (report === null) {
+    throw new MeshError('not_found', 'no C2PA manifest in this asset: it carries no Content Credentials to verify', {
+      details: { assetSha256, format },
+    });
+  }
+
+  const live: LiveCertificateStatus | undefined = report.signer === undefined ? undefined : await liveStatusBySerial(deps.clients, report.signer);
+  const state = STATE_BY_ENGINE[report.validationState];
+  const signer = report.signer?.commonName ?? report.signer?.organization ?? '';
+  await recordVerification(deps, call, { assetSha256, state, format, signer, source: item.source, errors: report.errors });
+
+  return create(verificationV1.VerifyResponseSchema, {
+    validationState: state,
+    valid: state === ValidationState.VALID || state === ValidationState.TRUSTED,
+    trusted: state === ValidationState.TRUSTED,
+    manifestStoreJson: report.manifestStoreJson,
+    signer,
+    signedAt: utc(report.signedAt),
+    errors: statuses(report.errors),
+    warnings: statuses(report.warnings),
+    successes: statuses(report.successes),
+    assetSha256,
+    registered: assetId !== undefined,
+    assetId: assetId ?? '',
+    activeManifestLabel: report.activeManifestLabel ?? '',
+    format,
+    certificateStatus: live?.status ?? '',
+    revocationReason: live?.revocationReason ?? '',
+    revokedAt: utc(live?.revokedAt),
+    requestId: call.requestId,
+    durationMs: BigInt(Math.round(performance.now() - startedAt)),
+    claimGenerator: report.claimGenerator ?? '',
+    title: report.title ?? '',
+  });
+}
