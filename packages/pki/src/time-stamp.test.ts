@@ -117,6 +117,7 @@ describe('time-stamp authority', () => {
     for (const hash of ['sha1', 'md5']) {
       const result = await authority.respond(await query(`weak-${hash}`, [`-${hash}`, '-cert']));
       expect(result).toMatchObject({ status: 'rejection', failInfo: 'badAlg' });
+      expect(result.malformed).toBeUndefined(); // well-formed, just refused
       const text = await replyText(`weak-${hash}`, result.response);
       expect(text).toContain('Status: Rejected.');
       expect(text).toContain('Failure info: unrecognized or unsupported algorithm identifier');
@@ -129,7 +130,7 @@ describe('time-stamp authority', () => {
 
   it('answers garbage with a rejection (status 2), never an exception', async () => {
     const garbage = await authority.respond(Uint8Array.from(randomBytes(50)));
-    expect(garbage).toMatchObject({ status: 'rejection', failInfo: 'badDataFormat' });
+    expect(garbage).toMatchObject({ status: 'rejection', failInfo: 'badDataFormat', malformed: true });
     const text = await replyText('garbage', garbage.response);
     expect(text).toContain('Status: Rejected.');
     expect(text).toContain('Failure info: the data submitted has the wrong format');
