@@ -3,7 +3,7 @@ import type { HandlerContext } from '@connectrpc/connect';
 import { notFound } from '@c2pa-mesh/errors';
 import { signingV1 } from '@c2pa-mesh/proto';
 import { callerIdentity } from '@c2pa-mesh/server';
-import type { SigningServiceDeps } from './routes.js';
+import type { SigningServiceDeps } from './deps.js';
 
 const ALGORITHMS: Record<string, string> = { ES256: 'es256', ES384: 'es384', PS256: 'ps256', ED25519: 'ed25519' };
 

@@ -1,32 +1,21 @@
 import type { ServiceImpl } from '@connectrpc/connect';
-import type { MeshClients } from '@c2pa-mesh/clients';
-import type { MeshConfig } from '@c2pa-mesh/config';
-import type { C2paEngine } from '@c2pa-mesh/engine';
-import type { Logger } from 'pino';
-import { unimplemented } from '@c2pa-mesh/errors';
 import type { SigningService } from '@c2pa-mesh/proto';
+import type { SigningContext, SigningServiceDeps } from './deps.js';
 import { listSigners } from './list-signers.js';
+import { sign } from './sign.js';
+import { signHash } from './sign-hash.js';
+import { signStream } from './sign-stream.js';
+import { createSignerDirectory } from './signer-directory.js';
 
-export interface SigningServiceDeps {
-  clients: MeshClients;
-  /** The C2PA engine worker pool (shared by signing and verification in one process). */
-  engine: C2paEngine;
-  config: MeshConfig;
-  logger: Logger;
-}
+export type { SigningServiceDeps } from './deps.js';
 
 /** The full SigningService: every RPC is listed here, so a missing one does not compile. */
 export function createSigningService(deps: SigningServiceDeps): ServiceImpl<typeof SigningService> {
+  const context: SigningContext = { ...deps, signers: createSignerDirectory(deps.clients) };
   return {
-    sign: () => {
-      throw unimplemented('Sign');
-    },
-    signStream: () => {
-      throw unimplemented('SignStream');
-    },
-    signHash: () => {
-      throw unimplemented('SignHash');
-    },
+    sign: (req, ctx) => sign(context, req, ctx),
+    signStream: (requests, ctx) => signStream(context, requests, ctx),
+    signHash: (req, ctx) => signHash(context, req, ctx),
     listSigners: (req, ctx) => listSigners(deps, req, ctx),
   };
 }

@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import type { Identity } from '@c2pa-mesh/auth';
+import { MeshError } from '@c2pa-mesh/errors';
+import type { SigningContext } from './deps.js';
+import { ocspStapleFromCa } from './ca-credentials.js';
+import { createMeshClaimSigner } from './claim-signer.js';
+import { dependencyError } from './dependency-errors.js';
+import { prepareManifestDefinition, type PreparedManifest } from './manifest-definition.js';
+import { MAX_TITLE_LENGTH, registryLabels, signableFormat, type RegistryLabels } from './sign-request-rules.js';
+import { resolveSigningProject, type SigningProject } from './signing-project.js';
+import type { SigningIdentity } from './signer-directory.js';
+
+/**
+ * Signing a media file, shared by Sign and SignStream: the request is checked and its signer
+ * resolved first (nothing is signed or written for a request that cannot succeed), then the
+ * engine embeds the manifest while the CA signs, time-stamps and vouches for the signer, and the
+ * result is registered.
+ */
+
+/** SignRequest / SignStreamOptions without the asset. */
+export interface AssetSigningOptions {
+  format: string;
+  manifestJson: string;
+  signerId: string;
+  title: string;
+  tags: readonly string[];
+  projectId: string;
+}
+
+/** Checked options: what can be said about a request without asking another service. */
+export interface CheckedSigningOptions {
+  format: string;
+  manifest: PreparedManifest;
+  labels: RegistryLabels;
+  options: AssetSigningOptions;
+}
+
+export interface AssetSigningPlan extends CheckedSigningOptions {
+  project: SigningProject;
+  signer: SigningIdentity;
+  /** DER OCSPResponse for the signing certificate, stapled into the signature. */
+  ocspResponse: Uint8Array;
+}
+
+export interface SignedAsset {
+  signedAsset: Uint8Array;
+  manifestStoreJson: string;
+  activeManifestLabel: string;
+  assetSha256: string;
+  inputSha256: string;
+  assetId: string;
+  signerId: string;
+  certificateId: string;
+  /** RFC 3339 UTC: the time-stamp's genTime. */
+  signedAt: string;
+  format: string;
+}
+
+export const sha256Id = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+/** Format, manifest definition, title and tags: the checks that need nothing but the request. */
+export function checkSigningOptions(options: AssetSigningOptions): CheckedSigningOptions {
+  const format = signableFormat(options.format);
+  const labels = registryLabels(options.title, options.tags);
+  const manifest = prepareManifestDefinition(options.manifestJson, { title: labels.title });
+  return { format, manifest, labels, options };
+}
+
+/** The project, the signer and its OCSP staple: everything a signature needs before the asset. */
+export async function planAssetSigning(deps: SigningContext, identity: Identity, checked: CheckedSigningOptions): Promise<AssetSigningPlan> {
+  const project = await resolveSigningProject(deps.clients, identity, checked.options.projectId);
+  const signer = await deps.signers.resolve({ signerId: checked.options.signerId, projectId: project.projectId, projectDefaultSignerId: project.defaultSignerId });
+  const ocspResponse = await ocspStapleFromCa(deps.clients, signer);
+  return { ...checked, project, signer, ocspResponse };
+}
+
+/** Signs `asset` as planned and registers the result. */
+export async function signPlannedAsset(
+  deps: SigningContext,
+  plan: AssetSigningPlan,
+  asset: Uint8Array,
+  call: { requestId: string; inputSha256?: string; signal?: AbortSignal },
+): Promise<SignedAsset> {
+  const inputSha256 = call.inputSha256 ?? sha256Id(asset);
+  const claimSigner = createMeshClaimSigner(deps.clients, plan.signer, plan.ocspResponse);
+  const result = await deps.engine.sign({
+    format: plan.format,
+    asset,
+    manifestDefinition: plan.manifest.json,
+    signer: claimSigner,
+    signal: call.signal,
+  });
+  const timeStamp = claimSigner.timeStamp;
+  if (timeStamp === undefined) throw new MeshError('internal', 'the engine produced a signed asset without asking for a signature');
+  const assetSha256 = sha256Id(result.signedAsset);
+  const signedAt = timeStamp.genTime.toISOString();
+
+  const { asset: registered } = await deps.clients.registry
+    .registerAsset({
+      projectId: plan.project.projectId,
+      kind: 'ASSET',
+      assetSha256,
+      inputSha256,
+      format: plan.format,
+      sizeBytes: BigInt(result.signedAsset.length),
+      signerId: plan.signer.signerId,
+      certificateId: plan.signer.certificateId,
+      manifestLabel: result.activeManifestLabel,
+      requestId: call.requestId,
+      // A manifest title may be longer than the registry keeps; the manifest has it whole.
+      title: (plan.labels.title || plan.manifest.title || '').slice(0, MAX_TITLE_LENGTH),
+      tags: plan.labels.tags,
+      signedAt,
+    })
+    .catch((error: unknown) => {
+      throw dependencyError(error, 'the asset was signed but the registry did not record it, so it is not returned; retry the request');
+    });
+  if (registered === undefined || registered.assetId === '') {
+    throw new MeshError('unavailable', 'the asset was signed but the registry returned no asset id, so it is not returned; retry the request');
+  }
+  return {
+    signedAsset: result.signedAsset,
+    manifestStoreJson: result.manifestStoreJson,
+    activeManifestLabel: result.activeManifestLabel,
+    assetSha256,
+    inputSha256,
+    assetId: registered.assetId,
+    signerId: plan.signer.signerId,
+    certificateId: plan.signer.certificateId,
+    signedAt,
+    format: plan.format,
+  };
+}

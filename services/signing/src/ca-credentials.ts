@@ -1,0 +1,50 @@
+import type { MeshClients } from '@c2pa-mesh/clients';
+import { failedPrecondition, unavailable } from '@c2pa-mesh/errors';
+import { dependencyError } from './dependency-errors.js';
+import { buildTimeStampQuery, readTimeStampResponse, type ReceivedTimeStamp } from './time-stamp-exchange.js';
+import type { SigningIdentity } from './signer-directory.js';
+
+/**
+ * What a signature needs from the certificate authority, each through its RPC (the signing
+ * service holds no keys): a signature with a key the CA keeps, an RFC 3161 time-stamp from its
+ * TSA, and a fresh OCSP response from its responder to staple.
+ */
+
+/** Signs `data` with the signer's CA-held key; ECDSA comes back as r‖s, as COSE wants it. */
+export async function signWithCaKey(clients: MeshClients, signer: SigningIdentity, data: Uint8Array): Promise<Uint8Array> {
+  const { signature } = await clients.certificateAuthority
+    .signData({ certificateId: signer.certificateId, data, encoding: 'ieee-p1363' })
+    .catch((error: unknown) => {
+      throw dependencyError(error, `the certificate authority did not sign with signer ${signer.signerId}`);
+    });
+  if (signature.length === 0) throw unavailable(`the certificate authority returned an empty signature for signer ${signer.signerId}`);
+  return signature;
+}
+
+/** An RFC 3161 token over SHA-256(`data`) from the mesh TSA, checked against the request. */
+export async function timeStampFromCa(clients: MeshClients, data: Uint8Array): Promise<ReceivedTimeStamp> {
+  const query = buildTimeStampQuery(data);
+  const { timestampResponse } = await clients.certificateAuthority.timestamp({ timestampQuery: query.der }).catch((error: unknown) => {
+    throw dependencyError(error, 'the time-stamp authority did not answer');
+  });
+  return readTimeStampResponse(timestampResponse, query);
+}
+
+/**
+ * A DER OCSPResponse for the signing certificate, to staple into the signature. A certificate the
+ * responder reports revoked cannot sign (the staple would say so to every verifier).
+ */
+export async function ocspStapleFromCa(clients: MeshClients, signer: SigningIdentity): Promise<Uint8Array> {
+  const status = await clients.certificateAuthority.checkStatus({ certificateId: signer.certificateId }).catch((error: unknown) => {
+    throw dependencyError(error, `the OCSP responder did not answer for signer ${signer.signerId}`);
+  });
+  if (status.status === 'REVOKED') {
+    throw failedPrecondition(`signer ${signer.signerId} was revoked${status.revokedAt ? ` at ${status.revokedAt}` : ''} and can no longer sign; choose another signer (ListSigners)`, {
+      details: { signerId: signer.signerId, status: 'REVOKED' },
+    });
+  }
+  if (status.status !== 'GOOD' || status.ocspResponse.length === 0) {
+    throw unavailable(`the OCSP responder gave no usable status for signer ${signer.signerId} (${status.status || 'no status'}); retry later`);
+  }
+  return status.ocspResponse;
+}

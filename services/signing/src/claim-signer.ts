@@ -1,0 +1,46 @@
+import type { MeshClients } from '@c2pa-mesh/clients';
+import { buildCoseSign1, claimSignatureReserveSize, type ClaimSigner } from '@c2pa-mesh/engine';
+import { signWithCaKey, timeStampFromCa } from './ca-credentials.js';
+import type { SigningIdentity } from './signer-directory.js';
+import type { ReceivedTimeStamp } from './time-stamp-exchange.js';
+
+export interface MeshClaimSigner extends ClaimSigner {
+  /** The time-stamp of the last signature made, once the engine has asked for one. */
+  readonly timeStamp: ReceivedTimeStamp | undefined;
+}
+
+/**
+ * The claim signer the engine calls back: a complete COSE_Sign1 with the signer's chain, the
+ * signature from the CA-held key, an RFC 3161 token from the mesh TSA over the countersignature
+ * (sigTst2) and the OCSP staple (rVals), padded to the reserved size.
+ */
+export function createMeshClaimSigner(clients: MeshClients, signer: SigningIdentity, ocspResponse: Uint8Array): MeshClaimSigner {
+  const reserveSize = claimSignatureReserveSize({
+    alg: signer.alg,
+    certificateChainDer: signer.chainDer,
+    timeStamp: true,
+    ocspResponseLength: ocspResponse.length,
+  });
+  let timeStamp: ReceivedTimeStamp | undefined;
+  return {
+    alg: signer.alg,
+    reserveSize,
+    get timeStamp() {
+      return timeStamp;
+    },
+    async sign(claim) {
+      return buildCoseSign1({
+        alg: signer.alg,
+        certificateChainDer: signer.chainDer,
+        claim,
+        signSigStructure: (toBeSigned) => signWithCaKey(clients, signer, toBeSigned),
+        timeStamp: async (countersignature) => {
+          timeStamp = await timeStampFromCa(clients, countersignature);
+          return timeStamp.token;
+        },
+        ocspResponses: [ocspResponse],
+        reserveSize,
+      });
+    },
+  };
+}

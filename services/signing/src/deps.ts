@@ -1,0 +1,19 @@
+import type { MeshClients } from '@c2pa-mesh/clients';
+import type { MeshConfig } from '@c2pa-mesh/config';
+import type { C2paEngine } from '@c2pa-mesh/engine';
+import type { Logger } from 'pino';
+import type { SignerDirectory } from './signer-directory.js';
+
+export interface SigningServiceDeps {
+  /** Typed clients of the other services: the only way to the CA and the registry. */
+  clients: MeshClients;
+  /** The C2PA engine worker pool (shared by signing and verification in one process). */
+  engine: C2paEngine;
+  config: MeshConfig;
+  logger: Logger;
+}
+
+/** What the handlers share: the deps, plus state kept for the life of the service. */
+export interface SigningContext extends SigningServiceDeps {
+  signers: SignerDirectory;
+}

@@ -1,0 +1,80 @@
+import { create } from '@bufbuild/protobuf';
+import type { HandlerContext } from '@connectrpc/connect';
+import { invalidArgument } from '@c2pa-mesh/errors';
+import { signingV1 } from '@c2pa-mesh/proto';
+import { callContext, callerIdentity } from '@c2pa-mesh/server';
+import { checkSigningOptions, planAssetSigning, signPlannedAsset } from './asset-signing.js';
+import { receiveAsset } from './asset-upload.js';
+import type { SigningContext } from './deps.js';
+import { MIN_ASSET_BYTES, assetSizeLimit, checkAssetSize, tooLarge } from './sign-request-rules.js';
+
+/** Pieces of the signed asset sent back: large enough to keep per-message overhead low. */
+export const SIGNED_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * SignStream: options first, then the asset in chunks; the signed asset comes back in chunks,
+ * then one result. Everything that can be refused without the asset (options, size announced,
+ * project, signer) is refused before the upload is read.
+ */
+export async function* signStream(
+  deps: SigningContext,
+  requests: AsyncIterable<signingV1.SignStreamRequest>,
+  ctx: HandlerContext,
+): AsyncGenerator<signingV1.SignStreamResponse> {
+  const call = callContext(ctx);
+  const identity = callerIdentity(ctx);
+  const messages = requests[Symbol.asyncIterator]();
+  const first = await messages.next();
+  if (first.done || first.value.payload.case !== 'options') {
+    throw invalidArgument('the first SignStream message must carry the options (format, manifest_json, ...); the asset follows in chunks', {
+      details: { field: 'options' },
+    });
+  }
+  const options = first.value.payload.value;
+  call.format = options.format;
+  const checked = checkSigningOptions(options);
+  call.format = checked.format;
+  const limit = assetSizeLimit(identity);
+  const declared = options.totalSize;
+  if (declared < 0n) throw invalidArgument('total_size cannot be negative; 0 means unknown', { details: { field: 'total_size' } });
+  if (declared > BigInt(limit)) throw tooLarge(Number(declared), limit);
+  if (declared > 0n) {
+    call.sizeBytes = Number(declared);
+    if (declared < BigInt(MIN_ASSET_BYTES)) checkAssetSize(Number(declared), limit);
+  }
+
+  const plan = await planAssetSigning(deps, identity, checked);
+  const upload = await receiveAsset(messages, {
+    maxBytes: limit,
+    declaredBytes: Number(declared),
+    format: checked.format,
+    onProgress: (received) => {
+      call.sizeBytes = received;
+    },
+  });
+  const signed = await signPlannedAsset(deps, plan, upload.asset, { requestId: call.requestId, inputSha256: upload.sha256, signal: ctx.signal });
+
+  const output = signed.signedAsset;
+  for (let at = 0; at < output.length; at += SIGNED_CHUNK_BYTES) {
+    yield create(signingV1.SignStreamResponseSchema, { payload: { case: 'chunk', value: output.subarray(at, at + SIGNED_CHUNK_BYTES) } });
+  }
+  yield create(signingV1.SignStreamResponseSchema, {
+    payload: {
+      case: 'result',
+      value: create(signingV1.SignStreamResultSchema, {
+        manifestStoreJson: signed.manifestStoreJson,
+        activeManifestLabel: signed.activeManifestLabel,
+        assetSha256: signed.assetSha256,
+        assetId: signed.assetId,
+        requestId: call.requestId,
+        durationMs: BigInt(Math.round(performance.now() - call.startedAt)),
+        inputSha256: signed.inputSha256,
+        signerId: signed.signerId,
+        certificateId: signed.certificateId,
+        sizeBytes: BigInt(output.length),
+        signedAt: signed.signedAt,
+        format: signed.format,
+      }),
+    },
+  });
+}

@@ -1,0 +1,147 @@
+import { Code, ConnectError } from '@connectrpc/connect';
+import type { MeshClients } from '@c2pa-mesh/clients';
+import type { ClaimSigner } from '@c2pa-mesh/engine';
+import { failedPrecondition, invalidArgument, notFound, permissionDenied, unavailable } from '@c2pa-mesh/errors';
+import { pemToDer } from '@c2pa-mesh/pki';
+import type { certificateAuthorityV1 } from '@c2pa-mesh/proto';
+import { dependencyError } from './dependency-errors.js';
+
+/** A signer resolved for one request: the CA-held key to sign with and its chain. */
+export interface SigningIdentity {
+  /** `Signer.id` (the certificate id: one signer per C2PA signing certificate). */
+  signerId: string;
+  certificateId: string;
+  alg: ClaimSigner['alg'];
+  /** Signing certificate first, then the intermediates (the root is the relying party's anchor). */
+  chainDer: Uint8Array[];
+  chainPem: string;
+  commonName: string;
+  /** Undefined for a mesh-wide signer. */
+  projectId?: string;
+}
+
+const COSE_ALG: Record<string, ClaimSigner['alg']> = { ES256: 'es256', ES384: 'es384', PS256: 'ps256', ED25519: 'ed25519' };
+
+export interface SignerChoice {
+  /** The request's `signer_id`; empty for the default. */
+  signerId: string;
+  /** The project the asset is signed for. */
+  projectId: string;
+  /** The project's own default signer; empty when it has none. */
+  projectDefaultSignerId: string;
+}
+
+export interface SignerDirectory {
+  /**
+   * The signer a request names, or the project's or the mesh's default, checked to be able to
+   * sign for the project now: a C2PA signing certificate whose key the CA holds, ACTIVE, within
+   * its validity, mesh-wide or the project's own.
+   */
+  resolve(choice: SignerChoice): Promise<SigningIdentity>;
+}
+
+/** Signer ids are certificate ids: short tokens, never paths or free text. */
+const SIGNER_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
+
+export function createSignerDirectory(clients: MeshClients, clock: () => Date = () => new Date()): SignerDirectory {
+  // The mesh default signer is made once at bootstrap and never replaced: its id is looked up
+  // once per process. Its status is read fresh on every request like any signer's.
+  let meshDefault: Promise<string> | undefined;
+
+  async function findMeshDefault(): Promise<string> {
+    let pageToken = '';
+    do {
+      const page = await clients.certificateAuthority
+        .listCertificates({ profile: 'C2PA_SIGNING', keyHeldByCa: true, pageSize: 500, pageToken })
+        .catch((error: unknown) => {
+          throw dependencyError(error, 'the certificate authority could not list the signers');
+        });
+      const found = page.certificates.find((c) => c.isDefaultSigner);
+      if (found) return found.certificateId;
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    throw unavailable('the mesh has no default signer; name one in signer_id (see ListSigners)');
+  }
+
+  function meshDefaultSignerId(): Promise<string> {
+    meshDefault ??= findMeshDefault().catch((error: unknown) => {
+      meshDefault = undefined;
+      throw error;
+    });
+    return meshDefault;
+  }
+
+  function check(certificate: certificateAuthorityV1.Certificate, choice: SignerChoice, named: boolean): SigningIdentity {
+    const id = certificate.certificateId;
+    const described = named ? `signer ${id}` : `the default signer ${id}`;
+    if (certificate.profile !== 'C2PA_SIGNING' || !certificate.keyHeldByCa) {
+      throw failedPrecondition(`${described} is not a C2PA signing identity whose key the mesh holds; ListSigners shows those you may use`, {
+        details: { field: 'signer_id', signerId: id },
+      });
+    }
+    if (certificate.projectId !== '' && certificate.projectId !== choice.projectId) {
+      throw permissionDenied(`${described} belongs to another project; a project signs with its own signers or the mesh-wide ones`, {
+        details: { field: 'signer_id', signerId: id },
+      });
+    }
+    const now = clock();
+    switch (certificate.status) {
+      case 'ACTIVE':
+        break;
+      case 'REVOKED':
+        throw failedPrecondition(`${described} was revoked${certificate.revokedAt ? ` at ${certificate.revokedAt}` : ''} and can no longer sign; choose another signer (ListSigners)`, {
+          details: { signerId: id, status: 'REVOKED' },
+        });
+      case 'EXPIRED':
+        throw failedPrecondition(`${described} expired at ${certificate.notAfter} and can no longer sign; choose another signer (ListSigners)`, {
+          details: { signerId: id, status: 'EXPIRED' },
+        });
+      case 'PENDING':
+        throw failedPrecondition(`${described} is waiting for activation (CertificateAuthorityService.ActivateCertificate) and cannot sign yet`, {
+          details: { signerId: id, status: 'PENDING' },
+        });
+      default:
+        throw failedPrecondition(`${described} has status ${certificate.status || 'unknown'} and cannot sign`, { details: { signerId: id, status: certificate.status } });
+    }
+    if (Date.parse(certificate.notBefore) > now.getTime()) {
+      throw failedPrecondition(`${described} is not valid before ${certificate.notBefore}; it cannot sign yet`, { details: { signerId: id, status: 'NOT_YET_VALID' } });
+    }
+    if (Date.parse(certificate.notAfter) <= now.getTime()) {
+      throw failedPrecondition(`${described} expired at ${certificate.notAfter} and can no longer sign; choose another signer (ListSigners)`, {
+        details: { signerId: id, status: 'EXPIRED' },
+      });
+    }
+    const alg = COSE_ALG[certificate.keyAlgorithm];
+    if (alg === undefined) throw failedPrecondition(`${described} uses the key algorithm ${certificate.keyAlgorithm}, which C2PA signing does not support`);
+    const chainPem = `${certificate.certificatePem.trim()}\n${certificate.chainPem.trim()}\n`.replace(/\n\n+$/, '\n');
+    return {
+      signerId: id,
+      certificateId: id,
+      alg,
+      chainDer: pemToDer(chainPem),
+      chainPem,
+      commonName: certificate.commonName,
+      ...(certificate.projectId ? { projectId: certificate.projectId } : {}),
+    };
+  }
+
+  return {
+    async resolve(choice) {
+      const named = choice.signerId !== '';
+      if (named && !SIGNER_ID.test(choice.signerId)) {
+        throw invalidArgument('signer_id is not a signer id; use an id from ListSigners, or leave it empty for the default signer', {
+          details: { field: 'signer_id' },
+        });
+      }
+      const id = named ? choice.signerId : choice.projectDefaultSignerId || (await meshDefaultSignerId());
+      const { certificate } = await clients.certificateAuthority.getCertificate({ certificateId: id }).catch((error: unknown) => {
+        if (named && error instanceof ConnectError && error.code === Code.NotFound) {
+          throw notFound(`no signer ${id}; ListSigners shows the signers you may use`, { cause: error, details: { field: 'signer_id' } });
+        }
+        throw dependencyError(error, `the default signer ${id} could not be read`, { [Code.NotFound]: 'unavailable' });
+      });
+      if (certificate === undefined) throw notFound(`no signer ${id}`);
+      return check(certificate, choice, named);
+    },
+  };
+}
