@@ -5,7 +5,7 @@ import { createGrpcTransport } from '@connectrpc/connect-node';
 import type { Identity } from '@c2pa-mesh/auth';
 import type { ServiceName } from '@c2pa-mesh/config';
 import { CertificateAuthorityService, RegistryService, SigningService, VerificationService } from '@c2pa-mesh/proto';
-import { peerKey } from '@c2pa-mesh/server';
+import { peerKey, type PeerContext } from '@c2pa-mesh/server';
 
 /** Typed clients for the four services: the only way one service reaches another. */
 export interface MeshClients {
@@ -32,8 +32,48 @@ export interface MeshClientOptions {
 }
 
 /**
- * Like Connect's router transport, but every request reaches the handlers with the calling
- * service's identity in its context values (the router transport passes no context values).
+ * Builds the router once and returns, per caller, a transport into it whose every request reaches
+ * the handlers with that caller's peer context (client IP, verified client certificate, request
+ * id) — like Connect's router transport, which passes no context values. The full interceptor
+ * chain runs: authentication, scopes, limits and audit apply exactly as on the network. Headers a
+ * call sends (`Authorization`, `Origin`) are what the interceptors read credentials from.
+ */
+export function createPeerTransportFactory(routes: (router: ConnectRouter) => void, interceptors: Interceptor[]): (peer: PeerContext) => Transport {
+  const router = createConnectRouter({ interceptors, connect: true });
+  routes(router);
+  return (peer) => {
+    const handlers = router.handlers.map((handler): UniversalHandler => {
+      const withPeer = (req: Parameters<UniversalHandler>[0]) => {
+        const contextValues = createContextValues();
+        contextValues.set(peerKey, peer);
+        return handler({ ...req, contextValues });
+      };
+      return Object.assign(withPeer, {
+        protocolNames: handler.protocolNames,
+        service: handler.service,
+        method: handler.method,
+        requestPath: handler.requestPath,
+        allowedMethods: handler.allowedMethods,
+        supportedContentType: handler.supportedContentType,
+      });
+    });
+    return createTransport({
+      httpClient: createUniversalHandlerClient(handlers),
+      baseUrl: 'https://in-process',
+      useBinaryFormat: true,
+      interceptors: [],
+      acceptCompression: [],
+      sendCompression: null,
+      compressMinBytes: Number.MAX_SAFE_INTEGER,
+      readMaxBytes: Number.MAX_SAFE_INTEGER,
+      writeMaxBytes: Number.MAX_SAFE_INTEGER,
+    });
+  };
+}
+
+/**
+ * A transport into the routes as one fixed caller: a mesh service's identity, attached by
+ * construction, or (without `caller`) whoever the request headers name (API keys).
  */
 export function createInProcessTransport(options: {
   routes: (router: ConnectRouter) => void;
@@ -42,34 +82,60 @@ export function createInProcessTransport(options: {
   caller?: Identity;
   clientIp?: string;
 }): Transport {
-  const router = createConnectRouter({ interceptors: options.interceptors, connect: true });
-  options.routes(router);
-  const handlers = router.handlers.map((handler): UniversalHandler => {
-    const withIdentity = (req: Parameters<UniversalHandler>[0]) => {
-      const contextValues = createContextValues();
-      contextValues.set(peerKey, { clientIp: options.clientIp ?? 'in-process', credentials: {}, presetIdentity: options.caller });
-      return handler({ ...req, contextValues });
+  return createPeerTransportFactory(options.routes, options.interceptors)({
+    clientIp: options.clientIp ?? 'in-process',
+    credentials: {},
+    presetIdentity: options.caller,
+  });
+}
+
+/** Clients for an outside caller of the mesh (the HTTP gateway's callers), per request. */
+export interface CallerClientsOptions {
+  /** Services running in this process, served by `routes` through `interceptors`. */
+  localServices: readonly ServiceName[];
+  routes: (router: ConnectRouter) => void;
+  interceptors: Interceptor[];
+  /** Where the other services live, and the mesh CA their TLS certificates chain to. */
+  remote: { urls: Partial<Record<ServiceName, string>>; caPem: string };
+}
+
+/**
+ * Clients that act as an outside caller, never as this process: local services get the caller's
+ * peer context in process; remote services are reached over TLS without this process's client
+ * certificate, so only the credentials the caller sends in its headers (an API key) go along — a
+ * caller can never borrow the rights of the service it happens to reach first.
+ */
+export function createCallerClientsFactory(options: CallerClientsOptions): (peer: PeerContext) => MeshClients {
+  const localTransport = createPeerTransportFactory(options.routes, options.interceptors);
+  const remoteTransports = new Map<string, Transport>();
+  function remoteTransport(service: ServiceName): Transport {
+    const url = options.remote.urls[service];
+    if (!url) throw new Error(`no URL configured for the ${service} service`);
+    let transport = remoteTransports.get(url);
+    if (!transport) {
+      transport = createGrpcTransport({ baseUrl: url, nodeOptions: { ca: options.remote.caPem } });
+      remoteTransports.set(url, transport);
+    }
+    return transport;
+  }
+  return (peer) => {
+    let local: Transport | undefined;
+    const transportFor = (service: ServiceName) => (options.localServices.includes(service) ? (local ??= localTransport(peer)) : remoteTransport(service));
+    return {
+      get signing() {
+        return createClient(SigningService, transportFor('signing'));
+      },
+      get verification() {
+        return createClient(VerificationService, transportFor('verification'));
+      },
+      get certificateAuthority() {
+        return createClient(CertificateAuthorityService, transportFor('certificate-authority'));
+      },
+      get registry() {
+        return createClient(RegistryService, transportFor('registry'));
+      },
     };
-    return Object.assign(withIdentity, {
-      protocolNames: handler.protocolNames,
-      service: handler.service,
-      method: handler.method,
-      requestPath: handler.requestPath,
-      allowedMethods: handler.allowedMethods,
-      supportedContentType: handler.supportedContentType,
-    });
-  });
-  return createTransport({
-    httpClient: createUniversalHandlerClient(handlers),
-    baseUrl: 'https://in-process',
-    useBinaryFormat: true,
-    interceptors: [],
-    acceptCompression: [],
-    sendCompression: null,
-    compressMinBytes: Number.MAX_SAFE_INTEGER,
-    readMaxBytes: Number.MAX_SAFE_INTEGER,
-    writeMaxBytes: Number.MAX_SAFE_INTEGER,
-  });
+  };
 }
 
 /**
