@@ -1,0 +1,43 @@
+import { verificationV1 } from '@c2pa-mesh/proto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createVerificationTestMesh, type VerificationTestMesh } from './test-support/verification-mesh.js';
+import { readMedia } from './test-support/media.js';
+
+const { ValidationState } = verificationV1;
+
+let t: VerificationTestMesh;
+beforeAll(async () => {
+  t = await createVerificationTestMesh();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('live certificate status', () => {
+  it('a certificate revoked after signing shows as revoked, while the signature itself still validates', async () => {
+    const { certificate } = await t.ca.issueCertificate({ profile: 'C2PA_SIGNING', commonName: 'Revocation Test Signer', organization: 'Verification Tests', projectId: t.projectId });
+    const signed = await t.sign(readMedia('no_manifest.jpg'), 'image/jpeg', { signerId: certificate!.certificateId, title: 'signed before revocation' });
+    expect(signed.certificateId).toBe(certificate!.certificateId);
+
+    const before = await t.verification().verify({ asset: signed.signedAsset });
+    expect(before.validationState).toBe(ValidationState.TRUSTED);
+    expect(before.certificateStatus).toBe('ACTIVE');
+    expect(before.signer).toBe('Revocation Test Signer');
+
+    await t.ca.revokeCertificate({ certificateId: certificate!.certificateId, reason: 1 });
+    const after = await t.verification().verify({ asset: signed.signedAsset });
+    // Live status from the CA: revoked now, with the reason and time.
+    expect(after.certificateStatus).toBe('REVOKED');
+    expect(after.revocationReason).toBe('keyCompromise');
+    expect(after.revokedAt).toMatch(/^\d{4}-\d{2}-\d{2}T.*Z$/);
+    expect(Date.parse(after.revokedAt)).toBeGreaterThanOrEqual(Date.parse(before.signedAt) - 1000);
+    // The signature carries a time-stamp and an OCSP response from before the revocation: C2PA
+    // validation of the asset itself is unchanged.
+    expect(after.validationState).toBe(ValidationState.TRUSTED);
+    expect(after.errors).toEqual([]);
+    expect(after.successes.map((s) => s.code)).toContain('signingCredential.ocsp.notRevoked');
+
+    const byHash = await t.verification().verifyByHash({ contentHash: signed.assetSha256 });
+    expect(byHash).toMatchObject({ found: true, assetId: signed.assetId, certificateStatus: 'REVOKED', certificateId: certificate!.certificateId, signer: 'Revocation Test Signer' });
+  });
+});
