@@ -36,6 +36,8 @@ const KNOWN_FIELDS: Record<string, 'string' | 'integer' | 'array' | 'object'> = 
 };
 
 const FIRST_ACTIONS = ['c2pa.created', 'c2pa.opened'];
+/** Actions c2pa-rs requires to name the ingredient(s) they act on. */
+const INGREDIENT_ACTIONS = ['c2pa.opened', 'c2pa.placed', 'c2pa.removed'];
 /** `c2pa.actions`, `c2pa.actions.v2`, with an optional instance suffix (`__1`). */
 const ACTIONS_LABEL = /^c2pa\.actions(\.v\d+)?(__\d+)?$/;
 
@@ -86,7 +88,32 @@ function checkClaimGeneratorInfo(entries: Json[]): void {
   });
 }
 
-function checkActions(path: string, data: Json, state: { firstSeen: boolean }): void {
+interface ActionsCheck {
+  firstSeen: boolean;
+  /** Labels of the definition's ingredients: what `parameters.ingredientIds` may name. */
+  ingredientLabels: ReadonlySet<string>;
+}
+
+function checkIngredientParameters(actionPath: string, action: string, entry: Record<string, Json>, state: ActionsCheck): void {
+  const parameters = entry.parameters;
+  const ids = isObject(parameters) ? parameters.ingredientIds : undefined;
+  const linked = isObject(parameters) && parameters.ingredients !== undefined;
+  if (linked) return;
+  if (!Array.isArray(ids) || ids.length === 0) {
+    refuse(`${actionPath}.parameters.ingredientIds`, `is required for a ${action} action: the labels of the ingredients it acts on (each ingredient in "ingredients" with a "label")`, {
+      statusCode: 'assertion.action.ingredientMismatch',
+    });
+  }
+  ids.forEach((id, k) => {
+    if (typeof id !== 'string' || !state.ingredientLabels.has(id)) {
+      refuse(`${actionPath}.parameters.ingredientIds[${k}]`, `names no ingredient: ${typeof id === 'string' ? `"${id}" is not the label of an entry in "ingredients"` : `must be a string, not ${typeName(id)}`}`, {
+        statusCode: 'assertion.action.ingredientMismatch',
+      });
+    }
+  });
+}
+
+function checkActions(path: string, data: Json, state: ActionsCheck): void {
   if (!isObject(data)) refuse(`${path}.data`, `must be an object with an "actions" array, not ${typeName(data)}`);
   const actions = data.actions;
   if (!Array.isArray(actions)) refuse(`${path}.data.actions`, actions === undefined ? 'is required: the list of actions' : `must be an array, not ${typeName(actions)}`);
@@ -113,11 +140,13 @@ function checkActions(path: string, data: Json, state: { firstSeen: boolean }): 
       }
       if (typeof source !== 'string') refuse(`${actionPath}.digitalSourceType`, `must be a URI string, not ${typeName(source)}`);
     }
+    if (INGREDIENT_ACTIONS.includes(action)) checkIngredientParameters(actionPath, action, entry, state);
   });
 }
 
-function checkAssertions(assertions: Json[]): void {
-  const state = { firstSeen: false };
+function checkAssertions(assertions: Json[], ingredients: Json[]): void {
+  const labels = ingredients.flatMap((ingredient) => (isObject(ingredient) && typeof ingredient.label === 'string' ? [ingredient.label] : []));
+  const state: ActionsCheck = { firstSeen: false, ingredientLabels: new Set(labels) };
   assertions.forEach((entry, i) => {
     const path = `assertions[${i}]`;
     if (!isObject(entry)) refuse(path, `must be an object {"label": ..., "data": ...}, not ${typeName(entry)}`);
@@ -134,12 +163,8 @@ function checkAssertions(assertions: Json[]): void {
 
 /** "Acme Camera/2.1" → {name: "Acme Camera", version: "2.1"}: the legacy claim_generator form. */
 function claimGeneratorInfoFrom(claimGenerator: string): Record<string, Json> {
-  const first = claimGenerator.trim().split(/\s+/)[0] ?? '';
-  const slash = first.lastIndexOf('/');
-  if (slash > 0 && slash < first.length - 1 && claimGenerator.trim() === first) {
-    return { name: first.slice(0, slash), version: first.slice(slash + 1) };
-  }
-  return { name: claimGenerator.trim() };
+  const match = /^(.*\S)\/(\S+)$/.exec(claimGenerator.trim());
+  return match ? { name: match[1], version: match[2] } : { name: claimGenerator.trim() };
 }
 
 export interface PreparedManifest {
@@ -184,7 +209,7 @@ export function prepareManifestDefinition(manifestJson: string, options: { title
   (definition.ingredients as Json[] | undefined)?.forEach((ingredient, i) => expectType(`ingredients[${i}]`, ingredient, 'object'));
   (definition.metadata as Json[] | undefined)?.forEach((entry, i) => expectType(`metadata[${i}]`, entry, 'object'));
   if (definition.claim_generator_info !== undefined) checkClaimGeneratorInfo(definition.claim_generator_info as Json[]);
-  checkAssertions((definition.assertions as Json[] | undefined) ?? []);
+  checkAssertions((definition.assertions as Json[] | undefined) ?? [], (definition.ingredients as Json[] | undefined) ?? []);
 
   // c2pa-rs 0.91 ignores the legacy string; carry it over rather than drop what the caller said.
   const { claim_generator: claimGenerator, ...rest } = definition;
