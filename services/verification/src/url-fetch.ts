@@ -34,6 +34,17 @@ const systemResolver: ResolveHost = (hostname) => dnsLookup(hostname, { all: tru
 
 const bareHost = (url: URL) => url.hostname.replace(/^\[(.*)\]$/, '$1');
 
+type ResponseBody = AsyncIterable<Uint8Array> & { destroy(): unknown; on(event: 'error', listener: () => void): unknown };
+
+/**
+ * Drops a response body unread. undici's body reports an early destroy as an 'error' event; with
+ * no listener that would be an uncaught exception, so one that ignores it is added first.
+ */
+function discard(body: ResponseBody): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
 /**
  * Fetches what a caller names for VerifyUrl without letting the URL reach inside our network
  * (SSRF): http(s) only (plain http only when the operator allows it), the host resolved once and
@@ -121,13 +132,13 @@ export function createUrlFetcher(settings: UrlFetchSettings, resolveHost: Resolv
     }
   }
 
-  async function readCapped(body: AsyncIterable<Uint8Array> & { destroy(): unknown }, maxBytes: number, url: URL): Promise<Uint8Array> {
+  async function readCapped(body: ResponseBody, maxBytes: number, url: URL): Promise<Uint8Array> {
     const chunks: Uint8Array[] = [];
     let total = 0;
     for await (const chunk of body) {
       total += chunk.byteLength;
       if (total > maxBytes) {
-        body.destroy();
+        discard(body);
         throw resourceExhausted(`${url.host} sent more than ${maxBytes} bytes, the largest asset this caller may verify`, {
           details: { maxAssetBytes: maxBytes },
         });
@@ -163,14 +174,14 @@ export function createUrlFetcher(settings: UrlFetchSettings, resolveHost: Resolv
               continue;
             }
             if (statusCode < 200 || statusCode > 299) {
-              body.destroy();
+              discard(body);
               throw failedPrecondition(`${url.host} answered HTTP ${statusCode} for ${url.pathname.slice(0, 200)}; nothing to verify`, {
                 details: { httpStatus: statusCode },
               });
             }
             const declared = Number(headers['content-length']);
             if (Number.isFinite(declared) && declared > options.maxBytes) {
-              body.destroy();
+              discard(body);
               throw resourceExhausted(`${url.host} announces ${declared} bytes, more than the ${options.maxBytes} bytes this caller may verify`, {
                 details: { contentLength: declared, maxAssetBytes: options.maxBytes },
               });
