@@ -27,6 +27,15 @@ export interface MeshConfig {
   shutdownGraceMs: number;
   /** Worker threads running the C2PA engine. */
   engineThreads: number;
+  /**
+   * Webhook targets that may be private or loopback addresses, or use plain http
+   * (MESH_WEBHOOK_ALLOW_HOSTS: host names, IP addresses or CIDR ranges, comma-separated).
+   */
+  webhookAllowHosts: string[];
+  /** First retry delay of a failed webhook delivery, doubled per attempt (MESH_WEBHOOK_RETRY_BASE_MS). */
+  webhookRetryBaseMs: number;
+  /** How often the webhook dispatcher looks for due deliveries (MESH_WEBHOOK_POLL_MS). */
+  webhookPollMs: number;
 }
 
 /** Raised at start-up; the message names the variable and what is wrong with it. */
@@ -66,6 +75,20 @@ function httpsUrl(name: string, raw: string): string {
   }
   if (url.protocol !== 'https:') throw new ConfigError(name, `must be an https:// URL (services talk mTLS), got "${raw}"`);
   return url.origin;
+}
+
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const IP_OR_CIDR = /^(\[?[0-9a-f:.]+\]?)(\/\d{1,3})?$/i;
+
+function webhookAllowHosts(env: NodeJS.ProcessEnv): string[] {
+  const raw = env.MESH_WEBHOOK_ALLOW_HOSTS ?? '';
+  const entries = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const entry of entries) {
+    if (!HOST_NAME.test(entry) && !IP_OR_CIDR.test(entry)) {
+      throw new ConfigError('MESH_WEBHOOK_ALLOW_HOSTS', `"${entry}" is not a host name, IP address or CIDR range (e.g. hooks.internal, 127.0.0.1, 10.0.0.0/8)`);
+    }
+  }
+  return entries;
 }
 
 export function serviceUrlVariable(service: ServiceName): string {
@@ -128,5 +151,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeshConfig {
     logLevel,
     shutdownGraceMs: positiveInt(env, 'MESH_SHUTDOWN_GRACE_MS', 10_000),
     engineThreads: positiveInt(env, 'MESH_ENGINE_THREADS', 2),
+    webhookAllowHosts: webhookAllowHosts(env),
+    webhookRetryBaseMs: positiveInt(env, 'MESH_WEBHOOK_RETRY_BASE_MS', 10_000),
+    webhookPollMs: positiveInt(env, 'MESH_WEBHOOK_POLL_MS', 1000),
   };
 }

@@ -27,9 +27,12 @@ export interface AuditSink {
   record(event: AuditRecord): Promise<void>;
 }
 
-/** Admission control run after authentication (rate limits); throws `resource_exhausted`. */
+/**
+ * Admission control (rate limits); throws `resource_exhausted`. Run once an identity is known,
+ * and with no identity for calls that present no valid credential (limited per client IP).
+ */
 export interface CallAdmission {
-  admit(call: { identity: Identity; clientIp: string; operation: string }): Promise<void>;
+  admit(call: { identity: Identity | undefined; clientIp: string; operation: string }): Promise<void>;
 }
 
 export interface MeshInterceptorOptions {
@@ -77,12 +80,21 @@ export function createMeshInterceptor(options: MeshInterceptorOptions): Intercep
   async function authorize(operation: string, header: Headers, call: CallContext, clientIp: string, peerIdentity: Identity | undefined, credentials: Parameters<IdentityResolver['resolve']>[0]) {
     const requirement = METHOD_SCOPES[operation] ?? ['admin'];
     if (requirement === 'public') return;
-    const identity = peerIdentity ?? (await resolver.resolve({ ...credentials, bearerToken: bearerToken(header) }));
+    let identity: Identity | undefined;
+    try {
+      identity = peerIdentity ?? (await resolver.resolve({ ...credentials, bearerToken: bearerToken(header) }));
+    } catch (err) {
+      // Bad credentials count against the client's address, so that keys cannot be guessed at speed.
+      if (admission) await admission.admit({ identity: undefined, clientIp, operation });
+      throw err;
+    }
     if (!identity) {
+      if (admission) await admission.admit({ identity: undefined, clientIp, operation });
       throw unauthenticated('this call needs an identity: a client certificate issued by the mesh CA, or "Authorization: Bearer <api key>"');
     }
     call.identity = identity;
     call.projectId = identity.projectId;
+    if (admission) await admission.admit({ identity, clientIp, operation });
     const origin = header.get('origin');
     if (origin && identity.allowedOrigins && identity.allowedOrigins.length > 0 && !identity.allowedOrigins.includes(origin)) {
       throw permissionDenied(`origin ${origin} is not allowed for this API key`);
@@ -90,7 +102,6 @@ export function createMeshInterceptor(options: MeshInterceptorOptions): Intercep
     if (requirement !== 'authenticated' && !requirement.some((scope) => hasScope(identity, scope))) {
       throw permissionDenied(`${operation.split('/')[1]} needs the scope ${requirement.join(' or ')}, which this identity does not have`);
     }
-    if (admission) await admission.admit({ identity, clientIp, operation });
   }
 
   return (next) => async (req) => {
