@@ -1,12 +1,24 @@
+import { CertificateAuthorityService, Health, RegistryService, ServerReflection, SigningService, VerificationService } from '@c2pa-mesh/proto';
 import type { AuditRecord, AuditSink } from '@c2pa-mesh/server';
-import { type Database, insertAuditEvent } from '@c2pa-mesh/storage';
+import { type Database, insertAuditEvent, recordApiKeyUse } from '@c2pa-mesh/storage';
 
-/** Audit events into the database; never the request or response bodies, never secrets. */
+/** The interceptor names services briefly (`signing`); the audit log keeps the full name. */
+const FULL_SERVICE_NAMES = new Map(
+  [SigningService, VerificationService, CertificateAuthorityService, RegistryService, Health, ServerReflection].map((s) => {
+    const parts = s.typeName.split('.');
+    return [parts[parts.length - 3], s.typeName] as const;
+  }),
+);
+
+/**
+ * Audit events into the database; never the request or response bodies, never secrets. Calls
+ * made with an API key also count on the key (last used, requests, successes, errors).
+ */
 export function createAuditSink(db: Database): AuditSink {
   return {
     async record(event: AuditRecord) {
-      await insertAuditEvent(db, {
-        service: event.service,
+      const written = insertAuditEvent(db, {
+        service: FULL_SERVICE_NAMES.get(event.service) ?? event.service,
         operation: event.operation,
         status: event.status,
         code: event.code,
@@ -20,6 +32,8 @@ export function createAuditSink(db: Database): AuditSink {
         error: (event.error ?? '').slice(0, 1000),
         request_id: event.requestId,
       });
+      const counted = event.identity?.kind === 'API_KEY' ? recordApiKeyUse(db, event.identity.id, event.status === 'ok') : undefined;
+      await Promise.all([written, counted]);
     },
   };
 }

@@ -1,97 +1,46 @@
 import type { ServiceImpl } from '@connectrpc/connect';
-import type { MeshClients } from '@c2pa-mesh/clients';
-import { unimplemented } from '@c2pa-mesh/errors';
 import type { RegistryService } from '@c2pa-mesh/proto';
-import type { Database } from '@c2pa-mesh/storage';
+import { createApiKey, getApiKey, listApiKeysHandler, revokeApiKeyHandler, rotateApiKeyHandler, updateApiKey } from './api-keys.js';
+import { deleteAsset, getAsset, listAssetsHandler, lookupAssetByHash, registerAsset, updateAsset } from './assets.js';
+import { listAuditEventsHandler } from './audit-events.js';
+import { createClientBinding, deleteClientBindingHandler, listClientBindingsHandler } from './client-bindings.js';
+import type { RegistryServiceDeps } from './deps.js';
+import { createProject, getProject, listProjectsHandler, updateProjectHandler } from './projects.js';
+import { getUsageStats } from './usage-stats.js';
+import { queryVerificationsHandler, recordVerification } from './verifications.js';
+import { createWebhook, deleteWebhookHandler, listWebhookDeliveriesHandler, listWebhooksHandler } from './webhooks.js';
 
-export interface RegistryServiceDeps {
-  db: Database;
-  clients: MeshClients;
-}
+export type { RegistryServiceDeps } from './deps.js';
 
 /** The full RegistryService: every RPC is listed here, so a missing one does not compile. */
-export function createRegistryService(_deps: RegistryServiceDeps): ServiceImpl<typeof RegistryService> {
+export function createRegistryService(deps: RegistryServiceDeps): ServiceImpl<typeof RegistryService> {
   return {
-    createProject: () => {
-      throw unimplemented('CreateProject');
-    },
-    getProject: () => {
-      throw unimplemented('GetProject');
-    },
-    listProjects: () => {
-      throw unimplemented('ListProjects');
-    },
-    updateProject: () => {
-      throw unimplemented('UpdateProject');
-    },
-    createApiKey: () => {
-      throw unimplemented('CreateApiKey');
-    },
-    listApiKeys: () => {
-      throw unimplemented('ListApiKeys');
-    },
-    getApiKey: () => {
-      throw unimplemented('GetApiKey');
-    },
-    updateApiKey: () => {
-      throw unimplemented('UpdateApiKey');
-    },
-    rotateApiKey: () => {
-      throw unimplemented('RotateApiKey');
-    },
-    revokeApiKey: () => {
-      throw unimplemented('RevokeApiKey');
-    },
-    createClientBinding: () => {
-      throw unimplemented('CreateClientBinding');
-    },
-    listClientBindings: () => {
-      throw unimplemented('ListClientBindings');
-    },
-    deleteClientBinding: () => {
-      throw unimplemented('DeleteClientBinding');
-    },
-    registerAsset: () => {
-      throw unimplemented('RegisterAsset');
-    },
-    getAsset: () => {
-      throw unimplemented('GetAsset');
-    },
-    listAssets: () => {
-      throw unimplemented('ListAssets');
-    },
-    updateAsset: () => {
-      throw unimplemented('UpdateAsset');
-    },
-    deleteAsset: () => {
-      throw unimplemented('DeleteAsset');
-    },
-    lookupAssetByHash: () => {
-      throw unimplemented('LookupAssetByHash');
-    },
-    recordVerification: () => {
-      throw unimplemented('RecordVerification');
-    },
-    queryVerifications: () => {
-      throw unimplemented('QueryVerifications');
-    },
-    listAuditEvents: () => {
-      throw unimplemented('ListAuditEvents');
-    },
-    getUsageStats: () => {
-      throw unimplemented('GetUsageStats');
-    },
-    createWebhook: () => {
-      throw unimplemented('CreateWebhook');
-    },
-    listWebhooks: () => {
-      throw unimplemented('ListWebhooks');
-    },
-    deleteWebhook: () => {
-      throw unimplemented('DeleteWebhook');
-    },
-    listWebhookDeliveries: () => {
-      throw unimplemented('ListWebhookDeliveries');
-    },
+    createProject: (req, ctx) => createProject(deps, req, ctx),
+    getProject: (req, ctx) => getProject(deps, req, ctx),
+    listProjects: (req, ctx) => listProjectsHandler(deps, req, ctx),
+    updateProject: (req, ctx) => updateProjectHandler(deps, req, ctx),
+    createApiKey: (req, ctx) => createApiKey(deps, req, ctx),
+    listApiKeys: (req, ctx) => listApiKeysHandler(deps, req, ctx),
+    getApiKey: (req, ctx) => getApiKey(deps, req, ctx),
+    updateApiKey: (req, ctx) => updateApiKey(deps, req, ctx),
+    rotateApiKey: (req, ctx) => rotateApiKeyHandler(deps, req, ctx),
+    revokeApiKey: (req, ctx) => revokeApiKeyHandler(deps, req, ctx),
+    createClientBinding: (req, ctx) => createClientBinding(deps, req, ctx),
+    listClientBindings: (req, ctx) => listClientBindingsHandler(deps, req, ctx),
+    deleteClientBinding: (req, ctx) => deleteClientBindingHandler(deps, req, ctx),
+    registerAsset: (req, ctx) => registerAsset(deps, req, ctx),
+    getAsset: (req, ctx) => getAsset(deps, req, ctx),
+    listAssets: (req, ctx) => listAssetsHandler(deps, req, ctx),
+    updateAsset: (req, ctx) => updateAsset(deps, req, ctx),
+    deleteAsset: (req, ctx) => deleteAsset(deps, req, ctx),
+    lookupAssetByHash: (req, ctx) => lookupAssetByHash(deps, req, ctx),
+    recordVerification: (req, ctx) => recordVerification(deps, req, ctx),
+    queryVerifications: (req, ctx) => queryVerificationsHandler(deps, req, ctx),
+    listAuditEvents: (req, ctx) => listAuditEventsHandler(deps, req, ctx),
+    getUsageStats: (req, ctx) => getUsageStats(deps, req, ctx),
+    createWebhook: (req, ctx) => createWebhook(deps, req, ctx),
+    listWebhooks: (req, ctx) => listWebhooksHandler(deps, req, ctx),
+    deleteWebhook: (req, ctx) => deleteWebhookHandler(deps, req, ctx),
+    listWebhookDeliveries: (req, ctx) => listWebhookDeliveriesHandler(deps, req, ctx),
   };
 }
