@@ -122,6 +122,17 @@ describe('hostile and damaged assets never give internal', () => {
     expectHandled(results);
   });
 
+  it('a verification that runs past the time limit is deadline_exceeded, and the engine recovers', async () => {
+    const impatient = t.verificationWith({ settings: { verifyTimeoutMs: 1 } });
+    const asset = signedAssets.get('sample1.m4a')!;
+    const results = await Promise.all([1, 2, 3].map(() => impatient.verify({ asset }).then((r) => r.durationMs, (e: unknown) => ConnectError.from(e))));
+    for (const err of results) {
+      expect(err).toBeInstanceOf(ConnectError);
+      expect((err as ConnectError).code).toBe(Code.DeadlineExceeded);
+      expect((err as ConnectError).rawMessage).toMatch(/did not finish within 1 ms/);
+    }
+  });
+
   it('the service still answers correctly after all of it', async () => {
     const c = await t.verification().verify({ asset: readMedia('C.jpg') });
     expect(c.validationState).toBe(ValidationState.VALID);
