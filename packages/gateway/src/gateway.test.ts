@@ -1,0 +1,194 @@
+import { readFile } from 'node:fs/promises';
+import http2 from 'node:http2';
+import path from 'node:path';
+import { createClient } from '@connectrpc/connect';
+import { createIdentityResolver } from '@c2pa-mesh/auth';
+import { createCallerClientsFactory } from '@c2pa-mesh/clients';
+import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
+import { RegistryService } from '@c2pa-mesh/proto';
+import { createAuditSink } from '@c2pa-mesh/service-registry';
+import { startTlsListener, type RunningListener } from '@c2pa-mesh/server';
+import { pino } from 'pino';
+import { Agent, FormData, fetch as undiciFetch } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGateway } from './gateway.js';
+
+/**
+ * The gateway on a real TLS listener in front of the whole mesh in memory: the HTTP shapes, and
+ * that every call goes through the interceptors (identity, limits, audit) as the HTTP caller.
+ */
+const MEDIA = path.resolve(import.meta.dirname, '../../../../shared/fixtures/media');
+const MANIFEST = JSON.stringify({
+  claim_generator: 'MirrorStage/1.0',
+  title: 'My Image',
+  assertions: [{ label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.created', digitalSourceType: 'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia' }] } }],
+});
+
+let mesh: TestMesh;
+let listener: RunningListener;
+let agent: Agent;
+let projectId: string;
+let key: string;
+let keyId: string;
+let jpeg: Buffer;
+
+async function startGateway(publicLookupsPerMinute?: number): Promise<RunningListener> {
+  const logger = pino({ level: 'silent' });
+  const gateway = createGateway({
+    clientsFor: createCallerClientsFactory({ localServices: mesh.config.services, routes: mesh.routes, interceptors: mesh.interceptors, remote: { urls: {}, caPem: mesh.pki.meshCa.pem } }),
+    resolver: createIdentityResolver(mesh.db),
+    engine: mesh.engine,
+    audit: createAuditSink(mesh.db),
+    logger,
+    publicLookupsPerMinute,
+  });
+  return startTlsListener({
+    host: '127.0.0.1',
+    port: 0,
+    certificatePem: mesh.pki.server.pem,
+    privateKeyPem: await readFile(mesh.pki.server.privateKeyPath, 'utf8'),
+    clientCaPem: mesh.pki.meshCa.pem,
+    routes: mesh.routes,
+    interceptors: mesh.interceptors,
+    logger,
+    fallback: gateway,
+  });
+}
+
+const admin = () => createClient(RegistryService, mesh.transport(ADMIN_IDENTITY));
+const auditEvent = async (requestId: string) => (await admin().listAuditEvents({ pageSize: 500 })).events.filter((e) => e.requestId === requestId);
+
+function signForm(file: Blob | undefined, fields: Record<string, string>): FormData {
+  const form = new FormData();
+  if (file) form.append('file', file, 'my-image.jpg');
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  return form;
+}
+
+const post = (pathname: string, body: FormData | Uint8Array | string, headers: Record<string, string> = {}) =>
+  undiciFetch(`${listener.url}${pathname}`, { method: 'POST', body: body as never, headers, dispatcher: agent });
+
+/** One HTTP/2 request, the body sent in pieces without a length: the limit must hold while streaming. */
+function http2Upload(pathname: string, headers: Record<string, string>, pieces: Buffer[]): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(listener.url, { ca: mesh.pki.meshCa.pem });
+    session.on('error', reject);
+    const stream = session.request({ ':method': 'POST', ':path': pathname, ...headers });
+    let status = 0;
+    let body = '';
+    stream.on('response', (h) => (status = Number(h[':status'])));
+    stream.on('data', (chunk) => (body += chunk));
+    // The whole answer arrived while the upload is still open: the refusal did not wait for it.
+    // (Node's client keeps a stream with unsent data open even after the server's RST_STREAM.)
+    stream.on('end', () => {
+      session.destroy();
+      resolve({ status, body });
+    });
+    stream.on('error', () => undefined);
+    for (const piece of pieces) stream.write(piece);
+    // Never end the upload: the refusal must come while the caller is still sending.
+  });
+}
+
+beforeAll(async () => {
+  mesh = await createTestMesh();
+  await mesh.engine!.warmup();
+  listener = await startGateway(2);
+  agent = new Agent({ connect: { ca: mesh.pki.meshCa.pem } });
+  projectId = (await admin().createProject({ name: 'Gateway' })).projectId;
+  const created = await admin().createApiKey({ projectId, name: 'gateway', scopes: ['sign', 'verify'], maxAssetBytes: 200_000n });
+  key = created.key;
+  keyId = created.keyId;
+  jpeg = await readFile(path.join(MEDIA, 'no_manifest.jpg'));
+});
+afterAll(async () => {
+  await listener?.close(0);
+  await agent?.close();
+  await mesh?.close();
+});
+
+describe('the gateway on the TLS listener', () => {
+  it('answers health without credentials, and unknown paths and methods with JSON errors', async () => {
+    const health = await undiciFetch(`${listener.url}/v1/health`, { dispatcher: agent });
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok' });
+    const unknown = await undiciFetch(`${listener.url}/v2/sign`, { dispatcher: agent });
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { request_id: string }).request_id).toBe(unknown.headers.get('x-request-id'));
+    const wrongMethod = await undiciFetch(`${listener.url}/v1/sign`, { dispatcher: agent });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('POST');
+  });
+
+  it('signs a form upload through the Sign RPC as the key holder: same request id, audited', async () => {
+    const res = await post('/v1/sign', signForm(new Blob([jpeg]), { manifest: MANIFEST, format: 'image/jpeg' }), { authorization: `Bearer ${key}` });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/octet-stream');
+    expect(Number(res.headers.get('x-duration-ms'))).toBeGreaterThanOrEqual(0);
+    const requestId = res.headers.get('x-request-id')!;
+    const signed = Buffer.from(await res.arrayBuffer());
+    expect(signed.length).toBeGreaterThan(jpeg.length);
+    const [event] = await auditEvent(requestId);
+    expect(event).toMatchObject({ operation: 'Sign', code: 'ok', identity: keyId, identityKind: 'API_KEY', projectId, format: 'image/jpeg', clientIp: '127.0.0.1' });
+
+    const verified = await post('/v1/verify', signed, { authorization: `Bearer ${key}`, 'content-type': 'application/octet-stream' });
+    expect(verified.status).toBe(200);
+    expect(await verified.json()).toMatchObject({ validation_state: 'Trusted', valid: true, trusted: true, validation_errors: [], registered: true });
+  });
+
+  it('writes the audit event itself when it refuses a form before any RPC', async () => {
+    const res = await post('/v1/sign', signForm(new Blob([jpeg]), { format: 'image/jpeg' }), { authorization: `Bearer ${key}` });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: string; request_id: string };
+    expect(body.error).toMatch(/missing field "manifest"/);
+    const [event] = await auditEvent(body.request_id);
+    expect(event).toMatchObject({ operation: 'Sign', status: 'ERROR', code: 'invalid_argument', identity: keyId, format: 'image/jpeg' });
+  });
+
+  it('has the interceptors refuse callers without a valid key, without reading their upload', async () => {
+    for (const headers of [{}, { authorization: 'Bearer c2m_not-a-key' }, { authorization: 'Basic abc' }] as Record<string, string>[]) {
+      const res = await post('/v1/sign', signForm(new Blob([jpeg]), { manifest: MANIFEST, format: 'image/jpeg' }), headers);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      const body = (await res.json()) as { request_id: string };
+      const [event] = await auditEvent(body.request_id);
+      expect(event).toMatchObject({ operation: 'Sign', code: 'unauthenticated', identityKind: 'ANONYMOUS' });
+    }
+  });
+
+  it('refuses an upload over the key\'s limit while it streams in (HTTP/2, no length given), and stays up', async () => {
+    const boundary = 'gatewaytestboundary';
+    const head = Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="big.jpg"\r\ncontent-type: image/jpeg\r\n\r\n`);
+    const multipart = await http2Upload('/v1/sign', { authorization: `Bearer ${key}`, 'content-type': `multipart/form-data; boundary=${boundary}` }, [head, Buffer.alloc(150_000), Buffer.alloc(150_000)]);
+    expect(multipart.status).toBe(413);
+    expect(JSON.parse(multipart.body).error).toMatch(/larger than this key's limit of 200000 bytes/);
+    const raw = await http2Upload('/v1/verify', { authorization: `Bearer ${key}`, 'content-type': 'application/octet-stream' }, [Buffer.alloc(150_000), Buffer.alloc(150_000)]);
+    expect(raw.status).toBe(413);
+    // A declared length over the limit is refused before anything is read.
+    const declared = await post('/v1/verify', Buffer.alloc(250_000), { authorization: `Bearer ${key}`, 'content-type': 'application/octet-stream' });
+    expect(declared.status).toBe(413);
+    expect((await undiciFetch(`${listener.url}/v1/health`, { dispatcher: agent })).status).toBe(200);
+  });
+
+  it('serves the public lookup by hash as an anonymous identity limited per client address', async () => {
+    const hash = `sha256:${'ab'.repeat(32)}`;
+    const first = await undiciFetch(`${listener.url}/v1/verify/${hash}`, { dispatcher: agent });
+    expect(first.status).toBe(404);
+    expect(await first.json()).toEqual({ verified: false, shieldState: 'GREY', contentHash: hash });
+    const [event] = await auditEvent(first.headers.get('x-request-id')!);
+    expect(event).toMatchObject({ operation: 'VerifyByHash', code: 'ok', identityKind: 'ANONYMOUS', identity: 'anonymous:127.0.0.1' });
+    await undiciFetch(`${listener.url}/v1/verify/${hash}`, { dispatcher: agent });
+    const limited = await undiciFetch(`${listener.url}/v1/verify/${hash}`, { dispatcher: agent });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    const bad = await undiciFetch(`${listener.url}/v1/verify/md5:abc`, { dispatcher: agent });
+    expect(bad.status).toBe(400);
+  });
+
+  it('answers CORS preflights', async () => {
+    const res = await undiciFetch(`${listener.url}/v1/sign`, { method: 'OPTIONS', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' }, dispatcher: agent });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    expect(res.headers.get('access-control-allow-headers')).toContain('authorization');
+  });
+});

@@ -1,0 +1,186 @@
+import { ConnectError } from '@connectrpc/connect';
+import type { IdentityResolver } from '@c2pa-mesh/auth';
+import type { MeshClients } from '@c2pa-mesh/clients';
+import type { AuditSink, PeerContext } from '@c2pa-mesh/server';
+import { isMeshError } from '@c2pa-mesh/errors';
+import type { Logger } from 'pino';
+import { elapsedMs, openExchange, sendJson, type Exchange, type GatewayRequest, type GatewayResponse, type PendingAudit } from './exchange.js';
+import { httpFailureFor, type GatewayOperation, type HttpFailure } from './http-errors.js';
+import { digiCertSign } from './digicert.js';
+import { health, mirrorStageSign, mirrorStageVerify, warmup } from './mirrorstage.js';
+import { verimagoSign, verimagoVerifyByHash } from './verimago.js';
+import type { UrlFetcher } from '@c2pa-mesh/service-verification';
+
+export interface GatewayOptions {
+  /** Clients that act as the HTTP caller (see createCallerClientsFactory). */
+  clientsFor(peer: PeerContext): MeshClients;
+  /** Used only to learn a caller's size limit before reading its upload. */
+  resolver: IdentityResolver;
+  /** The C2PA engine pool, when this process runs one: `POST /v1/warmup` warms it. */
+  engine?: { warmup(): Promise<void>; stats(): { threads: number } };
+  /** Fetches `file_url` uploads under the same SSRF rules as VerifyUrl. Absent: file_url is refused. */
+  urlFetcher?: UrlFetcher;
+  /** Records the calls the gateway refuses itself, before any RPC (bad forms, oversized uploads). */
+  audit?: AuditSink;
+  logger: Logger;
+  /** False while the process drains: health answers 503. */
+  serving?: () => boolean;
+  /** Public lookups by hash per minute and client address (default 1000, as Verimago). */
+  publicLookupsPerMinute?: number;
+}
+
+/** How an API answered errors: MirrorStage and Verimago `{error}`, DigiCert OAuth-style codes. */
+export type ErrorStyle = 'message' | 'oauth';
+
+export type RouteContext = GatewayOptions;
+
+interface Route {
+  method: 'GET' | 'POST';
+  /** Exact path, or a prefix ending in `/` whose remainder is passed to the handler. */
+  path: string;
+  operation: GatewayOperation;
+  errorStyle: ErrorStyle;
+  handle(exchange: Exchange, context: RouteContext, rest: string): Promise<void>;
+}
+
+const ROUTES: Route[] = [
+  { method: 'GET', path: '/v1/health', operation: 'other', errorStyle: 'message', handle: health },
+  { method: 'POST', path: '/v1/warmup', operation: 'other', errorStyle: 'message', handle: warmup },
+  {
+    method: 'POST',
+    path: '/v1/sign',
+    operation: 'sign',
+    errorStyle: 'message',
+    // One path, two APIs: MirrorStage uploads a file as a form, Verimago sends a hash as JSON.
+    handle: (exchange, context) => (isJson(exchange) ? verimagoSign(exchange, context) : mirrorStageSign(exchange, context)),
+  },
+  { method: 'POST', path: '/v1/verify', operation: 'verify', errorStyle: 'message', handle: mirrorStageVerify },
+  { method: 'GET', path: '/v1/verify/', operation: 'lookup', errorStyle: 'message', handle: verimagoVerifyByHash },
+  { method: 'POST', path: '/c2pa/v1/sign', operation: 'sign', errorStyle: 'oauth', handle: digiCertSign },
+  // DigiCert's clients call this full path on their host; only the base URL should change.
+  { method: 'POST', path: '/documentmanager/api/c2pa/v1/sign', operation: 'sign', errorStyle: 'oauth', handle: digiCertSign },
+];
+
+function isJson(exchange: Exchange): boolean {
+  return /^application\/json\b/i.test(String(exchange.req.headers['content-type'] ?? ''));
+}
+
+function matchRoute(method: string, path: string): { route: Route; rest: string } | { allowed: string[] } | undefined {
+  const candidates = ROUTES.filter((r) => r.path === path || (r.path.endsWith('/') && path.startsWith(r.path) && path.length > r.path.length));
+  if (candidates.length === 0) return undefined;
+  const route = candidates.find((r) => r.method === method);
+  if (!route) return { allowed: [...new Set(candidates.map((r) => r.method))] };
+  return { route, rest: route.path === path ? '' : decodeURIComponent(path.slice(route.path.length)) };
+}
+
+const OAUTH_ERRORS: Record<number, string> = {
+  400: 'invalid_request',
+  401: 'unauthorized',
+  403: 'access_denied',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'request_too_large',
+  429: 'too_many_requests',
+  501: 'not_implemented',
+  502: 'temporarily_unavailable',
+  504: 'request_timeout',
+};
+
+/** The JSON error body in the shape the caller's former API used. */
+export function errorBody(style: ErrorStyle, failure: Pick<HttpFailure, 'status' | 'message'>, requestId: string): Record<string, string> {
+  if (style === 'oauth') {
+    return { error: OAUTH_ERRORS[failure.status] ?? 'server_error', error_description: failure.message, request_id: requestId };
+  }
+  return { error: failure.message, request_id: requestId };
+}
+
+export function sendFailure(exchange: Exchange, failure: HttpFailure, style: ErrorStyle): void {
+  const headers: Record<string, string> = {};
+  if (failure.retryAfter !== undefined) headers['retry-after'] = failure.retryAfter;
+  if (failure.status === 401) headers['www-authenticate'] = 'Bearer realm="c2pa-mesh"';
+  sendJson(exchange, failure.status, errorBody(style, failure, exchange.requestId), headers);
+}
+
+/** Browsers may call the gateway from pages: answer preflights; API keys still check origins. */
+function answerPreflight(exchange: Exchange): void {
+  const origin = exchange.req.headers.origin;
+  exchange.res.writeHead(204, {
+    'access-control-allow-origin': typeof origin === 'string' ? origin : '*',
+    'access-control-allow-methods': 'GET, POST',
+    'access-control-allow-headers': 'authorization, content-type, x-api-key, x-request-id',
+    'access-control-expose-headers': 'x-request-id, x-duration-ms, retry-after',
+    'access-control-max-age': '600',
+    vary: 'origin',
+    'x-request-id': exchange.requestId,
+  });
+  exchange.res.end();
+}
+
+/**
+ * The drop-in HTTP gateway: the request shapes of the hosted signing APIs (MirrorStage,
+ * Verimago, DigiCert) on the mesh's TLS listener, beside Connect. Every call it makes goes
+ * through the mesh's interceptors as the HTTP caller, so the same authentication, scopes, limits
+ * and audit apply as to an RPC.
+ */
+export function createGateway(options: GatewayOptions): (req: GatewayRequest, res: GatewayResponse) => void {
+  const { logger } = options;
+  const context: RouteContext = options;
+
+  async function serve(exchange: Exchange): Promise<void> {
+    if (exchange.method === 'OPTIONS') return answerPreflight(exchange);
+    const matched = matchRoute(exchange.method, exchange.path);
+    if (!matched) {
+      return sendJson(exchange, 404, { error: `no such endpoint: ${exchange.method} ${exchange.path}`, request_id: exchange.requestId });
+    }
+    if ('allowed' in matched) {
+      return sendJson(exchange, 405, { error: `${exchange.method} is not allowed on ${exchange.path}; use ${matched.allowed.join(' or ')}`, request_id: exchange.requestId }, { allow: matched.allowed.join(', ') });
+    }
+    const { route, rest } = matched;
+    exchange.res.setHeader('access-control-allow-origin', '*');
+    exchange.res.setHeader('access-control-expose-headers', 'x-request-id, x-duration-ms, retry-after');
+    try {
+      await route.handle(exchange, context, rest);
+    } catch (error) {
+      const failure = httpFailureFor(error, route.operation, exchange.requestId);
+      if (failure.unexpected) logger.error({ err: error, requestId: exchange.requestId, path: exchange.path }, 'gateway call failed');
+      // Errors from the RPCs were audited by the interceptors; the gateway's own refusals were not.
+      if (!(error instanceof ConnectError) && exchange.pendingAudit && options.audit) await auditRefusal(exchange, exchange.pendingAudit, failure, error, options.audit, logger);
+      sendFailure(exchange, failure, route.errorStyle);
+    }
+  }
+
+  return (req, res) => {
+    const exchange = openExchange(req, res);
+    serve(exchange)
+      .catch((err) => {
+        logger.error({ err, requestId: exchange.requestId }, 'gateway response failed');
+        if (!res.headersSent) sendJson(exchange, 500, { error: `internal error (request id ${exchange.requestId})`, request_id: exchange.requestId });
+        else res.destroy();
+      })
+      .finally(() => {
+        logger.info({ requestId: exchange.requestId, method: exchange.method, path: exchange.path, status: res.statusCode, durationMs: elapsedMs(exchange), clientIp: exchange.peer.clientIp }, 'gateway request');
+      });
+  };
+}
+
+async function auditRefusal(exchange: Exchange, refusal: PendingAudit, failure: HttpFailure, error: unknown, audit: AuditSink, logger: Logger): Promise<void> {
+  const { identity } = refusal;
+  try {
+    await audit.record({
+      service: refusal.service,
+      operation: refusal.operation,
+      status: 'error',
+      code: failure.code,
+      requestId: exchange.requestId,
+      identity,
+      projectId: identity.projectId,
+      format: refusal.format,
+      sizeBytes: refusal.sizeBytes,
+      durationMs: elapsedMs(exchange),
+      clientIp: exchange.peer.clientIp,
+      error: isMeshError(error) ? error.message : failure.message,
+    });
+  } catch (auditError) {
+    logger.error({ err: auditError, requestId: exchange.requestId }, 'audit event could not be written');
+  }
+}

@@ -1,0 +1,127 @@
+import { MAX_ASSET_BYTES_CEILING } from '@c2pa-mesh/auth';
+import { invalidArgument, notFound } from '@c2pa-mesh/errors';
+import { callOptions, identifyOrRefuse } from './caller.js';
+import { header, readBody, send, sendJson, type Exchange } from './exchange.js';
+import { fetchFileUrl } from './file-url.js';
+import type { RouteContext } from './gateway.js';
+import { readMultipartForm } from './multipart.js';
+import { mirrorStageVerifyResult } from './verify-result.js';
+
+/** MirrorStage refuses anything shorter: no complete media file is that small. */
+export const MIN_ASSET_BYTES = 100;
+/** A manifest definition is text; a megabyte is far more than any real one. */
+const MAX_MANIFEST_BYTES = 1024 * 1024;
+
+/** `GET /v1/health`: no credentials; 503 while the process drains. */
+export async function health(exchange: Exchange, context: RouteContext): Promise<void> {
+  const serving = context.serving?.() ?? true;
+  sendJson(exchange, serving ? 200 : 503, { status: serving ? 'ok' : 'draining', engine: context.engine ? 'local' : 'remote' });
+}
+
+/**
+ * `POST /v1/warmup`: loads the C2PA engine in every worker. The mesh warms its pool before it
+ * listens, so this returns at once unless workers were recycled since; safe to call any time.
+ */
+export async function warmup(exchange: Exchange, context: RouteContext): Promise<void> {
+  if (!context.engine) {
+    sendJson(exchange, 200, { status: 'ok', warmed: false, reason: 'this process runs no C2PA engine; the signing and verification processes warm their own' });
+    return;
+  }
+  const started = performance.now();
+  await context.engine.warmup();
+  sendJson(exchange, 200, { status: 'warm', warmed: true, threads: context.engine.stats().threads, duration_ms: Math.round(performance.now() - started) });
+}
+
+export function requiredField(fields: Map<string, string>, name: string, what: string): string {
+  const value = fields.get(name);
+  if (value === undefined || value.trim() === '') throw invalidArgument(`missing field "${name}": ${what}`, { details: { field: name } });
+  return value;
+}
+
+/** The manifest must at least be a JSON object; what it says is the Signing service's to judge. */
+export function parseManifestField(text: string): string {
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(text);
+  } catch (cause) {
+    throw invalidArgument(`the field "manifest" is not valid JSON: ${(cause as Error).message}`, { cause, details: { field: 'manifest' } });
+  }
+  if (manifest === null || typeof manifest !== 'object' || Array.isArray(manifest)) {
+    throw invalidArgument('the field "manifest" must be a JSON object (a manifest definition with claim_generator, title, assertions)', { details: { field: 'manifest' } });
+  }
+  return text;
+}
+
+export function checkMinimumSize(bytes: Uint8Array, field: string): void {
+  if (bytes.length < MIN_ASSET_BYTES) {
+    throw invalidArgument(`the file is ${bytes.length} bytes; a complete media file is at least ${MIN_ASSET_BYTES} bytes (empty files and placeholders are refused)`, { details: { field } });
+  }
+}
+
+/**
+ * `POST /v1/sign`, multipart/form-data: `file` (or `file_url`), `manifest`, `format` → the
+ * signed file. The upload is refused as soon as it passes the key's size limit.
+ */
+export async function mirrorStageSign(exchange: Exchange, context: RouteContext): Promise<void> {
+  const clients = context.clientsFor(exchange.peer);
+  const options = callOptions(exchange);
+  const identity = await identifyOrRefuse(exchange, context.resolver, 'sign', () => clients.signing.sign({}, options));
+  exchange.pendingAudit = { service: 'signing', operation: 'Sign', identity };
+  const maxBytes = identity.limits?.maxAssetBytes ?? MAX_ASSET_BYTES_CEILING;
+
+  const form = await readMultipartForm(exchange, { maxFileBytes: maxBytes, maxFieldBytes: MAX_MANIFEST_BYTES, fileFields: ['file'] });
+  exchange.pendingAudit.format = form.fields.get('format');
+  const file = form.files.get('file');
+  const fileUrl = form.fields.get('file_url');
+  if (file && fileUrl !== undefined) throw invalidArgument('send either "file" (an upload) or "file_url", not both', { details: { field: 'file_url' } });
+  if (!file && fileUrl === undefined) throw invalidArgument('missing field "file": upload the media file, or give its address in "file_url"', { details: { field: 'file' } });
+  const manifestJson = parseManifestField(requiredField(form.fields, 'manifest', 'the manifest definition as JSON'));
+  const format = requiredField(form.fields, 'format', 'the MIME type of the file, e.g. image/jpeg');
+
+  const asset = file ? file.bytes : await fetchFileUrl(context.urlFetcher, fileUrl!, identity, maxBytes, options.signal);
+  exchange.pendingAudit.sizeBytes = asset.length;
+  checkMinimumSize(asset, file ? 'file' : 'file_url');
+
+  exchange.pendingAudit = undefined;
+  const result = await clients.signing.sign({ asset, format, manifestJson }, options);
+  send(exchange, 200, result.signedAsset, {
+    'content-type': 'application/octet-stream',
+    ...(file?.filename ? { 'content-disposition': `attachment; filename="${signedFileName(file.filename)}"` } : {}),
+    'x-asset-id': result.assetId,
+    'x-asset-sha256': result.assetSha256,
+    'x-manifest-label': result.activeManifestLabel,
+  });
+}
+
+/** `photo.jpg` → `photo-signed.jpg`, limited to characters every client takes in a header. */
+function signedFileName(filename: string): string {
+  const safe = filename.replace(/[^A-Za-z0-9._-]/g, '_').slice(-120);
+  const dot = safe.lastIndexOf('.');
+  return dot > 0 ? `${safe.slice(0, dot)}-signed${safe.slice(dot)}` : `${safe}-signed`;
+}
+
+/** Content types that say nothing about the media format; the service then sniffs the bytes. */
+const GENERIC_TYPES = /^(application\/octet-stream|application\/x-www-form-urlencoded|binary\/octet-stream)?\s*(;.*)?$/i;
+
+/** `POST /v1/verify`, the file as the body → the validation result as JSON. */
+export async function mirrorStageVerify(exchange: Exchange, context: RouteContext): Promise<void> {
+  const clients = context.clientsFor(exchange.peer);
+  const options = callOptions(exchange);
+  const identity = await identifyOrRefuse(exchange, context.resolver, 'verify', () => clients.verification.verify({}, options));
+  exchange.pendingAudit = { service: 'verification', operation: 'Verify', identity };
+  const maxBytes = identity.limits?.maxAssetBytes ?? MAX_ASSET_BYTES_CEILING;
+  const contentType = header(exchange.req, 'content-type') ?? '';
+  const format = GENERIC_TYPES.test(contentType) ? '' : contentType.split(';')[0].trim();
+  exchange.pendingAudit.format = format || undefined;
+
+  const asset = await readBody(exchange, maxBytes, 'the file');
+  exchange.pendingAudit.sizeBytes = asset.length;
+  checkMinimumSize(asset, 'body');
+
+  exchange.pendingAudit = undefined;
+  const result = await clients.verification.verify({ asset, format }, options);
+  if (result.manifestStoreJson === '') {
+    throw notFound('no C2PA data in this file: it carries no Content Credentials manifest to verify');
+  }
+  sendJson(exchange, 200, { ...mirrorStageVerifyResult(result), request_id: exchange.requestId });
+}
