@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
 import { SERVICE_SCOPES, createIdentityResolver, serviceSpiffeId, type Identity } from '@c2pa-mesh/auth';
-import { createMeshClients, type MeshClients } from '@c2pa-mesh/clients';
+import { createCallerClientsFactory, createMeshClients, type MeshClients } from '@c2pa-mesh/clients';
 import type { MeshConfig, ServiceName } from '@c2pa-mesh/config';
 import { CertificateAuthorityService, Health, RegistryService, ServerReflection, SigningService, VerificationService, allFileDescriptors } from '@c2pa-mesh/proto';
 import {
@@ -19,6 +19,8 @@ import { certificateAuthorityRoutes, createCertificateAuthority, createCertifica
 import { createAuditSink, createRegistryService } from '@c2pa-mesh/service-registry';
 import { createSigningService } from '@c2pa-mesh/service-signing';
 import { createVerificationService } from '@c2pa-mesh/service-verification';
+import { createUrlFetcher, verificationSettingsFromEnv } from '@c2pa-mesh/service-verification';
+import { createGateway } from '@c2pa-mesh/gateway';
 import { type Database, migrateToLatest, openDatabase } from '@c2pa-mesh/storage';
 import { createEngine, type C2paEngine } from '@c2pa-mesh/engine';
 import type { Logger } from 'pino';
@@ -59,6 +61,8 @@ export interface MeshAssembly {
   clientsFor(service: ServiceName): MeshClients;
   /** The C2PA engine (worker pool) when signing or verification runs here. */
   engine: C2paEngine | undefined;
+  /** The drop-in HTTP gateway (MirrorStage, Verimago, DigiCert shapes) for the TLS listener. */
+  gateway: ReturnType<typeof createGateway>;
   /** False once draining started: health answers NOT_SERVING. */
   setServing(serving: boolean): void;
   /** Stops what the assembly started (engine workers, background jobs); the database stays open. */
@@ -138,6 +142,16 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     router.service(Health, health);
     router.service(ServerReflection, reflection);
   });
+  // The gateway calls the services as its HTTP caller, through the same interceptors as an RPC.
+  const gateway = createGateway({
+    clientsFor: createCallerClientsFactory({ localServices: config.services, routes, interceptors, remote: { urls: config.serviceUrls, caPem: pki.meshCa.pem } }),
+    resolver: createIdentityResolver(db),
+    engine,
+    urlFetcher: createUrlFetcher(verificationSettingsFromEnv(process.env).url),
+    audit: createAuditSink(db),
+    logger: logger.child({ component: 'gateway' }),
+    serving: () => serving,
+  });
   return {
     pki,
     routes,
@@ -145,6 +159,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     relyingPartyRoutes,
     clientsFor,
     engine,
+    gateway,
     setServing(value) {
       serving = value;
     },
@@ -177,6 +192,7 @@ export async function startMesh(config: MeshConfig, logger: Logger): Promise<Run
       interceptors: mesh.interceptors,
       logger,
       readMaxBytes: READ_MAX_BYTES,
+      fallback: mesh.gateway,
     });
     if (config.services.includes('certificate-authority')) {
       relyingParty = await startRelyingPartyListener({ host: config.pkiHttpHost, port: config.pkiHttpPort, routes: mesh.relyingPartyRoutes, logger });
