@@ -8,6 +8,7 @@ export {
   type SubjectAltNames,
 } from './certificate.js';
 export { parseCertificate, type CertificateInfo, type KeyUsageName } from './certificate-info.js';
+export { readCertificateSummary, type CertificateSummary } from './certificate-summary.js';
 export { parseCertificationRequest, type CertificationRequestInfo } from './certification-request.js';
 export { checkSubjectPublicKey } from './key-policy.js';
 export type { DistinguishedName, NameInfo } from './names.js';
