@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import { parseCertificate, toPem } from '@c2pa-mesh/pki';
+import { readCertificateSummary, toPem } from '@c2pa-mesh/pki';
 import { certificateAuthorityV1 } from '@c2pa-mesh/proto';
 import { type CertificateRow, type Database, insertCertificate, newId } from '@c2pa-mesh/storage';
 
@@ -22,8 +22,8 @@ export interface RecordCertificateOptions {
 
 /** Stores an issued certificate with the facts read back from its DER (never from the request). */
 export async function recordCertificate(db: Database, options: RecordCertificateOptions): Promise<CertificateRow> {
-  const info = parseCertificate(options.der);
-  return insertCertificate(db, {
+  const info = readCertificateSummary(options.der);
+  const row = await insertCertificate(db, {
     id: options.id ?? newId('crt'),
     serial_number: info.serialNumberHex,
     issuer_id: options.issuerId,
@@ -45,6 +45,8 @@ export async function recordCertificate(db: Database, options: RecordCertificate
     not_after: info.notAfter,
     activated_at: options.status === 'ACTIVE' ? new Date() : null,
   });
+  rememberSans(row.id, { dns: info.sanDns, ips: info.sanIps });
+  return row;
 }
 
 /** The status a caller sees: EXPIRED is derived from the validity period, never stored. */
@@ -58,13 +60,17 @@ export function certificateStatus(row: Pick<CertificateRow, 'status' | 'not_afte
 const sanCache = new Map<string, { dns: string[]; ips: string[] }>();
 const SAN_CACHE_ENTRIES = 10_000;
 
+function rememberSans(id: string, sans: { dns: string[]; ips: string[] }): void {
+  if (sanCache.size >= SAN_CACHE_ENTRIES) sanCache.delete(sanCache.keys().next().value!);
+  sanCache.set(id, sans);
+}
+
 function dnsAndIpSans(row: CertificateRow): { dns: string[]; ips: string[] } {
   let sans = sanCache.get(row.id);
   if (!sans) {
-    const info = parseCertificate(row.certificate_der);
+    const info = readCertificateSummary(row.certificate_der);
     sans = { dns: info.sanDns, ips: info.sanIps };
-    if (sanCache.size >= SAN_CACHE_ENTRIES) sanCache.delete(sanCache.keys().next().value!);
-    sanCache.set(row.id, sans);
+    rememberSans(row.id, sans);
   }
   return sans;
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { MeshError } from '@c2pa-mesh/errors';
 import { encryptPrivateKey, generateKeyPair, type KeyAlgorithm } from '@c2pa-mesh/key-custody';
 import { buildPkcs12, issueCertificate, toPem, type DistinguishedName, type SubjectAltNames } from '@c2pa-mesh/pki';
-import { type CertificateRow, bindCertificateToProject, newId } from '@c2pa-mesh/storage';
+import { type CertificateRow, type Database, bindCertificateToProject, newId } from '@c2pa-mesh/storage';
 import type { CertificateAuthority } from './certificate-authority.js';
 import { recordCertificate } from './certificate-records.js';
 
@@ -87,8 +87,8 @@ export async function issue(ca: CertificateAuthority, plan: IssuancePlan): Promi
       secrets = { privateKeyPem: toPem(generated.privateKeyPkcs8, 'PRIVATE KEY'), pkcs12, pkcs12Password: password };
     }
     try {
-      const row = await deps.db.transaction().execute(async (trx) => {
-        const recorded = await recordCertificate(trx, {
+      const record = async (db: Database) => {
+        const recorded = await recordCertificate(db, {
           id,
           der: issued.der,
           profile: plan.profile,
@@ -101,9 +101,12 @@ export async function issue(ca: CertificateAuthority, plan: IssuancePlan): Promi
           // The certificate id is the sealed key's associated data: the key opens only on its own record.
           encryptedPrivateKey: c2pa && generated ? encryptPrivateKey(generated.privateKeyPkcs8, deps.keyEncryptionKey, id) : null,
         });
-        await bindIfClient(trx, recorded, plan.bindingScopes);
+        await bindIfClient(db, recorded, plan.bindingScopes);
         return recorded;
-      });
+      };
+      // One statement needs no transaction; a certificate and its client binding go in together.
+      const binds = plan.profile === 'MESH_CLIENT' && plan.projectId !== null && !plan.requireActivation && plan.bindingScopes.length > 0;
+      const row = binds ? await deps.db.transaction().execute(record) : await record(deps.db);
       return { row, ...secrets };
     } catch (err) {
       if (isUniqueViolation(err) && attempt < SERIAL_ATTEMPTS) continue;
