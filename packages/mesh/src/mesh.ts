@@ -16,7 +16,14 @@ import {
   type RunningListener,
 } from '@c2pa-mesh/server';
 import { certificateAuthorityRoutes, createCertificateAuthority, createCertificateAuthorityService, type CertificateAuthority } from '@c2pa-mesh/service-certificate-authority';
-import { createAuditSink, createRegistryService } from '@c2pa-mesh/service-registry';
+import {
+  createAuditSink,
+  createRateLimitAdmission,
+  createRegistryService,
+  createWebhookTargetGuard,
+  startWebhookDispatcher,
+  type WebhookDispatcher,
+} from '@c2pa-mesh/service-registry';
 import { createSigningService } from '@c2pa-mesh/service-signing';
 import { createVerificationService } from '@c2pa-mesh/service-verification';
 import { createUrlFetcher, verificationSettingsFromEnv } from '@c2pa-mesh/service-verification';
@@ -77,7 +84,9 @@ export interface MeshAssembly {
 export async function assembleMesh(config: MeshConfig, db: Database, logger: Logger): Promise<MeshAssembly> {
   const pki = await bootstrapPki({ config, db, logger });
   let serving = true;
-  const interceptors = [createMeshInterceptor({ resolver: createIdentityResolver(db), audit: createAuditSink(db), logger })];
+  const interceptors = [
+    createMeshInterceptor({ resolver: createIdentityResolver(db), audit: createAuditSink(db), logger, admission: createRateLimitAdmission(db, { logger }) }),
+  ];
   const local = new Set(config.services);
   const serviceKeys = new Map<ServiceName, string>();
   for (const service of config.services) serviceKeys.set(service, await readFile(pki.services[service].privateKeyPath, 'utf8'));
@@ -123,9 +132,25 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
   }
   // One engine pool per process, shared by signing and verification.
   const engine = local.has('signing') || local.has('verification') ? createEngine({ threads: config.engineThreads }) : undefined;
+  let webhookDispatcher: WebhookDispatcher | undefined;
   if (local.has('registry')) {
-    const impl = createRegistryService({ db, clients: clientsFor('registry') });
+    const webhookTargets = createWebhookTargetGuard(config.webhookAllowHosts);
+    const impl = createRegistryService({
+      db,
+      clients: clientsFor('registry'),
+      keyEncryptionKey: pki.keyEncryptionKey,
+      meshCaPem: pki.meshCa.pem,
+      webhookTargets,
+    });
     registrations.push((router) => router.service(RegistryService, impl));
+    webhookDispatcher = startWebhookDispatcher({
+      db,
+      keyEncryptionKey: pki.keyEncryptionKey,
+      targets: webhookTargets,
+      logger: logger.child({ service: 'registry' }),
+      pollMs: config.webhookPollMs,
+      retryBaseMs: config.webhookRetryBaseMs,
+    });
   }
   if (local.has('signing')) {
     const impl = createSigningService({ clients: clientsFor('signing'), engine: engine!, config, logger: logger.child({ service: 'signing' }) });
@@ -164,7 +189,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
       serving = value;
     },
     async close() {
-      await Promise.all([engine?.close(), certificateAuthority?.close()]);
+      await Promise.all([engine?.close(), certificateAuthority?.close(), webhookDispatcher?.close()]);
     },
   };
 }
