@@ -61,8 +61,13 @@ export function createIdentityResolver(db: Database): IdentityResolver {
 
     const binding = await findClientBindingForCertificate(db, cert.spkiSha256, cert.sanUris);
     if (!binding) {
-      // Authenticated by the mesh CA, but bound to no project: an identity without scopes.
-      return { kind: 'CLIENT_CERTIFICATE', id: `spki:${cert.spkiSha256}`, scopes: new Set() };
+      // Authenticated by the mesh CA, but bound to no project: an identity without scopes (still rate limited).
+      return {
+        kind: 'CLIENT_CERTIFICATE',
+        id: `spki:${cert.spkiSha256}`,
+        scopes: new Set(),
+        limits: { maxAssetBytes: DEFAULT_MAX_ASSET_BYTES, requestsPerMinute: DEFAULT_REQUESTS_PER_MINUTE },
+      };
     }
     return {
       kind: 'CLIENT_CERTIFICATE',
