@@ -100,6 +100,25 @@ jq -n --rawfile asset <(base64 -w0 "$PHOTO") '{asset: $asset}' \\
     expect(res.errors.map((e) => e.code)).toContain('assertion.dataHash.mismatch');
   });
 
+  it('verifies a batch sent over the network, each item on its own', async () => {
+    const items = [
+      { name: 'C.jpg', asset: media('C.jpg') },
+      { name: 'XCA.jpg', asset: media('XCA.jpg') },
+      { name: 'unsigned.png', asset: media('sample1.png') },
+      { name: 'C.jpg again', asset: media('C.jpg'), format: 'image/jpeg' },
+    ];
+    for (const protocol of ['grpc', 'connect'] as const) {
+      const res = await meshClient(VerificationService, mesh.url, admin(), protocol).verifyBatch({ items });
+      expect(res.totals).toMatchObject({ total: 4, valid: 2, invalid: 1, failed: 1, trusted: 0 });
+      expect(res.results.map((r) => (r.outcome.case === 'result' ? r.outcome.value.validationState : r.outcome.value?.code))).toEqual([
+        ValidationState.VALID,
+        ValidationState.INVALID,
+        'not_found',
+        ValidationState.VALID,
+      ]);
+    }
+  });
+
   it('streams a 4 MB asset over gRPC in chunks', async () => {
     const signing = meshClient(SigningService, mesh.url, admin());
     const signed = await signing.sign({ asset: media('sample1.m4a'), format: 'audio/mp4', manifestJson: manifest('e2e stream'), projectId });

@@ -194,7 +194,9 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
   /** The asset as the worker should get it: whole buffers are cloned, views are copied alone. */
   function assetForWorker(asset: Uint8Array): { bytes: Uint8Array; transfer: TransferListItem[] } {
     if (asset.byteOffset === 0 && asset.byteLength === asset.buffer.byteLength) return { bytes: asset, transfer: [] };
-    const copy = asset.slice();
+    // Not asset.slice(): on a Buffer that is a view of the same memory, and transferring it
+    // would detach the caller's buffer.
+    const copy = new Uint8Array(asset);
     return { bytes: copy, transfer: [copy.buffer] };
   }
 
