@@ -59,20 +59,25 @@ export function readCertificateSummary(derOrPem: Uint8Array | string): Certifica
     sanEmails: [],
   };
   const san = fields.extensions.find((extension) => extension.oid === OID.subjectAltName);
-  if (san) {
-    try {
-      // GeneralNames: [1] rfc822Name, [2] dNSName, [6] URI (IA5String) and [7] iPAddress, IMPLICIT.
-      for (const name of children(readSingle(san.value, TAG.SEQUENCE))) {
-        const value = contentOf(name);
-        if (name.tag === 0x81) summary.sanEmails.push(decoder.decode(value));
-        else if (name.tag === 0x82) summary.sanDns.push(decoder.decode(value));
-        else if (name.tag === 0x86) summary.sanUris.push(decoder.decode(value));
-        else if (name.tag === 0x87 && (value.length === 4 || value.length === 16)) summary.sanIps.push(ipaddr.fromByteArray([...value]).toString());
-      }
-    } catch (cause) {
-      if (cause instanceof DerError) throw invalidArgument(`the certificate's subjectAltName cannot be read: ${cause.message}`, { cause });
-      throw cause;
-    }
-  }
+  if (san) readSubjectAltNames(san.value, summary);
   return summary;
+}
+
+/**
+ * Reads a subjectAltName extension value (GeneralNames) with the DER walker: [1] rfc822Name,
+ * [2] dNSName, [6] URI and [7] iPAddress, all IMPLICIT; other name forms are skipped.
+ */
+export function readSubjectAltNames(extnValue: Uint8Array, into: Pick<CertificateSummary, 'sanDns' | 'sanIps' | 'sanUris' | 'sanEmails'>): void {
+  try {
+    for (const name of children(readSingle(extnValue, TAG.SEQUENCE))) {
+      const value = contentOf(name);
+      if (name.tag === 0x81) into.sanEmails.push(decoder.decode(value));
+      else if (name.tag === 0x82) into.sanDns.push(decoder.decode(value));
+      else if (name.tag === 0x86) into.sanUris.push(decoder.decode(value));
+      else if (name.tag === 0x87 && (value.length === 4 || value.length === 16)) into.sanIps.push(ipaddr.fromByteArray([...value]).toString());
+    }
+  } catch (cause) {
+    if (cause instanceof DerError) throw invalidArgument(`the subjectAltName extension cannot be read: ${cause.message}`, { cause });
+    throw cause;
+  }
 }

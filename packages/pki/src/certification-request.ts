@@ -1,13 +1,12 @@
-import * as pkijs from 'pkijs';
 import { MeshError, invalidArgument } from '@c2pa-mesh/errors';
 import type { KeyAlgorithm } from '@c2pa-mesh/key-custody';
 import { verifySignature } from './algorithms.js';
-import { DerError, TAG, children, contentOf, encodingOf, expectTag, readSingle, readSmallInteger } from './der.js';
-import { checkSubjectPublicKey } from './key-policy.js';
+import { DerError, TAG, children, contentOf, encodingOf, expectTag, readOid, readSingle, readSmallInteger, type DerElement } from './der.js';
+import { readSubjectPublicKey } from './key-policy.js';
 import { readName, type NameInfo } from './names.js';
 import { OID } from './oids.js';
 import { derFromInput } from './pem.js';
-import { collectSubjectAltNames } from './certificate-info.js';
+import { readSubjectAltNames } from './certificate-summary.js';
 
 export interface CertificationRequestInfo {
   der: Uint8Array;
@@ -36,23 +35,28 @@ export function parseCertificationRequest(pemOrDer: string | Uint8Array): Certif
   let info: Uint8Array;
   let spki: Uint8Array;
   let subjectName: Uint8Array;
+  let attributes: DerElement | undefined;
+  let keyAlgorithm: KeyAlgorithm;
   try {
     const request = readSingle(der, TAG.SEQUENCE);
     const [requestInfo, signatureAlgorithm, signature] = children(request);
     expectTag(requestInfo, TAG.SEQUENCE, 'certificationRequestInfo');
     expectTag(signatureAlgorithm, TAG.SEQUENCE, 'signatureAlgorithm');
     expectTag(signature, TAG.BIT_STRING, 'signature');
-    const [version, subject, publicKeyInfo] = children(requestInfo);
+    const [version, subject, publicKeyInfo, requestAttributes] = children(requestInfo);
+    attributes = requestAttributes?.tag === 0xa0 ? requestAttributes : undefined;
     if (readSmallInteger(expectTag(version, TAG.INTEGER, 'version'), 'version') !== 0) {
       throw new DerError('only version 1 (0) requests exist');
     }
     subjectName = encodingOf(expectTag(subject, TAG.SEQUENCE, 'subject'));
     spki = encodingOf(expectTag(publicKeyInfo, TAG.SEQUENCE, 'subjectPKInfo'));
     info = encodingOf(requestInfo);
-    checkSubjectPublicKey(spki);
+    // The key is decoded once, for the policy and the signature check alike.
+    const subjectKey = readSubjectPublicKey(spki);
+    keyAlgorithm = subjectKey.algorithm;
     let valid: boolean;
     try {
-      valid = verifySignature(spki, signatureAlgorithm, info, contentOf(signature).subarray(1));
+      valid = verifySignature(subjectKey.key, signatureAlgorithm, info, contentOf(signature).subarray(1));
     } catch (cause) {
       if (cause instanceof DerError) throw invalidArgument(`the CSR cannot be checked: ${cause.message}`, { cause });
       valid = false;
@@ -69,28 +73,29 @@ export function parseCertificationRequest(pemOrDer: string | Uint8Array): Certif
     der,
     subject: readName(subjectName),
     subjectPublicKeySpki: spki,
-    keyAlgorithm: checkSubjectPublicKey(spki),
+    keyAlgorithm,
     sanDns: [],
     sanIps: [],
     sanUris: [],
     sanEmails: [],
   };
-  let request: pkijs.CertificationRequest;
+  // Attribute { type, values SET OF }; extensionRequest holds Extensions (SEQUENCE OF Extension).
+  // Read with the DER walker, like the rest: schema parsing would cost more than the signature check.
   try {
-    request = pkijs.CertificationRequest.fromBER(der);
-  } catch (cause) {
-    throw invalidArgument('the CSR attributes cannot be read', { cause });
-  }
-  for (const attribute of request.attributes ?? []) {
-    if (attribute.type !== OID.extensionRequest) continue;
-    for (const value of attribute.values) {
-      const extensions = pkijs.Extensions.fromBER(value.toBER());
-      for (const extension of extensions.extensions) {
-        if (extension.extnID === OID.subjectAltName && extension.parsedValue) {
-          collectSubjectAltNames((extension.parsedValue as pkijs.AltName).altNames, result);
+    for (const attribute of attributes ? children(attributes) : []) {
+      const [type, values] = children(expectTag(attribute, TAG.SEQUENCE, 'Attribute'));
+      if (readOid(type) !== OID.extensionRequest) continue;
+      for (const extensions of children(expectTag(values, TAG.SET, 'attribute values'))) {
+        for (const extension of children(expectTag(extensions, TAG.SEQUENCE, 'Extensions'))) {
+          const parts = children(expectTag(extension, TAG.SEQUENCE, 'Extension'));
+          if (readOid(parts[0]) !== OID.subjectAltName) continue;
+          readSubjectAltNames(contentOf(expectTag(parts[parts.length - 1], TAG.OCTET_STRING, 'extnValue')), result);
         }
       }
     }
+  } catch (cause) {
+    if (cause instanceof MeshError) throw cause;
+    throw invalidArgument(`the CSR attributes cannot be read: ${(cause as Error).message}`, { cause });
   }
   return result;
 }
