@@ -48,3 +48,5 @@ export {
 export { buildCrl, type BuildCrlOptions, type CrlEntry } from './crl.js';
 export { buildPkcs12, type BuildPkcs12Options } from './pkcs12.js';
 export { OID } from './oids.js';
+/** The hand-written DER writer and reader, for other packages' fixed, shallow structures on hot paths. */
+export * as der from './der.js';
