@@ -2,13 +2,11 @@ import { createHash } from 'node:crypto';
 import type { Identity } from '@c2pa-mesh/auth';
 import { MeshError } from '@c2pa-mesh/errors';
 import type { SigningContext } from './deps.js';
-import { ocspStapleFromCa } from './ca-credentials.js';
 import { createMeshClaimSigner } from './claim-signer.js';
 import { dependencyError } from './dependency-errors.js';
 import { prepareManifestDefinition, type PreparedManifest } from './manifest-definition.js';
 import { MAX_TITLE_LENGTH, registryLabels, signableFormat, type RegistryLabels } from './sign-request-rules.js';
-import { resolveSigningProject, type SigningProject } from './signing-project.js';
-import type { SigningIdentity } from './signer-directory.js';
+import { resolveSigningCredentials, type SigningCredentials } from './signing-credentials.js';
 
 /**
  * Signing a media file, shared by Sign and SignStream: the request is checked and its signer
@@ -35,12 +33,7 @@ export interface CheckedSigningOptions {
   options: AssetSigningOptions;
 }
 
-export interface AssetSigningPlan extends CheckedSigningOptions {
-  project: SigningProject;
-  signer: SigningIdentity;
-  /** DER OCSPResponse for the signing certificate, stapled into the signature. */
-  ocspResponse: Uint8Array;
-}
+export interface AssetSigningPlan extends CheckedSigningOptions, SigningCredentials {}
 
 export interface SignedAsset {
   signedAsset: Uint8Array;
@@ -68,10 +61,8 @@ export function checkSigningOptions(options: AssetSigningOptions): CheckedSignin
 
 /** The project, the signer and its OCSP staple: everything a signature needs before the asset. */
 export async function planAssetSigning(deps: SigningContext, identity: Identity, checked: CheckedSigningOptions): Promise<AssetSigningPlan> {
-  const project = await resolveSigningProject(deps.clients, identity, checked.options.projectId);
-  const signer = await deps.signers.resolve({ signerId: checked.options.signerId, projectId: project.projectId, projectDefaultSignerId: project.defaultSignerId });
-  const ocspResponse = await ocspStapleFromCa(deps.clients, signer);
-  return { ...checked, project, signer, ocspResponse };
+  const credentials = await resolveSigningCredentials(deps, identity, checked.options);
+  return { ...checked, ...credentials };
 }
 
 /** Signs `asset` as planned and registers the result. */

@@ -2,6 +2,7 @@ import type { MeshClients } from '@c2pa-mesh/clients';
 import type { MeshConfig } from '@c2pa-mesh/config';
 import type { C2paEngine } from '@c2pa-mesh/engine';
 import type { Logger } from 'pino';
+import type { OcspStapler } from './ca-credentials.js';
 import type { SignerDirectory } from './signer-directory.js';
 
 export interface SigningServiceDeps {
@@ -16,4 +17,5 @@ export interface SigningServiceDeps {
 /** What the handlers share: the deps, plus state kept for the life of the service. */
 export interface SigningContext extends SigningServiceDeps {
   signers: SignerDirectory;
+  staples: OcspStapler;
 }

@@ -6,12 +6,13 @@ import { sign } from './sign.js';
 import { signHash } from './sign-hash.js';
 import { signStream } from './sign-stream.js';
 import { createSignerDirectory } from './signer-directory.js';
+import { createOcspStapler } from './ca-credentials.js';
 
 export type { SigningServiceDeps } from './deps.js';
 
 /** The full SigningService: every RPC is listed here, so a missing one does not compile. */
 export function createSigningService(deps: SigningServiceDeps): ServiceImpl<typeof SigningService> {
-  const context: SigningContext = { ...deps, signers: createSignerDirectory(deps.clients) };
+  const context: SigningContext = { ...deps, signers: createSignerDirectory(deps.clients), staples: createOcspStapler(deps.clients) };
   return {
     sign: (req, ctx) => sign(context, req, ctx),
     signStream: (requests, ctx) => signStream(context, requests, ctx),

@@ -3,11 +3,11 @@ import type { HandlerContext } from '@connectrpc/connect';
 import { MeshError } from '@c2pa-mesh/errors';
 import { signingV1 } from '@c2pa-mesh/proto';
 import { callContext, callerIdentity } from '@c2pa-mesh/server';
-import { ocspStapleFromCa, signWithCaKey, timeStampFromCa } from './ca-credentials.js';
+import { signWithCaKey, timeStampFromCa } from './ca-credentials.js';
 import { dependencyError } from './dependency-errors.js';
 import type { SigningContext } from './deps.js';
 import { checkHashRecordRequest, hashRecordPayload, signHashRecordPayload } from './hash-record.js';
-import { resolveSigningProject } from './signing-project.js';
+import { resolveSigningCredentials } from './signing-credentials.js';
 
 /** SignHash: a content hash and what it shows → a signed, time-stamped record in the registry. */
 export async function signHash(deps: SigningContext, req: signingV1.SignHashRequest, ctx: HandlerContext): Promise<signingV1.SignHashResponse> {
@@ -16,9 +16,7 @@ export async function signHash(deps: SigningContext, req: signingV1.SignHashRequ
   const fields = checkHashRecordRequest(req);
   if (fields.format) call.format = fields.format;
 
-  const project = await resolveSigningProject(deps.clients, identity, req.projectId);
-  const signer = await deps.signers.resolve({ signerId: req.signerId, projectId: project.projectId, projectDefaultSignerId: project.defaultSignerId });
-  const ocspResponse = await ocspStapleFromCa(deps.clients, signer);
+  const { project, signer, ocspResponse } = await resolveSigningCredentials(deps, identity, req);
   const payloadJson = hashRecordPayload(fields, signer, new Date());
   const { cose, timeStamp } = await signHashRecordPayload({
     alg: signer.alg,

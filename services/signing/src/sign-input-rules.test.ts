@@ -168,7 +168,7 @@ describe('signers', () => {
   it('an expired signer and one not yet valid cannot sign → failed_precondition', async () => {
     const signer = await issueProjectSigner(mesh, projectId, 'Time Bound Signer');
     const clients = mesh.clientsFor('signing');
-    const choice = { signerId: signer.certificateId, projectId, projectDefaultSignerId: '' };
+    const choice = { signerId: signer.certificateId, project: { projectId, defaultSignerId: '' } };
     const later = createSignerDirectory(clients, () => new Date(Date.parse(signer.notAfter) + 1000));
     await expect(later.resolve(choice)).rejects.toMatchObject({ code: 'failed_precondition', message: `signer ${signer.certificateId} expired at ${signer.notAfter} and can no longer sign; choose another signer (ListSigners)` });
     const earlier = createSignerDirectory(clients, () => new Date(Date.parse(signer.notBefore) - 1000));

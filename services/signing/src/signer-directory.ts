@@ -5,6 +5,7 @@ import { failedPrecondition, invalidArgument, notFound, permissionDenied, unavai
 import { pemToDer } from '@c2pa-mesh/pki';
 import type { certificateAuthorityV1 } from '@c2pa-mesh/proto';
 import { dependencyError } from './dependency-errors.js';
+import type { SigningProject } from './signing-project.js';
 
 /** A signer resolved for one request: the CA-held key to sign with and its chain. */
 export interface SigningIdentity {
@@ -25,10 +26,11 @@ const COSE_ALG: Record<string, ClaimSigner['alg']> = { ES256: 'es256', ES384: 'e
 export interface SignerChoice {
   /** The request's `signer_id`; empty for the default. */
   signerId: string;
-  /** The project the asset is signed for. */
-  projectId: string;
-  /** The project's own default signer; empty when it has none. */
-  projectDefaultSignerId: string;
+  /**
+   * The project the asset is signed for, or its lookup still under way: a named signer is read
+   * meanwhile, and a failed project lookup is reported before anything about the signer.
+   */
+  project: SigningProject | Promise<SigningProject>;
 }
 
 export interface SignerDirectory {
@@ -71,7 +73,7 @@ export function createSignerDirectory(clients: MeshClients, clock: () => Date = 
     return meshDefault;
   }
 
-  function check(certificate: certificateAuthorityV1.Certificate, choice: SignerChoice, named: boolean): SigningIdentity {
+  function check(certificate: certificateAuthorityV1.Certificate, projectId: string, named: boolean): SigningIdentity {
     const id = certificate.certificateId;
     const described = named ? `signer ${id}` : `the default signer ${id}`;
     if (certificate.profile !== 'C2PA_SIGNING' || !certificate.keyHeldByCa) {
@@ -79,7 +81,7 @@ export function createSignerDirectory(clients: MeshClients, clock: () => Date = 
         details: { field: 'signer_id', signerId: id },
       });
     }
-    if (certificate.projectId !== '' && certificate.projectId !== choice.projectId) {
+    if (certificate.projectId !== '' && certificate.projectId !== projectId) {
       throw permissionDenied(`${described} belongs to another project; a project signs with its own signers or the mesh-wide ones`, {
         details: { field: 'signer_id', signerId: id },
       });
@@ -125,6 +127,17 @@ export function createSignerDirectory(clients: MeshClients, clock: () => Date = 
     };
   }
 
+  async function readCertificate(id: string, named: boolean): Promise<certificateAuthorityV1.Certificate> {
+    const { certificate } = await clients.certificateAuthority.getCertificate({ certificateId: id }).catch((error: unknown) => {
+      if (named && error instanceof ConnectError && error.code === Code.NotFound) {
+        throw notFound(`no signer ${id}; ListSigners shows the signers you may use`, { cause: error, details: { field: 'signer_id' } });
+      }
+      throw dependencyError(error, `the default signer ${id} could not be read`, { [Code.NotFound]: 'unavailable' });
+    });
+    if (certificate === undefined) throw notFound(`no signer ${id}`);
+    return certificate;
+  }
+
   return {
     async resolve(choice) {
       const named = choice.signerId !== '';
@@ -133,15 +146,14 @@ export function createSignerDirectory(clients: MeshClients, clock: () => Date = 
           details: { field: 'signer_id' },
         });
       }
-      const id = named ? choice.signerId : choice.projectDefaultSignerId || (await meshDefaultSignerId());
-      const { certificate } = await clients.certificateAuthority.getCertificate({ certificateId: id }).catch((error: unknown) => {
-        if (named && error instanceof ConnectError && error.code === Code.NotFound) {
-          throw notFound(`no signer ${id}; ListSigners shows the signers you may use`, { cause: error, details: { field: 'signer_id' } });
-        }
-        throw dependencyError(error, `the default signer ${id} could not be read`, { [Code.NotFound]: 'unavailable' });
-      });
-      if (certificate === undefined) throw notFound(`no signer ${id}`);
-      return check(certificate, choice, named);
+      const project = Promise.resolve(choice.project);
+      const certificate = named
+        ? readCertificate(choice.signerId, true)
+        : project.then(async (p) => readCertificate(p.defaultSignerId || (await meshDefaultSignerId()), false));
+      const [projectOutcome, certificateOutcome] = await Promise.allSettled([project, certificate]);
+      if (projectOutcome.status === 'rejected') throw projectOutcome.reason;
+      if (certificateOutcome.status === 'rejected') throw certificateOutcome.reason;
+      return check(certificateOutcome.value, projectOutcome.value.projectId, named);
     },
   };
 }

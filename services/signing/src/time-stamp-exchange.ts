@@ -1,25 +1,26 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
 import { MeshError } from '@c2pa-mesh/errors';
+import { OID, der } from '@c2pa-mesh/pki';
 
 /**
  * The RFC 3161 exchange with the mesh TSA (CertificateAuthorityService.Timestamp): a TimeStampReq
  * for the SHA-256 of some bytes, with a fresh nonce and certReq (c2pa-rs needs the TSA's
  * certificates in the token), and the checks a client owes the response (§2.4.2): granted, a
- * token whose imprint and nonce are those asked for.
+ * token whose imprint and nonce are those asked for. Read with the pki package's DER walker, not
+ * pkijs: it runs on every signature, and schema-driven parsing of the token (with its
+ * certificates) costs several milliseconds.
  */
 
-const SHA256_OID = '2.16.840.1.101.3.4.2.1';
-const TST_INFO_OID = '1.2.840.113549.1.9.16.1.4';
 const PKI_STATUS_TEXT = ['granted', 'grantedWithMods', 'rejection', 'waiting', 'revocationWarning', 'revocationNotification'];
+/** id-ct-TSTInfo (RFC 3161 §2.4.2). */
+const TST_INFO = '1.2.840.113549.1.9.16.1.4';
 
 export interface TimeStampQuery {
   /** DER TimeStampReq. */
   der: Uint8Array;
   /** SHA-256 of the time-stamped bytes. */
   imprint: Uint8Array;
-  /** Unsigned big-endian nonce as sent. */
+  /** The nonce as sent: unsigned big-endian magnitude. */
   nonce: Uint8Array;
 }
 
@@ -29,22 +30,18 @@ export interface ReceivedTimeStamp {
   genTime: Date;
 }
 
-/** A TimeStampReq over SHA-256(`data`). */
+/** A TimeStampReq over SHA-256(`data`): version 1, imprint, nonce, certReq TRUE. */
 export function buildTimeStampQuery(data: Uint8Array): TimeStampQuery {
   const imprint = new Uint8Array(createHash('sha256').update(data).digest());
-  const nonce = randomBytes(16);
-  // A positive INTEGER: a leading 1 bit would make it negative in DER.
-  nonce[0] = (nonce[0] & 0x7f) | 0x01;
-  const request = new pkijs.TimeStampReq({
-    version: 1,
-    messageImprint: new pkijs.MessageImprint({
-      hashAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: SHA256_OID, algorithmParams: new asn1js.Null() }),
-      hashedMessage: new asn1js.OctetString({ valueHex: imprint }),
-    }),
-    nonce: new asn1js.Integer({ valueHex: nonce }),
-    certReq: true,
-  });
-  return { der: new Uint8Array(request.toSchema().toBER()), imprint, nonce: new Uint8Array(nonce) };
+  const nonce = new Uint8Array(randomBytes(16));
+  nonce[0] |= 0x01; // no leading zero byte: the magnitude compares as sent
+  const request = der.sequence(
+    der.integer(1),
+    der.sequence(der.sequence(der.oid(OID.sha256), der.NULL), der.octetString(imprint)),
+    der.integer(nonce),
+    der.boolean(true),
+  );
+  return { der: request, imprint, nonce };
 }
 
 const tsaFailure = (message: string, cause?: unknown) =>
@@ -59,44 +56,54 @@ function magnitude(bytes: Uint8Array): Uint8Array {
   return bytes.subarray(start);
 }
 
+/** TSTInfo → messageImprint, genTime, nonce (the fields a client checks). */
+function readTstInfo(tstInfo: Uint8Array) {
+  const fields = der.children(der.readSingle(tstInfo, der.TAG.SEQUENCE));
+  // version, policy, messageImprint, serialNumber, genTime, accuracy?, ordering?, nonce?, tsa?, extensions?
+  const [imprint, , genTime, ...optional] = fields.slice(2);
+  const [hashAlgorithm, hashedMessage] = der.children(der.expectTag(imprint, der.TAG.SEQUENCE, 'messageImprint'));
+  const algorithm = der.readOid(der.children(der.expectTag(hashAlgorithm, der.TAG.SEQUENCE, 'hashAlgorithm'))[0]);
+  const nonce = optional.find((field) => field.tag === der.TAG.INTEGER);
+  return {
+    algorithm,
+    imprint: der.contentOf(der.expectTag(hashedMessage, der.TAG.OCTET_STRING, 'hashedMessage')),
+    genTime: der.readTime(der.expectTag(genTime, der.TAG.GENERALIZED_TIME, 'genTime')),
+    nonce: nonce === undefined ? undefined : der.contentOf(nonce),
+  };
+}
+
 /**
  * Reads a DER TimeStampResp: the token (its original bytes, so its signature stays intact) and
- * genTime, after checking status, imprint and nonce against the query.
+ * genTime, after checking status, imprint and nonce against the query. The token's signature and
+ * certificates are the relying party's to check (c2pa-rs does, on every read).
  */
 export function readTimeStampResponse(responseDer: Uint8Array, query: TimeStampQuery): ReceivedTimeStamp {
-  const parsed = asn1js.fromBER(responseDer);
-  if (parsed.offset === -1 || !(parsed.result instanceof asn1js.Sequence)) throw tsaFailure('not a DER TimeStampResp');
-  let response: pkijs.TimeStampResp;
+  let token: Uint8Array;
+  let info: ReturnType<typeof readTstInfo>;
   try {
-    response = new pkijs.TimeStampResp({ schema: parsed.result });
-  } catch (error) {
-    throw tsaFailure('not a TimeStampResp', error);
-  }
-  const status = response.status.status;
-  if ((status !== 0 && status !== 1) || response.timeStampToken === undefined) {
-    const text = response.status.statusStrings?.map((s) => s.valueBlock.value).join('; ');
-    throw tsaFailure(`the request was not granted (${PKI_STATUS_TEXT[status] ?? `status ${status}`}${text ? `: ${text}` : ''})`);
-  }
-  // The token is the second element of the response SEQUENCE: keep its bytes as received.
-  const tokenElement = (parsed.result as asn1js.Sequence).valueBlock.value[1];
-  const token = new Uint8Array(tokenElement.valueBeforeDecodeView);
-
-  let info: pkijs.TSTInfo;
-  try {
-    const signedData = new pkijs.SignedData({ schema: response.timeStampToken.content });
-    if (signedData.encapContentInfo.eContentType !== TST_INFO_OID || signedData.encapContentInfo.eContent === undefined) {
-      throw new Error('the token does not carry a TSTInfo');
+    const [statusInfo, tokenElement] = der.children(der.readSingle(responseDer, der.TAG.SEQUENCE));
+    const [status, statusStrings] = der.children(der.expectTag(statusInfo, der.TAG.SEQUENCE, 'PKIStatusInfo'));
+    const code = der.readSmallInteger(status, 'PKIStatus');
+    if ((code !== 0 && code !== 1) || tokenElement === undefined) {
+      const text =
+        statusStrings?.tag === der.TAG.SEQUENCE ? der.children(statusStrings).map((s) => new TextDecoder().decode(der.contentOf(s))).join('; ') : '';
+      throw tsaFailure(`the request was not granted (${PKI_STATUS_TEXT[code] ?? `status ${code}`}${text ? `: ${text}` : ''})`);
     }
-    const content = signedData.encapContentInfo.eContent.getValue();
-    info = new pkijs.TSTInfo({ schema: asn1js.fromBER(content).result });
+    token = new Uint8Array(der.encodingOf(der.expectTag(tokenElement, der.TAG.SEQUENCE, 'TimeStampToken')));
+    // ContentInfo { contentType, [0] SignedData { version, digestAlgorithms, encapContentInfo, ... } }
+    const [, signedDataWrapper] = der.children(tokenElement);
+    const [signedData] = der.children(der.expectTag(signedDataWrapper, 0xa0, 'ContentInfo content'));
+    const encapContentInfo = der.children(der.expectTag(signedData, der.TAG.SEQUENCE, 'SignedData'))[2];
+    const [contentType, eContent] = der.children(der.expectTag(encapContentInfo, der.TAG.SEQUENCE, 'encapContentInfo'));
+    if (der.readOid(contentType) !== TST_INFO) throw tsaFailure('the token does not carry a TSTInfo');
+    const [octets] = der.children(der.expectTag(eContent, 0xa0, 'eContent'));
+    info = readTstInfo(der.contentOf(der.expectTag(octets, der.TAG.OCTET_STRING, 'eContent')));
   } catch (error) {
-    throw tsaFailure('the token cannot be read', error);
+    if (error instanceof MeshError) throw error;
+    throw tsaFailure(`not a DER TimeStampResp with a token (${(error as Error).message})`, error);
   }
-  if (info.messageImprint.hashAlgorithm.algorithmId !== SHA256_OID) throw tsaFailure('the token is not over SHA-256');
-  if (!sameBytes(new Uint8Array(info.messageImprint.hashedMessage.valueBlock.valueHexView), query.imprint)) {
-    throw tsaFailure('the token covers other data than was sent');
-  }
-  const nonce = info.nonce === undefined ? undefined : magnitude(new Uint8Array(info.nonce.valueBlock.valueHexView));
-  if (nonce === undefined || !sameBytes(nonce, magnitude(query.nonce))) throw tsaFailure('the token does not carry the nonce sent');
+  if (info.algorithm !== OID.sha256) throw tsaFailure('the token is not over SHA-256');
+  if (!sameBytes(info.imprint, query.imprint)) throw tsaFailure('the token covers other data than was sent');
+  if (info.nonce === undefined || !sameBytes(magnitude(info.nonce), magnitude(query.nonce))) throw tsaFailure('the token does not carry the nonce sent');
   return { token, genTime: info.genTime };
 }

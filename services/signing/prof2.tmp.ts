@@ -1,0 +1,35 @@
+import { createClient } from '@connectrpc/connect';
+import { ADMIN_IDENTITY, createTestMesh } from '@c2pa-mesh/mesh';
+import { RegistryService } from '@c2pa-mesh/proto';
+import { readFileSync } from 'node:fs';
+import { checkSigningOptions, planAssetSigning, signPlannedAsset } from './src/asset-signing.ts';
+import { createSignerDirectory } from './src/signer-directory.ts';
+import { createMeshClaimSigner } from './src/claim-signer.ts';
+import { timeStampFromCa } from './src/ca-credentials.ts';
+import { createTestPki, testClaimSigner } from '../../packages/engine/src/test-support/test-pki.ts';
+const mesh = await createTestMesh();
+await mesh.engine!.warmup();
+const reg = createClient(RegistryService, mesh.transport(ADMIN_IDENTITY));
+const { projectId } = await reg.createProject({ name: 'prof' });
+const jpeg = new Uint8Array(readFileSync('/work/shared/fixtures/media/no_manifest.jpg'));
+const manifestJson = JSON.stringify({ title: 't', assertions: [{ label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.created', digitalSourceType: 'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia' }] } }] });
+const clients = mesh.clientsFor('signing');
+const deps: any = { clients, engine: mesh.engine!, config: mesh.config, logger: null, signers: createSignerDirectory(clients) };
+const pki = await createTestPki();
+const checked = checkSigningOptions({ format: 'image/jpeg', manifestJson, signerId: '', title: '', tags: [], projectId });
+for (let i = 0; i < 8; i++) {
+  let s = performance.now();
+  const plan = await planAssetSigning(deps, ADMIN_IDENTITY, checked);
+  const tPlan = performance.now() - s; s = performance.now();
+  const r = await mesh.engine!.sign({ format: 'image/jpeg', asset: jpeg, manifestDefinition: plan.manifest.json, signer: createMeshClaimSigner(clients, plan.signer, plan.ocspResponse) });
+  const tEngine = performance.now() - s; s = performance.now();
+  await mesh.engine!.sign({ format: 'image/jpeg', asset: jpeg, manifestDefinition: plan.manifest.json, signer: testClaimSigner(pki) });
+  const tBare = performance.now() - s; s = performance.now();
+  await mesh.engine!.sign({ format: 'image/jpeg', asset: jpeg, manifestDefinition: plan.manifest.json, signer: testClaimSigner(pki, { ocspResponses: [plan.ocspResponse] }) });
+  const tOcsp = performance.now() - s; s = performance.now();
+  const tok = { t: 0 };
+  await mesh.engine!.sign({ format: 'image/jpeg', asset: jpeg, manifestDefinition: plan.manifest.json, signer: testClaimSigner(pki, { timeStamp: async (d) => { const q = performance.now(); const r = (await timeStampFromCa(clients, d)).token; tok.t = performance.now() - q; return r; } }) });
+  const tTs = performance.now() - s; s = performance.now();
+  console.log(`plan ${tPlan.toFixed(1)} engine+ca ${tEngine.toFixed(1)} bare ${tBare.toFixed(1)} bare+ocsp ${tOcsp.toFixed(1)} bare+ts ${tTs.toFixed(1)} (tsa rpc ${tok.t.toFixed(1)})`);
+}
+await mesh.close();
