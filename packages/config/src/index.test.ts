@@ -31,4 +31,14 @@ describe('loadConfig', () => {
     expect(config.serviceUrls.registry).toBe('https://127.0.0.1:9003');
     expect(() => loadConfig({ MESH_SERVICES: 'signing', MESH_VERIFICATION_URL: 'http://x', MESH_CERTIFICATE_AUTHORITY_URL: 'https://a', MESH_REGISTRY_URL: 'https://b' })).toThrow(/https/);
   });
+
+  it('reads the webhook allow-list and timings, refusing entries that are no host, address or range', () => {
+    const defaults = loadConfig({});
+    expect(defaults).toMatchObject({ webhookAllowHosts: [], webhookRetryBaseMs: 10_000, webhookPollMs: 1000 });
+    const config = loadConfig({ MESH_WEBHOOK_ALLOW_HOSTS: '127.0.0.1, hooks.internal,10.0.0.0/8,::1', MESH_WEBHOOK_RETRY_BASE_MS: '250' });
+    expect(config.webhookAllowHosts).toEqual(['127.0.0.1', 'hooks.internal', '10.0.0.0/8', '::1']);
+    expect(config.webhookRetryBaseMs).toBe(250);
+    expect(() => loadConfig({ MESH_WEBHOOK_ALLOW_HOSTS: 'https://hooks.internal/' })).toThrow(/MESH_WEBHOOK_ALLOW_HOSTS/);
+    expect(() => loadConfig({ MESH_WEBHOOK_POLL_MS: '0' })).toThrow(/MESH_WEBHOOK_POLL_MS/);
+  });
 });
