@@ -1,4 +1,5 @@
 import net from 'node:net';
+import path from 'node:path';
 import type { Client } from '@connectrpc/connect';
 import { CertificateAuthorityService } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,6 +104,18 @@ describe('OCSP responder (RFC 6960) against openssl', () => {
     idle.destroy();
     expect(after.stderr).toContain('Response verify OK');
     expect(after.stdout).toContain('after.pem: good');
+  });
+
+  it('signs with a delegated responder certificate (OCSPSigning, ocsp-nocheck) and time-stamps with a timeStamping-only TSA certificate', async () => {
+    const pki = path.dirname(mesh.files.c2paRoot);
+    const responder = (await scratch.openssl(['x509', '-in', path.join(pki, 'ocsp-responder.pem'), '-noout', '-text'])).stdout;
+    expect(responder).toMatch(/X509v3 Extended Key Usage: \n\s+OCSP Signing\n/);
+    expect(responder).toContain('OCSP No Check');
+    expect(responder).toContain('CA:FALSE');
+    expect(responder).toMatch(/Issuer: O = c2pa-mesh, CN = c2pa-mesh C2PA Signing CA/);
+    const tsa = (await scratch.openssl(['x509', '-in', path.join(pki, 'tsa.pem'), '-noout', '-text'])).stdout;
+    expect(tsa).toMatch(/X509v3 Extended Key Usage: critical\n\s+Time Stamping\n/);
+    expect(tsa).toContain('CA:FALSE');
   });
 
   it('CheckStatus returns a signed response that openssl verifies, ready for stapling', async () => {
