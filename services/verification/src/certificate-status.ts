@@ -16,6 +16,8 @@ const CRL_REASONS: Record<number, string> = {
   9: 'privilegeWithdrawn',
   10: 'aACompromise',
 };
+/** The CA answers a PENDING (not yet released) certificate as revoked with this reason. */
+const CERTIFICATE_HOLD = 6;
 
 /** The live status of a signing certificate at the mesh's CA, as VerifyResponse reports it. */
 export interface LiveCertificateStatus {
@@ -30,76 +32,101 @@ export interface LiveCertificateStatus {
 
 export const NOT_ISSUED_BY_US: LiveCertificateStatus = { status: 'NOT_ISSUED_BY_US' };
 
+export interface CertificateStatusLookup {
+  /**
+   * The status of the certificate that signed an asset, found by serial number. The certificate
+   * itself must match the CA's record byte for byte (`certificateSha256`, base64): serial numbers
+   * are only unique per issuer, and a foreign certificate carrying one of our serials must not
+   * borrow our certificate's status.
+   */
+  bySerial(signer: { certificateSerialNumber?: string; certificateSha256?: string }): Promise<LiveCertificateStatus>;
+  /** The status of a certificate the registry names by id. */
+  byId(certificateId: string): Promise<LiveCertificateStatus>;
+}
+
+/** What never changes about an issued certificate: kept, so a verification asks the CA once. */
+interface CertificateFacts {
+  sha256?: string;
+  notAfter: number;
+  commonName: string;
+}
+
 /** Refusals that mean "no such certificate here" rather than "the CA is in trouble". */
 const NO_SUCH_CERTIFICATE = [Code.NotFound, Code.InvalidArgument];
 const isNoSuchCertificate = (error: unknown) => error instanceof ConnectError && NO_SUCH_CERTIFICATE.includes(error.code);
 
-/**
- * Asks the CA about the certificate that signed an asset. The serial number finds the CA's record
- * (CheckStatus, OCSP semantics); the certificate itself must then match the one in the signature
- * byte for byte: serial numbers are only unique per issuer, and a foreign certificate carrying one
- * of our serials must not borrow our certificate's status.
- */
-export async function liveStatusBySerial(
-  clients: MeshClients,
-  signer: { certificateSerialNumber?: string; certificateSha256?: string },
-): Promise<LiveCertificateStatus> {
-  const serial = signer.certificateSerialNumber;
-  if (serial === undefined || !/^[0-9a-f]{1,80}$/i.test(serial)) return NOT_ISSUED_BY_US;
-  let checked;
-  try {
-    checked = await callDependency('checking the signing certificate with the CA', () =>
-      clients.certificateAuthority.checkStatus({ serialNumber: serial }),
-    NO_SUCH_CERTIFICATE);
-  } catch (error) {
-    if (isNoSuchCertificate(error)) return NOT_ISSUED_BY_US;
-    throw error;
-  }
-  if (checked.certificateId === '') return NOT_ISSUED_BY_US;
-  return liveStatusById(clients, checked.certificateId, signer.certificateSha256, {
-    status: checked.status,
-    revokedAt: checked.revokedAt,
-    revocationReason: checked.revocationReason,
-  });
-}
+const FACTS_KEPT = 4096;
 
 /**
- * The CA's record of a certificate it issued. `expectedSha256` (base64 SHA-256 of the DER), when
- * given, must match the certificate on record, or the answer is NOT_ISSUED_BY_US.
+ * Live status from the CA: CheckStatus (OCSP semantics) on every verification, so a revocation
+ * shows at once; the certificate's immutable facts (fingerprint, expiry, name) from GetCertificate
+ * the first time a certificate is seen.
  */
-export async function liveStatusById(
-  clients: MeshClients,
-  certificateId: string,
-  expectedSha256?: string,
-  ocsp?: { status: string; revokedAt: string; revocationReason: number },
-): Promise<LiveCertificateStatus> {
-  let record;
-  try {
-    record = await callDependency('reading the signing certificate from the CA', () => clients.certificateAuthority.getCertificate({ certificateId }), NO_SUCH_CERTIFICATE);
-  } catch (error) {
-    if (isNoSuchCertificate(error)) return NOT_ISSUED_BY_US;
-    throw error;
-  }
-  const certificate = record.certificate;
-  if (certificate === undefined) return NOT_ISSUED_BY_US;
-  if (expectedSha256 !== undefined) {
+export function createCertificateStatusLookup(clients: MeshClients): CertificateStatusLookup {
+  const facts = new Map<string, CertificateFacts>();
+
+  async function factsOf(certificateId: string): Promise<CertificateFacts | undefined> {
+    const known = facts.get(certificateId);
+    if (known !== undefined) return known;
+    let record;
+    try {
+      record = await callDependency('reading the signing certificate from the CA', () => clients.certificateAuthority.getCertificate({ certificateId }), NO_SUCH_CERTIFICATE);
+    } catch (error) {
+      if (isNoSuchCertificate(error)) return undefined;
+      throw error;
+    }
+    const certificate = record.certificate;
+    if (certificate === undefined) return undefined;
     let sha256: string | undefined;
     try {
       sha256 = createHash('sha256').update(new X509Certificate(certificate.certificatePem).raw).digest('base64');
     } catch {
       sha256 = undefined;
     }
-    if (sha256 !== expectedSha256) return NOT_ISSUED_BY_US;
+    const learned = { sha256, notAfter: Date.parse(certificate.notAfter), commonName: certificate.commonName };
+    if (facts.size >= FACTS_KEPT) facts.delete(facts.keys().next().value!);
+    facts.set(certificateId, learned);
+    return learned;
   }
-  // The OCSP answer is authoritative for revocation; the record adds the lifecycle (expiry).
-  const revoked = ocsp?.status === 'REVOKED' || certificate.status === 'REVOKED';
-  const status = revoked ? 'REVOKED' : ['ACTIVE', 'EXPIRED'].includes(certificate.status) ? certificate.status : 'UNKNOWN';
-  const result: LiveCertificateStatus = { status, certificateId: certificate.certificateId, commonName: certificate.commonName };
-  if (revoked) {
-    const reason = ocsp?.status === 'REVOKED' ? ocsp.revocationReason : certificate.revocationReason;
-    result.revocationReason = CRL_REASONS[reason] ?? `reason ${reason}`;
-    const revokedAt = (ocsp?.status === 'REVOKED' ? ocsp.revokedAt : '') || certificate.revokedAt;
-    if (revokedAt) result.revokedAt = revokedAt;
+
+  async function checkStatus(request: { serialNumber?: string; certificateId?: string }) {
+    try {
+      return await callDependency('checking the signing certificate with the CA', () => clients.certificateAuthority.checkStatus(request), NO_SUCH_CERTIFICATE);
+    } catch (error) {
+      if (isNoSuchCertificate(error)) return undefined;
+      throw error;
+    }
   }
-  return result;
+
+  async function statusOf(checked: Awaited<ReturnType<typeof checkStatus>>, expectedSha256: string | undefined, requireMatch: boolean): Promise<LiveCertificateStatus> {
+    if (checked === undefined || checked.certificateId === '' || checked.status === 'UNKNOWN') return NOT_ISSUED_BY_US;
+    const known = await factsOf(checked.certificateId);
+    if (known === undefined) return NOT_ISSUED_BY_US;
+    if (requireMatch && (expectedSha256 === undefined || known.sha256 !== expectedSha256)) return NOT_ISSUED_BY_US;
+    const result: LiveCertificateStatus = { status: 'ACTIVE', certificateId: checked.certificateId, commonName: known.commonName };
+    if (checked.status === 'REVOKED' && checked.revocationReason === CERTIFICATE_HOLD) {
+      // Issued but not released (PENDING): none of the states above.
+      result.status = 'UNKNOWN';
+    } else if (checked.status === 'REVOKED') {
+      result.status = 'REVOKED';
+      result.revocationReason = CRL_REASONS[checked.revocationReason] ?? `reason ${checked.revocationReason}`;
+      if (checked.revokedAt !== '') result.revokedAt = checked.revokedAt;
+    } else if (checked.status !== 'GOOD') {
+      result.status = 'UNKNOWN';
+    } else if (Number.isFinite(known.notAfter) && known.notAfter < Date.now()) {
+      result.status = 'EXPIRED';
+    }
+    return result;
+  }
+
+  return {
+    async bySerial(signer) {
+      const serial = signer.certificateSerialNumber;
+      if (serial === undefined || !/^[0-9a-f]{1,40}$/i.test(serial)) return NOT_ISSUED_BY_US;
+      return statusOf(await checkStatus({ serialNumber: serial }), signer.certificateSha256, true);
+    },
+    async byId(certificateId) {
+      return statusOf(await checkStatus({ certificateId }), undefined, false);
+    },
+  };
 }

@@ -1,7 +1,9 @@
 import { verificationV1 } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVerificationTestMesh, type VerificationTestMesh } from './test-support/verification-mesh.js';
-import { readMedia } from './test-support/media.js';
+import { csrSigner } from './test-support/csr-signer.js';
+import { createForeignPki } from './test-support/foreign-pki.js';
+import { createdManifest, readMedia } from './test-support/media.js';
 
 const { ValidationState } = verificationV1;
 
@@ -39,5 +41,31 @@ describe('live certificate status', () => {
 
     const byHash = await t.verification().verifyByHash({ contentHash: signed.assetSha256 });
     expect(byHash).toMatchObject({ found: true, assetId: signed.assetId, certificateStatus: 'REVOKED', certificateId: certificate!.certificateId, signer: 'Revocation Test Signer' });
+  });
+
+  it('a foreign certificate carrying the serial number of one of ours does not borrow its status', async () => {
+    const signed = await t.sign(readMedia('sample1.png'), 'image/png');
+    const { certificate } = await t.ca.getCertificate({ certificateId: signed.certificateId });
+    const impostor = await createForeignPki('Impostor', { signerSerialHex: certificate!.serialNumber });
+    const { signedAsset } = await t.mesh.engine!.sign({ format: 'image/png', asset: readMedia('sample1.png'), manifestDefinition: createdManifest('impostor'), signer: impostor.claimSigner });
+    const res = await t.verification().verify({ asset: signedAsset });
+    expect(JSON.parse(res.manifestStoreJson).manifests[res.activeManifestLabel].signature_info.cert_serial_number).toBe(BigInt(`0x${certificate!.serialNumber}`).toString());
+    expect(res.validationState).toBe(ValidationState.VALID);
+    expect(res.certificateStatus).toBe('NOT_ISSUED_BY_US');
+    expect(res.signer).toBe('Impostor Signer');
+    // The genuine certificate is still ACTIVE for its own signatures.
+    expect((await t.verification().verify({ asset: signed.signedAsset })).certificateStatus).toBe('ACTIVE');
+  });
+
+  it('a certificate issued but not yet released (PENDING) reads UNKNOWN, then ACTIVE once activated', async () => {
+    const partner = await csrSigner(t.ca, { commonName: 'Pending Partner Signer', projectId: t.projectId, requireActivation: true });
+    expect(partner.status).toBe('PENDING');
+    const { signedAsset } = await t.mesh.engine!.sign({ format: 'image/jpeg', asset: readMedia('no_manifest.jpg'), manifestDefinition: createdManifest('pending'), signer: partner.claimSigner });
+    const pending = await t.verification().verify({ asset: signedAsset });
+    expect(pending.validationState).toBe(ValidationState.TRUSTED);
+    expect(pending.certificateStatus).toBe('UNKNOWN');
+    expect(pending.revocationReason).toBe('');
+    await t.ca.activateCertificate({ certificateId: partner.certificateId });
+    expect((await t.verification().verify({ asset: signedAsset })).certificateStatus).toBe('ACTIVE');
   });
 });

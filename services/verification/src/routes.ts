@@ -4,6 +4,7 @@ import type { MeshConfig } from '@c2pa-mesh/config';
 import type { C2paEngine } from '@c2pa-mesh/engine';
 import type { VerificationService } from '@c2pa-mesh/proto';
 import type { Logger } from 'pino';
+import { createCertificateStatusLookup, type CertificateStatusLookup } from './certificate-status.js';
 import { listVerifications } from './list-verifications.js';
 import { verificationSettingsFromEnv, type VerificationSettings } from './settings.js';
 import { callDependency } from './dependency.js';
@@ -41,6 +42,7 @@ export interface VerificationServiceDeps {
   settings: VerificationSettings;
   trust: TrustStore;
   urlFetcher: UrlFetcher;
+  certificateStatus: CertificateStatusLookup;
 }
 
 /**
@@ -70,6 +72,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
       recheckMs: options.trustRecheckMs,
     }),
     urlFetcher: createUrlFetcher(settings.url, options.resolveHost),
+    certificateStatus: createCertificateStatusLookup(options.clients),
   };
   return {
     verify: (req, ctx) => verify(deps, req, ctx),

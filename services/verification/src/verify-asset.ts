@@ -5,7 +5,6 @@ import type { ManifestStoreReport, ValidationStatusEntry } from '@c2pa-mesh/engi
 import { MeshError, isMeshError } from '@c2pa-mesh/errors';
 import { verificationV1 } from '@c2pa-mesh/proto';
 import { assetFormat } from './asset-format.js';
-import { liveStatusBySerial, type LiveCertificateStatus } from './certificate-status.js';
 import { callDependency } from './dependency.js';
 import type { VerificationServiceDeps } from './routes.js';
 
@@ -121,10 +120,13 @@ export async function verifyAsset(
     });
   }
 
-  const live: LiveCertificateStatus | undefined = report.signer === undefined ? undefined : await liveStatusBySerial(deps.clients, report.signer);
   const state = STATE_BY_ENGINE[report.validationState];
   const signer = report.signer?.commonName ?? report.signer?.organization ?? '';
-  await recordVerification(deps, call, { assetSha256, state, format, signer, source: item.source, errors: report.errors });
+  // The CA and the registry are asked at the same time: neither answer depends on the other.
+  const [live] = await Promise.all([
+    report.signer === undefined ? undefined : deps.certificateStatus.bySerial(report.signer),
+    recordVerification(deps, call, { assetSha256, state, format, signer, source: item.source, errors: report.errors }),
+  ]);
 
   return create(verificationV1.VerifyResponseSchema, {
     validationState: state,

@@ -3,7 +3,7 @@ import type { HandlerContext } from '@connectrpc/connect';
 import { invalidArgument } from '@c2pa-mesh/errors';
 import { verificationV1 } from '@c2pa-mesh/proto';
 import { callContext, callerIdentity } from '@c2pa-mesh/server';
-import { liveStatusById, type LiveCertificateStatus } from './certificate-status.js';
+import type { LiveCertificateStatus } from './certificate-status.js';
 import { callDependency } from './dependency.js';
 import type { VerificationServiceDeps } from './routes.js';
 import { recordVerification, utc } from './verify-asset.js';
@@ -35,7 +35,7 @@ export async function verifyByHash(deps: VerificationServiceDeps, req: verificat
   const asset = found.found ? found.asset : undefined;
 
   let live: LiveCertificateStatus | undefined;
-  if (asset !== undefined) live = asset.certificateId ? await liveStatusById(deps.clients, asset.certificateId) : { status: 'UNKNOWN' };
+  if (asset !== undefined) live = asset.certificateId ? await deps.certificateStatus.byId(asset.certificateId) : { status: 'UNKNOWN' };
   const state = asset === undefined ? ValidationState.INVALID : live?.status === 'ACTIVE' ? ValidationState.TRUSTED : ValidationState.VALID;
   const signer = live?.commonName ?? '';
   call.format = asset?.format || undefined;

@@ -14,7 +14,8 @@ export interface ForeignPki {
   claimSigner: ClaimSigner;
 }
 
-export async function createForeignPki(name: string): Promise<ForeignPki> {
+/** `signerSerialHex`: give the signing certificate this serial number (e.g. one of ours). */
+export async function createForeignPki(name: string, options: { signerSerialHex?: string } = {}): Promise<ForeignPki> {
   const rootKey = await generateKeyPair('ES256');
   const root = await issueCertificate({
     profile: 'ROOT_CA',
@@ -36,6 +37,7 @@ export async function createForeignPki(name: string): Promise<ForeignPki> {
     profile: 'C2PA_SIGNING',
     subject: { commonName: `${name} Signer`, organization: name },
     subjectPublicKeySpki: signerKey.signer.publicKeySpki,
+    ...(options.signerSerialHex ? { serialNumber: new Uint8Array(Buffer.from(options.signerSerialHex.padStart(options.signerSerialHex.length + (options.signerSerialHex.length % 2), '0'), 'hex')) } : {}),
     issuer: { certificateDer: intermediate.der, signer: intermediateKey.signer },
     validityDays: 30,
   });

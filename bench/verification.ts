@@ -1,0 +1,241 @@
+/**
+ * The Verification service against the bare engine, side by side in one run:
+ *
+ * 1. `Verify` of a signed 1 MiB JPEG over mTLS (Connect, HTTP/2, binary) against a mesh started
+ *    as `npm start` does, interleaved with the bare engine call on the same JPEG in this process
+ *    (`engine.read` with the mesh's root as trust anchor): p50 of each and their ratio.
+ * 2. Throughput of `Verify` with 8 concurrent clients (one TLS connection each) against 1.
+ * 3. Hostile files of the same size as the valid JPEG (1 MiB), through the service: a damaged
+ *    manifest, random bytes behind a JPEG header, 131 072 nested BMFF boxes, 50 000 manifest
+ *    chunks in a PNG, a TIFF directory of 65 535 entries; each against the valid file's time.
+ *
+ *   node --import tsx bench/verification.ts [--iterations 40] [--throughput-ms 6000]
+ *
+ * Prints a markdown report and writes it to bench/results/verification.md.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConnectError } from '@connectrpc/connect';
+import { createEngine } from '@c2pa-mesh/engine';
+import { RegistryService, SigningService, VerificationService, verificationV1 } from '@c2pa-mesh/proto';
+import { deeplyNestedBmff, pngManyManifestChunks, tiffHugeDirectory } from '../services/verification/src/test-support/hostile-media.js';
+import { meshClient } from '../test/support/mesh-clients.js';
+import { FIXTURES, startMeshProcess } from '../test/support/start-mesh.js';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const ITERATIONS = arg('--iterations', 40);
+const THROUGHPUT_MS = arg('--throughput-ms', 6000);
+const HOSTILE_ITERATIONS = Math.max(5, Math.round(ITERATIONS / 2));
+const MB = 1024 * 1024;
+const CLIENTS = 8;
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+};
+const ms = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
+const TRAINED = 'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia';
+const manifestJson = (title: string) =>
+  JSON.stringify({ title, assertions: [{ label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.created', digitalSourceType: TRAINED }] } }] });
+
+/**
+ * A 1 MiB JPEG: the fixture photo with comment (COM) segments of random bytes after SOI. A valid
+ * JPEG of that size (no encoder is at hand to make a larger picture); c2pa-rs hashes every byte
+ * outside its own manifest, so its work grows with the file as it does for a larger photo.
+ */
+function jpegOfOneMebibyte(): Uint8Array {
+  const photo = readFileSync(path.join(FIXTURES, 'no_manifest.jpg'));
+  const segments: Buffer[] = [];
+  let size = photo.length;
+  while (size < MB - 70_000) {
+    const payload = Math.min(65_533, MB - 70_000 - size);
+    const segment = Buffer.alloc(4 + payload);
+    segment.writeUInt16BE(0xfffe, 0);
+    segment.writeUInt16BE(payload + 2, 2);
+    randomBytes(payload).copy(segment, 4);
+    segments.push(segment);
+    size += segment.length;
+  }
+  return new Uint8Array(Buffer.concat([photo.subarray(0, 2), ...segments, photo.subarray(2)]));
+}
+
+/** `bytes` cut or padded (with zeros after the structure) to exactly `size`. */
+function sized(bytes: Uint8Array, size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  out.set(bytes.subarray(0, size));
+  return out;
+}
+
+/** The signed JPEG with bytes flipped inside its manifest store (the APP11 JUMBF segments). */
+function damagedManifest(signed: Uint8Array): Uint8Array {
+  const at = Buffer.from(signed).indexOf(Buffer.from('c2pa.claim'));
+  if (at < 0) throw new Error('no claim found in the signed JPEG');
+  // A copy (Buffer#slice would share the memory and damage the valid file too).
+  const out = new Uint8Array(signed);
+  for (let i = at + 40; i < at + 400; i += 7) out[i] ^= 0xa5;
+  return out;
+}
+
+const elapsed = async <T>(work: () => Promise<T>) => {
+  const start = performance.now();
+  const value = await work();
+  return { ms: performance.now() - start, value };
+};
+
+// ---------------------------------------------------------------------------------------------
+log('starting the mesh (npm start) ...');
+const mesh = await startMeshProcess({ env: { LOG_LEVEL: 'warn' } });
+const credentials = { caPath: mesh.files.meshCa, certPath: mesh.files.adminCert, keyPath: mesh.files.adminKey };
+const { projectId } = await meshClient(RegistryService, mesh.url, credentials).createProject({ name: 'verification benchmark' });
+const signed = new Uint8Array(
+  (await meshClient(SigningService, mesh.url, credentials).sign({ asset: jpegOfOneMebibyte(), format: 'image/jpeg', manifestJson: manifestJson('benchmark JPEG'), projectId })).signedAsset,
+);
+const trustAnchorsPem = await readFile(mesh.files.c2paRoot, 'utf8');
+const engine = createEngine({ threads: 1 });
+await engine.warmup();
+
+try {
+  // 1. Verify of the 1 MiB JPEG over mTLS against the bare engine call, interleaved.
+  const client = meshClient(VerificationService, mesh.url, credentials);
+  const request = { asset: signed, format: 'image/jpeg' };
+  const bare = () => engine.read({ format: 'image/jpeg', asset: signed, trustAnchorsPem });
+  // Warm both paths (connections, JIT, caches) before measuring; check the answers once.
+  for (let i = 0; i < 5; i++) await Promise.all([client.verify(request), bare()]);
+  const answer = await client.verify(request);
+  if (answer.validationState !== verificationV1.ValidationState.TRUSTED || !answer.registered || answer.certificateStatus !== 'ACTIVE') {
+    throw new Error(`the service answered ${JSON.stringify({ state: answer.validationState, registered: answer.registered, status: answer.certificateStatus })}`);
+  }
+  if ((await bare())?.validationState !== 'Trusted') throw new Error('the bare engine did not read the JPEG as Trusted');
+  const serviceTimes: number[] = [];
+  const bareTimes: number[] = [];
+  for (let i = 0; i < ITERATIONS; i++) {
+    serviceTimes.push((await elapsed(() => client.verify(request))).ms);
+    bareTimes.push((await elapsed(bare)).ms);
+  }
+  const serviceP50 = percentile(serviceTimes, 50);
+  const bareP50 = percentile(bareTimes, 50);
+  log(`1 MiB JPEG: service Verify p50 ${ms(serviceP50)} ms, bare engine p50 ${ms(bareP50)} ms, ratio ${(serviceP50 / bareP50).toFixed(2)}`);
+  await engine.close();
+
+  // 2. Throughput: 8 clients, each on its own TLS connection, against 1.
+  async function throughput(clients: number) {
+    const callers = Array.from({ length: clients }, () => meshClient(VerificationService, mesh.url, credentials));
+    await Promise.all(callers.map((c) => c.verify(request)));
+    let completed = 0;
+    const deadline = performance.now() + THROUGHPUT_MS;
+    const start = performance.now();
+    await Promise.all(
+      callers.map(async (c) => {
+        while (performance.now() < deadline) {
+          await c.verify(request);
+          completed++;
+        }
+      }),
+    );
+    return completed / ((performance.now() - start) / 1000);
+  }
+  const single = await throughput(1);
+  const eight = await throughput(CLIENTS);
+  log(`throughput: 1 client ${single.toFixed(1)}/s, ${CLIENTS} clients ${eight.toFixed(1)}/s, ×${(eight / single).toFixed(2)}`);
+
+  // 3. Hostile files of the valid file's size, through the service, interleaved with the valid one.
+  const size = signed.length;
+  const jpegHeaderThenRandom = new Uint8Array(size);
+  jpegHeaderThenRandom.set(signed.subarray(0, 20));
+  jpegHeaderThenRandom.set(randomBytes(size - 20), 20);
+  const hostile: Array<{ name: string; asset: Uint8Array }> = [
+    { name: 'manifest bytes flipped (claim damaged)', asset: damagedManifest(signed) },
+    { name: 'JPEG header, then random bytes', asset: jpegHeaderThenRandom },
+    { name: `BMFF boxes nested ${Math.floor((size - 24) / 8)} deep`, asset: deeplyNestedBmff(Math.floor((size - 24) / 8)) },
+    { name: 'PNG with 50 000 manifest chunks', asset: sized(pngManyManifestChunks(Math.floor((size - 57) / 20)), size) },
+    { name: 'TIFF directory of 65 535 entries', asset: sized(tiffHugeDirectory(), size) },
+  ];
+  const validTimes: number[] = [];
+  const hostileTimes = hostile.map(() => [] as number[]);
+  const outcomes: string[] = hostile.map(() => '');
+  for (let i = 0; i < HOSTILE_ITERATIONS; i++) {
+    validTimes.push((await elapsed(() => client.verify(request))).ms);
+    for (const [index, { asset }] of hostile.entries()) {
+      const { ms: took, value } = await elapsed(() =>
+        client.verify({ asset }).then(
+          (r) => `${verificationV1.ValidationState[r.validationState]} (${r.errors[0]?.code ?? 'no errors'})`,
+          (e: unknown) => {
+            const error = ConnectError.from(e);
+            return `${error.code === 3 ? 'invalid_argument' : error.code === 5 ? 'not_found' : error.code === 9 ? 'failed_precondition' : `code ${error.code}`}: ${error.rawMessage.slice(0, 70)}`;
+          },
+        ),
+      );
+      hostileTimes[index].push(took);
+      outcomes[index] = value;
+    }
+  }
+  const validP50 = percentile(validTimes, 50);
+  const hostileRows = hostile.map((h, i) => ({ ...h, p50: percentile(hostileTimes[i], 50), max: Math.max(...hostileTimes[i]), outcome: outcomes[i] }));
+  const worst = hostileRows.reduce((a, b) => (b.p50 > a.p50 ? b : a));
+  for (const row of hostileRows) log(`hostile ${row.name}: p50 ${ms(row.p50)} ms (${row.outcome})`);
+
+  // Report.
+  const ratio = serviceP50 / bareP50;
+  const speedup = eight / single;
+  const hostileRatio = worst.p50 / validP50;
+  const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const report = `# Verification service benchmark
+
+Node ${process.version}, ${cpu} (${os.cpus().length} cores), ${new Date().toISOString().slice(0, 10)}, load average
+${os.loadavg()[0].toFixed(2)} at the end. Run with \`node --import tsx bench/verification.ts\` (or \`npm run bench -- verification\`).
+The mesh runs as \`npm start\` runs it (one process, embedded PGlite database, engine pool of 2
+threads, LOG_LEVEL=warn) and is called over mTLS with the admin client certificate; the bare
+engine runs in the benchmark's process on one worker thread, with the mesh's root as trust anchor.
+The JPEG (${(signed.length / MB).toFixed(2)} MiB) was signed by the mesh's Signing service (time-stamp and OCSP staple).
+
+## Targets
+
+| target | measured | |
+|---|---|---|
+| service \`Verify\` of a 1 MiB JPEG over mTLS, p50 within 1.5× the bare engine call | ${ms(serviceP50)} ms vs ${ms(bareP50)} ms: **${ratio.toFixed(2)}×** | ${verdict(ratio <= 1.5)} |
+| throughput with ${CLIENTS} concurrent clients at least 1.6× one client | ${eight.toFixed(1)}/s vs ${single.toFixed(1)}/s: **${speedup.toFixed(2)}×** | ${verdict(speedup >= 1.6)} |
+| a hostile file costs at most 2× a valid file of the same size | worst: ${worst.name}, ${ms(worst.p50)} ms vs ${ms(validP50)} ms: **${hostileRatio.toFixed(2)}×** | ${verdict(hostileRatio <= 2)} |
+
+## 1 MiB JPEG, ${ITERATIONS} calls each, interleaved
+
+| path | p50 (ms) | p95 (ms) | min (ms) |
+|---|---:|---:|---:|
+| service \`Verify\` over mTLS (Connect, HTTP/2, binary) | ${ms(serviceP50)} | ${ms(percentile(serviceTimes, 95))} | ${ms(Math.min(...serviceTimes))} |
+| bare engine call (\`engine.read\`) | ${ms(bareP50)} | ${ms(percentile(bareTimes, 95))} | ${ms(Math.min(...bareTimes))} |
+
+The service call adds, on top of the engine's work: the asset over TLS, SHA-256 of it, the
+registry lookup by hash (while the engine runs), the signing certificate's live status from the
+CA (CheckStatus, then the certificate record to match it byte for byte), the verification
+record in the registry, and an audit event for the call and for each internal call.
+
+## Throughput, ${THROUGHPUT_MS / 1000} s each, 1 MiB JPEG
+
+| clients | verified/s |
+|---:|---:|
+| 1 | ${single.toFixed(1)} |
+| ${CLIENTS} | ${eight.toFixed(1)} |
+
+## Hostile files of the same size (${size} bytes), ${HOSTILE_ITERATIONS} calls each, interleaved with the valid JPEG
+
+| file | p50 (ms) | max (ms) | × valid p50 | answer |
+|---|---:|---:|---:|---|
+| valid signed JPEG | ${ms(validP50)} | ${ms(Math.max(...validTimes))} | 1.00 | TRUSTED |
+${hostileRows.map((r) => `| ${r.name} | ${ms(r.p50)} | ${ms(r.max)} | ${(r.p50 / validP50).toFixed(2)} | ${r.outcome.replace(/\|/g, '/')} |`).join('\n')}
+`;
+  process.stdout.write(report);
+  const resultsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
+  await mkdir(resultsDir, { recursive: true });
+  await writeFile(path.join(resultsDir, 'verification.md'), report);
+} finally {
+  await engine.close();
+  await mesh.stop();
+}
