@@ -236,7 +236,8 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
           signerPort.postMessage(reply);
         })();
       });
-      const { bytes, transfer } = assetForWorker(o.asset);
+      const movable = o.transferAsset === true && o.asset.byteOffset === 0 && o.asset.byteLength === o.asset.buffer.byteLength && o.asset.buffer instanceof ArrayBuffer;
+      const { bytes, transfer } = movable ? { bytes: o.asset, transfer: [o.asset.buffer as ArrayBuffer] } : assetForWorker(o.asset);
       try {
         const outcome = await run<SignResult>(
           {

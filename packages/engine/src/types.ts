@@ -29,6 +29,13 @@ export interface SignAssetOptions {
   manifestDefinition: string;
   signer: ClaimSigner;
   signal?: AbortSignal;
+  /**
+   * Hand the asset's memory to the worker instead of copying it (large assets the caller no longer
+   * needs): the caller must not use the buffer after calling sign(); it is detached (reads as
+   * empty) once the task reaches a worker. Only for an asset that spans its whole ArrayBuffer;
+   * any other is copied as usual.
+   */
+  transferAsset?: boolean;
 }
 
 export interface SignAssetResult {
