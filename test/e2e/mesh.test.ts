@@ -132,7 +132,7 @@ describe('the mesh started as `npm start` does, in one process', () => {
     const meshCa = readFileSync(mesh.files.meshCa, 'utf8');
     const root = readFileSync(mesh.files.c2paRoot, 'utf8');
     await mesh.stop({ keepDataDir: true });
-    const again = await startMeshProcess({ dataDir: mesh.dataDir, env: { MESH_PORT: String(mesh.port), PKI_HTTP_PORT: String(mesh.pkiPort) } });
+    const again = await startMeshProcess({ dataDir: mesh.dataDir, databaseUrl: mesh.databaseUrl, env: { MESH_PORT: String(mesh.port), PKI_HTTP_PORT: String(mesh.pkiPort) } });
     try {
       expect(readFileSync(again.files.meshCa, 'utf8')).toBe(meshCa);
       expect(readFileSync(again.files.c2paRoot, 'utf8')).toBe(root);
@@ -232,7 +232,7 @@ describe('the mesh as four processes talking mTLS to each other', () => {
         .where('identity', '=', 'spiffe://c2pa-mesh/service/signing')
         .execute();
       expect(events.length).toBeGreaterThan(0);
-      expect(events[0]).toMatchObject({ identity_kind: 'SERVICE', service: 'certificateauthority', code: 'ok' });
+      expect(events[0]).toMatchObject({ identity_kind: 'SERVICE', service: 'c2pamesh.certificateauthority.v1.CertificateAuthorityService', code: 'ok' });
     } finally {
       await db.destroy();
     }

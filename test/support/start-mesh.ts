@@ -25,6 +25,8 @@ export interface MeshProcess {
   dataDir: string;
   port: number;
   pkiPort: number;
+  /** The scratch PostgreSQL database of this run, when DATABASE_URL is set. */
+  databaseUrl: string | undefined;
   files: { meshCa: string; adminCert: string; adminKey: string; c2paRoot: string; c2paChain: string };
   readyLine: string;
   /** Everything the process printed so far (JSON log lines). */
@@ -38,7 +40,42 @@ export interface StartMeshOptions {
   env?: Record<string, string>;
   /** Reuse an existing data dir (restart tests); otherwise a fresh temporary one. */
   dataDir?: string;
+  /**
+   * Reuse a PostgreSQL database made by an earlier start (restart tests) and drop it on stop.
+   * Without it, when DATABASE_URL is set, each start gets a fresh database with a random name.
+   */
+  databaseUrl?: string;
   timeoutMs?: number;
+}
+
+/** A new, empty PostgreSQL database next to the one DATABASE_URL names; returns its URL. */
+export async function createScratchDatabase(baseUrl: string): Promise<string> {
+  const { randomBytes } = await import('node:crypto');
+  const pg = (await import('pg')).default;
+  const name = `mesh_e2e_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: baseUrl });
+  await client.connect();
+  try {
+    await client.query(`create database ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function dropScratchDatabase(baseUrl: string, url: string): Promise<void> {
+  const pg = (await import('pg')).default;
+  const name = new URL(url).pathname.slice(1);
+  if (!/^mesh_e2e_[0-9a-f]+$/.test(name)) throw new Error(`refusing to drop ${name}: not a scratch database`);
+  const client = new pg.Client({ connectionString: baseUrl });
+  await client.connect();
+  try {
+    await client.query(`drop database if exists ${name} with (force)`);
+  } finally {
+    await client.end();
+  }
 }
 
 /**
@@ -49,8 +86,13 @@ export async function startMeshProcess(options: StartMeshOptions = {}): Promise<
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'c2pa-mesh-e2e-')));
   const port = options.env?.MESH_PORT ? Number(options.env.MESH_PORT) : await freePort();
   const pkiPort = options.env?.PKI_HTTP_PORT ? Number(options.env.PKI_HTTP_PORT) : await freePort();
+  // Never the shared database itself: a scratch one per run, so that runs never collide.
+  const baseUrl = process.env.DATABASE_URL;
+  const explicitDatabase = options.env?.DATABASE_URL !== undefined;
+  const databaseUrl = explicitDatabase ? undefined : options.databaseUrl ?? (baseUrl ? await createScratchDatabase(baseUrl) : undefined);
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     MESH_DATA_DIR: dataDir,
     MESH_PORT: String(port),
     PKI_HTTP_PORT: String(pkiPort),
@@ -86,6 +128,7 @@ export async function startMeshProcess(options: StartMeshOptions = {}): Promise<
     dataDir,
     port,
     pkiPort,
+    databaseUrl,
     files: { meshCa: fields['mesh-ca'], adminCert: fields['admin-cert'], adminKey: fields['admin-key'], c2paRoot: fields['c2pa-root'], c2paChain: fields['c2pa-chain'] },
     readyLine,
     output: () => output,
@@ -97,6 +140,7 @@ export async function startMeshProcess(options: StartMeshOptions = {}): Promise<
         const code = await exited;
         clearTimeout(killer);
         if (!stopOptions.keepDataDir && !options.dataDir) await rm(dataDir, { recursive: true, force: true });
+        if (!stopOptions.keepDataDir && databaseUrl && baseUrl) await dropScratchDatabase(baseUrl, databaseUrl);
         return code;
       })();
       return stopped;
