@@ -181,6 +181,7 @@ describe('the gateway on the TLS listener', () => {
     const limited = await undiciFetch(`${listener.url}/v1/verify/${hash}`, { dispatcher: agent });
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(((await limited.json()) as { error: string }).error).toMatch(/2 requests per minute for public calls from 127\.0\.0\.1/);
     const bad = await undiciFetch(`${listener.url}/v1/verify/md5:abc`, { dispatcher: agent });
     expect(bad.status).toBe(400);
   });

@@ -34,6 +34,8 @@ export function retryAfterSeconds(limit: number, current: number, previous: numb
 function bucketOf(identity: Identity | undefined, clientIp: string): { bucket: string; limit: number; who: string } | undefined {
   if (!identity) return undefined;
   if (!identity.limits) return undefined;
+  // ANONYMOUS: the gateway's public lookups, one identity per client address (its id names it).
+  if (identity.kind === 'ANONYMOUS') return { bucket: `public:${identity.id}`, limit: identity.limits.requestsPerMinute, who: `public calls from ${clientIp || 'this address'}` };
   const prefix = identity.kind === 'API_KEY' ? 'key' : 'cert';
   return { bucket: `${prefix}:${identity.id}`, limit: identity.limits.requestsPerMinute, who: identity.kind === 'API_KEY' ? 'this API key' : 'this client certificate' };
 }
