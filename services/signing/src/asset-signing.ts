@@ -70,17 +70,28 @@ export async function signPlannedAsset(
   deps: SigningContext,
   plan: AssetSigningPlan,
   asset: Uint8Array,
-  call: { requestId: string; inputSha256?: string; signal?: AbortSignal },
+  call: {
+    requestId: string;
+    signal?: AbortSignal;
+    /**
+     * An asset received for this call alone, already hashed: its memory moves to the engine's
+     * worker instead of being copied (`asset` is unusable afterwards).
+     */
+    handOver?: { inputSha256: string };
+  },
 ): Promise<SignedAsset> {
-  const inputSha256 = call.inputSha256 ?? sha256Id(asset);
   const claimSigner = createMeshClaimSigner(deps.clients, plan.signer, plan.ocspResponse);
-  const result = await deps.engine.sign({
+  const signing = deps.engine.sign({
     format: plan.format,
     asset,
     manifestDefinition: plan.manifest.json,
     signer: claimSigner,
     signal: call.signal,
+    transferAsset: call.handOver !== undefined,
   });
+  // Hashed while the engine works on its worker thread.
+  const inputSha256 = call.handOver?.inputSha256 ?? sha256Id(asset);
+  const result = await signing;
   const timeStamp = claimSigner.timeStamp;
   if (timeStamp === undefined) throw new MeshError('internal', 'the engine produced a signed asset without asking for a signature');
   const assetSha256 = sha256Id(result.signedAsset);

@@ -17,6 +17,7 @@ export async function signHash(deps: SigningContext, req: signingV1.SignHashRequ
   if (fields.format) call.format = fields.format;
 
   const { project, signer, ocspResponse } = await resolveSigningCredentials(deps, identity, req);
+  call.projectId = project.projectId;
   const payloadJson = hashRecordPayload(fields, signer, new Date());
   const { cose, timeStamp } = await signHashRecordPayload({
     alg: signer.alg,

@@ -44,6 +44,7 @@ export async function* signStream(
   }
 
   const plan = await planAssetSigning(deps, identity, checked);
+  call.projectId = plan.project.projectId;
   const upload = await receiveAsset(messages, {
     maxBytes: limit,
     declaredBytes: Number(declared),
@@ -52,7 +53,7 @@ export async function* signStream(
       call.sizeBytes = received;
     },
   });
-  const signed = await signPlannedAsset(deps, plan, upload.asset, { requestId: call.requestId, inputSha256: upload.sha256, signal: ctx.signal });
+  const signed = await signPlannedAsset(deps, plan, upload.asset, { requestId: call.requestId, signal: ctx.signal, handOver: { inputSha256: upload.sha256 } });
 
   const output = signed.signedAsset;
   for (let at = 0; at < output.length; at += SIGNED_CHUNK_BYTES) {

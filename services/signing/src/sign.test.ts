@@ -102,3 +102,13 @@ describe.each(TEN_FORMATS.map((s) => [s.format, s.file]))('%s (%s)', (format, fi
     expect(Date.parse(asset!.signedAt)).toBe(Date.parse(response.signedAt));
   });
 });
+
+describe('audit', () => {
+  it('records each Sign under the project it signed for, with format and size', async () => {
+    const { events } = await registryClient(mesh).listAuditEvents({ projectId, operation: 'Sign', pageSize: 100 });
+    const jpeg = signed.get('image/jpeg')!;
+    const event = events.find((e) => e.requestId === jpeg.response.requestId);
+    expect(event).toMatchObject({ operation: 'Sign', projectId, format: 'image/jpeg', sizeBytes: BigInt(jpeg.original.length) });
+    expect(events.filter((e) => e.status.toLowerCase() !== 'error').length).toBeGreaterThanOrEqual(TEN_FORMATS.length);
+  });
+});

@@ -18,6 +18,7 @@ export async function sign(deps: SigningContext, req: signingV1.SignRequest, ctx
   checkMagicBytes(checked.format, req.asset);
 
   const plan = await planAssetSigning(deps, identity, checked);
+  call.projectId = plan.project.projectId;
   const signed = await signPlannedAsset(deps, plan, req.asset, { requestId: call.requestId, signal: ctx.signal });
   return create(signingV1.SignResponseSchema, {
     signedAsset: signed.signedAsset,

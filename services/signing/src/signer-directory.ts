@@ -147,9 +147,16 @@ export function createSignerDirectory(clients: MeshClients, clock: () => Date = 
         });
       }
       const project = Promise.resolve(choice.project);
-      const certificate = named
-        ? readCertificate(choice.signerId, true)
-        : project.then(async (p) => readCertificate(p.defaultSignerId || (await meshDefaultSignerId()), false));
+      let certificate: Promise<certificateAuthorityV1.Certificate>;
+      if (named) {
+        certificate = readCertificate(choice.signerId, true);
+      } else {
+        // Most projects sign with the mesh default: read it while the project is looked up, and
+        // use it unless the project names a default of its own.
+        const meshDefaultCertificate = meshDefaultSignerId().then((id) => readCertificate(id, false));
+        meshDefaultCertificate.catch(() => undefined);
+        certificate = project.then((p) => (p.defaultSignerId ? readCertificate(p.defaultSignerId, false) : meshDefaultCertificate));
+      }
       const [projectOutcome, certificateOutcome] = await Promise.allSettled([project, certificate]);
       if (projectOutcome.status === 'rejected') throw projectOutcome.reason;
       if (certificateOutcome.status === 'rejected') throw certificateOutcome.reason;

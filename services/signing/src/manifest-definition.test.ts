@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_DIGITAL_SOURCE_TYPE, MESH_CLAIM_GENERATOR, prepareManifestDefinition } from './manifest-definition.js';
+
+const created = { label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.created', digitalSourceType: DEFAULT_DIGITAL_SOURCE_TYPE }] } };
+const prepared = (definition: unknown, title?: string) => JSON.parse(prepareManifestDefinition(JSON.stringify(definition), { title }).json);
+
+describe('prepareManifestDefinition', () => {
+  it('fills in the mesh as claim generator, and the request title only where the manifest has none', () => {
+    expect(prepared({ assertions: [created] }, 'From the request')).toEqual({
+      assertions: [created],
+      claim_generator_info: [{ ...MESH_CLAIM_GENERATOR }],
+      title: 'From the request',
+    });
+    expect(prepared({ title: 'Own title', assertions: [created] }, 'From the request').title).toBe('Own title');
+    expect(prepared({ claim_generator_info: [{ name: 'Newsroom CMS', version: '4' }], assertions: [created] }).claim_generator_info).toEqual([{ name: 'Newsroom CMS', version: '4' }]);
+  });
+
+  it('gives an empty manifest_json a created action with digitalCapture', () => {
+    const result = prepareManifestDefinition('  ', { title: 'x' });
+    expect(JSON.parse(result.json).assertions).toEqual([created]);
+    expect(result.title).toBe('x');
+  });
+
+  it('turns the legacy claim_generator string into claim_generator_info', () => {
+    expect(prepared({ claim_generator: 'Acme Camera App/2.1.0', assertions: [created] })).toMatchObject({ claim_generator_info: [{ name: 'Acme Camera App', version: '2.1.0' }] });
+    expect(prepared({ claim_generator: 'acme', assertions: [created] }).claim_generator_info).toEqual([{ name: 'acme' }]);
+    expect(prepared({ claim_generator: 'acme', assertions: [created] })).not.toHaveProperty('claim_generator');
+  });
+
+  it('accepts versioned actions labels, the v2 form and later actions of any kind', () => {
+    const edited = { label: 'c2pa.actions.v2', data: { actions: [{ action: 'c2pa.created', digitalSourceType: DEFAULT_DIGITAL_SOURCE_TYPE }, { action: 'c2pa.edited' }] } };
+    expect(() => prepareManifestDefinition(JSON.stringify({ assertions: [edited] }))).not.toThrow();
+  });
+
+  it('names the offending field and carries the c2pa-rs status code', () => {
+    const attempt = () => prepareManifestDefinition(JSON.stringify({ assertions: [{ label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.resized' }] } }] }));
+    expect(attempt).toThrow(expect.objectContaining({
+      code: 'invalid_argument',
+      details: expect.objectContaining({ field: 'manifest_json.assertions[0].data.actions[0].action', statusCode: 'assertion.action.malformed' }),
+    }));
+    expect(() => prepareManifestDefinition(JSON.stringify({ claim_version: 3, assertions: [created] }))).toThrow('manifest_json: claim_version must be 1 or 2, not 3');
+    expect(() => prepareManifestDefinition(JSON.stringify({ ingredients: ['x'], assertions: [created] }))).toThrow('manifest_json: ingredients[0] must be an object, not a string');
+  });
+});
