@@ -177,7 +177,8 @@ jq -n --rawfile asset <(base64 -w0 "$PHOTO") '{asset: $asset}' \\
     const history = await keyed.listVerifications({});
     expect(history.verifications.every((v) => v.projectId === projectId)).toBe(true);
     const all = await meshClient(VerificationService, mesh.url, admin()).listVerifications({ pageSize: 500 });
-    expect(new Set(all.verifications.map((v) => v.source))).toEqual(new Set(['BYTES', 'STREAM', 'URL']));
+    // Everything this file verified above, by every RPC.
+    expect(new Set(all.verifications.map((v) => v.source))).toEqual(new Set(['BYTES', 'BATCH', 'STREAM', 'URL']));
   });
 });
 
