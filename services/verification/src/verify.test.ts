@@ -40,6 +40,7 @@ describe('Verify with the reference fixtures', () => {
     expect(res.registered).toBe(false);
     expect(res.assetId).toBe('');
     expect(res.requestId).toMatch(/^req_/);
+    expect(res.durationMs).toBeGreaterThan(0n);
   });
 
   it('XCA.jpg is INVALID with assertion.dataHash.mismatch', async () => {
