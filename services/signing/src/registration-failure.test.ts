@@ -1,0 +1,48 @@
+import { Code, ConnectError } from '@connectrpc/connect';
+import type { MeshClients } from '@c2pa-mesh/clients';
+import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkSigningOptions, planAssetSigning, signPlannedAsset } from './asset-signing.js';
+import { createOcspStapler } from './ca-credentials.js';
+import type { SigningContext } from './deps.js';
+import { createSignerDirectory } from './signer-directory.js';
+import { createProject, generatorManifest, readMedia } from './test-support/signing-test-kit.js';
+
+/**
+ * A signature the registry does not record is not handed out: the call fails, visibly, with the
+ * registry's reason. Here the registry is reached through clients whose RegisterAsset is down.
+ */
+
+let mesh: TestMesh;
+let projectId: string;
+beforeAll(async () => {
+  mesh = await createTestMesh();
+  projectId = await createProject(mesh, 'Registry down');
+});
+afterAll(async () => {
+  await mesh?.close();
+});
+
+function withRegistryDown(clients: MeshClients, error: ConnectError): MeshClients {
+  const registry = new Proxy(clients.registry, {
+    get: (target, property, receiver) => (property === 'registerAsset' ? async () => Promise.reject(error) : Reflect.get(target, property, receiver)),
+  });
+  return { signing: clients.signing, verification: clients.verification, certificateAuthority: clients.certificateAuthority, registry };
+}
+
+describe('registration failures', () => {
+  it.each([
+    [new ConnectError('connection refused', Code.Unavailable), 'unavailable'],
+    [new ConnectError('RegisterAsset is not available on this server yet', Code.Unimplemented), 'unavailable'],
+  ])('a registry answering %s fails the call; no signed asset is returned', async (error, code) => {
+    const clients = withRegistryDown(mesh.clientsFor('signing'), error);
+    const deps: SigningContext = { clients, engine: mesh.engine!, config: mesh.config, logger: pino({ level: 'silent' }), signers: createSignerDirectory(clients), staples: createOcspStapler(clients) };
+    const checked = checkSigningOptions({ format: 'image/jpeg', manifestJson: generatorManifest('unregistered'), signerId: '', title: '', tags: [], projectId });
+    const plan = await planAssetSigning(deps, ADMIN_IDENTITY, checked);
+    await expect(signPlannedAsset(deps, plan, readMedia('no_manifest.jpg'), { requestId: 'req_registry_down' })).rejects.toMatchObject({
+      code,
+      message: `the asset was signed but the registry did not record it, so it is not returned; retry the request: ${error.rawMessage}`,
+    });
+  });
+});
