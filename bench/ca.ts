@@ -233,8 +233,14 @@ load average ${os.loadavg()[0].toFixed(2)} at the end. Run with \`node --import 
   the raw-sign yardstick: the like-for-like comparison the target asks for. Over HTTP the mesh
   process also parses HTTP and the load generator needs the other core, so that row is lower.
 - Issuance: ${CONNECTIONS} IssueCertificate calls in flight from one Connect client over mTLS (HTTP/2),
-  each through authentication, audit and a database transaction; "generated" includes the P-256
-  key generation and AES-GCM sealing of the key.
+  each through authentication, audit and the database insert; "generated" includes the P-256
+  key generation and AES-GCM sealing of the key. Of all rows this one depends most on how busy the
+  machine is (one event loop, the embedded database in WebAssembly on the same thread): on this
+  shared two-core machine, runs on the day of this table measured between 77/s and 238/s, lower
+  the higher the load average.
+- The issue quotes 9,000–9,900 req/s for the \`openssl ocsp\` responder (ab -c16, quiet machine);
+  against its upper figure ours is ${ratio(ours.perSecond / 9900)}. openssl's responder serves one request per
+  connection and now and then leaves one unanswered (the errors and the long p99).
 `;
   process.stdout.write(`${table}\n`);
   const results = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');

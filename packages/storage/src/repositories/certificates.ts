@@ -3,8 +3,38 @@ import type { CertificateRow, MeshDatabase, NewCertificateRow } from '../schema.
 
 type Db = Kysely<MeshDatabase> | Transaction<MeshDatabase>;
 
+const asDate = (value: Date | string) => (value instanceof Date ? value : new Date(value));
+
+/**
+ * Inserts a certificate and returns the row as stored. The row is completed here (defaults made
+ * explicit) rather than read back with RETURNING: sending the DER and sealed key back costs as
+ * much as the insert itself, and a CA inserts on every issuance.
+ */
 export async function insertCertificate(db: Db, row: NewCertificateRow): Promise<CertificateRow> {
-  return db.insertInto('certificates').values(row).returningAll().executeTakeFirstOrThrow();
+  const now = new Date();
+  const complete = {
+    ...row,
+    organization: row.organization ?? '',
+    chain_pem: row.chain_pem ?? '',
+    san_uris: row.san_uris ?? '[]',
+    key_held_by_ca: row.key_held_by_ca ?? false,
+    encrypted_private_key: row.encrypted_private_key ?? null,
+    is_default_signer: row.is_default_signer ?? false,
+    issuer_id: row.issuer_id ?? null,
+    project_id: row.project_id ?? null,
+    issued_at: asDate(row.issued_at ?? now),
+    activated_at: row.activated_at ? asDate(row.activated_at) : null,
+    revoked_at: row.revoked_at ? asDate(row.revoked_at) : null,
+    revocation_reason: row.revocation_reason ?? null,
+    status_changed_at: asDate(row.status_changed_at ?? now),
+  };
+  await db.insertInto('certificates').values(complete).execute();
+  return {
+    ...complete,
+    san_uris: JSON.parse(complete.san_uris) as string[],
+    not_before: asDate(complete.not_before),
+    not_after: asDate(complete.not_after),
+  };
 }
 
 export async function findCertificateById(db: Db, id: string): Promise<CertificateRow | undefined> {
