@@ -229,7 +229,7 @@ try {
   const report = `# Verification service benchmark
 
 Node ${process.version}, ${cpu} (${os.cpus().length} cores), ${new Date().toISOString().slice(0, 10)}, load average
-${os.loadavg()[0].toFixed(2)} at the end. Run with \`node --import tsx bench/verification.ts\` (or \`npm run bench -- verification\`).
+${os.loadavg()[0].toFixed(2)} at the end. Run with \`node --import tsx bench/verification.ts\` (or \`npm run bench -- --only verification\`).
 The mesh runs as \`npm start\` runs it (one process, embedded PGlite database, engine pool of 2
 threads, LOG_LEVEL=warn) and is called over mTLS with the admin client certificate; the bare
 engine runs in the benchmark's process on one worker thread, with the mesh's root as trust anchor.
