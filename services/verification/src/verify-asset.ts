@@ -118,8 +118,8 @@ export async function verifyAsset(
 ): Promise<verificationV1.VerifyResponse> {
   const startedAt = call.startedAt ?? performance.now();
   const format = assetFormat(item.format, item.asset);
-  // The engine starts first; the hash is computed meanwhile off the event loop (WebCrypto runs on
-  // the thread pool), then the registry lookup, which needs only the hash, runs while the engine works.
+  // Together: the engine on its worker, the hash off the event loop (WebCrypto runs on the thread
+  // pool), then the registry lookup, which needs only the hash, while the engine still works.
   const reading = readManifestStore(deps, item.asset, format, call);
   const hashing = sha256OffThread(item.asset);
   const registered = hashing.then((hash) => lookupRegistered(deps, hash));
