@@ -134,9 +134,12 @@ describe(`webhooks on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`, ()
     expect(byEvent.get('certificate.revoked')).toMatchObject({ certificate_id: 'crt_1' });
     expect(JSON.stringify(receiver.received)).not.toContain(revoked.key);
 
-    const log = await client.listWebhookDeliveries({ webhookId: created.webhook!.webhookId });
-    expect(log.deliveries).toHaveLength(4);
-    for (const d of log.deliveries) expect(d).toMatchObject({ status: 'DELIVERED', attempts: 1, lastStatusCode: 200, nextAttemptAt: '' });
+    // The receiver has the requests before the dispatcher records their outcome: wait for the log.
+    await eventually(async () => {
+      const log = await client.listWebhookDeliveries({ webhookId: created.webhook!.webhookId });
+      expect(log.deliveries).toHaveLength(4);
+      for (const d of log.deliveries) expect(d).toMatchObject({ status: 'DELIVERED', attempts: 1, lastStatusCode: 200, nextAttemptAt: '' });
+    });
   });
 
   it('retries with backoff after a failing receiver until it answers 2xx', async () => {
