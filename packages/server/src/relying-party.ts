@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { Logger } from 'pino';
+import { listen } from './listen.js';
 
 /** A handler on the plain-HTTP listener that relying parties reach without credentials. */
 export interface RelyingPartyRoute {
@@ -110,16 +111,7 @@ export async function startRelyingPartyListener(options: {
     else socket.destroy();
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
-  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const { port, hostForUrl } = await listen(server, options.host, options.port);
   return {
     url: `http://${hostForUrl}:${port}`,
     port,

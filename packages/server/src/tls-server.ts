@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { peerKey } from './context.js';
 import { requestIdFrom } from './interceptors.js';
 import { clientIp, peerCertificate } from './peer.js';
+import { listen } from './listen.js';
 
 export interface TlsListenerOptions {
   host: string;
@@ -93,16 +94,7 @@ export async function startTlsListener(options: TlsListenerOptions): Promise<Run
     socket.on('close', () => sockets.delete(socket));
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
-  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const { port, hostForUrl } = await listen(server, options.host, options.port);
 
   return {
     url: `https://${hostForUrl}:${port}`,
