@@ -123,6 +123,16 @@ function rssMonitor(pid: number | 'self') {
   };
 }
 
+/** CPU time (user + system) a process has used so far, in ms; its threads included. */
+async function cpuOf(pid: number | 'self'): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+/** Linux reports CPU time in USER_HZ ticks, 100 per second on every mainstream architecture. */
+const CLOCK_TICKS = 100;
+
 const elapsed = async <T>(work: () => Promise<T>) => {
   const start = performance.now();
   const value = await work();
@@ -161,11 +171,11 @@ async function longTermValidationSigner(): Promise<() => ClaimSigner> {
 }
 
 // ---------------------------------------------------------------------------------------------
+const loadAtStart = os.loadavg()[0];
 log('starting the mesh (npm start) ...');
 const mesh = await startMeshProcess({ env: { LOG_LEVEL: 'warn' } });
 const pid = mesh.child.pid!;
 const credentials = { caPath: mesh.files.meshCa, certPath: mesh.files.adminCert, keyPath: mesh.files.adminKey };
-const { projectId } = await meshClient(RegistryService, mesh.url, credentials).createProject({ name: 'signing benchmark' });
 const jpeg = jpegOfOneMebibyte();
 const engine = createEngine({ threads: 1 });
 const pki = await createTestPki('Signing Bench');
@@ -173,6 +183,8 @@ const ltvSigner = await longTermValidationSigner();
 await engine.warmup();
 
 try {
+  const { projectId } = await meshClient(RegistryService, mesh.url, credentials).createProject({ name: 'signing benchmark' });
+
   // 1. Sign of a 1 MiB JPEG over mTLS against the bare engine call, interleaved.
   const client = meshClient(SigningService, mesh.url, credentials);
   const request = { asset: jpeg, format: 'image/jpeg', manifestJson: manifestJson('benchmark JPEG'), projectId };
@@ -185,10 +197,21 @@ try {
   const serviceTimes: number[] = [];
   const bareTimes: number[] = [];
   const bareLtvTimes: number[] = [];
+  // CPU time per call, summed over the calls: what each path costs whatever else runs meanwhile.
+  const cpu = { mesh: 0, client: 0, bare: 0, bareLtv: 0 };
+  const measured = async (work: () => Promise<unknown>, times: number[], account: (mesh: number, self: number) => void) => {
+    const [mesh0, self0] = await Promise.all([cpuOf(pid), cpuOf('self')]);
+    times.push((await elapsed(work)).ms);
+    const [mesh1, self1] = await Promise.all([cpuOf(pid), cpuOf('self')]);
+    account(mesh1 - mesh0, self1 - self0);
+  };
   for (let i = 0; i < ITERATIONS; i++) {
-    serviceTimes.push((await elapsed(() => client.sign(request))).ms);
-    bareTimes.push((await elapsed(bare)).ms);
-    bareLtvTimes.push((await elapsed(bareLtv)).ms);
+    await measured(() => client.sign(request), serviceTimes, (mesh, self) => {
+      cpu.mesh += mesh;
+      cpu.client += self;
+    });
+    await measured(bare, bareTimes, (_, self) => (cpu.bare += self));
+    await measured(bareLtv, bareLtvTimes, (_, self) => (cpu.bareLtv += self));
   }
   const serviceP50 = percentile(serviceTimes, 50);
   const bareP50 = percentile(bareTimes, 50);
@@ -220,9 +243,10 @@ try {
   const wav = generatedWav(LARGE_MB);
   const wavSha256 = `sha256:${createHash('sha256').update(wav).digest('hex')}`;
   const streamClient = meshClient(SigningService, mesh.url, credentials, 'grpc');
-  const largeRuns: Array<{ ms: number; rssBefore: number; peakGrowth: number; signedBytes: number }> = [];
+  const largeRuns: Array<{ ms: number; cpuMs: number; rssBefore: number; peakGrowth: number; signedBytes: number }> = [];
   for (let run = 0; run < LARGE_RUNS; run++) {
     const rssBefore = await rssOf(pid);
+    const cpuBefore = await cpuOf(pid);
     const monitor = rssMonitor(pid);
     const { ms: took, value } = await elapsed(async () => {
       async function* upload() {
@@ -241,23 +265,24 @@ try {
       return bytes;
     });
     const peak = await monitor.stop();
-    largeRuns.push({ ms: took, rssBefore, peakGrowth: peak - rssBefore, signedBytes: value });
-    log(`${LARGE_MB} MiB WAV run ${run + 1}: ${ms(took)} ms, mesh RSS ${mib(rssBefore)} → peak ${mib(peak)} MiB (growth ${(peak - rssBefore) / wav.length}× the asset)`);
+    largeRuns.push({ ms: took, cpuMs: (await cpuOf(pid)) - cpuBefore, rssBefore, peakGrowth: peak - rssBefore, signedBytes: value });
+    log(`${LARGE_MB} MiB WAV run ${run + 1}: ${ms(took)} ms (mesh CPU ${ms(largeRuns[largeRuns.length - 1].cpuMs)} ms), mesh RSS ${mib(rssBefore)} → peak ${mib(peak)} MiB (growth ${(peak - rssBefore) / wav.length}× the asset)`);
     // Let the recycled engine worker be replaced and its memory returned before the next call.
     await new Promise((resolve) => setTimeout(resolve, 1500));
   }
 
   // The bare engine on the same WAV, in this process (mesh idle): what the engine alone needs.
   // Each call gets its own copy, moved to the worker as the service moves a streamed upload.
-  const bareLarge: Array<{ ms: number; peakGrowth: number }> = [];
+  const bareLarge: Array<{ ms: number; cpuMs: number; peakGrowth: number }> = [];
   for (let run = 0; run < LARGE_RUNS; run++) {
     const copy = wav.slice();
     const rssBefore = await rssOf('self');
+    const cpuBefore = await cpuOf('self');
     const monitor = rssMonitor('self');
     const { ms: took } = await elapsed(() => engine.sign({ format: 'audio/wav', asset: copy, manifestDefinition: manifestJson('large WAV'), signer: ltvSigner(), transferAsset: true }));
     // The copy existed before the call: it counts once, as the service's receive buffer does.
     const peak = await monitor.stop();
-    bareLarge.push({ ms: took, peakGrowth: peak - rssBefore + wav.length });
+    bareLarge.push({ ms: took, cpuMs: (await cpuOf('self')) - cpuBefore, peakGrowth: peak - rssBefore + wav.length });
     log(`bare engine ${LARGE_MB} MiB WAV run ${run + 1}: ${ms(took)} ms, growth ${((peak - rssBefore + wav.length) / wav.length).toFixed(2)}× the asset`);
     await new Promise((resolve) => setTimeout(resolve, 1500));
   }
@@ -270,11 +295,48 @@ try {
   const worstLarge = Math.max(...largeRuns.map((r) => r.ms));
   const worstGrowth = Math.max(...largeRuns.map((r) => r.peakGrowth)) / wav.length;
   const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
-  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const worstBareGrowth = Math.max(...bareLarge.map((r) => r.peakGrowth)) / wav.length;
+  const notes: string[] = [];
+  if (ratio > 1.5) {
+    notes.push(
+      `- **1 MiB Sign against the bare engine (${ratio.toFixed(2)}×).** The bare call signs with a key in memory and embeds neither a time-stamp nor an OCSP staple. ` +
+        `The same call with them costs ${ms(bareLtvP50)} ms (${(bareLtvP50 / bareP50).toFixed(2)}× the bare call): c2pa-rs verifies the token and the staple with their ` +
+        `certificate chains in its verify-after-sign. The service then adds what a signing service owes per call: the asset both ways over TLS, five calls to ` +
+        `other services (project, signer, CA signature, time-stamp, registry record), each audited in the database, and SHA-256 of input and output. ` +
+        `The mesh process used ${ms(cpu.mesh / ITERATIONS)} ms of CPU per Sign against ${ms(cpu.bareLtv / ITERATIONS)} ms for the bare call with time-stamp and staple; ` +
+        `on two shared cores that CPU, not the engine, sets the latency. The largest parts besides the engine are the embedded database's writes ` +
+        `(an audit row per internal call, the asset record) and garbage collection of the megabyte buffers.`,
+    );
+  }
+  if (speedup < 1.6) {
+    notes.push(
+      `- **Throughput (${speedup.toFixed(2)}×).** Eight clients keep both engine threads busy, but every call also needs the mesh's main thread (TLS, RPCs, ` +
+        `database) and this benchmark's own client, all on the same two cores, with other processes on the machine (load average above).`,
+    );
+  }
+  if (worstLarge > 2000) {
+    notes.push(
+      `- **${LARGE_MB} MiB within 2 s (slowest ${ms(worstLarge)} ms).** The mesh spends ${ms(Math.min(...largeRuns.map((r) => r.cpuMs)))}–${ms(Math.max(...largeRuns.map((r) => r.cpuMs)))} ms of CPU ` +
+        `per call, the bare engine ${ms(Math.min(...bareLarge.map((r) => r.cpuMs)))}–${ms(Math.max(...bareLarge.map((r) => r.cpuMs)))} ms: moving ${2 * LARGE_MB} MiB through TLS and gRPC ` +
+        `framing and collecting the garbage that leaves is about as much again as the engine's work. The engine's own time varies with its worker: a large ` +
+        `job recycles the worker (WebAssembly memory never shrinks), and a fresh worker runs c2pa-rs as V8's baseline (Liftoff) code until it tiers up, ` +
+        `which a single long hashing call never does, hence the slow bare runs after the first.`,
+    );
+  }
+  if (worstGrowth >= 4) {
+    notes.push(
+      `- **Peak RSS growth (${worstGrowth.toFixed(2)}×).** The bare engine alone grows by ${worstBareGrowth.toFixed(2)}× the asset: c2pa-rs in WebAssembly holds the input, ` +
+        `the output it builds and a copy for reading the result back, and the output leaves as one more copy. The service adds little on top (its receive ` +
+        `buffer is moved, not copied, to the engine's worker), so this target needs a streaming engine, which the WebAssembly build does not offer.`,
+    );
+  }
+  if (notes.length === 0) notes.push('All targets met in this run.');
+  const cpuModel = os.cpus()[0]?.model ?? 'unknown CPU';
   const report = `# Signing service benchmark
 
-Node ${process.version}, ${cpu} (${os.cpus().length} cores), ${new Date().toISOString().slice(0, 10)}, load average
-${os.loadavg()[0].toFixed(2)} at the end. Run with \`node --import tsx bench/signing.ts\` (or \`npm run bench -- signing\`).
+Node ${process.version}, ${cpuModel} (${os.cpus().length} cores), ${new Date().toISOString().slice(0, 10)}, load average
+${loadAtStart.toFixed(2)} at the start and ${os.loadavg()[0].toFixed(2)} at the end (the machine is shared: other processes
+compete for its two cores, which stretches the service's many hand-offs more than the bare call). Run with \`node --import tsx bench/signing.ts\` (or \`npm run bench -- --only signing\`).
 The mesh runs as \`npm start\` runs it (one process, embedded PGlite database, engine pool of 2
 threads, LOG_LEVEL=warn) and is called over mTLS with the admin client certificate; the bare
 engine runs in the benchmark's process on one worker thread with an in-memory ES256 key.
@@ -291,11 +353,15 @@ engine runs in the benchmark's process on one worker thread with an in-memory ES
 
 ## 1 MiB JPEG, ${ITERATIONS} calls each, interleaved
 
-| path | p50 (ms) | p95 (ms) | min (ms) |
-|---|---:|---:|---:|
-| service \`Sign\` over mTLS (Connect, HTTP/2, binary) | ${ms(serviceP50)} | ${ms(percentile(serviceTimes, 95))} | ${ms(Math.min(...serviceTimes))} |
-| bare engine call (\`engine.sign\`, in-memory key) | ${ms(bareP50)} | ${ms(percentile(bareTimes, 95))} | ${ms(Math.min(...bareTimes))} |
-| bare engine call with an in-process RFC 3161 token and OCSP staple | ${ms(bareLtvP50)} | ${ms(percentile(bareLtvTimes, 95))} | ${ms(Math.min(...bareLtvTimes))} |
+| path | p50 (ms) | p95 (ms) | min (ms) | CPU per call (ms) |
+|---|---:|---:|---:|---:|
+| service \`Sign\` over mTLS (Connect, HTTP/2, binary) | ${ms(serviceP50)} | ${ms(percentile(serviceTimes, 95))} | ${ms(Math.min(...serviceTimes))} | ${ms(cpu.mesh / ITERATIONS)} in the mesh + ${ms(cpu.client / ITERATIONS)} in the client |
+| bare engine call (\`engine.sign\`, in-memory key) | ${ms(bareP50)} | ${ms(percentile(bareTimes, 95))} | ${ms(Math.min(...bareTimes))} | ${ms(cpu.bare / ITERATIONS)} |
+| bare engine call with an in-process RFC 3161 token and OCSP staple | ${ms(bareLtvP50)} | ${ms(percentile(bareLtvTimes, 95))} | ${ms(Math.min(...bareLtvTimes))} | ${ms(cpu.bareLtv / ITERATIONS)} |
+
+CPU per call is the CPU time (user + system, all threads) the process used during the calls,
+divided by their number (10 ms ticks, summed over ${ITERATIONS} calls): unlike wall time it does
+not grow when other processes take the cores.
 
 The service call adds, on top of the engine's work: the asset both ways over TLS, the project
 and signer lookups, the OCSP staple, the claim signature by the CA's held key (SignData), the
@@ -311,22 +377,29 @@ the call and for each of the internal calls.
 
 ## ${LARGE_MB} MiB WAV through \`SignStream\` (1 MiB chunks both ways, gRPC)
 
-| call | time (ms) | mesh RSS before (MiB) | peak growth (MiB) | growth / asset |
-|---:|---:|---:|---:|---:|
-${largeRuns.map((r, i) => `| ${i + 1} | ${ms(r.ms)} | ${mib(r.rssBefore)} | ${mib(r.peakGrowth)} | ${(r.peakGrowth / wav.length).toFixed(2)}× |`).join('\n')}
+| call | time (ms) | mesh CPU (ms) | mesh RSS before (MiB) | peak growth (MiB) | growth / asset |
+|---:|---:|---:|---:|---:|---:|
+${largeRuns.map((r, i) => `| ${i + 1} | ${ms(r.ms)} | ${ms(r.cpuMs)} | ${mib(r.rssBefore)} | ${mib(r.peakGrowth)} | ${(r.peakGrowth / wav.length).toFixed(2)}× |`).join('\n')}
 
 The bare engine on the same WAV in the benchmark's process (one worker thread, the asset moved
 to it, in-process time-stamp and staple), counting the asset once as the service's receive
 buffer counts:
 
-| call | time (ms) | peak growth (MiB) | growth / asset |
-|---:|---:|---:|---:|
-${bareLarge.map((r, i) => `| ${i + 1} | ${ms(r.ms)} | ${mib(r.peakGrowth)} | ${(r.peakGrowth / wav.length).toFixed(2)}× |`).join('\n')}
+| call | time (ms) | CPU (ms) | peak growth (MiB) | growth / asset |
+|---:|---:|---:|---:|---:|
+${bareLarge.map((r, i) => `| ${i + 1} | ${ms(r.ms)} | ${ms(r.cpuMs)} | ${mib(r.peakGrowth)} | ${(r.peakGrowth / wav.length).toFixed(2)}× |`).join('\n')}
+
+## Why targets are missed
+
+${notes.join('\n\n')}
 `;
   process.stdout.write(report);
   const resultsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
   await mkdir(resultsDir, { recursive: true });
   await writeFile(path.join(resultsDir, 'signing.md'), report);
+} catch (error) {
+  log(`the benchmark failed; the mesh's last output:\n${mesh.output().slice(-4000)}`);
+  throw error;
 } finally {
   await engine.close();
   await mesh.stop();
