@@ -11,7 +11,8 @@
  *
  *   node --import tsx bench/verification.ts [--iterations 40] [--throughput-ms 3000] [--throughput-rounds 5]
  *
- * Prints a markdown report and writes it to bench/results/verification.md.
+ * Prints a markdown report and writes it to bench/results/verification.md (with DATABASE_URL set,
+ * the mesh uses PostgreSQL and the report goes to bench/results/verification-postgres.md).
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -36,6 +37,8 @@ const THROUGHPUT_ROUNDS = arg('--throughput-rounds', 5);
 const HOSTILE_ITERATIONS = Math.max(5, Math.round(ITERATIONS / 2));
 const MB = 1024 * 1024;
 const CLIENTS = 8;
+/** The mesh's database: embedded as `npm start` has it, or PostgreSQL when DATABASE_URL is set. */
+const DATABASE = process.env.DATABASE_URL ? 'PostgreSQL database (DATABASE_URL; a scratch database per run)' : 'embedded PGlite database';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const percentile = (values: number[], p: number) => {
@@ -174,13 +177,34 @@ try {
   }
   // Alternating rounds, so load from elsewhere on the machine touches both sides alike; the
   // rounds' median ratio is the result.
-  const rounds: Array<{ single: number; eight: number }> = [];
+  // Control: what two bare engine threads in this process give 8 callers against 1 in the same
+  // rounds (the mesh idle meanwhile): the machine's own headroom at that moment.
+  const controlEngine = createEngine({ threads: 2 });
+  await controlEngine.warmup();
+  async function engineThroughput(callers: number) {
+    let completed = 0;
+    const deadline = performance.now() + THROUGHPUT_MS;
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: callers }, async () => {
+        while (performance.now() < deadline) {
+          await controlEngine.read({ format: 'image/jpeg', asset: signed, trustAnchorsPem });
+          completed++;
+        }
+      }),
+    );
+    return completed / ((performance.now() - start) / 1000);
+  }
+  const rounds: Array<{ single: number; eight: number; engineSingle: number; engineEight: number }> = [];
   for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
     const single = await throughput(1);
     const eight = await throughput(CLIENTS);
-    rounds.push({ single, eight });
-    log(`throughput round ${round + 1}: 1 client ${single.toFixed(1)}/s, ${CLIENTS} clients ${eight.toFixed(1)}/s, ×${(eight / single).toFixed(2)}`);
+    const engineSingle = await engineThroughput(1);
+    const engineEight = await engineThroughput(CLIENTS);
+    rounds.push({ single, eight, engineSingle, engineEight });
+    log(`throughput round ${round + 1}: service 1 client ${single.toFixed(1)}/s, ${CLIENTS} clients ${eight.toFixed(1)}/s, ×${(eight / single).toFixed(2)}; bare engine (2 threads) ×${(engineEight / engineSingle).toFixed(2)}`);
   }
+  await controlEngine.close();
   const medianRound = [...rounds].sort((a, b) => a.eight / a.single - b.eight / b.single)[Math.floor(rounds.length / 2)];
   const { single, eight } = medianRound;
 
@@ -230,7 +254,7 @@ try {
 
 Node ${process.version}, ${cpu} (${os.cpus().length} cores), ${new Date().toISOString().slice(0, 10)}, load average
 ${os.loadavg()[0].toFixed(2)} at the end. Run with \`node --import tsx bench/verification.ts\` (or \`npm run bench -- --only verification\`).
-The mesh runs as \`npm start\` runs it (one process, embedded PGlite database, engine pool of 2
+The mesh runs as \`npm start\` runs it (one process, ${DATABASE}, engine pool of 2
 threads, LOG_LEVEL=warn) and is called over mTLS with the admin client certificate; the bare
 engine runs in the benchmark's process on one worker thread, with the mesh's root as trust anchor.
 The JPEG (${(signed.length / MB).toFixed(2)} MiB) was signed by the mesh's Signing service (time-stamp and OCSP staple).
@@ -264,14 +288,16 @@ The service call adds, on top of the engine's work: the asset over TLS, SHA-256 
 registry lookup by hash (while the engine runs), the signing certificate's live status from the
 CA (CheckStatus, with a freshly signed OCSP response; the certificate record is read once and
 kept), the verification record in the registry (at the same time as CheckStatus), and an audit
-event for the call and for each of the three internal calls. With the embedded database (PGlite,
-PostgreSQL compiled to WebAssembly) every statement runs on the mesh's main thread.
+event for the call and for each of the three internal calls. ${process.env.DATABASE_URL ? 'With PostgreSQL the statements run in the database server, off the mesh process.' : "With the embedded database (PGlite, PostgreSQL compiled to WebAssembly) every statement runs on the mesh's main thread; `DATABASE_URL=postgres://… node --import tsx bench/verification.ts` measures the same with PostgreSQL (bench/results/verification-postgres.md)."}
 
 ## Throughput, 1 MiB JPEG, ${THROUGHPUT_ROUNDS} alternating rounds of ${THROUGHPUT_MS / 1000} s per side (median ratio above)
 
-| round | 1 client (verified/s) | ${CLIENTS} clients (verified/s) | ratio |
-|---:|---:|---:|---:|
-${rounds.map((r, i) => `| ${i + 1} | ${r.single.toFixed(1)} | ${r.eight.toFixed(1)} | ${(r.eight / r.single).toFixed(2)} |`).join('\n')}
+| round | service, 1 client (/s) | service, ${CLIENTS} clients (/s) | ratio | control: bare engine on 2 threads, 1 caller → ${CLIENTS} (/s) | control ratio |
+|---:|---:|---:|---:|---:|---:|
+${rounds.map((r, i) => `| ${i + 1} | ${r.single.toFixed(1)} | ${r.eight.toFixed(1)} | ${(r.eight / r.single).toFixed(2)} | ${r.engineSingle.toFixed(1)} → ${r.engineEight.toFixed(1)} | ${(r.engineEight / r.engineSingle).toFixed(2)} |`).join('\n')}
+
+The control shows what the two cores give at that moment: when another process on the machine
+takes one of them, neither the bare engine nor the service gains from concurrency.
 
 ## Hostile files of the same size (${size} bytes), ${HOSTILE_ITERATIONS} calls each, interleaved with the valid JPEG
 
@@ -283,7 +309,11 @@ ${hostileRows.map((r) => `| ${r.name} | ${ms(r.p50)} | ${ms(r.max)} | ${(r.p50 /
   process.stdout.write(report);
   const resultsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
   await mkdir(resultsDir, { recursive: true });
-  await writeFile(path.join(resultsDir, 'verification.md'), report);
+  await writeFile(path.join(resultsDir, process.env.DATABASE_URL ? 'verification-postgres.md' : 'verification.md'), report);
+} catch (error) {
+  // Show what the mesh said: a benchmark that loses its server should say why.
+  log(`mesh exit code: ${mesh.child.exitCode}; its last output:\n${mesh.output().split('\n').slice(-30).join('\n')}`);
+  throw error;
 } finally {
   await engine.close();
   await mesh.stop();
