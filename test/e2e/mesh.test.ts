@@ -8,7 +8,7 @@ import 'reflect-metadata';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { generateKeyPair } from '@c2pa-mesh/key-custody';
 import { issueCertificate, toPem } from '@c2pa-mesh/pki';
-import { Health, SigningService, CertificateAuthorityService } from '@c2pa-mesh/proto';
+import { Health, SigningService } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { meshClient } from '../support/mesh-clients.js';
 import { REPO_ROOT, startMeshProcess, type MeshProcess } from '../support/start-mesh.js';
@@ -141,100 +141,6 @@ describe('the mesh started as `npm start` does, in one process', () => {
       expect(again.output()).not.toMatch(/certificate created/);
     } finally {
       await again.stop();
-    }
-  });
-});
-
-describe('the mesh as four processes talking mTLS to each other', () => {
-  const processes: MeshProcess[] = [];
-  let closeDatabase: () => Promise<void> = async () => undefined;
-  let dataDir: string;
-  let databaseUrl: string;
-
-  beforeAll(async () => {
-    if (process.env.DATABASE_URL) {
-      const { createTestDatabase } = await import('@c2pa-mesh/storage');
-      const database = await createTestDatabase();
-      databaseUrl = database.url!;
-      await database.db.destroy();
-      closeDatabase = async () => {
-        const { Kysely, PostgresDialect, sql } = await import('kysely');
-        const pg = (await import('pg')).default;
-        const admin = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 1 }) }) });
-        await sql`drop database if exists ${sql.id(new URL(databaseUrl).pathname.slice(1))} with (force)`.execute(admin);
-        await admin.destroy();
-      };
-    } else {
-      // Several processes cannot open one embedded database directory; serve an in-memory
-      // PGlite over the PostgreSQL wire protocol instead, as a test-only stand-in for a server.
-      const { PGlite } = await import('@electric-sql/pglite');
-      const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
-      const { freePort } = await import('../support/start-mesh.js');
-      const pglite = await PGlite.create();
-      const port = await freePort();
-      const server = new PGLiteSocketServer({ db: pglite, port, host: '127.0.0.1', maxConnections: 40 });
-      await server.start();
-      databaseUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
-      closeDatabase = async () => {
-        await server.stop();
-        await pglite.close();
-      };
-    }
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'c2pa-mesh-e2e-four-'));
-    const { freePort } = await import('../support/start-mesh.js');
-    const names = ['registry', 'certificate-authority', 'signing', 'verification'] as const;
-    const ports = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await freePort()] as const)));
-    const urls = Object.fromEntries(names.map((n) => [`MESH_${n.toUpperCase().replace('-', '_')}_URL`, `https://127.0.0.1:${ports[n]}`]));
-    const pkiPort = await freePort();
-    // The first process migrates the database and bootstraps the PKI; the others reuse both.
-    for (const name of names) {
-      const own = `MESH_${name.toUpperCase().replace('-', '_')}_URL`;
-      const env: Record<string, string> = { ...urls, DATABASE_URL: databaseUrl, MESH_SERVICES: name, MESH_PORT: String(ports[name]), PKI_HTTP_PORT: String(pkiPort) };
-      delete env[own];
-      processes.push(await startMeshProcess({ dataDir, env }));
-    }
-  });
-  afterAll(async () => {
-    await Promise.all(processes.map((p) => p.stop()));
-    await closeDatabase();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
-
-  it('each process serves only its own service', async () => {
-    const [registry, ca, signing] = processes;
-    expect(registry.readyLine).toContain('services=registry');
-    expect(ca.pkiUrl).toBeDefined();
-    expect(registry.pkiUrl).toBeUndefined();
-    const files = { caPath: registry.files.meshCa, certPath: registry.files.adminCert, keyPath: registry.files.adminKey };
-    const health = meshClient(Health, signing.url, files);
-    expect((await health.check({ service: 'c2pamesh.signing.v1.SigningService' })).status).toBe(1);
-    const wrong = await health.check({ service: 'c2pamesh.registry.v1.RegistryService' }).catch((e) => ConnectError.from(e));
-    expect((wrong as ConnectError).code).toBe(Code.NotFound);
-  });
-
-  it('the signing process reaches the CA process over mTLS with its own service identity', async () => {
-    const [, ca, signing] = processes;
-    const admin = { caPath: signing.files.meshCa, certPath: signing.files.adminCert, keyPath: signing.files.adminKey };
-    const { signers } = await meshClient(SigningService, signing.url, admin).listSigners({});
-    expect(signers).toHaveLength(1);
-    expect(signers[0].isDefault).toBe(true);
-    const direct = await meshClient(CertificateAuthorityService, ca.url, admin).listCertificates({ profile: 'C2PA_SIGNING' });
-    expect(direct.certificates.map((c) => c.certificateId)).toContain(signers[0].id);
-    // The CA process audited ListCertificates calls whose caller was the signing service's
-    // client certificate (a SERVICE identity established by mTLS, not by construction).
-    const { openDatabase } = await import('@c2pa-mesh/storage');
-    const db = await openDatabase({ databaseUrl, poolSize: 1 });
-    try {
-      const events = await db
-        .selectFrom('audit_events')
-        .select(['identity', 'identity_kind', 'service', 'code'])
-        .where('operation', '=', 'ListCertificates')
-        .where('identity', '=', 'spiffe://c2pa-mesh/service/signing')
-        .execute();
-      expect(events.length).toBeGreaterThan(0);
-      expect(events[0]).toMatchObject({ identity_kind: 'SERVICE', service: 'c2pamesh.certificateauthority.v1.CertificateAuthorityService', code: 'ok' });
-    } finally {
-      await db.destroy();
     }
   });
 });

@@ -10,7 +10,7 @@ import { createEngine, type C2paEngine } from '@c2pa-mesh/engine';
 import { RegistryService, SigningService, signingV1 } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { meshClient, type ClientCredentials } from '../support/mesh-clients.js';
-import { FIXTURES, freePort, startMeshProcess, type MeshProcess } from '../support/start-mesh.js';
+import { FIXTURES, startMeshProcess, type MeshProcess } from '../support/start-mesh.js';
 
 /**
  * Signing against the mesh as `npm start` runs it: real TLS with client certificates, the JSON
@@ -151,75 +151,5 @@ jq -r '.assetSha256, .assetId, .activeManifestLabel' "$OUT.json"
 
     const refused = JSON.parse((await curl(JSON.stringify({ asset: Buffer.from(media('no_manifest.jpg')).toString('base64'), format: 'image/png', manifestJson: manifest('x') }))).stdout);
     expect(refused).toEqual({ code: 'invalid_argument', message: 'declared image/png but the bytes are a JPEG' });
-  });
-});
-
-describe('signing in the four-process layout (CA and registry reached over mTLS)', () => {
-  const processes: MeshProcess[] = [];
-  let closeDatabase: () => Promise<void> = async () => undefined;
-  let dataDir: string;
-
-  beforeAll(async () => {
-    let databaseUrl: string;
-    if (process.env.DATABASE_URL) {
-      const { createTestDatabase } = await import('@c2pa-mesh/storage');
-      const database = await createTestDatabase();
-      databaseUrl = database.url!;
-      await database.db.destroy();
-      closeDatabase = async () => {
-        const { Kysely, PostgresDialect, sql } = await import('kysely');
-        const pg = (await import('pg')).default;
-        const admin = new Kysely<never>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 1 }) }) });
-        await sql`drop database if exists ${sql.id(new URL(databaseUrl).pathname.slice(1))} with (force)`.execute(admin);
-        await admin.destroy();
-      };
-    } else {
-      // Several processes cannot share an embedded database directory: a test-only PGlite served
-      // over the PostgreSQL wire protocol stands in for a server.
-      const { PGlite } = await import('@electric-sql/pglite');
-      const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
-      const pglite = await PGlite.create();
-      const port = await freePort();
-      const server = new PGLiteSocketServer({ db: pglite, port, host: '127.0.0.1', maxConnections: 40 });
-      await server.start();
-      databaseUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
-      closeDatabase = async () => {
-        await server.stop();
-        await pglite.close();
-      };
-    }
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'c2pa-mesh-e2e-signing-four-'));
-    const names = ['registry', 'certificate-authority', 'signing', 'verification'] as const;
-    const variable = (name: string) => `MESH_${name.toUpperCase().replace('-', '_')}_URL`;
-    const ports = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await freePort()] as const)));
-    const urls = Object.fromEntries(names.map((n) => [variable(n), `https://127.0.0.1:${ports[n]}`]));
-    const pkiPort = await freePort();
-    for (const name of names) {
-      const env: Record<string, string> = { ...urls, DATABASE_URL: databaseUrl, MESH_SERVICES: name, MESH_PORT: String(ports[name]), PKI_HTTP_PORT: String(pkiPort) };
-      delete env[variable(name)];
-      processes.push(await startMeshProcess({ dataDir, env }));
-    }
-  });
-  afterAll(async () => {
-    await Promise.all(processes.map((p) => p.stop()));
-    await closeDatabase();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
-
-  it('the signing process signs a FLAC with the CA process signing, time-stamping and stapling, and the registry process recording it', async () => {
-    const [registry, , signing] = processes;
-    const admin = { caPath: signing.files.meshCa, certPath: signing.files.adminCert, keyPath: signing.files.adminKey };
-    const { projectId } = await meshClient(RegistryService, registry.url, admin).createProject({ name: 'four processes' });
-    const response = await meshClient(SigningService, signing.url, admin, 'grpc').sign({
-      asset: media('sample1.flac'),
-      format: 'audio/flac',
-      manifestJson: manifest('four processes'),
-      projectId,
-    });
-    const verdict = await judge('audio/flac', response.signedAsset, signing.files.c2paRoot);
-    expect(verdict).toMatchObject({ state: 'Trusted', errors: [] });
-    expect(verdict.successes).toEqual(expect.arrayContaining(LTV));
-    const { asset } = await meshClient(RegistryService, registry.url, admin).getAsset({ assetId: response.assetId });
-    expect(asset).toMatchObject({ projectId, assetSha256: response.assetSha256, requestId: response.requestId });
   });
 });

@@ -13,7 +13,7 @@ import { RegistryService, SigningService, VerificationService, verificationV1 } 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createForeignPki } from '../../services/verification/src/test-support/foreign-pki.js';
 import { meshClient, type ClientCredentials } from '../support/mesh-clients.js';
-import { FIXTURES, freePort, startMeshProcess, type MeshProcess } from '../support/start-mesh.js';
+import { FIXTURES, startMeshProcess, type MeshProcess } from '../support/start-mesh.js';
 
 /**
  * Verification against the mesh as `npm start` runs it: curl with JSON (the README's command),
@@ -179,75 +179,5 @@ jq -n --rawfile asset <(base64 -w0 "$PHOTO") '{asset: $asset}' \\
     const all = await meshClient(VerificationService, mesh.url, admin()).listVerifications({ pageSize: 500 });
     // Everything this file verified above, by every RPC.
     expect(new Set(all.verifications.map((v) => v.source))).toEqual(new Set(['BYTES', 'BATCH', 'STREAM', 'URL']));
-  });
-});
-
-describe('verification in the four-process layout (CA and registry reached over mTLS)', () => {
-  const processes: Record<string, MeshProcess> = {};
-  let closeDatabase: () => Promise<void> = async () => undefined;
-  let dataDir: string;
-
-  beforeAll(async () => {
-    let databaseUrl: string;
-    if (process.env.DATABASE_URL) {
-      const { createTestDatabase } = await import('@c2pa-mesh/storage');
-      const database = await createTestDatabase();
-      databaseUrl = database.url!;
-      await database.db.destroy();
-      closeDatabase = async () => {
-        const { Kysely, PostgresDialect, sql } = await import('kysely');
-        const pg = (await import('pg')).default;
-        const adminDb = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 1 }) }) });
-        await sql`drop database if exists ${sql.id(new URL(databaseUrl).pathname.slice(1))} with (force)`.execute(adminDb);
-        await adminDb.destroy();
-      };
-    } else {
-      // Several processes cannot open one embedded database directory: an in-memory PGlite over
-      // the PostgreSQL wire protocol stands in for a server.
-      const { PGlite } = await import('@electric-sql/pglite');
-      const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
-      const pglite = await PGlite.create();
-      const port = await freePort();
-      const socketServer = new PGLiteSocketServer({ db: pglite, port, host: '127.0.0.1', maxConnections: 40 });
-      await socketServer.start();
-      databaseUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
-      closeDatabase = async () => {
-        await socketServer.stop();
-        await pglite.close();
-      };
-    }
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'c2pa-mesh-e2e-verification-four-'));
-    const names = ['registry', 'certificate-authority', 'signing', 'verification'] as const;
-    const ports = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await freePort()] as const)));
-    const urls = Object.fromEntries(names.map((n) => [`MESH_${n.toUpperCase().replace('-', '_')}_URL`, `https://127.0.0.1:${ports[n]}`]));
-    const pkiPort = await freePort();
-    for (const name of names) {
-      const env: Record<string, string> = { ...urls, DATABASE_URL: databaseUrl, MESH_SERVICES: name, MESH_PORT: String(ports[name]), PKI_HTTP_PORT: String(pkiPort) };
-      delete env[`MESH_${name.toUpperCase().replace('-', '_')}_URL`];
-      processes[name] = await startMeshProcess({ dataDir, env });
-    }
-  });
-  afterAll(async () => {
-    await Promise.all(Object.values(processes).map((p) => p.stop()));
-    await closeDatabase();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
-
-  it('verifies TRUSTED with registry and live status from the other processes, and records the verification there', async () => {
-    const admin = { caPath: processes.registry.files.meshCa, certPath: processes.registry.files.adminCert, keyPath: processes.registry.files.adminKey };
-    const { projectId } = await meshClient(RegistryService, processes.registry.url, admin).createProject({ name: 'four processes' });
-    const signed = await meshClient(SigningService, processes.signing.url, admin, 'grpc').sign({
-      asset: media('no_manifest.jpg'),
-      format: 'image/jpeg',
-      manifestJson: manifest('four processes'),
-      projectId,
-    });
-    const verification = meshClient(VerificationService, processes.verification.url, admin, 'grpc');
-    const res = await verification.verify({ asset: signed.signedAsset });
-    expect(res).toMatchObject({ validationState: ValidationState.TRUSTED, registered: true, assetId: signed.assetId, certificateStatus: 'ACTIVE' });
-    const byHash = await verification.verifyByHash({ contentHash: signed.assetSha256 });
-    expect(byHash).toMatchObject({ found: true, certificateStatus: 'ACTIVE' });
-    const history = await verification.listVerifications({ assetSha256: signed.assetSha256 });
-    expect(history.verifications.map((v) => v.source)).toEqual(['HASH', 'BYTES']);
   });
 });
