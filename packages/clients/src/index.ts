@@ -149,7 +149,12 @@ export function createMeshClients(options: MeshClientOptions): MeshClients {
 
   function transportFor(service: ServiceName): Transport {
     if (options.localServices.includes(service)) {
-      local ??= createInProcessTransport(options);
+      local ??= createPeerTransportFactory(options.routes, options.interceptors)({
+        clientIp: 'in-process',
+        credentials: {},
+        presetIdentity: options.caller,
+        internalCall: true,
+      });
       return local;
     }
     const url = options.remote.urls[service];

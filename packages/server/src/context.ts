@@ -14,6 +14,12 @@ export interface PeerContext {
    * construction rather than by a certificate. Never derived from anything on the wire.
    */
   presetIdentity?: Identity;
+  /**
+   * A hop between two services of this process (set only by their in-process clients). It is
+   * authorized like any call but not audited: the outer call that caused it has its own event,
+   * and the same hop between processes is audited by the receiving process.
+   */
+  internalCall?: boolean;
 }
 
 /**

@@ -117,7 +117,8 @@ export function createMeshInterceptor(options: MeshInterceptorOptions): Intercep
     };
     req.contextValues.set(callKey, call);
     // Health probes arrive every few seconds from load balancers: not worth an audit row each.
-    const audited = req.service.typeName !== 'grpc.health.v1.Health';
+    // In-process hops between services are covered by the event of the call that caused them.
+    const audited = req.service.typeName !== 'grpc.health.v1.Health' && !peer?.internalCall;
 
     let finished = false;
     const finish = async (error: ConnectError | undefined, cause?: unknown, expected = true) => {
