@@ -60,7 +60,3 @@ export const unavailable = (message: string, options?: MeshErrorOptions) =>
 export function isMeshError(error: unknown): error is MeshError {
   return error instanceof MeshError;
 }
-
-/** For RPCs whose feature has not landed yet: the API surface is complete, the behaviour is not. */
-export const unimplemented = (method: string) =>
-  new MeshError('unimplemented', `${method} is not available on this server yet`);
