@@ -84,9 +84,9 @@ export interface MeshAssembly {
 export async function assembleMesh(config: MeshConfig, db: Database, logger: Logger): Promise<MeshAssembly> {
   const pki = await bootstrapPki({ config, db, logger });
   let serving = true;
-  const interceptors = [
-    createMeshInterceptor({ resolver: createIdentityResolver(db), audit: createAuditSink(db), logger, admission: createRateLimitAdmission(db, { logger }) }),
-  ];
+  const resolver = createIdentityResolver(db);
+  const audit = createAuditSink(db);
+  const interceptors = [createMeshInterceptor({ resolver, audit, logger, admission: createRateLimitAdmission(db, { logger }) })];
   const local = new Set(config.services);
   const serviceKeys = new Map<ServiceName, string>();
   for (const service of config.services) serviceKeys.set(service, await readFile(pki.services[service].privateKeyPath, 'utf8'));
@@ -170,10 +170,10 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
   // The gateway calls the services as its HTTP caller, through the same interceptors as an RPC.
   const gateway = createGateway({
     clientsFor: createCallerClientsFactory({ localServices: config.services, routes, interceptors, remote: { urls: config.serviceUrls, caPem: pki.meshCa.pem } }),
-    resolver: createIdentityResolver(db),
+    resolver,
     engine,
     urlFetcher: createUrlFetcher(verificationSettingsFromEnv(process.env).url),
-    audit: createAuditSink(db),
+    audit,
     logger: logger.child({ component: 'gateway' }),
     serving: () => serving,
   });
