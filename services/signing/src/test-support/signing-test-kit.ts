@@ -1,33 +1,14 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createClient, ConnectError, type Client } from '@connectrpc/connect';
 import type { Identity, Scope } from '@c2pa-mesh/auth';
 import type { TestMesh } from '@c2pa-mesh/mesh';
 import { ADMIN_IDENTITY } from '@c2pa-mesh/mesh';
+import { TRAINED_ALGORITHMIC_MEDIA } from '@c2pa-mesh/engine/test-support';
 import { CertificateAuthorityService, RegistryService, SigningService } from '@c2pa-mesh/proto';
 import { expect } from 'vitest';
 
 /** Media fixtures, manifests, identities and clients for the signing service's tests. */
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-export const MEDIA_DIR = path.resolve(repoRoot, '../shared/fixtures/media');
-
-export const readMedia = (file: string): Uint8Array => new Uint8Array(readFileSync(path.join(MEDIA_DIR, file)));
-
-/** One unsigned sample of each of the ten formats users sign most. */
-export const TEN_FORMATS = [
-  { file: 'no_manifest.jpg', format: 'image/jpeg' },
-  { file: 'sample1.png', format: 'image/png' },
-  { file: 'sample1.webp', format: 'image/webp' },
-  { file: 'test.tiff', format: 'image/tiff' },
-  { file: 'sample1.avif', format: 'image/avif' },
-  { file: 'video1_no_manifest.mp4', format: 'video/mp4' },
-  { file: 'sample1.mp3', format: 'audio/mpeg' },
-  { file: 'sample1.wav', format: 'audio/wav' },
-  { file: 'sample1.flac', format: 'audio/flac' },
-  { file: 'sample1.m4a', format: 'audio/mp4' },
-] as const;
+export { mediaDir as MEDIA_DIR, readMedia, flipMediaByte, TRAINED_ALGORITHMIC_MEDIA, UNSIGNED_SAMPLES as TEN_FORMATS } from '@c2pa-mesh/engine/test-support';
 
 /**
  * The hard-binding mismatch c2pa-rs 0.91 reports when media data changes: ISO BMFF files (MP4,
@@ -37,7 +18,6 @@ export const TEN_FORMATS = [
 export const hashMismatchCode = (format: string) =>
   ['video/mp4', 'audio/mp4', 'image/avif'].includes(format) ? 'assertion.bmffHash.mismatch' : 'assertion.dataHash.mismatch';
 
-export const TRAINED_ALGORITHMIC_MEDIA = 'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia';
 
 /** A manifest as an AI image generator sends it: created, with its digital source type. */
 export function generatorManifest(title: string, extra: Record<string, unknown> = {}): string {
@@ -49,28 +29,6 @@ export function generatorManifest(title: string, extra: Record<string, unknown> 
     ],
     ...extra,
   });
-}
-
-/**
- * Flips one bit of media data in a signed asset: inside a window of the original that survives
- * unchanged in the signed file (content, not manifest), away from 0xFF bytes so that no JPEG
- * marker appears or disappears.
- */
-export function flipMediaByte(original: Uint8Array, signed: Uint8Array): Uint8Array {
-  const haystack = Buffer.from(signed.buffer, signed.byteOffset, signed.byteLength);
-  for (const fraction of [0.6, 0.7, 0.5, 0.8, 0.4]) {
-    const start = Math.floor(original.length * fraction);
-    const at = haystack.indexOf(original.subarray(start, start + 64));
-    if (at < 0) continue;
-    for (let i = at + 16; i < at + 48; i++) {
-      if (signed[i - 1] !== 0xff && signed[i] < 0xfe && signed[i + 1] !== 0xff) {
-        const altered = signed.slice();
-        altered[i] ^= 0x01;
-        return altered;
-      }
-    }
-  }
-  throw new Error('no unchanged media window found in the signed asset');
 }
 
 export type SigningClient = Client<typeof SigningService>;
