@@ -49,6 +49,24 @@ export interface SignedAsset {
   format: string;
 }
 
+/** The response fields Sign and SignStream share (everything but the signed bytes themselves). */
+export function signResultFields(signed: SignedAsset, call: { requestId: string; startedAt: number }) {
+  return {
+    manifestStoreJson: signed.manifestStoreJson,
+    activeManifestLabel: signed.activeManifestLabel,
+    assetSha256: signed.assetSha256,
+    assetId: signed.assetId,
+    requestId: call.requestId,
+    durationMs: BigInt(Math.round(performance.now() - call.startedAt)),
+    inputSha256: signed.inputSha256,
+    signerId: signed.signerId,
+    certificateId: signed.certificateId,
+    sizeBytes: BigInt(signed.signedAsset.length),
+    signedAt: signed.signedAt,
+    format: signed.format,
+  };
+}
+
 /**
  * `sha256:<hex>` of `bytes`, computed on libuv's thread pool (WebCrypto) rather than the event
  * loop that serves RPCs: a 100 MB asset takes tens of milliseconds to hash.

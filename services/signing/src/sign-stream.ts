@@ -3,7 +3,7 @@ import type { HandlerContext } from '@connectrpc/connect';
 import { invalidArgument } from '@c2pa-mesh/errors';
 import { signingV1 } from '@c2pa-mesh/proto';
 import { callContext, callerIdentity } from '@c2pa-mesh/server';
-import { checkSigningOptions, planAssetSigning, signPlannedAsset } from './asset-signing.js';
+import { checkSigningOptions, planAssetSigning, signPlannedAsset, signResultFields } from './asset-signing.js';
 import { receiveAsset } from './asset-upload.js';
 import type { SigningContext } from './deps.js';
 import { MIN_ASSET_BYTES, assetSizeLimit, checkAssetSize, tooLarge } from './sign-request-rules.js';
@@ -63,18 +63,7 @@ export async function* signStream(
     payload: {
       case: 'result',
       value: create(signingV1.SignStreamResultSchema, {
-        manifestStoreJson: signed.manifestStoreJson,
-        activeManifestLabel: signed.activeManifestLabel,
-        assetSha256: signed.assetSha256,
-        assetId: signed.assetId,
-        requestId: call.requestId,
-        durationMs: BigInt(Math.round(performance.now() - call.startedAt)),
-        inputSha256: signed.inputSha256,
-        signerId: signed.signerId,
-        certificateId: signed.certificateId,
-        sizeBytes: BigInt(output.length),
-        signedAt: signed.signedAt,
-        format: signed.format,
+        ...signResultFields(signed, call),
       }),
     },
   });

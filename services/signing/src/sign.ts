@@ -2,7 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import type { HandlerContext } from '@connectrpc/connect';
 import { signingV1 } from '@c2pa-mesh/proto';
 import { callContext, callerIdentity } from '@c2pa-mesh/server';
-import { checkSigningOptions, planAssetSigning, signPlannedAsset } from './asset-signing.js';
+import { checkSigningOptions, planAssetSigning, signPlannedAsset, signResultFields } from './asset-signing.js';
 import type { SigningContext } from './deps.js';
 import { assetSizeLimit, checkAssetSize, checkMagicBytes } from './sign-request-rules.js';
 
@@ -22,17 +22,6 @@ export async function sign(deps: SigningContext, req: signingV1.SignRequest, ctx
   const signed = await signPlannedAsset(deps, plan, req.asset, { requestId: call.requestId, signal: ctx.signal });
   return create(signingV1.SignResponseSchema, {
     signedAsset: signed.signedAsset,
-    manifestStoreJson: signed.manifestStoreJson,
-    activeManifestLabel: signed.activeManifestLabel,
-    assetSha256: signed.assetSha256,
-    assetId: signed.assetId,
-    requestId: call.requestId,
-    durationMs: BigInt(Math.round(performance.now() - call.startedAt)),
-    inputSha256: signed.inputSha256,
-    signerId: signed.signerId,
-    certificateId: signed.certificateId,
-    sizeBytes: BigInt(signed.signedAsset.length),
-    signedAt: signed.signedAt,
-    format: signed.format,
+    ...signResultFields(signed, call),
   });
 }
