@@ -56,6 +56,18 @@ describe('engine worker pool', () => {
     expect([stats.queued, stats.running]).toEqual([0, 0]);
   });
 
+  it('warmup signs and reads a generated asset on every worker, unless told to only load', async () => {
+    const warmed = engine({ threads: 2, warmupBytes: 256 * 1024 });
+    await warmed.warmup();
+    // Two pings (at least), then a sign and a read per worker; nothing recycled.
+    expect(warmed.stats().completed).toBeGreaterThanOrEqual(2 + 2 * 2);
+    expect(warmed.stats().recycled).toBe(0);
+
+    const loaded = engine({ threads: 2, warmupBytes: 0 });
+    await loaded.warmup();
+    expect(loaded.stats().completed).toBeLessThan(2 + 2 * 2);
+  });
+
   it('fails fast with resource_exhausted beyond the queue bound, and recovers', async () => {
     const e = engine({ threads: 1, maxQueue: 1 });
     await e.warmup();

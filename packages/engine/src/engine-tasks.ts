@@ -29,6 +29,8 @@ export interface SignTask {
   /** Claim bytes go out on this port and the COSE_Sign1 comes back (see SignerRequest). */
   signerPort: MessagePort;
   recycleAfterBytes: number;
+  /** Hash the asset as given too (SignResult.inputSha256). */
+  hashInput: boolean;
 }
 
 export type EngineTask = PingTask | ReadTask | SignTask;
@@ -55,6 +57,10 @@ export interface ReadResult {
 
 export interface SignResult {
   signedAsset: Uint8Array;
+  /** `sha256:<hex>` of the signed asset. */
+  signedAssetSha256: string;
+  /** `sha256:<hex>` of the asset as given, when the task asked for it. */
+  inputSha256?: string;
   manifestStoreJson: string;
   activeManifestLabel: string;
 }
@@ -73,4 +79,6 @@ export const RETIREMENT_SLOTS = 1024;
 export interface EngineWorkerData {
   /** Int32Array over SharedArrayBuffer: slot threadId % RETIREMENT_SLOTS holds threadId to retire. */
   retirementBoard: SharedArrayBuffer;
+  /** c2pa-rs, compiled once in the main thread (a WebAssembly.Module); see engine-module.ts. */
+  engineModule: object;
 }

@@ -54,9 +54,13 @@ describe.each(UNSIGNED_SAMPLES.map((s) => [s.format, s.file]))('%s (%s)', (forma
       asset: original,
       manifestDefinition: createdManifest(`${file} signed by the engine test`),
       signer: testClaimSigner(pki),
+      hashInput: true,
     });
     signed.set(format, result);
     expect(result.signedAsset.length).toBeGreaterThan(original.length);
+    const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    expect(result.signedAssetSha256).toBe(sha256(result.signedAsset));
+    expect(result.inputSha256).toBe(sha256(original));
     expect(result.activeManifestLabel).toMatch(/^urn:c2pa:/);
     expect(JSON.parse(result.manifestStoreJson).active_manifest).toBe(result.activeManifestLabel);
 

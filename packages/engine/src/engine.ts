@@ -20,6 +20,8 @@ import { checkDeclaredFormat, formatDisplayName, isSignableFormat } from './form
 import { summarizeManifestStore } from './manifest-store-report.js';
 import { allowedFingerprints, applyAllowedList } from './allowed-list.js';
 import { COSE_ALGORITHMS } from './cose-sign1.js';
+import { engineModule } from './engine-module.js';
+import { WARMUP_MANIFEST, warmupCredentials, warmupWav } from './warmup-workload.js';
 import type {
   C2paEngine,
   EngineOptions,
@@ -35,6 +37,7 @@ const DEFAULTS = {
   maxQueue: 32,
   recycleAfterBytes: 32 * 1024 * 1024,
   taskTimeoutMs: 60_000,
+  warmupBytes: 8 * 1024 * 1024,
 } as const;
 
 const WORKER_START_TIMEOUT_MS = 120_000;
@@ -79,6 +82,7 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
   const maxQueue = Math.max(0, Math.floor(options.maxQueue ?? DEFAULTS.maxQueue));
   const recycleAfterBytes = options.recycleAfterBytes ?? DEFAULTS.recycleAfterBytes;
   const taskTimeoutMs = options.taskTimeoutMs ?? DEFAULTS.taskTimeoutMs;
+  const warmupBytes = Math.max(0, Math.floor(options.warmupBytes ?? DEFAULTS.warmupBytes));
 
   const retirementBoard = new SharedArrayBuffer(RETIREMENT_SLOTS * Int32Array.BYTES_PER_ELEMENT);
   const retirement = new Int32Array(retirementBoard);
@@ -108,7 +112,7 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
     maxQueue: Infinity,
     concurrentTasksPerWorker: 1,
     execArgv: workerExecArgv(workerUrl),
-    workerData: { retirementBoard } satisfies EngineWorkerData,
+    workerData: { retirementBoard, engineModule: engineModule() } satisfies EngineWorkerData,
     loadBalancer: balancer,
   });
   // A worker dying while idle is reported here; piscina has already replaced it, and tasks on a
@@ -204,7 +208,40 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
     return outcome.trap ? engineTrapError(outcome.engineError, { operation, format }) : classifyEngineError(outcome.engineError, { operation, format });
   }
 
-  return {
+  /** Resolves once every worker has loaded and initialised the engine. */
+  async function startWorkers(): Promise<void> {
+    // Pings run one per idle worker at a time, so a round covers every worker; a worker
+    // replaced during the round is caught by the next one.
+    for (let round = 0; round < 5; round++) {
+      const live = pool.threads.map((t) => t.threadId);
+      // A worker of a new pool takes its first task while still loading, so the ping's limit
+      // covers starting a thread and the engine, not the task limit meant for assets.
+      const answered = await Promise.all(live.map(() => run<PingResult>({ kind: 'ping' }, [], undefined, false, WORKER_START_TIMEOUT_MS)));
+      const ready = new Set(answered.flatMap((o) => (o.ok ? [o.value.threadId] : [])));
+      if (pool.threads.length >= threads && pool.threads.every((t) => ready.has(t.threadId))) return;
+    }
+    throw unavailable('the C2PA engine workers did not all start');
+  }
+
+  /**
+   * Signs and reads a generated asset once per worker (one task per idle worker, so they spread
+   * over all of them), leaving the engine's hot code optimised before the first caller arrives;
+   * see warmup-workload.ts.
+   */
+  async function exerciseWorkers(): Promise<void> {
+    const { signer, trustAnchorPem } = await warmupCredentials();
+    // Well below a job the workers keep (the signed copy is larger): warming up must not retire them.
+    const asset = warmupWav(Math.min(warmupBytes, Math.floor(recycleAfterBytes / 2)));
+    const signed = await Promise.all(
+      Array.from({ length: threads }, () => engine.sign({ format: 'audio/wav', asset, manifestDefinition: WARMUP_MANIFEST, signer })),
+    );
+    const reports = await Promise.all(signed.map((s) => engine.read({ format: 'audio/wav', asset: s.signedAsset, trustAnchorsPem: trustAnchorPem })));
+    if (!reports.every((report) => report?.validationState === 'Trusted')) {
+      throw unavailable('the C2PA engine did not validate its own warm-up signature');
+    }
+  }
+
+  const engine: C2paEngine = {
     async sign(o: SignAssetOptions): Promise<SignAssetResult> {
       const format = checkDeclaredFormat(o.format, o.asset);
       if (!isSignableFormat(format)) {
@@ -251,6 +288,7 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
             readBackSettings: engineSettings({}, { verifyAfterReading: false }),
             signerPort: workerPort,
             recycleAfterBytes,
+            hashInput: o.hashInput === true,
           },
           [workerPort, ...transfer],
           o.signal,
@@ -292,17 +330,8 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
     },
 
     async warmup(): Promise<void> {
-      // Pings run one per idle worker at a time, so a round covers every worker; a worker
-      // replaced during the round is caught by the next one.
-      for (let round = 0; round < 5; round++) {
-        const live = pool.threads.map((t) => t.threadId);
-        // A worker of a new pool takes its first task while still loading, so the ping's limit
-        // covers starting a thread and the engine, not the task limit meant for assets.
-        const answered = await Promise.all(live.map(() => run<PingResult>({ kind: 'ping' }, [], undefined, false, WORKER_START_TIMEOUT_MS)));
-        const ready = new Set(answered.flatMap((o) => (o.ok ? [o.value.threadId] : [])));
-        if (pool.threads.length >= threads && pool.threads.every((t) => ready.has(t.threadId))) return;
-      }
-      throw unavailable('the C2PA engine workers did not all start');
+      await startWorkers();
+      if (warmupBytes > 0) await exerciseWorkers();
     },
 
     stats(): EngineStats {
@@ -323,6 +352,7 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
       await pool.close();
     },
   };
+  return engine;
 }
 
 function claimSignerFailure(error: unknown): MeshError {

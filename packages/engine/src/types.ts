@@ -36,10 +36,16 @@ export interface SignAssetOptions {
    * any other is copied as usual.
    */
   transferAsset?: boolean;
+  /** Also hash the asset as given (`inputSha256`), on the worker; for callers that have not. */
+  hashInput?: boolean;
 }
 
 export interface SignAssetResult {
   signedAsset: Uint8Array;
+  /** `sha256:<hex>` of `signedAsset`, computed on the worker that produced it. */
+  signedAssetSha256: string;
+  /** `sha256:<hex>` of the asset as given, when `hashInput` asked for it. */
+  inputSha256?: string;
   /** The manifest store of the signed asset as c2pa-rs reports it (`Reader::json`). */
   manifestStoreJson: string;
   activeManifestLabel: string;
@@ -118,7 +124,10 @@ export interface C2paEngine {
   sign(options: SignAssetOptions): Promise<SignAssetResult>;
   /** Full validation. Returns null when the asset carries no C2PA manifest. */
   read(options: ReadAssetOptions): Promise<ManifestStoreReport | null>;
-  /** Resolves once every worker has loaded and initialised the engine. */
+  /**
+   * Resolves once every worker has loaded the engine and, unless `warmupBytes` is 0, signed and
+   * read a generated asset of that size, so that the first call finds optimised code.
+   */
   warmup(): Promise<void>;
   stats(): EngineStats;
   close(): Promise<void>;
@@ -136,4 +145,6 @@ export interface EngineOptions {
   recycleAfterBytes?: number;
   /** A task running (not queued) longer than this is aborted and its worker replaced (default 60 s). */
   taskTimeoutMs?: number;
+  /** Size of the asset each worker signs and reads in `warmup()` (default 8 MiB; 0: load only). */
+  warmupBytes?: number;
 }

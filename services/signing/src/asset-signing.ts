@@ -1,4 +1,3 @@
-import { webcrypto } from 'node:crypto';
 import type { Identity } from '@c2pa-mesh/auth';
 import { MeshError } from '@c2pa-mesh/errors';
 import type { SigningContext } from './deps.js';
@@ -67,15 +66,6 @@ export function signResultFields(signed: SignedAsset, call: { requestId: string;
   };
 }
 
-/**
- * `sha256:<hex>` of `bytes`, computed on libuv's thread pool (WebCrypto) rather than the event
- * loop that serves RPCs: a 100 MB asset takes tens of milliseconds to hash.
- */
-export async function sha256Id(bytes: Uint8Array): Promise<string> {
-  const digest = await webcrypto.subtle.digest('SHA-256', bytes);
-  return `sha256:${Buffer.from(digest).toString('hex')}`;
-}
-
 /** Format, manifest definition, title and tags: the checks that need nothing but the request. */
 export function checkSigningOptions(options: AssetSigningOptions): CheckedSigningOptions {
   const format = signableFormat(options.format);
@@ -106,19 +96,22 @@ export async function signPlannedAsset(
   },
 ): Promise<SignedAsset> {
   const claimSigner = createMeshClaimSigner(deps.clients, plan.signer, plan.ocspResponse);
-  const signing = deps.engine.sign({
+  const result = await deps.engine.sign({
     format: plan.format,
     asset,
     manifestDefinition: plan.manifest.json,
     signer: claimSigner,
     signal: call.signal,
     transferAsset: call.handOver !== undefined,
+    // Both hashes come from the engine's worker, which has the bytes anyway; an upload was
+    // hashed as it arrived.
+    hashInput: call.handOver === undefined,
   });
-  // Hashed while the engine works on its worker thread.
-  const [inputSha256, result] = await Promise.all([call.handOver?.inputSha256 ?? sha256Id(asset), signing]);
+  const inputSha256 = call.handOver?.inputSha256 ?? result.inputSha256;
   const timeStamp = claimSigner.timeStamp;
   if (timeStamp === undefined) throw new MeshError('internal', 'the engine produced a signed asset without asking for a signature');
-  const assetSha256 = await sha256Id(result.signedAsset);
+  if (inputSha256 === undefined) throw new MeshError('internal', 'the engine did not hash the asset it was given');
+  const assetSha256 = result.signedAssetSha256;
   const signedAt = timeStamp.genTime.toISOString();
 
   const { asset: registered } = await deps.clients.registry
