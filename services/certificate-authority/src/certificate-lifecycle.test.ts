@@ -113,6 +113,10 @@ describe('revocation', () => {
     const status = await admin.checkStatus({ certificateId: id });
     expect(status).toMatchObject({ status: 'REVOKED', revocationReason: 1, revokedAt: revoked!.revokedAt, serialNumber: certificate!.serialNumber });
     expect(readOcspResponse(status.ocspResponse)).toMatchObject({ certStatus: 'revoked', revocationReason: 1 });
+    // The status alone, for callers that do not staple it: same answer, nothing signed.
+    const statusOnly = await admin.checkStatus({ certificateId: id, omitOcspResponse: true });
+    expect(statusOnly).toMatchObject({ status: 'REVOKED', revocationReason: 1, revokedAt: revoked!.revokedAt, certificateId: id });
+    expect(statusOnly.ocspResponse).toHaveLength(0);
 
     const crl = await admin.getCrl({});
     expect(crlEntries(crl.crl).get(certificate!.serialNumber)).toBe(1);

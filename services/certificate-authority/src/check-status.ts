@@ -19,7 +19,8 @@ export function canonicalSerial(input: string): string {
 
 /**
  * The certificate's OCSP status and a freshly signed OCSPResponse for it, with the responder
- * certificate (and its issuer) inside, ready to be stapled into a C2PA signature.
+ * certificate (and its issuer) inside, ready to be stapled into a C2PA signature; the status
+ * alone when the caller asks for no response.
  */
 export async function checkStatus(ca: CertificateAuthority, req: certificateAuthorityV1.CheckStatusRequest, ctx: HandlerContext) {
   if (!req.certificateId && !req.serialNumber) throw invalidArgument('name the certificate: certificate_id or serial_number');
@@ -43,7 +44,7 @@ export async function checkStatus(ca: CertificateAuthority, req: certificateAuth
     return create(certificateAuthorityV1.CheckStatusResponseSchema, { status: 'UNKNOWN', serialNumber: canonicalSerial(req.serialNumber) });
   }
   const status = revocationStatusOf(row);
-  const signed = await ca.ocsp.signedResponseFor(row);
+  const signed = req.omitOcspResponse ? undefined : await ca.ocsp.signedResponseFor(row);
   const now = new Date(Math.floor(Date.now() / 1000) * 1000);
   return create(certificateAuthorityV1.CheckStatusResponseSchema, {
     status: status.status === 'good' ? 'GOOD' : 'REVOKED',

@@ -91,7 +91,7 @@ export function createCertificateStatusLookup(clients: MeshClients): Certificate
 
   async function checkStatus(request: { serialNumber?: string; certificateId?: string }) {
     try {
-      return await callDependency('checking the signing certificate with the CA', () => clients.certificateAuthority.checkStatus(request), NO_SUCH_CERTIFICATE);
+      return await callDependency('checking the signing certificate with the CA', () => clients.certificateAuthority.checkStatus({ ...request, omitOcspResponse: true }), NO_SUCH_CERTIFICATE);
     } catch (error) {
       if (isNoSuchCertificate(error)) return undefined;
       throw error;
