@@ -278,7 +278,7 @@ The JPEG (${(signed.length / MB).toFixed(2)} MiB) was signed by the mesh's Signi
 Where the time goes: the call alone (1 MiB over mTLS, decoded, authenticated, audited, refused
 before the engine) takes ${ms(floorP50)} ms at p50, so even a service doing nothing but the engine's work
 would take about ${ms(bareP50 + floorP50)} ms, **${((bareP50 + floorP50) / bareP50).toFixed(2)}×** the engine alone. The remaining
-${ms(Math.max(0, serviceP50 - bareP50 - floorP50))} ms are the CA and registry calls below${ratio <= 1.5 ? '' : `; the target would need the wire and those calls together under ${ms(bareP50 / 2)} ms`}.
+${ms(Math.max(0, serviceP50 - bareP50 - floorP50))} ms are the service's own work listed below${ratio <= 1.5 ? '' : `; the target would need the call and that work together under ${ms(bareP50 / 2)} ms`}.
 
 CPU time per call (${cpuRounds} calls each, one after another; not inflated by other load the way
 wall time is): bare engine **${ms(bareCpu)} ms**; service **${ms(serviceCpu)} ms** in the mesh process
@@ -286,9 +286,9 @@ wall time is): bare engine **${ms(bareCpu)} ms**; service **${ms(serviceCpu)} ms
 
 The service call adds, on top of the engine's work: the asset over TLS, SHA-256 of it, the
 registry lookup by hash (while the engine runs), the signing certificate's live status from the
-CA (CheckStatus, with a freshly signed OCSP response; the certificate record is read once and
-kept), the verification record in the registry (at the same time as CheckStatus), and an audit
-event for the call and for each of the three internal calls. ${process.env.DATABASE_URL ? 'With PostgreSQL the statements run in the database server, off the mesh process.' : "With the embedded database (PGlite, PostgreSQL compiled to WebAssembly) every statement runs on the mesh's main thread; `DATABASE_URL=postgres://… node --import tsx bench/verification.ts` measures the same with PostgreSQL (bench/results/verification-postgres.md)."}
+CA (CheckStatus for the status only, no OCSP response signed; the certificate record is read
+once and kept), the verification record in the registry (at the same time as CheckStatus), and
+an audit event for the call (the three internal calls are covered by it). ${process.env.DATABASE_URL ? 'With PostgreSQL the statements run in the database server, off the mesh process.' : "With the embedded database (PGlite, PostgreSQL compiled to WebAssembly) every statement runs on the mesh's main thread; `DATABASE_URL=postgres://… node --import tsx bench/verification.ts` measures the same with PostgreSQL (bench/results/verification-postgres.md)."}
 
 ## Throughput, 1 MiB JPEG, ${THROUGHPUT_ROUNDS} alternating rounds of ${THROUGHPUT_MS / 1000} s per side (median ratio above)
 

@@ -62,6 +62,8 @@ describe('engine worker pool', () => {
     // Two pings (at least), then a sign and a read per worker; nothing recycled.
     expect(warmed.stats().completed).toBeGreaterThanOrEqual(2 + 2 * 2);
     expect(warmed.stats().recycled).toBe(0);
+    // c2pa-rs's heap held at least the generated asset while signing it.
+    expect(warmed.stats().largestMemoryBytes).toBeGreaterThan(256 * 1024);
 
     const loaded = engine({ threads: 2, warmupBytes: 0 });
     await loaded.warmup();

@@ -69,9 +69,13 @@ export interface SignResult {
  * Engine failures travel as data, not as thrown errors: the raw c2pa-rs text survives the thread
  * boundary intact and is classified on the main thread.
  */
-export type TaskOutcome<T> =
+export type TaskOutcome<T> = (
   | { ok: true; value: T; threadId: number; retiring: boolean }
-  | { ok: false; engineError: string; trap: boolean; threadId: number; retiring: boolean };
+  | { ok: false; engineError: string; trap: boolean; threadId: number; retiring: boolean }
+) & {
+  /** Size of the worker's WebAssembly memory after a read or sign task (it only grows). */
+  memoryBytes?: number;
+};
 
 /** Slots in the shared retirement board; see engine.ts. */
 export const RETIREMENT_SLOTS = 1024;

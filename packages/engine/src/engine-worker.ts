@@ -68,7 +68,7 @@ async function recycling<T>(bytes: number, recycleAfterBytes: number, job: () =>
   // (eight times the job limit) only catches what many jobs below the limit may leave behind.
   const grownBy = wasm.memory.buffer.byteLength - initialMemory;
   if (bytes > recycleAfterBytes || grownBy > Math.max(8 * recycleAfterBytes, 64 * 1024 * 1024)) retire();
-  return { ...outcome, retiring };
+  return { ...outcome, retiring, memoryBytes: wasm.memory.buffer.byteLength };
 }
 
 /** Fingerprint of the active signature's certificate, from the COSE_Sign1 in the manifest. */

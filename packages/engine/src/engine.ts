@@ -123,6 +123,7 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
   let completed = 0;
   let recycled = 0;
   let terminated = 0;
+  let largestMemoryBytes = 0;
   let closed = false;
 
   async function recycleWorker(threadId: number): Promise<void> {
@@ -170,6 +171,7 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
         signal: taskSignal,
       })) as TaskOutcome<T>;
       completed++;
+      if (outcome.memoryBytes !== undefined) largestMemoryBytes = Math.max(largestMemoryBytes, outcome.memoryBytes);
       if (outcome.retiring) void recycleWorker(outcome.threadId);
       return outcome;
     } catch (error) {
@@ -343,6 +345,7 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
         completed,
         recycled,
         terminated,
+        largestMemoryBytes,
       };
     },
 

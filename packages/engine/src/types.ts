@@ -117,6 +117,8 @@ export interface EngineStats {
   recycled: number;
   /** Workers terminated because their task was aborted or timed out. */
   terminated: number;
+  /** The largest WebAssembly memory (c2pa-rs's heap) any worker has had after a task, in bytes. */
+  largestMemoryBytes: number;
 }
 
 export interface C2paEngine {
