@@ -127,10 +127,11 @@ export async function verifyAsset(
 ): Promise<verificationV1.VerifyResponse> {
   const startedAt = call.startedAt ?? performance.now();
   const format = assetFormat(item.format, item.asset);
-  // Together: the engine on its worker, the hash off the event loop (WebCrypto runs on the thread
-  // pool), then the registry lookup, which needs only the hash, while the engine still works.
+  // Together: the engine on its worker, then the hash, then the registry lookup, which needs only
+  // the hash, while the engine still works. The hash waits for the event loop's next turn so that
+  // the asset is on its way to the engine first.
   const reading = readManifestStore(deps, item.asset, format, call);
-  const hashing = assetSha256Of(item.asset);
+  const hashing = new Promise<void>((resolve) => setImmediate(resolve)).then(() => assetSha256Of(item.asset));
   const registered = hashing.then((hash) => lookupRegistered(deps, hash));
   const [report, assetSha256, assetId] = await Promise.all([reading, hashing, registered]);
   if (report === null) {
