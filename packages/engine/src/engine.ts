@@ -124,6 +124,7 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
   let recycled = 0;
   let terminated = 0;
   let largestMemoryBytes = 0;
+  let exercised = false;
   let closed = false;
 
   async function recycleWorker(threadId: number): Promise<void> {
@@ -333,7 +334,12 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
 
     async warmup(): Promise<void> {
       await startWorkers();
-      if (warmupBytes > 0) await exerciseWorkers();
+      // Once per engine: the optimised code stays with the shared module, so workers started
+      // later (replacements) and later warm-up calls find it warm.
+      if (warmupBytes > 0 && !exercised) {
+        await exerciseWorkers();
+        exercised = true;
+      }
     },
 
     stats(): EngineStats {

@@ -127,8 +127,9 @@ export interface C2paEngine {
   /** Full validation. Returns null when the asset carries no C2PA manifest. */
   read(options: ReadAssetOptions): Promise<ManifestStoreReport | null>;
   /**
-   * Resolves once every worker has loaded the engine and, unless `warmupBytes` is 0, signed and
-   * read a generated asset of that size, so that the first call finds optimised code.
+   * Resolves once every worker has loaded the engine and, the first time and unless
+   * `warmupBytes` is 0, signed and read a generated asset of that size, so that the first call
+   * finds optimised code.
    */
   warmup(): Promise<void>;
   stats(): EngineStats;
