@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { initSync, WasmBuilder, WasmReader } from '@contentauth/c2pa-wasm';
 import { createEngine, engineSettings, type C2paEngine } from '@c2pa-mesh/engine';
 import { InMemoryBlob, installFileReaderSync } from '../packages/engine/src/file-reader-sync.js';
+import { toneWav } from '../packages/engine/src/warmup-workload.js';
 import { createTestPki, testClaimSigner } from '../packages/engine/src/test-support/test-pki.js';
 import { createdManifest, readMedia, UNSIGNED_SAMPLES } from '../packages/engine/src/test-support/media-fixtures.js';
 
@@ -145,33 +146,7 @@ for (const { file, format } of UNSIGNED_SAMPLES.filter((s) => s.file === 'no_man
 
 // 3. A large WAV, generated here: with recycling (every job over 32 MiB gets a fresh worker,
 //    memory returned) and without (one instance keeps growing and reuses its memory).
-function generatedWav(megabytes: number): Uint8Array {
-  const dataBytes = megabytes * MB;
-  const wav = Buffer.alloc(44 + dataBytes);
-  wav.write('RIFF', 0, 'latin1');
-  wav.writeUInt32LE(36 + dataBytes, 4);
-  wav.write('WAVEfmt ', 8, 'latin1');
-  wav.writeUInt32LE(16, 16); // PCM fmt chunk
-  wav.writeUInt16LE(1, 20); // PCM
-  wav.writeUInt16LE(2, 22); // stereo
-  wav.writeUInt32LE(48_000, 24);
-  wav.writeUInt32LE(48_000 * 4, 28);
-  wav.writeUInt16LE(4, 32);
-  wav.writeUInt16LE(16, 34);
-  wav.write('data', 36, 'latin1');
-  wav.writeUInt32LE(dataBytes, 40);
-  // One second of a 440 Hz tone, repeated.
-  const second = Buffer.alloc(48_000 * 4);
-  for (let i = 0; i < 48_000; i++) {
-    const sample = Math.round(Math.sin((2 * Math.PI * 440 * i) / 48_000) * 12_000);
-    second.writeInt16LE(sample, i * 4);
-    second.writeInt16LE(sample, i * 4 + 2);
-  }
-  for (let at = 44; at < wav.length; at += second.length) second.copy(wav, at, 0, Math.min(second.length, wav.length - at));
-  return new Uint8Array(wav.buffer, wav.byteOffset, wav.length);
-}
-
-const largeWav = generatedWav(LARGE_MB);
+const largeWav = toneWav(LARGE_MB * MB);
 interface LargeRun {
   label: string;
   sign: number[];

@@ -27,6 +27,7 @@ import { buildCoseSign1, claimSignatureReserveSize, createEngine, type ClaimSign
 import { createOcspResponder, createTimeStampAuthority, ocspCertIdFor } from '@c2pa-mesh/pki';
 import { RegistryService, SigningService, signingV1 } from '@c2pa-mesh/proto';
 import { createTestPki, testClaimSigner } from '../packages/engine/src/test-support/test-pki.js';
+import { toneWav } from '../packages/engine/src/warmup-workload.js';
 import { createTestHierarchy } from '../packages/pki/src/testing.js';
 import { meshClient } from '../test/support/mesh-clients.js';
 import { FIXTURES, startMeshProcess } from '../test/support/start-mesh.js';
@@ -75,31 +76,6 @@ function jpegOfOneMebibyte(): Uint8Array {
   return new Uint8Array(Buffer.concat([photo.subarray(0, 2), ...segments, photo.subarray(2)]));
 }
 
-/** A PCM WAV of `megabytes` MiB: one second of a 440 Hz tone, repeated. */
-function generatedWav(megabytes: number): Uint8Array {
-  const dataBytes = megabytes * MB - 44;
-  const wav = Buffer.alloc(44 + dataBytes);
-  wav.write('RIFF', 0, 'latin1');
-  wav.writeUInt32LE(36 + dataBytes, 4);
-  wav.write('WAVEfmt ', 8, 'latin1');
-  wav.writeUInt32LE(16, 16);
-  wav.writeUInt16LE(1, 20);
-  wav.writeUInt16LE(2, 22);
-  wav.writeUInt32LE(48_000, 24);
-  wav.writeUInt32LE(48_000 * 4, 28);
-  wav.writeUInt16LE(4, 32);
-  wav.writeUInt16LE(16, 34);
-  wav.write('data', 36, 'latin1');
-  wav.writeUInt32LE(dataBytes, 40);
-  const second = Buffer.alloc(48_000 * 4);
-  for (let i = 0; i < 48_000; i++) {
-    const sample = Math.round(Math.sin((2 * Math.PI * 440 * i) / 48_000) * 12_000);
-    second.writeInt16LE(sample, i * 4);
-    second.writeInt16LE(sample, i * 4 + 2);
-  }
-  for (let at = 44; at < wav.length; at += second.length) second.copy(wav, at, 0, Math.min(second.length, wav.length - at));
-  return new Uint8Array(wav.buffer, wav.byteOffset, wav.length);
-}
 
 /** Resident set of a process (the mesh, or this one), sampled every 10 ms while work runs. */
 async function rssOf(pid: number | 'self'): Promise<number> {
@@ -247,7 +223,7 @@ try {
   log(`throughput: 1 client ${single.toFixed(1)}/s, ${CLIENTS} clients ${eight.toFixed(1)}/s, ×${(eight / single).toFixed(2)}`);
 
   // 3. A large WAV through SignStream.
-  const wav = generatedWav(LARGE_MB);
+  const wav = toneWav(LARGE_MB * MB);
   const wavSha256 = `sha256:${createHash('sha256').update(wav).digest('hex')}`;
   const streamClient = meshClient(SigningService, mesh.url, credentials, 'grpc');
   const largeRuns: Array<{ ms: number; cpuMs: number; rssBefore: number; peakGrowth: number; signedBytes: number }> = [];

@@ -21,7 +21,7 @@ import { summarizeManifestStore } from './manifest-store-report.js';
 import { allowedFingerprints, applyAllowedList } from './allowed-list.js';
 import { COSE_ALGORITHMS } from './cose-sign1.js';
 import { engineModule } from './engine-module.js';
-import { WARMUP_MANIFEST, warmupCredentials, warmupWav } from './warmup-workload.js';
+import { toneWav, WARMUP_MANIFEST, warmupCredentials } from './warmup-workload.js';
 import type {
   C2paEngine,
   EngineOptions,
@@ -234,7 +234,7 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
   async function exerciseWorkers(): Promise<void> {
     const { signer, trustAnchorPem } = await warmupCredentials();
     // Well below a job the workers keep (the signed copy is larger): warming up must not retire them.
-    const asset = warmupWav(Math.min(warmupBytes, Math.floor(recycleAfterBytes / 2)));
+    const asset = toneWav(Math.min(warmupBytes, Math.floor(recycleAfterBytes / 2)));
     const signed = await Promise.all(
       Array.from({ length: threads }, () => engine.sign({ format: 'audio/wav', asset, manifestDefinition: WARMUP_MANIFEST, signer })),
     );

@@ -92,17 +92,18 @@ async function makeCredentials(): Promise<WarmupCredentials> {
 }
 
 /**
- * A PCM WAV of `bytes` (rounded to whole samples): a tone, so that the bytes are not all alike.
- * WAV because the engine's work on it is almost all of the per-byte kind (copying, hashing)
- * that large assets spend their time in.
+ * A PCM WAV of `bytes` (rounded down to whole samples): one second of a 440 Hz tone, repeated,
+ * so that the bytes are not all alike. The warm-up signs one because the engine's work on a WAV
+ * is almost all of the per-byte kind (copying, hashing) that large assets spend their time in;
+ * the benchmarks generate their large assets with it too.
  */
-export function warmupWav(bytes: number): Uint8Array {
+export function toneWav(bytes: number): Uint8Array {
   const dataBytes = Math.max(4, Math.floor((bytes - 44) / 4) * 4);
   const wav = Buffer.alloc(44 + dataBytes);
   wav.write('RIFF', 0, 'latin1');
   wav.writeUInt32LE(36 + dataBytes, 4);
   wav.write('WAVEfmt ', 8, 'latin1');
-  wav.writeUInt32LE(16, 16);
+  wav.writeUInt32LE(16, 16); // PCM fmt chunk
   wav.writeUInt16LE(1, 20); // PCM
   wav.writeUInt16LE(2, 22); // stereo
   wav.writeUInt32LE(48_000, 24);
@@ -111,11 +112,13 @@ export function warmupWav(bytes: number): Uint8Array {
   wav.writeUInt16LE(16, 34);
   wav.write('data', 36, 'latin1');
   wav.writeUInt32LE(dataBytes, 40);
-  for (let at = 44, i = 0; at < wav.length; at += 4, i++) {
+  const second = Buffer.alloc(48_000 * 4);
+  for (let i = 0; i < 48_000; i++) {
     const sample = Math.round(Math.sin((2 * Math.PI * 440 * i) / 48_000) * 12_000);
-    wav.writeInt16LE(sample, at);
-    wav.writeInt16LE(sample, at + 2);
+    second.writeInt16LE(sample, i * 4);
+    second.writeInt16LE(sample, i * 4 + 2);
   }
+  for (let at = 44; at < wav.length; at += second.length) second.copy(wav, at, 0, Math.min(second.length, wav.length - at));
   return new Uint8Array(wav.buffer, wav.byteOffset, wav.length);
 }
 
