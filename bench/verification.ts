@@ -34,6 +34,7 @@ const arg = (name: string, fallback: number) => {
 const ITERATIONS = arg('--iterations', 40);
 const THROUGHPUT_MS = arg('--throughput-ms', 3000);
 const THROUGHPUT_ROUNDS = arg('--throughput-rounds', 5);
+const LATENCY_ROUNDS = 3;
 const HOSTILE_ITERATIONS = Math.max(5, Math.round(ITERATIONS / 2));
 const MB = 1024 * 1024;
 const CLIENTS = 8;
@@ -129,18 +130,25 @@ try {
   // or any other service is asked (TLS, HTTP/2, decoding, authentication, audit).
   const unrecognised = new Uint8Array(signed.length).fill(0x41);
   const refusedCall = () => client.verify({ asset: unrecognised }).then(() => { throw new Error('expected a refusal'); }, () => undefined);
-  const serviceTimes: number[] = [];
-  const bareTimes: number[] = [];
-  const floorTimes: number[] = [];
-  for (let i = 0; i < ITERATIONS; i++) {
-    serviceTimes.push((await elapsed(() => client.verify(request))).ms);
-    bareTimes.push((await elapsed(bare)).ms);
-    floorTimes.push((await elapsed(refusedCall)).ms);
+  // Several rounds, each interleaving the three paths: other tenants of this machine shift whole
+  // stretches of a run, so one round alone can land anywhere. The round with the median ratio
+  // is reported in full.
+  const latencyRounds: Array<{ serviceTimes: number[]; bareTimes: number[]; floorTimes: number[]; ratio: number }> = [];
+  for (let round = 0; round < LATENCY_ROUNDS; round++) {
+    const times = { serviceTimes: [] as number[], bareTimes: [] as number[], floorTimes: [] as number[] };
+    for (let i = 0; i < ITERATIONS; i++) {
+      times.serviceTimes.push((await elapsed(() => client.verify(request))).ms);
+      times.bareTimes.push((await elapsed(bare)).ms);
+      times.floorTimes.push((await elapsed(refusedCall)).ms);
+    }
+    const ratio = percentile(times.serviceTimes, 50) / percentile(times.bareTimes, 50);
+    latencyRounds.push({ ...times, ratio });
+    log(`1 MiB JPEG round ${round + 1}: service Verify p50 ${ms(percentile(times.serviceTimes, 50))} ms, bare engine p50 ${ms(percentile(times.bareTimes, 50))} ms, ratio ${ratio.toFixed(2)}`);
   }
+  const { serviceTimes, bareTimes, floorTimes } = [...latencyRounds].sort((a, b) => a.ratio - b.ratio)[Math.floor(LATENCY_ROUNDS / 2)];
   const serviceP50 = percentile(serviceTimes, 50);
   const bareP50 = percentile(bareTimes, 50);
   const floorP50 = percentile(floorTimes, 50);
-  log(`1 MiB JPEG: service Verify p50 ${ms(serviceP50)} ms, bare engine p50 ${ms(bareP50)} ms, ratio ${(serviceP50 / bareP50).toFixed(2)}`);
 
   // CPU time per call, which other load on the machine does not inflate as it does wall time:
   // the bare engine in this process (all threads), the service in the mesh process (all threads).
@@ -263,11 +271,17 @@ The JPEG (${(signed.length / MB).toFixed(2)} MiB) was signed by the mesh's Signi
 
 | target | measured | |
 |---|---|---|
-| service \`Verify\` of a 1 MiB JPEG over mTLS, p50 within 1.5× the bare engine call | ${ms(serviceP50)} ms vs ${ms(bareP50)} ms: **${ratio.toFixed(2)}×** | ${verdict(ratio <= 1.5)} |
+| service \`Verify\` of a 1 MiB JPEG over mTLS, p50 within 1.5× the bare engine call | ${ms(serviceP50)} ms vs ${ms(bareP50)} ms (median of ${LATENCY_ROUNDS} rounds): **${ratio.toFixed(2)}×** | ${verdict(ratio <= 1.5)} |
 | throughput with ${CLIENTS} concurrent clients at least 1.6× one client | ${eight.toFixed(1)}/s vs ${single.toFixed(1)}/s (median of ${THROUGHPUT_ROUNDS} rounds): **${speedup.toFixed(2)}×** | ${verdict(speedup >= 1.6)} |
 | a hostile file costs at most 2× a valid file of the same size | worst: ${worst.name}, ${ms(worst.p50)} ms vs ${ms(validP50)} ms: **${hostileRatio.toFixed(2)}×** | ${verdict(hostileRatio <= 2)} |
 
-## 1 MiB JPEG, ${ITERATIONS} calls each, interleaved
+## 1 MiB JPEG, ${LATENCY_ROUNDS} rounds of ${ITERATIONS} calls each, interleaved
+
+| round | service p50 (ms) | bare engine p50 (ms) | ratio | the call alone p50 (ms) |
+|---:|---:|---:|---:|---:|
+${latencyRounds.map((r, i) => `| ${i + 1} | ${ms(percentile(r.serviceTimes, 50))} | ${ms(percentile(r.bareTimes, 50))} | ${r.ratio.toFixed(2)} | ${ms(percentile(r.floorTimes, 50))} |`).join('\n')}
+
+The round with the median ratio in detail:
 
 | path | p50 (ms) | p95 (ms) | min (ms) |
 |---|---:|---:|---:|
@@ -285,10 +299,11 @@ wall time is): bare engine **${ms(bareCpu)} ms**; service **${ms(serviceCpu)} ms
 (all threads) plus ${ms(clientCpu)} ms in the client (TLS, encoding): **${(serviceCpu / bareCpu).toFixed(2)}×** the engine's.
 
 The service call adds, on top of the engine's work: the asset over TLS, SHA-256 of it, the
-registry lookup by hash (while the engine runs), the signing certificate's live status from the
-CA (CheckStatus for the status only, no OCSP response signed; the certificate record is read
-once and kept), the verification record in the registry (at the same time as CheckStatus), and
-an audit event for the call (the three internal calls are covered by it). ${process.env.DATABASE_URL ? 'With PostgreSQL the statements run in the database server, off the mesh process.' : "With the embedded database (PGlite, PostgreSQL compiled to WebAssembly) every statement runs on the mesh's main thread; `DATABASE_URL=postgres://… node --import tsx bench/verification.ts` measures the same with PostgreSQL (bench/results/verification-postgres.md)."}
+registry lookup by hash and, for an asset in the registry, the live status of the certificate
+recorded with it (both while the engine runs; CheckStatus for the status only, no OCSP response
+signed; it stands if that certificate is the one in the signature, else the CA is asked by
+serial after the engine), the verification record in the registry, and an audit event for the
+call (the internal calls are covered by it). ${process.env.DATABASE_URL ? 'With PostgreSQL the statements run in the database server, off the mesh process.' : "With the embedded database (PGlite, PostgreSQL compiled to WebAssembly) every statement runs on the mesh's main thread; `DATABASE_URL=postgres://… node --import tsx bench/verification.ts` measures the same with PostgreSQL (bench/results/verification-postgres.md)."}
 
 ## Throughput, 1 MiB JPEG, ${THROUGHPUT_ROUNDS} alternating rounds of ${THROUGHPUT_MS / 1000} s per side (median ratio above)
 

@@ -28,6 +28,8 @@ export interface LiveCertificateStatus {
   revocationReason?: string;
   /** RFC 3339 UTC. */
   revokedAt?: string;
+  /** Base64 SHA-256 of the certificate as the CA issued it, when the CA has it. */
+  certificateSha256?: string;
 }
 
 export const NOT_ISSUED_BY_US: LiveCertificateStatus = { status: 'NOT_ISSUED_BY_US' };
@@ -104,6 +106,7 @@ export function createCertificateStatusLookup(clients: MeshClients): Certificate
     if (known === undefined) return NOT_ISSUED_BY_US;
     if (requireMatch && (expectedSha256 === undefined || known.sha256 !== expectedSha256)) return NOT_ISSUED_BY_US;
     const result: LiveCertificateStatus = { status: 'ACTIVE', certificateId: checked.certificateId, commonName: known.commonName };
+    if (known.sha256 !== undefined) result.certificateSha256 = known.sha256;
     if (checked.status === 'REVOKED' && checked.revocationReason === CERTIFICATE_HOLD) {
       // Issued but not released (PENDING): none of the states above.
       result.status = 'UNKNOWN';

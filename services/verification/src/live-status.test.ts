@@ -1,4 +1,7 @@
-import { verificationV1 } from '@c2pa-mesh/proto';
+import { createHash } from 'node:crypto';
+import { createClient } from '@connectrpc/connect';
+import { SERVICE_SCOPES } from '@c2pa-mesh/auth';
+import { RegistryService, verificationV1 } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVerificationTestMesh, type VerificationTestMesh } from './test-support/verification-mesh.js';
 import { csrSigner } from './test-support/csr-signer.js';
@@ -55,6 +58,15 @@ describe('live certificate status', () => {
     expect(res.signer).toBe('Impostor Signer');
     // The genuine certificate is still ACTIVE for its own signatures.
     expect((await t.verification().verify({ asset: signed.signedAsset })).certificateStatus).toBe('ACTIVE');
+
+    // Nor when the registry holds the impostor's asset under the genuine certificate: the
+    // certificate recorded with an asset only counts if it is the one in the signature.
+    const signingService = createClient(RegistryService, t.mesh.transport({ kind: 'SERVICE', id: 'spiffe://c2pa-mesh/service/signing', serviceName: 'signing', scopes: new Set(SERVICE_SCOPES.signing) }));
+    const assetSha256 = `sha256:${createHash('sha256').update(signedAsset).digest('hex')}`;
+    await signingService.registerAsset({ projectId: t.projectId, kind: 'ASSET', assetSha256, format: 'image/png', sizeBytes: BigInt(signedAsset.length), signerId: signed.certificateId, certificateId: signed.certificateId, signedAt: new Date().toISOString() });
+    const registeredImpostor = await t.verification().verify({ asset: signedAsset });
+    expect(registeredImpostor.registered).toBe(true);
+    expect(registeredImpostor.certificateStatus).toBe('NOT_ISSUED_BY_US');
   });
 
   it('a certificate issued but not yet released (PENDING) reads UNKNOWN, then ACTIVE once activated', async () => {

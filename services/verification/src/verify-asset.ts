@@ -5,6 +5,7 @@ import type { ManifestStoreReport, ValidationStatusEntry } from '@c2pa-mesh/engi
 import { MeshError, isMeshError } from '@c2pa-mesh/errors';
 import { verificationV1 } from '@c2pa-mesh/proto';
 import { assetFormat } from './asset-format.js';
+import type { LiveCertificateStatus } from './certificate-status.js';
 import { callDependency } from './dependency.js';
 import type { VerificationServiceDeps } from './routes.js';
 
@@ -89,7 +90,23 @@ async function readManifestStore(deps: VerificationServiceDeps, asset: Uint8Arra
 
 async function lookupRegistered(deps: VerificationServiceDeps, assetSha256: string) {
   const found = await callDependency('looking the asset up in the registry', () => deps.clients.registry.lookupAssetByHash({ contentHash: assetSha256 }));
-  return found.found && found.asset !== undefined ? found.asset.assetId : undefined;
+  return found.found && found.asset !== undefined ? found.asset : undefined;
+}
+
+/**
+ * The live status of the certificate that signed the asset. For an asset in the registry the
+ * status of the certificate recorded with it was asked for while the engine worked; it stands
+ * only if that is byte for byte the certificate in the signature. Otherwise the CA is asked by
+ * the signature's serial number.
+ */
+async function liveStatusOf(
+  deps: VerificationServiceDeps,
+  signer: NonNullable<ManifestStoreReport['signer']>,
+  prefetched: Promise<LiveCertificateStatus | undefined>,
+): Promise<LiveCertificateStatus> {
+  const recorded = await prefetched;
+  if (recorded?.certificateSha256 !== undefined && recorded.certificateSha256 === signer.certificateSha256) return recorded;
+  return deps.certificateStatus.bySerial(signer);
 }
 
 /** Stores the verification in the registry's history (ListVerifications reads it back). */
@@ -133,7 +150,13 @@ export async function verifyAsset(
   const reading = readManifestStore(deps, item.asset, format, call);
   const hashing = new Promise<void>((resolve) => setImmediate(resolve)).then(() => assetSha256Of(item.asset));
   const registered = hashing.then((hash) => lookupRegistered(deps, hash));
-  const [report, assetSha256, assetId] = await Promise.all([reading, hashing, registered]);
+  // Only a head start: a failure here is met again, and reported, by the lookup by serial.
+  const prefetched = registered.then(
+    (asset) => (asset?.certificateId ? deps.certificateStatus.byId(asset.certificateId) : undefined),
+    () => undefined,
+  ).catch(() => undefined);
+  const [report, assetSha256, registeredAsset] = await Promise.all([reading, hashing, registered]);
+  const assetId = registeredAsset?.assetId;
   if (report === null) {
     throw new MeshError('not_found', 'no C2PA manifest in this asset: it carries no Content Credentials to verify', {
       details: { assetSha256, format },
@@ -144,7 +167,7 @@ export async function verifyAsset(
   const signer = report.signer?.commonName ?? report.signer?.organization ?? '';
   // The CA and the registry are asked at the same time: neither answer depends on the other.
   const [live] = await Promise.all([
-    report.signer === undefined ? undefined : deps.certificateStatus.bySerial(report.signer),
+    report.signer === undefined ? undefined : liveStatusOf(deps, report.signer, prefetched),
     recordVerification(deps, call, { assetSha256, state, format, signer, source: item.source, errors: report.errors }),
   ]);
 
