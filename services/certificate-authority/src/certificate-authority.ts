@@ -6,6 +6,7 @@ import { createCrlService, type CrlIssuer, type CrlService } from './crl-service
 import { DEFAULT_SETTINGS, type CertificateAuthorityDeps, type CertificateAuthoritySettings } from './deps.js';
 import { createOcspService, type OcspService } from './ocsp-service.js';
 import { createStatusEvents, type StatusChange, type StatusEvents } from './status-events.js';
+import { createStatusRowCache, type StatusRowCache } from './status-row-cache.js';
 
 /**
  * The running certificate authority: the OCSP responder, the CRLs and the time-stamp authority,
@@ -19,6 +20,8 @@ export interface CertificateAuthority {
   readonly tsa: TimeStampAuthority;
   /** The CAs that publish CRLs: the C2PA intermediate (signing certificates), the C2PA root, the mesh CA. */
   readonly crlIssuers: { c2pa: CrlIssuer; root: CrlIssuer; mesh: CrlIssuer };
+  /** Certificate records for CheckStatus, emptied by every status change. */
+  readonly statusRows: StatusRowCache;
   /**
    * Runs `change` in a transaction and makes the status change it returns effective everywhere:
    * announced to other instances on commit, dropped from this instance's caches right after.
@@ -31,6 +34,8 @@ export interface CertificateAuthority {
 
 /** Opened CA-held keys; bounded so that a flood of signers cannot grow memory without end. */
 const MAX_OPEN_SIGNERS = 1000;
+/** Certificate records kept for CheckStatus. */
+const STATUS_ROWS_KEPT = 4096;
 
 export function createCertificateAuthority(deps: CertificateAuthorityDeps): CertificateAuthority {
   const settings: CertificateAuthoritySettings = { ...DEFAULT_SETTINGS, ...deps.settings };
@@ -38,9 +43,11 @@ export function createCertificateAuthority(deps: CertificateAuthorityDeps): Cert
 
   let ocsp: OcspService | undefined;
   let crl: CrlService | undefined;
+  let statusRows: StatusRowCache | undefined;
   const forget = (change: StatusChange) => {
     ocsp?.evict(change);
     crl?.invalidate(change.issuerId);
+    statusRows?.clear();
   };
   const events: StatusEvents = createStatusEvents({
     databaseUrl: deps.databaseUrl,
@@ -50,6 +57,7 @@ export function createCertificateAuthority(deps: CertificateAuthorityDeps): Cert
       reset: () => {
         ocsp?.clear();
         crl?.clear();
+        statusRows?.clear();
       },
     },
   });
@@ -80,6 +88,7 @@ export function createCertificateAuthority(deps: CertificateAuthorityDeps): Cert
     caching,
   });
   crl = createCrlService({ db, validitySeconds: settings.crlValiditySeconds, caching });
+  statusRows = createStatusRowCache({ caching, maxEntries: STATUS_ROWS_KEPT });
 
   const tsa = createTimeStampAuthority({
     tsaCertificateDer: deps.timeStampAuthority.der,
@@ -104,6 +113,7 @@ export function createCertificateAuthority(deps: CertificateAuthorityDeps): Cert
     crl,
     tsa,
     crlIssuers,
+    statusRows,
     async changeStatus(change) {
       const row = await db.transaction().execute(async (trx) => {
         const changed = await change(trx);

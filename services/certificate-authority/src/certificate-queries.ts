@@ -10,9 +10,14 @@ import { toCertificateMessage } from './certificate-records.js';
 const STATUSES = ['', 'PENDING', 'ACTIVE', 'REVOKED', 'EXPIRED'];
 
 /** A certificate the caller may see: its own project's, or any for mesh-wide identities. */
-export async function visibleCertificate(deps: CertificateAuthorityDeps, ctx: HandlerContext, certificateId: string): Promise<CertificateRow> {
+export async function visibleCertificate(
+  deps: CertificateAuthorityDeps,
+  ctx: HandlerContext,
+  certificateId: string,
+  find: (id: string) => Promise<CertificateRow | undefined> = (id) => findCertificateById(deps.db, id),
+): Promise<CertificateRow> {
   if (!certificateId) throw invalidArgument('certificate_id is required');
-  const row = await findCertificateById(deps.db, certificateId);
+  const row = await find(certificateId);
   const projectId = callerIdentity(ctx).projectId;
   // Another project's certificate is reported exactly like a missing one.
   if (!row || (projectId !== undefined && row.project_id !== projectId)) {

@@ -3,7 +3,7 @@ import type { HandlerContext } from '@connectrpc/connect';
 import { invalidArgument } from '@c2pa-mesh/errors';
 import { certificateAuthorityV1 } from '@c2pa-mesh/proto';
 import { callerIdentity } from '@c2pa-mesh/server';
-import { findCertificatesBySerial, type CertificateRow } from '@c2pa-mesh/storage';
+import { findCertificateById, findCertificatesBySerial, type CertificateRow } from '@c2pa-mesh/storage';
 import type { CertificateAuthority } from './certificate-authority.js';
 import { visibleCertificate } from './certificate-queries.js';
 import { revocationStatusOf } from './revocation-status.js';
@@ -27,13 +27,13 @@ export async function checkStatus(ca: CertificateAuthority, req: certificateAuth
   let row: CertificateRow | undefined;
   let visible = true;
   if (req.certificateId) {
-    row = await visibleCertificate(ca.deps, ctx, req.certificateId);
+    row = await visibleCertificate(ca.deps, ctx, req.certificateId, (id) => ca.statusRows.byId(id, () => findCertificateById(ca.deps.db, id)));
     if (req.serialNumber && canonicalSerial(req.serialNumber) !== row.serial_number) {
       throw invalidArgument(`serial_number ${req.serialNumber} is not the serial of certificate ${req.certificateId}; give one of the two`);
     }
   } else {
     const serial = canonicalSerial(req.serialNumber);
-    const rows = await findCertificatesBySerial(ca.deps.db, serial);
+    const rows = await ca.statusRows.bySerial(serial, () => findCertificatesBySerial(ca.deps.db, serial));
     // Serials are unique per issuer; an end-entity certificate of ours wins over a CA certificate.
     row = rows.find((candidate) => candidate.issuer_id !== null && candidate.profile !== 'ROOT_CA' && candidate.profile !== 'MESH_CA') ?? rows[0];
     const projectId = callerIdentity(ctx).projectId;

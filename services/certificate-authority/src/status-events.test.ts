@@ -6,7 +6,7 @@ import type { MeshClients } from '@c2pa-mesh/clients';
 import { loadConfig } from '@c2pa-mesh/config';
 import { bootstrapPki, type MeshPki } from '@c2pa-mesh/mesh';
 import { encodeOcspRequest, ocspCertIdFor } from '@c2pa-mesh/pki';
-import { createTestDatabase, markCertificateRevoked, openDatabase, type Database, type TestDatabase } from '@c2pa-mesh/storage';
+import { createTestDatabase, findCertificateById, markCertificateRevoked, openDatabase, type Database, type TestDatabase } from '@c2pa-mesh/storage';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCertificateAuthority, type CertificateAuthority } from './certificate-authority.js';
@@ -101,10 +101,15 @@ describe.skipIf(!process.env.DATABASE_URL)('status changes across instances shar
     const { row, request } = await newSigner(a, 'Shared signer');
     await waitUntilCaching(b, request);
     expect(readOcspResponse((await b.ocsp.respond(request)).der).certStatus).toBe('good');
+    // CheckStatus's record cache on the other instance holds the certificate too.
+    expect((await b.statusRows.byId(row.id, () => findCertificateById(b.deps.db, row.id)))?.status).toBe('ACTIVE');
+    expect(b.statusRows.size).toBe(1);
 
     await a.changeStatus((trx) => markCertificateRevoked(trx, row.id, { revokedAt: new Date(), reason: 1 }).then((changed) => changed!));
     const delay = await statusSeenBy(b, request, 'revoked');
     expect(delay).toBeLessThan(2000);
+    expect(b.statusRows.size).toBe(0);
+    expect((await b.statusRows.byId(row.id, () => findCertificateById(b.deps.db, row.id)))?.status).toBe('REVOKED');
   });
 
   it('after losing the channel, an instance forgets its cache and hears changes again once reconnected', async () => {
