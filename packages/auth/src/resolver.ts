@@ -28,7 +28,21 @@ export interface CallerCredentials {
 export interface IdentityResolver {
   /** The caller's identity; undefined when no credential was presented. Bad credentials throw `unauthenticated`. */
   resolve(credentials: CallerCredentials): Promise<Identity | undefined>;
+  /** A certificate's status changed (or may have): forget which client certificates were found not revoked. */
+  forgetCertificateChecks(): void;
 }
+
+export interface IdentityResolverOptions {
+  /**
+   * True while every certificate status change reaches `forgetCertificateChecks` (the CA runs in
+   * this process and hears all changes). Only then is "this client certificate is not revoked"
+   * kept between calls; otherwise it is asked of the database on every call.
+   */
+  certificateChecksCached?: () => boolean;
+}
+
+/** Client certificates remembered as not revoked; a mesh has few (admin, services, partners). */
+const NOT_REVOKED_KEPT = 1024;
 
 function scopeSet(values: readonly string[]): Set<Scope> {
   return new Set(values.filter(isPublicScope));
@@ -36,17 +50,34 @@ function scopeSet(values: readonly string[]): Set<Scope> {
 
 /**
  * Resolves identities from the database on every call, so that a revoked key or certificate is
- * refused on the very next request on every instance (no cache to go stale).
+ * refused on the very next request on every instance. The one answer kept between calls, "this
+ * client certificate is not revoked", is kept only while every status change is heard and
+ * forgotten at the first one (see IdentityResolverOptions).
  */
-export function createIdentityResolver(db: Database): IdentityResolver {
-  async function fromCertificate(cert: PeerCertificate): Promise<Identity> {
+export function createIdentityResolver(db: Database, options: IdentityResolverOptions = {}): IdentityResolver {
+  const cached = options.certificateChecksCached ?? (() => false);
+  const notRevoked = new Set<string>();
+  // Bumped by every forget: a check that started before a change must not record what it read.
+  let generation = 0;
+
+  async function checkNotRevoked(spkiSha256: string): Promise<void> {
+    if (cached() && notRevoked.has(spkiSha256)) return;
+    const started = generation;
     const revoked = await db
       .selectFrom('certificates')
       .select(['id'])
-      .where('spki_sha256', '=', cert.spkiSha256)
+      .where('spki_sha256', '=', spkiSha256)
       .where('status', '=', 'REVOKED')
       .executeTakeFirst();
     if (revoked) throw unauthenticated('this client certificate has been revoked');
+    if (started === generation && cached()) {
+      if (notRevoked.size >= NOT_REVOKED_KEPT) notRevoked.delete(notRevoked.values().next().value!);
+      notRevoked.add(spkiSha256);
+    }
+  }
+
+  async function fromCertificate(cert: PeerCertificate): Promise<Identity> {
+    await checkNotRevoked(cert.spkiSha256);
 
     const meshUri = cert.sanUris.find((uri) => uri.startsWith(MESH_SPIFFE_PREFIX));
     if (meshUri === ADMIN_SPIFFE_ID) {
@@ -105,6 +136,10 @@ export function createIdentityResolver(db: Database): IdentityResolver {
       if (credentials.bearerToken !== undefined) return fromApiKey(credentials.bearerToken);
       if (credentials.certificate) return fromCertificate(credentials.certificate);
       return undefined;
+    },
+    forgetCertificateChecks() {
+      generation++;
+      notRevoked.clear();
     },
   };
 }

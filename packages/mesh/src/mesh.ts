@@ -84,7 +84,9 @@ export interface MeshAssembly {
 export async function assembleMesh(config: MeshConfig, db: Database, logger: Logger): Promise<MeshAssembly> {
   const pki = await bootstrapPki({ config, db, logger });
   let serving = true;
-  const resolver = createIdentityResolver(db);
+  let certificateAuthority: CertificateAuthority | undefined;
+  // Client-certificate checks are kept only where the CA runs and hears every status change.
+  const resolver = createIdentityResolver(db, { certificateChecksCached: () => certificateAuthority?.statusChangesHeard() ?? false });
   const audit = createAuditSink(db);
   const interceptors = [createMeshInterceptor({ resolver, audit, logger, admission: createRateLimitAdmission(db, { logger }) })];
   const local = new Set(config.services);
@@ -111,7 +113,6 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
   const relyingPartyRoutes: RelyingPartyRoute[] = [
     { method: 'GET', path: '/healthz', handle: () => ({ status: serving ? 200 : 503, contentType: 'text/plain; charset=utf-8', body: serving ? 'ok\n' : 'draining\n' }) },
   ];
-  let certificateAuthority: CertificateAuthority | undefined;
   if (local.has('certificate-authority')) {
     certificateAuthority = createCertificateAuthority({
       db,
@@ -126,6 +127,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
       pkiPublicUrl: config.pkiPublicUrl,
       databaseUrl: config.databaseUrl,
     });
+    certificateAuthority.onStatusChange(() => resolver.forgetCertificateChecks());
     const impl = createCertificateAuthorityService(certificateAuthority);
     registrations.push((router) => router.service(CertificateAuthorityService, impl));
     relyingPartyRoutes.push(...certificateAuthorityRoutes(certificateAuthority));

@@ -29,6 +29,10 @@ export interface CertificateAuthority {
   changeStatus(change: (trx: Database) => Promise<CertificateRow>): Promise<CertificateRow>;
   /** The signer of a private key the CA keeps (sealed in the database with the key-encryption key). */
   heldKeySigner(row: CertificateRow): KeySigner;
+  /** True while this instance hears every status change (locally always; on PostgreSQL while LISTEN is up). */
+  statusChangesHeard(): boolean;
+  /** Calls `listener` at every status change heard here, and when changes may have been missed. */
+  onStatusChange(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -44,10 +48,12 @@ export function createCertificateAuthority(deps: CertificateAuthorityDeps): Cert
   let ocsp: OcspService | undefined;
   let crl: CrlService | undefined;
   let statusRows: StatusRowCache | undefined;
+  const listeners: Array<() => void> = [];
   const forget = (change: StatusChange) => {
     ocsp?.evict(change);
     crl?.invalidate(change.issuerId);
     statusRows?.clear();
+    for (const listener of listeners) listener();
   };
   const events: StatusEvents = createStatusEvents({
     databaseUrl: deps.databaseUrl,
@@ -58,6 +64,7 @@ export function createCertificateAuthority(deps: CertificateAuthorityDeps): Cert
         ocsp?.clear();
         crl?.clear();
         statusRows?.clear();
+        for (const listener of listeners) listener();
       },
     },
   });
@@ -124,6 +131,10 @@ export function createCertificateAuthority(deps: CertificateAuthorityDeps): Cert
       });
       // After the commit: a response signed from now on reads the new status.
       if (row.issuer_id) forget({ issuerId: row.issuer_id, serialNumberHex: row.serial_number });
+      else {
+        statusRows?.clear();
+        for (const listener of listeners) listener();
+      }
       return row;
     },
     heldKeySigner(row) {
@@ -138,6 +149,10 @@ export function createCertificateAuthority(deps: CertificateAuthorityDeps): Cert
       if (signers.size >= MAX_OPEN_SIGNERS) signers.delete(signers.keys().next().value!);
       signers.set(row.id, signer);
       return signer;
+    },
+    statusChangesHeard: caching,
+    onStatusChange(listener) {
+      listeners.push(listener);
     },
     close: () => events.close(),
   };
