@@ -14,6 +14,7 @@ export { checkSubjectPublicKey } from './key-policy.js';
 export type { DistinguishedName, NameInfo } from './names.js';
 export { pemBlocks, pemToDer, toPem, type PemBlock, type PemLabel } from './pem.js';
 export { MAX_OCSP_REQUEST_BYTES, parseOcspRequest, type OcspCertId, type OcspRequest } from './ocsp-request.js';
+export { CRL_REASON_NAMES } from './crl-reasons.js';
 export {
   checkRevocationReason,
   createOcspResponder,

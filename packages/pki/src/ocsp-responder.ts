@@ -21,6 +21,7 @@ import {
   serialMagnitudeFromHex,
   integer,
 } from './der.js';
+import { CRL_REASON_NAMES } from './crl-reasons.js';
 import { OID } from './oids.js';
 import type { OcspCertId } from './ocsp-request.js';
 
@@ -88,7 +89,7 @@ export function ocspErrorResponse(status: OcspResponseStatus): Uint8Array {
 /** RFC 5280 CRLReason values; 7 is unused. */
 export function checkRevocationReason(reason: number | undefined): void {
   if (reason === undefined) return;
-  if (!Number.isInteger(reason) || reason < 0 || reason > 10 || reason === 7) {
+  if (!Number.isInteger(reason) || CRL_REASON_NAMES[reason] === undefined) {
     throw invalidArgument(`revocation reason ${reason} is not an RFC 5280 CRLReason (0-6, 8-10)`);
   }
 }

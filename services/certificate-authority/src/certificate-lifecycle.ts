@@ -1,6 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import type { HandlerContext } from '@connectrpc/connect';
 import { failedPrecondition, invalidArgument } from '@c2pa-mesh/errors';
+import { CRL_REASON_NAMES } from '@c2pa-mesh/pki';
 import { certificateAuthorityV1 } from '@c2pa-mesh/proto';
 import { callContext, callerIdentity } from '@c2pa-mesh/server';
 import { activatePendingCertificate, markCertificateRevoked, type CertificateRow } from '@c2pa-mesh/storage';
@@ -14,16 +15,9 @@ import { clientScopesFor, isReservedSanUri } from './issue-certificate.js';
  * RFC 5280 CRLReason codes a revocation here may carry. Revocation is final, so certificateHold (6,
  * temporary) and removeFromCRL (8, delta CRLs only) are refused; 7 is not assigned.
  */
-const REVOCATION_REASONS: Record<number, string> = {
-  0: 'unspecified',
-  1: 'keyCompromise',
-  2: 'cACompromise',
-  3: 'affiliationChanged',
-  4: 'superseded',
-  5: 'cessationOfOperation',
-  9: 'privilegeWithdrawn',
-  10: 'aACompromise',
-};
+const REVOCATION_REASONS: Record<number, string> = Object.fromEntries(
+  Object.entries(CRL_REASON_NAMES).filter(([code]) => code !== '6' && code !== '8'),
+);
 
 /** Certificates that keep the CA, OCSP, TSA and the mesh running: replaced by bootstrap, not revoked over the API. */
 const INFRASTRUCTURE_PROFILES = new Set(['ROOT_CA', 'INTERMEDIATE_CA', 'MESH_CA', 'OCSP_RESPONDER', 'TSA']);

@@ -1,21 +1,9 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { MeshClients } from '@c2pa-mesh/clients';
+import { CRL_REASON_NAMES } from '@c2pa-mesh/pki';
 import { callDependency } from './dependency.js';
 
-/** RFC 5280 CRLReason names by code. */
-const CRL_REASONS: Record<number, string> = {
-  0: 'unspecified',
-  1: 'keyCompromise',
-  2: 'cACompromise',
-  3: 'affiliationChanged',
-  4: 'superseded',
-  5: 'cessationOfOperation',
-  6: 'certificateHold',
-  8: 'removeFromCRL',
-  9: 'privilegeWithdrawn',
-  10: 'aACompromise',
-};
 /** The CA answers a PENDING (not yet released) certificate as revoked with this reason. */
 const CERTIFICATE_HOLD = 6;
 
@@ -112,7 +100,7 @@ export function createCertificateStatusLookup(clients: MeshClients): Certificate
       result.status = 'UNKNOWN';
     } else if (checked.status === 'REVOKED') {
       result.status = 'REVOKED';
-      result.revocationReason = CRL_REASONS[checked.revocationReason] ?? `reason ${checked.revocationReason}`;
+      result.revocationReason = CRL_REASON_NAMES[checked.revocationReason] ?? `reason ${checked.revocationReason}`;
       if (checked.revokedAt !== '') result.revokedAt = checked.revokedAt;
     } else if (checked.status !== 'GOOD') {
       result.status = 'UNKNOWN';
