@@ -32,11 +32,8 @@ import { pino } from 'pino';
 import { createScratch } from '../test/e2e/ca-support.js';
 import { meshClient } from '../test/support/mesh-clients.js';
 import { freePort, startMeshProcess } from '../test/support/start-mesh.js';
+import { arg } from './support.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const SECONDS = arg('--seconds', 5);
 const ROUNDS = arg('--rounds', 3);
 const CONNECTIONS = 16;

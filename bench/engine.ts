@@ -20,11 +20,8 @@ import { InMemoryBlob, installFileReaderSync } from '../packages/engine/src/file
 import { toneWav } from '../packages/engine/src/warmup-workload.js';
 import { createTestPki, testClaimSigner } from '../packages/engine/src/test-support/test-pki.js';
 import { createdManifest, readMedia, UNSIGNED_SAMPLES } from '../packages/engine/src/test-support/media-fixtures.js';
+import { arg, log, MB, ms, percentile } from './support.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const ITERATIONS = arg('--iterations', 15);
 const LARGE_MB = arg('--large-mb', 100);
 const LARGE_ITERATIONS = 3;
@@ -32,15 +29,8 @@ const LARGE_ITERATIONS = 3;
 const pki = await createTestPki('Engine Bench');
 const trustAnchorsPem = pki.root.pem;
 const manifest = createdManifest('engine benchmark');
-const MB = 1024 * 1024;
 
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-};
-const ms = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
 const mb = (bytes: number) => (bytes / MB).toFixed(bytes < MB ? 2 : 1);
-const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** Samples process RSS (main thread, workers and their WebAssembly memory) while work runs. */
 function rssMonitor() {

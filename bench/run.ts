@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: every benchmark module in bench/ (each `bench/<name>.ts` but this one), in
+ * `npm run bench`: every benchmark module in bench/ (each `bench/<name>.ts` but this one and the
+ * shared helpers in support.ts), in
  * turn, each in its own process so that one's warm-up, memory and worker threads do not colour the
  * next. `--only <name>[,<name>]` picks modules; every other argument goes to each module.
  *
@@ -17,13 +18,16 @@ const onlyAt = args.indexOf('--only');
 const only = onlyAt >= 0 ? new Set(args[onlyAt + 1]?.split(',')) : undefined;
 const passed = args.filter((arg, i) => arg !== '--' && i !== onlyAt && i !== onlyAt + 1);
 
-const modules = readdirSync(here)
-  .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts') && file !== 'run.ts')
+/** Files here that are not benchmarks. */
+const NOT_BENCHMARKS = new Set(['run', 'support']);
+const available = readdirSync(here)
+  .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))
   .map((file) => file.slice(0, -'.ts'.length))
-  .filter((name) => only === undefined || only.has(name))
+  .filter((name) => !NOT_BENCHMARKS.has(name))
   .sort();
+const modules = available.filter((name) => only === undefined || only.has(name));
 if (modules.length === 0) {
-  process.stderr.write(`no benchmark matches ${[...(only ?? [])].join(', ')}; available: ${readdirSync(here).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && f !== 'run.ts').join(', ')}\n`);
+  process.stderr.write(`no benchmark matches ${[...(only ?? [])].join(', ')}; available: ${available.map((name) => `${name}.ts`).join(', ')}\n`);
   process.exit(2);
 }
 

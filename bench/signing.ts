@@ -16,8 +16,7 @@
  *
  * Prints a markdown report and writes it to bench/results/signing.md.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,52 +29,16 @@ import { createTestPki, testClaimSigner } from '../packages/engine/src/test-supp
 import { toneWav } from '../packages/engine/src/warmup-workload.js';
 import { createTestHierarchy } from '../packages/pki/src/testing.js';
 import { meshClient } from '../test/support/mesh-clients.js';
-import { FIXTURES, startMeshProcess } from '../test/support/start-mesh.js';
+import { startMeshProcess } from '../test/support/start-mesh.js';
+import { arg, cpuOf, elapsed, jpegOfSize, log, manifestJson, MB, ms, percentile, throughput } from './support.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const ITERATIONS = arg('--iterations', 40);
 const THROUGHPUT_MS = arg('--throughput-ms', 8000);
 const LARGE_MB = arg('--large-mb', 100);
 const LARGE_RUNS = arg('--large-runs', 3);
-const MB = 1024 * 1024;
 const CLIENTS = 8;
 
-const log = (line: string) => process.stderr.write(`${line}\n`);
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-};
-const ms = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
 const mib = (bytes: number) => (bytes / MB).toFixed(1);
-const TRAINED = 'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia';
-const manifestJson = (title: string) =>
-  JSON.stringify({ title, assertions: [{ label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.created', digitalSourceType: TRAINED }] } }] });
-
-/**
- * A 1 MiB JPEG: the fixture photo with comment (COM) segments of random bytes after SOI. A valid
- * JPEG of that size (no encoder is at hand to make a larger picture); c2pa-rs hashes every byte
- * outside its own manifest, so its work grows with the file as it does for a larger photo.
- */
-function jpegOfOneMebibyte(): Uint8Array {
-  const photo = readFileSync(path.join(FIXTURES, 'no_manifest.jpg'));
-  const segments: Buffer[] = [];
-  let size = photo.length;
-  while (size < MB) {
-    const payload = Math.min(65_533, MB - size - 4);
-    if (payload <= 0) break;
-    const segment = Buffer.alloc(4 + payload);
-    segment.writeUInt16BE(0xfffe, 0);
-    segment.writeUInt16BE(payload + 2, 2);
-    randomBytes(payload).copy(segment, 4);
-    segments.push(segment);
-    size += segment.length;
-  }
-  return new Uint8Array(Buffer.concat([photo.subarray(0, 2), ...segments, photo.subarray(2)]));
-}
-
 
 /** Resident set of a process (the mesh, or this one), sampled every 10 ms while work runs. */
 async function rssOf(pid: number | 'self'): Promise<number> {
@@ -98,22 +61,6 @@ function rssMonitor(pid: number | 'self') {
     },
   };
 }
-
-/** CPU time (user + system) a process has used so far, in ms; its threads included. */
-async function cpuOf(pid: number | 'self'): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-}
-/** Linux reports CPU time in USER_HZ ticks, 100 per second on every mainstream architecture. */
-const CLOCK_TICKS = 100;
-
-const elapsed = async <T>(work: () => Promise<T>) => {
-  const start = performance.now();
-  const value = await work();
-  return { ms: performance.now() - start, value };
-};
 
 /**
  * The claim signer of the bare engine call with the material the service embeds: an in-memory
@@ -152,7 +99,7 @@ log('starting the mesh (npm start) ...');
 const mesh = await startMeshProcess({ env: { LOG_LEVEL: 'warn' } });
 const pid = mesh.child.pid!;
 const credentials = { caPath: mesh.files.meshCa, certPath: mesh.files.adminCert, keyPath: mesh.files.adminKey };
-const jpeg = jpegOfOneMebibyte();
+const jpeg = jpegOfSize(MB);
 const engine = createEngine({ threads: 1 });
 const pki = await createTestPki('Signing Bench');
 const ltvSigner = await longTermValidationSigner();
@@ -202,24 +149,13 @@ try {
   log(`1 MiB JPEG: service Sign p50 ${ms(serviceP50)} ms, bare engine p50 ${ms(bareP50)} ms (×${(serviceP50 / bareP50).toFixed(2)}), with time-stamp and staple ${ms(bareLtvP50)} ms (×${(serviceP50 / bareLtvP50).toFixed(2)})`);
 
   // 2. Throughput: 8 clients, each on its own TLS connection, against 1.
-  async function throughput(clients: number) {
-    const callers = Array.from({ length: clients }, () => meshClient(SigningService, mesh.url, credentials));
-    await Promise.all(callers.map((c) => c.sign(request)));
-    let completed = 0;
-    const deadline = performance.now() + THROUGHPUT_MS;
-    const start = performance.now();
-    await Promise.all(
-      callers.map(async (c) => {
-        while (performance.now() < deadline) {
-          await c.sign(request);
-          completed++;
-        }
-      }),
-    );
-    return completed / ((performance.now() - start) / 1000);
-  }
-  const single = await throughput(1);
-  const eight = await throughput(CLIENTS);
+  const signer = () => {
+    const caller = meshClient(SigningService, mesh.url, credentials);
+    return () => caller.sign(request);
+  };
+  const throughputOf = (clients: number) => throughput(clients, THROUGHPUT_MS, signer);
+  const single = await throughputOf(1);
+  const eight = await throughputOf(CLIENTS);
   log(`throughput: 1 client ${single.toFixed(1)}/s, ${CLIENTS} clients ${eight.toFixed(1)}/s, ×${(eight / single).toFixed(2)}`);
 
   // 3. A large WAV through SignStream.

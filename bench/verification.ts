@@ -15,7 +15,6 @@
  * the mesh uses PostgreSQL and the report goes to bench/results/verification-postgres.md).
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,52 +24,17 @@ import { createEngine } from '@c2pa-mesh/engine';
 import { RegistryService, SigningService, VerificationService, verificationV1 } from '@c2pa-mesh/proto';
 import { deeplyNestedBmff, pngManyManifestChunks, tiffHugeDirectory } from '../services/verification/src/test-support/hostile-media.js';
 import { meshClient } from '../test/support/mesh-clients.js';
-import { FIXTURES, startMeshProcess } from '../test/support/start-mesh.js';
+import { startMeshProcess } from '../test/support/start-mesh.js';
+import { arg, cpuOf, elapsed, jpegOfSize, log, manifestJson, MB, ms, percentile, throughput } from './support.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const ITERATIONS = arg('--iterations', 40);
 const THROUGHPUT_MS = arg('--throughput-ms', 3000);
 const THROUGHPUT_ROUNDS = arg('--throughput-rounds', 5);
 const LATENCY_ROUNDS = 3;
 const HOSTILE_ITERATIONS = Math.max(5, Math.round(ITERATIONS / 2));
-const MB = 1024 * 1024;
 const CLIENTS = 8;
 /** The mesh's database: embedded as `npm start` has it, or PostgreSQL when DATABASE_URL is set. */
 const DATABASE = process.env.DATABASE_URL ? 'PostgreSQL database (DATABASE_URL; a scratch database per run)' : 'embedded PGlite database';
-
-const log = (line: string) => process.stderr.write(`${line}\n`);
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-};
-const ms = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
-const TRAINED = 'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia';
-const manifestJson = (title: string) =>
-  JSON.stringify({ title, assertions: [{ label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.created', digitalSourceType: TRAINED }] } }] });
-
-/**
- * A 1 MiB JPEG: the fixture photo with comment (COM) segments of random bytes after SOI. A valid
- * JPEG of that size (no encoder is at hand to make a larger picture); c2pa-rs hashes every byte
- * outside its own manifest, so its work grows with the file as it does for a larger photo.
- */
-function jpegOfOneMebibyte(): Uint8Array {
-  const photo = readFileSync(path.join(FIXTURES, 'no_manifest.jpg'));
-  const segments: Buffer[] = [];
-  let size = photo.length;
-  while (size < MB - 70_000) {
-    const payload = Math.min(65_533, MB - 70_000 - size);
-    const segment = Buffer.alloc(4 + payload);
-    segment.writeUInt16BE(0xfffe, 0);
-    segment.writeUInt16BE(payload + 2, 2);
-    randomBytes(payload).copy(segment, 4);
-    segments.push(segment);
-    size += segment.length;
-  }
-  return new Uint8Array(Buffer.concat([photo.subarray(0, 2), ...segments, photo.subarray(2)]));
-}
 
 /** `bytes` cut or padded (with zeros after the structure) to exactly `size`. */
 function sized(bytes: Uint8Array, size: number): Uint8Array {
@@ -89,26 +53,13 @@ function damagedManifest(signed: Uint8Array): Uint8Array {
   return out;
 }
 
-/** CPU time (user + system, all threads) another process has used so far, in milliseconds. */
-async function cpuOf(pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
-  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
-
-const elapsed = async <T>(work: () => Promise<T>) => {
-  const start = performance.now();
-  const value = await work();
-  return { ms: performance.now() - start, value };
-};
-
 // ---------------------------------------------------------------------------------------------
 log('starting the mesh (npm start) ...');
 const mesh = await startMeshProcess({ env: { LOG_LEVEL: 'warn' } });
 const credentials = { caPath: mesh.files.meshCa, certPath: mesh.files.adminCert, keyPath: mesh.files.adminKey };
 const { projectId } = await meshClient(RegistryService, mesh.url, credentials).createProject({ name: 'verification benchmark' });
 const signed = new Uint8Array(
-  (await meshClient(SigningService, mesh.url, credentials).sign({ asset: jpegOfOneMebibyte(), format: 'image/jpeg', manifestJson: manifestJson('benchmark JPEG'), projectId })).signedAsset,
+  (await meshClient(SigningService, mesh.url, credentials).sign({ asset: jpegOfSize(MB - 70_000), format: 'image/jpeg', manifestJson: manifestJson('benchmark JPEG'), projectId })).signedAsset,
 );
 const trustAnchorsPem = await readFile(mesh.files.c2paRoot, 'utf8');
 const engine = createEngine({ threads: 1 });
@@ -167,48 +118,24 @@ try {
   await engine.close();
 
   // 2. Throughput: 8 clients, each on its own TLS connection, against 1.
-  async function throughput(clients: number) {
-    const callers = Array.from({ length: clients }, () => meshClient(VerificationService, mesh.url, credentials));
-    await Promise.all(callers.map((c) => c.verify(request)));
-    let completed = 0;
-    const deadline = performance.now() + THROUGHPUT_MS;
-    const start = performance.now();
-    await Promise.all(
-      callers.map(async (c) => {
-        while (performance.now() < deadline) {
-          await c.verify(request);
-          completed++;
-        }
-      }),
-    );
-    return completed / ((performance.now() - start) / 1000);
-  }
+  const verifier = () => {
+    const caller = meshClient(VerificationService, mesh.url, credentials);
+    return () => caller.verify(request);
+  };
+
   // Alternating rounds, so load from elsewhere on the machine touches both sides alike; the
   // rounds' median ratio is the result.
   // Control: what two bare engine threads in this process give 8 callers against 1 in the same
   // rounds (the mesh idle meanwhile): the machine's own headroom at that moment.
   const controlEngine = createEngine({ threads: 2 });
   await controlEngine.warmup();
-  async function engineThroughput(callers: number) {
-    let completed = 0;
-    const deadline = performance.now() + THROUGHPUT_MS;
-    const start = performance.now();
-    await Promise.all(
-      Array.from({ length: callers }, async () => {
-        while (performance.now() < deadline) {
-          await controlEngine.read({ format: 'image/jpeg', asset: signed, trustAnchorsPem });
-          completed++;
-        }
-      }),
-    );
-    return completed / ((performance.now() - start) / 1000);
-  }
+  const engineReader = () => () => controlEngine.read({ format: 'image/jpeg', asset: signed, trustAnchorsPem });
   const rounds: Array<{ single: number; eight: number; engineSingle: number; engineEight: number }> = [];
   for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
-    const single = await throughput(1);
-    const eight = await throughput(CLIENTS);
-    const engineSingle = await engineThroughput(1);
-    const engineEight = await engineThroughput(CLIENTS);
+    const single = await throughput(1, THROUGHPUT_MS, verifier);
+    const eight = await throughput(CLIENTS, THROUGHPUT_MS, verifier);
+    const engineSingle = await throughput(1, THROUGHPUT_MS, engineReader);
+    const engineEight = await throughput(CLIENTS, THROUGHPUT_MS, engineReader);
     rounds.push({ single, eight, engineSingle, engineEight });
     log(`throughput round ${round + 1}: service 1 client ${single.toFixed(1)}/s, ${CLIENTS} clients ${eight.toFixed(1)}/s, ×${(eight / single).toFixed(2)}; bare engine (2 threads) ×${(engineEight / engineSingle).toFixed(2)}`);
   }
