@@ -4,11 +4,11 @@ import { failedPrecondition, invalidArgument, notFound } from '@c2pa-mesh/errors
 import { registryV1 } from '@c2pa-mesh/proto';
 import { callerIdentity } from '@c2pa-mesh/server';
 import {
-  enqueueWebhookEvent,
   findActiveAssetByHash,
   findAssetById,
   findProjectById,
   insertAsset,
+  insertWithWebhookEvent,
   listAssets,
   markAssetDeleted,
   newId,
@@ -60,9 +60,12 @@ export async function registerAsset(deps: RegistryServiceDeps, req: registryV1.R
   };
   if (!(await findProjectById(deps.db, projectId))) throw notFound(`no project ${projectId}`);
   // The entry and its asset.signed event commit together.
-  const row = await deps.db.transaction().execute(async (trx) => {
-    const inserted = await insertAsset(trx, asset);
-    await enqueueWebhookEvent(trx, projectId, 'asset.signed', {
+  const row = await insertWithWebhookEvent(
+    deps.db,
+    projectId,
+    'asset.signed',
+    (db) => insertAsset(db, asset),
+    (inserted) => ({
       asset_id: inserted.id,
       kind: inserted.kind,
       asset_sha256: inserted.asset_sha256,
@@ -73,9 +76,8 @@ export async function registerAsset(deps: RegistryServiceDeps, req: registryV1.R
       manifest_label: inserted.manifest_label ?? '',
       signed_at: inserted.signed_at.toISOString(),
       request_id: inserted.request_id,
-    });
-    return inserted;
-  });
+    }),
+  );
   return create(registryV1.RegisterAssetResponseSchema, { asset: toAsset(row) });
 }
 

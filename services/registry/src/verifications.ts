@@ -2,7 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import type { HandlerContext } from '@connectrpc/connect';
 import { invalidArgument } from '@c2pa-mesh/errors';
 import { registryV1 } from '@c2pa-mesh/proto';
-import { enqueueWebhookEvent, insertVerification, newId, queryVerifications } from '@c2pa-mesh/storage';
+import { insertVerification, insertWithWebhookEvent, newId, queryVerifications } from '@c2pa-mesh/storage';
 import { requestedProject } from './access.js';
 import type { RegistryServiceDeps } from './deps.js';
 import { toVerificationRecord } from './messages.js';
@@ -29,24 +29,24 @@ export async function recordVerification(deps: RegistryServiceDeps, req: registr
     firstErrorCode: boundedText(req.firstErrorCode, 'first_error_code', 200),
     verifiedAt: req.verifiedAt === '' ? new Date() : parseTimestamp(req.verifiedAt, 'verified_at'),
   };
-  const row = await deps.db.transaction().execute(async (trx) => {
-    const inserted = await insertVerification(trx, record);
-    if (projectId !== null) {
-      await enqueueWebhookEvent(trx, projectId, 'verification.completed', {
-        verification_id: inserted.id,
-        asset_sha256: inserted.asset_sha256,
-        validation_state: inserted.validation_state,
-        format: inserted.format,
-        signer: inserted.signer,
-        source: inserted.source,
-        error_count: inserted.error_count,
-        first_error_code: inserted.first_error_code,
-        verified_at: inserted.verified_at.toISOString(),
-        request_id: inserted.request_id,
-      });
-    }
-    return inserted;
-  });
+  const row = await insertWithWebhookEvent(
+    deps.db,
+    projectId,
+    'verification.completed',
+    (db) => insertVerification(db, record),
+    (inserted) => ({
+      verification_id: inserted.id,
+      asset_sha256: inserted.asset_sha256,
+      validation_state: inserted.validation_state,
+      format: inserted.format,
+      signer: inserted.signer,
+      source: inserted.source,
+      error_count: inserted.error_count,
+      first_error_code: inserted.first_error_code,
+      verified_at: inserted.verified_at.toISOString(),
+      request_id: inserted.request_id,
+    }),
+  );
   return create(registryV1.RecordVerificationResponseSchema, { verification: toVerificationRecord(row) });
 }
 

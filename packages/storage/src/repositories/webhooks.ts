@@ -60,6 +60,18 @@ export async function deleteWebhook(db: Kysely<MeshDatabase>, id: string): Promi
   });
 }
 
+/** The project's live webhooks that subscribe to `event`. */
+function subscribedWebhooks(db: Db, projectId: string, event: WebhookEvent): Promise<Array<{ id: string }>> {
+  if (!isWebhookEvent(event)) throw invalidArgument(`unknown webhook event "${event}"; events are ${WEBHOOK_EVENTS.join(', ')}`);
+  return db
+    .selectFrom('webhooks')
+    .select(['id'])
+    .where('project_id', '=', projectId)
+    .where('deleted_at', 'is', null)
+    .where(sql<boolean>`events @> ${JSON.stringify([event])}::jsonb`)
+    .execute();
+}
+
 /**
  * Queues an event for every webhook of `projectId` subscribed to it; the dispatcher delivers it.
  * Call it inside the transaction that makes the change the event reports, so that an event is
@@ -68,14 +80,7 @@ export async function deleteWebhook(db: Kysely<MeshDatabase>, id: string): Promi
  * The body each receiver gets: `{"id": <delivery id>, "event", "created_at", "project_id", "data"}`.
  */
 export async function enqueueWebhookEvent(db: Db, projectId: string, event: WebhookEvent, data: Record<string, unknown>): Promise<string[]> {
-  if (!isWebhookEvent(event)) throw invalidArgument(`unknown webhook event "${event}"; events are ${WEBHOOK_EVENTS.join(', ')}`);
-  const webhooks = await db
-    .selectFrom('webhooks')
-    .select(['id'])
-    .where('project_id', '=', projectId)
-    .where('deleted_at', 'is', null)
-    .where(sql<boolean>`events @> ${JSON.stringify([event])}::jsonb`)
-    .execute();
+  const webhooks = await subscribedWebhooks(db, projectId, event);
   if (webhooks.length === 0) return [];
   const now = new Date();
   const rows = webhooks.map((webhook) => {
@@ -85,6 +90,28 @@ export async function enqueueWebhookEvent(db: Db, projectId: string, event: Webh
   });
   await db.insertInto('webhook_deliveries').values(rows).execute();
   return rows.map((r) => r.id);
+}
+
+/**
+ * Inserts a row and, when webhooks of its project subscribe to `event`, queues their deliveries in
+ * the same transaction: the row and its event commit together or not at all. Without a project or
+ * a subscriber the insert runs alone: one statement instead of a transaction of three or four.
+ * A webhook created at the very moment may miss this one event, as it may within a transaction
+ * (READ COMMITTED sees the webhooks committed before its SELECT).
+ */
+export async function insertWithWebhookEvent<Row>(
+  db: Kysely<MeshDatabase>,
+  projectId: string | null,
+  event: WebhookEvent,
+  insert: (db: Db) => Promise<Row>,
+  data: (row: Row) => Record<string, unknown>,
+): Promise<Row> {
+  if (projectId === null || (await subscribedWebhooks(db, projectId, event)).length === 0) return insert(db);
+  return db.transaction().execute(async (trx) => {
+    const row = await insert(trx);
+    await enqueueWebhookEvent(trx, projectId, event, data(row));
+    return row;
+  });
 }
 
 /** A delivery claimed by one dispatcher, with what it needs to send it. */
