@@ -1,10 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import pg from 'pg';
 import { migrations } from './migrations/index.js';
+import { PreparedPGliteDialect } from './pglite-driver.js';
 import type { MeshDatabase } from './schema.js';
 
 export type Database = Kysely<MeshDatabase>;
@@ -53,7 +54,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     parsers: { [INT8_OID]: (value: string) => Number(value), [NUMERIC_OID]: (value: string) => Number(value) },
   });
   await pglite.waitReady;
-  return new Kysely<MeshDatabase>({ dialect: new PGliteDialect({ pglite }) });
+  return new Kysely<MeshDatabase>({ dialect: new PreparedPGliteDialect(pglite) });
 }
 
 /** Brings the schema to the latest migration; throws with the failing migration's name. */

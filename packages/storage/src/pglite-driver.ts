@@ -1,0 +1,204 @@
+import { parse, protocol, type PGlite } from '@electric-sql/pglite';
+import {
+  CompiledQuery,
+  PGliteAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  type DatabaseConnection,
+  type DatabaseIntrospector,
+  type Dialect,
+  type DialectAdapter,
+  type Driver,
+  type Kysely,
+  type QueryCompiler,
+  type QueryResult,
+  type TransactionSettings,
+} from 'kysely';
+
+/** Statements kept prepared; the least recently used is closed beyond this. */
+const MAX_PREPARED_STATEMENTS = 500;
+
+/** PostgreSQL errors after which a prepared statement is dropped and the query prepared again. */
+const STALE_STATEMENT_CODES = new Set([
+  '0A000', // cached plan must not change result type (the table changed under the statement)
+  '26000', // prepared statement does not exist
+]);
+
+interface PreparedStatement {
+  name: string;
+  /** The parameter types PostgreSQL inferred, which choose each value's text form. */
+  parameterTypes: number[];
+}
+
+function concat(messages: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(messages.reduce((length, m) => length + m.byteLength, 0));
+  let offset = 0;
+  for (const message of messages) {
+    out.set(message, offset);
+    offset += message.byteLength;
+  }
+  return out;
+}
+
+/**
+ * The embedded database's one connection. PGlite's own `query()` sends every statement through
+ * six protocol exchanges (parse, describe, bind, describe, execute, sync), so PostgreSQL parses
+ * and plans it anew each time. Here each distinct SQL text is prepared once as a named statement;
+ * after that a query is one exchange (bind, describe, execute, sync). Values are turned into
+ * text and results parsed exactly as `query()` does, with the instance's serializers and parsers.
+ */
+class PreparedPGliteConnection implements DatabaseConnection {
+  readonly #pglite: PGlite;
+  /** By SQL text, in order of last use (a Map keeps insertion order). */
+  readonly #statements = new Map<string, PreparedStatement>();
+  #nextName = 0;
+
+  constructor(pglite: PGlite) {
+    this.#pglite = pglite;
+  }
+
+  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const { sql, parameters } = compiledQuery;
+    try {
+      return await this.#run<R>(sql, parameters);
+    } catch (error) {
+      if (!STALE_STATEMENT_CODES.has((error as { code?: string }).code ?? '')) throw error;
+      // Inside a transaction the error has already aborted it: the second try fails as well, and
+      // the transaction is rolled back as after any other error.
+      await this.#forget(sql);
+      return this.#run<R>(sql, parameters);
+    }
+  }
+
+  async *streamQuery(): AsyncIterableIterator<QueryResult<never>> {
+    throw new Error('streaming query results is not supported by the embedded database');
+  }
+
+  #run<R>(sql: string, parameters: readonly unknown[]): Promise<QueryResult<R>> {
+    return this.#pglite._runExclusiveQuery(async () => {
+      const statement = this.#statements.get(sql) ?? (await this.#prepare(sql));
+      // Most recently used last.
+      this.#statements.delete(sql);
+      this.#statements.set(sql, statement);
+      const values = parameters.map((value, i) => {
+        if (value === null || value === undefined) return null;
+        const serializer = this.#pglite.serializers[statement.parameterTypes[i]];
+        return serializer ? serializer(value) : String(value);
+      });
+      const { messages } = await this.#pglite.execProtocol(
+        concat([
+          protocol.serialize.bind({ statement: statement.name, values }),
+          protocol.serialize.describe({ type: 'P' }),
+          protocol.serialize.execute({}),
+          protocol.serialize.sync(),
+        ]),
+      );
+      const [result] = parse.parseResults(messages, this.#pglite.parsers, { rowMode: 'object' });
+      return {
+        rows: (result?.rows ?? []) as R[],
+        numAffectedRows: result?.affectedRows != null ? BigInt(result.affectedRows) : undefined,
+      };
+    });
+  }
+
+  /** Parses and describes `sql` as a named statement (inside the exclusive section). */
+  async #prepare(sql: string): Promise<PreparedStatement> {
+    const name = `kysely_${++this.#nextName}`;
+    const { messages } = await this.#pglite.execProtocol(
+      concat([protocol.serialize.parse({ name, text: sql }), protocol.serialize.describe({ type: 'S', name }), protocol.serialize.sync()]),
+    );
+    const description = messages.find((m) => m.name === 'parameterDescription') as { dataTypeIDs?: number[] } | undefined;
+    const statement = { name, parameterTypes: description?.dataTypeIDs ?? [] };
+    this.#statements.set(sql, statement);
+    if (this.#statements.size > MAX_PREPARED_STATEMENTS) {
+      const [oldestSql, oldest] = this.#statements.entries().next().value as [string, PreparedStatement];
+      this.#statements.delete(oldestSql);
+      await this.#close(oldest.name);
+    }
+    return statement;
+  }
+
+  async #forget(sql: string): Promise<void> {
+    const statement = this.#statements.get(sql);
+    if (!statement) return;
+    this.#statements.delete(sql);
+    await this.#pglite._runExclusiveQuery(() => this.#close(statement.name));
+  }
+
+  async #close(name: string): Promise<void> {
+    await this.#pglite.execProtocol(concat([protocol.serialize.close({ type: 'S', name }), protocol.serialize.sync()]));
+  }
+}
+
+/**
+ * Kysely's driver for the embedded database, with prepared statements (see the connection).
+ * One connection: Kysely hands it to one user at a time (PGliteAdapter: no multiple connections),
+ * so a transaction holds it from BEGIN to COMMIT or ROLLBACK.
+ */
+class PreparedPGliteDriver implements Driver {
+  readonly #pglite: PGlite;
+  #connection: PreparedPGliteConnection | undefined;
+
+  constructor(pglite: PGlite) {
+    this.#pglite = pglite;
+  }
+
+  async init(): Promise<void> {
+    await this.#pglite.waitReady;
+    this.#connection = new PreparedPGliteConnection(this.#pglite);
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    if (!this.#connection) throw new Error('the embedded database is not open');
+    return this.#connection;
+  }
+
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    const modes = [
+      ...(settings.isolationLevel ? [`isolation level ${settings.isolationLevel}`] : []),
+      ...(settings.accessMode ? [settings.accessMode] : []),
+    ];
+    await connection.executeQuery(CompiledQuery.raw(modes.length > 0 ? `begin transaction ${modes.join(', ')}` : 'begin'));
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('commit'));
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('rollback'));
+  }
+
+  async releaseConnection(): Promise<void> {
+    // One connection, kept for the life of the database.
+  }
+
+  async destroy(): Promise<void> {
+    if (!this.#pglite.closed) await this.#pglite.close();
+  }
+}
+
+/** Kysely's PGlite dialect with the prepared-statement driver above. */
+export class PreparedPGliteDialect implements Dialect {
+  readonly #pglite: PGlite;
+
+  constructor(pglite: PGlite) {
+    this.#pglite = pglite;
+  }
+
+  createAdapter(): DialectAdapter {
+    return new PGliteAdapter();
+  }
+
+  createDriver(): Driver {
+    return new PreparedPGliteDriver(this.#pglite);
+  }
+
+  createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new PostgresIntrospector(db);
+  }
+
+  createQueryCompiler(): QueryCompiler {
+    return new PostgresQueryCompiler();
+  }
+}
