@@ -3,6 +3,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, type TransferListItem } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { isMeshError, MeshError, failedPrecondition, resourceExhausted, unavailable } from '@c2pa-mesh/errors';
+import { createDeadline } from './deadline.js';
 import { classifyEngineError, engineTrapError, type EngineOperation } from './engine-errors.js';
 import { engineSettings } from './engine-settings.js';
 import {
@@ -155,30 +156,26 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
     }
     // The limit is on running time: waiting in the queue is bounded by maxQueue instead, and a
     // task queued behind a worker being replaced should not expire while the new one starts.
-    const deadline = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const taskSignal = signal === undefined ? deadline.signal : AbortSignal.any([signal, deadline.signal]);
+    const deadline = createDeadline(signal, timeoutMs, { startNow: false });
     const state: TaskState = {
       started: false,
-      onStart: () => {
-        timer = setTimeout(() => deadline.abort(), timeoutMs);
-      },
+      onStart: () => deadline.start(),
     };
     submitted.add(state);
     const queuedTask = Object.assign(task, { [Piscina.queueOptionsSymbol]: state });
     try {
       const outcome = (await pool.run(queuedTask, {
         transferList,
-        signal: taskSignal,
+        signal: deadline.signal,
       })) as TaskOutcome<T>;
       completed++;
       if (outcome.memoryBytes !== undefined) largestMemoryBytes = Math.max(largestMemoryBytes, outcome.memoryBytes);
       if (outcome.retiring) void recycleWorker(outcome.threadId);
       return outcome;
     } catch (error) {
-      if (taskSignal.aborted) {
+      if (deadline.signal.aborted) {
         if (state.started) terminated++;
-        if (signal?.aborted) throw signal.reason;
+        if (!deadline.expired) throw signal?.reason;
         throw new MeshError(
           'deadline_exceeded',
           `the C2PA engine did not finish within ${timeoutMs} ms; the asset may be too large or malformed`,
@@ -193,7 +190,7 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
       }
       throw error;
     } finally {
-      clearTimeout(timer);
+      deadline.release();
       submitted.delete(state);
     }
   }

@@ -1,4 +1,5 @@
 export { createEngine } from './engine.js';
+export { createDeadline, type Deadline } from './deadline.js';
 export {
   normalizeFormat,
   sniffFormat,

@@ -1,7 +1,7 @@
 import { createHash, webcrypto } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
-import type { ManifestStoreReport, ValidationStatusEntry } from '@c2pa-mesh/engine';
+import { createDeadline, type ManifestStoreReport, type ValidationStatusEntry } from '@c2pa-mesh/engine';
 import { MeshError, isMeshError } from '@c2pa-mesh/errors';
 import { verificationV1 } from '@c2pa-mesh/proto';
 import { assetFormat } from './asset-format.js';
@@ -70,13 +70,12 @@ const statuses = (entries: ValidationStatusEntry[]) =>
  */
 async function readManifestStore(deps: VerificationServiceDeps, asset: Uint8Array, format: string, call: VerificationCall): Promise<ManifestStoreReport | null> {
   const trust = await deps.trust.current();
-  const timeout = AbortSignal.timeout(deps.settings.verifyTimeoutMs);
-  const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
+  const deadline = createDeadline(call.signal, deps.settings.verifyTimeoutMs);
   try {
-    return await deps.engine.read({ format, asset, ...trust, signal });
+    return await deps.engine.read({ format, asset, ...trust, signal: deadline.signal });
   } catch (error) {
     if (isMeshError(error)) throw error;
-    if (timeout.aborted) {
+    if (deadline.expired) {
       throw new MeshError(
         'deadline_exceeded',
         `verification did not finish within ${deps.settings.verifyTimeoutMs} ms; the asset may be too large or malformed, or the service is busy`,
@@ -85,6 +84,8 @@ async function readManifestStore(deps: VerificationServiceDeps, asset: Uint8Arra
     }
     if (call.signal?.aborted) throw new ConnectError('the caller cancelled the verification', Code.Canceled);
     throw error;
+  } finally {
+    deadline.release();
   }
 }
 
