@@ -59,7 +59,7 @@ export async function registerAsset(deps: RegistryServiceDeps, req: registryV1.R
     signedAt: parseTimestamp(req.signedAt, 'signed_at'),
   };
   if (!(await findProjectById(deps.db, projectId))) throw notFound(`no project ${projectId}`);
-  // The entry and its asset.signed event commit together.
+  // The entry and its asset.signed event commit together (when a webhook subscribes to it).
   const row = await insertWithWebhookEvent(
     deps.db,
     projectId,

@@ -94,8 +94,9 @@ export async function enqueueWebhookEvent(db: Db, projectId: string, event: Webh
 
 /**
  * Inserts a row and, when webhooks of its project subscribe to `event`, queues their deliveries in
- * the same transaction: the row and its event commit together or not at all. Without a project or
- * a subscriber the insert runs alone: one statement instead of a transaction of three or four.
+ * the same transaction: the row and its event commit together or not at all. Without a project the
+ * insert runs alone; with one, a query for subscribers comes first, and without any the insert
+ * runs outside a transaction: one or two statements instead of a transaction of three or four.
  * A webhook created at the very moment may miss this one event, as it may within a transaction
  * (READ COMMITTED sees the webhooks committed before its SELECT).
  */
