@@ -141,6 +141,9 @@ describe('the mesh started as `npm start` does, in one process', () => {
       expect(again.output()).not.toMatch(/certificate created/);
     } finally {
       await again.stop();
+      // Both starts were told to keep the data dir (the first to restart on it, the second was
+      // given it), so neither removes it.
+      await rm(mesh.dataDir, { recursive: true, force: true });
     }
   });
 });
