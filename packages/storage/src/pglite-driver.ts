@@ -1,19 +1,5 @@
 import { parse, protocol, type PGlite } from '@electric-sql/pglite';
-import {
-  CompiledQuery,
-  PGliteAdapter,
-  PostgresIntrospector,
-  PostgresQueryCompiler,
-  type DatabaseConnection,
-  type DatabaseIntrospector,
-  type Dialect,
-  type DialectAdapter,
-  type Driver,
-  type Kysely,
-  type QueryCompiler,
-  type QueryResult,
-  type TransactionSettings,
-} from 'kysely';
+import { CompiledQuery, PGliteDialect, type DatabaseConnection, type Driver, type QueryResult, type TransactionSettings } from 'kysely';
 
 /** Statements kept prepared; the least recently used is closed beyond this. */
 const MAX_PREPARED_STATEMENTS = 500;
@@ -132,7 +118,7 @@ class PreparedPGliteConnection implements DatabaseConnection {
 
 /**
  * Kysely's driver for the embedded database, with prepared statements (see the connection).
- * One connection: Kysely hands it to one user at a time (PGliteAdapter: no multiple connections),
+ * One connection: Kysely hands it to one user at a time (PGlite's adapter: no multiple connections),
  * so a transaction holds it from BEGIN to COMMIT or ROLLBACK.
  */
 class PreparedPGliteDriver implements Driver {
@@ -178,27 +164,16 @@ class PreparedPGliteDriver implements Driver {
   }
 }
 
-/** Kysely's PGlite dialect with the prepared-statement driver above. */
-export class PreparedPGliteDialect implements Dialect {
+/** Kysely's PGlite dialect (adapter, query compiler, introspector) with the driver above. */
+export class PreparedPGliteDialect extends PGliteDialect {
   readonly #pglite: PGlite;
 
   constructor(pglite: PGlite) {
+    super({ pglite });
     this.#pglite = pglite;
   }
 
-  createAdapter(): DialectAdapter {
-    return new PGliteAdapter();
-  }
-
-  createDriver(): Driver {
+  override createDriver(): Driver {
     return new PreparedPGliteDriver(this.#pglite);
-  }
-
-  createIntrospector(db: Kysely<any>): DatabaseIntrospector {
-    return new PostgresIntrospector(db);
-  }
-
-  createQueryCompiler(): QueryCompiler {
-    return new PostgresQueryCompiler();
   }
 }
