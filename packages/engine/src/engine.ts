@@ -23,6 +23,7 @@ import { allowedFingerprints, applyAllowedList } from './allowed-list.js';
 import { COSE_ALGORITHMS } from './cose-sign1.js';
 import { engineModule } from './engine-module.js';
 import { toneWav, WARMUP_MANIFEST, warmupCredentials } from './warmup-workload.js';
+import { workerModuleOptions } from './worker-exec-argv.js';
 import type {
   C2paEngine,
   EngineOptions,
@@ -56,10 +57,12 @@ type LoadBalancer = NonNullable<PiscinaOptions['loadBalancer']>;
 /**
  * Worker threads run TypeScript sources through tsx, as the main thread does; a worker does not
  * inherit the loader, so it is passed on explicitly (by absolute URL, independent of the cwd).
+ * Of the process's own Node options only those that load modules are passed on: workers refuse
+ * V8 and per-process options such as `--max-old-space-size`.
  */
 function workerExecArgv(workerUrl: URL): string[] {
-  const inherited = process.execArgv;
-  if (!workerUrl.pathname.endsWith('.ts') || inherited.some((arg) => arg.includes('tsx'))) return [...inherited];
+  const inherited = workerModuleOptions(process.execArgv);
+  if (!workerUrl.pathname.endsWith('.ts') || inherited.some((arg) => arg.includes('tsx'))) return inherited;
   const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   return [...inherited, '--import', tsxLoader];
 }
