@@ -1,12 +1,13 @@
 import http2 from 'node:http2';
 import type { TLSSocket } from 'node:tls';
-import { createContextValues, type ConnectRouter, type Interceptor } from '@connectrpc/connect';
-import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { Code, ConnectError, createConnectRouter, createContextValues, type ConnectRouter, type Interceptor } from '@connectrpc/connect';
+import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from '@connectrpc/connect-node';
 import type { Logger } from 'pino';
 import { peerKey } from './context.js';
 import { requestIdFrom } from './interceptors.js';
 import { clientIp, peerCertificate } from './peer.js';
 import { listen } from './listen.js';
+import { unaryRequestBody } from './request-body.js';
 
 export interface TlsListenerOptions {
   host: string;
@@ -31,36 +32,59 @@ export interface RunningListener {
   close(graceMs: number): Promise<void>;
 }
 
+/** HTTP/2 receive window per stream and per connection (see the server's settings below). */
+const STREAM_WINDOW_BYTES = 4 * 1024 * 1024;
+const CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Connect's Node adapter (`connectNodeAdapter`), with one change: unary requests reach the handler
+ * through `unaryRequestBody` instead of Connect's generic body stream (see there).
+ */
+function connectHandler(options: TlsListenerOptions) {
+  const router = createConnectRouter({
+    interceptors: options.interceptors,
+    readMaxBytes: options.readMaxBytes,
+    acceptCompression: [compressionGzip, compressionBrotli],
+    // Responses are not compressed: they are mostly media, which is compressed already, and gzip
+    // of a signed asset costs ~19 ms of CPU per MiB (5 s and more for a 100 MiB SignStream) to
+    // save nothing. Compressed requests are still accepted.
+    compressMinBytes: Number.MAX_SAFE_INTEGER,
+  });
+  options.routes(router);
+  const handlers = new Map(router.handlers.map((h) => [h.requestPath, h]));
+
+  return (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
+    const handler = handlers.get(req.url.split('?', 2)[0]);
+    if (handler === undefined) {
+      if (options.fallback) options.fallback(req, res);
+      else res.writeHead(404).end();
+      return;
+    }
+    const contextValues = createContextValues();
+    contextValues.set(peerKey, {
+      requestId: (req as { meshRequestId?: string }).meshRequestId ?? requestIdFrom(undefined),
+      clientIp: clientIp(req),
+      credentials: { certificate: peerCertificate(req) },
+    });
+    const request = universalRequestFromNodeRequest(req, res, undefined, contextValues);
+    if (handler.method.methodKind === 'unary') request.body = unaryRequestBody(req);
+    handler(request)
+      .then((response) => universalResponseToNodeResponse(response, res))
+      .catch((reason: unknown) => {
+        // Aborted: the caller went away while the answer was written; nobody is left to tell.
+        if (ConnectError.from(reason).code === Code.Aborted) return;
+        options.logger.error({ err: reason, procedure: handler.requestPath }, 'the response could not be written');
+      });
+  };
+}
+
 /**
  * One HTTPS listener for Connect, gRPC and gRPC-Web, JSON and binary, HTTP/2 and HTTP/1.1.
  * Client certificates are requested but optional (API-key callers have none); a certificate that
  * does not verify against the mesh CA closes the connection during the handshake's aftermath.
  */
-/** HTTP/2 receive window per stream and per connection (see the server's settings below). */
-const STREAM_WINDOW_BYTES = 4 * 1024 * 1024;
-const CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024;
-
 export async function startTlsListener(options: TlsListenerOptions): Promise<RunningListener> {
-  const handler = connectNodeAdapter({
-    routes: options.routes,
-    interceptors: options.interceptors,
-    readMaxBytes: options.readMaxBytes,
-    // Responses are not compressed: they are mostly media, which is compressed already, and gzip
-    // of a signed asset costs ~19 ms of CPU per MiB (5 s and more for a 100 MiB SignStream) to
-    // save nothing. Compressed requests are still accepted.
-    compressMinBytes: Number.MAX_SAFE_INTEGER,
-    contextValues(req) {
-      const values = createContextValues();
-      const requestId = (req as { meshRequestId?: string }).meshRequestId ?? requestIdFrom(undefined);
-      values.set(peerKey, {
-        requestId,
-        clientIp: clientIp(req),
-        credentials: { certificate: peerCertificate(req) },
-      });
-      return values;
-    },
-    fallback: options.fallback as never,
-  });
+  const handler = connectHandler(options);
 
   const server = http2.createSecureServer(
     {
