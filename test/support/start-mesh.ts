@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -6,6 +7,17 @@ import path from 'node:path';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 export const FIXTURES = path.resolve(REPO_ROOT, '../shared/fixtures/media');
+
+/**
+ * The arguments `npm start` gives Node (package.json's start script, `node …`): tests and
+ * benchmarks start the mesh with the same Node options and entry point.
+ */
+export function meshStartArgs(): string[] {
+  const script: string = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).scripts.start;
+  const [command, ...args] = script.trim().split(/\s+/);
+  if (command !== 'node') throw new Error(`the start script must run node directly, not: ${script}`);
+  return args;
+}
 
 /** A free TCP port on 127.0.0.1 (bound once, then released). */
 export async function freePort(): Promise<number> {
@@ -79,8 +91,8 @@ export async function dropScratchDatabase(baseUrl: string, url: string): Promise
 }
 
 /**
- * Starts the mesh the way `npm start` does (`node --import tsx packages/mesh/src/main.ts`) with a
- * fresh data dir and free ports, and waits for its `mesh ready` line.
+ * Starts the mesh the way `npm start` does (`meshStartArgs`) with a fresh data dir and free ports,
+ * and waits for its `mesh ready` line.
  */
 export async function startMeshProcess(options: StartMeshOptions = {}): Promise<MeshProcess> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'c2pa-mesh-e2e-')));
@@ -99,7 +111,7 @@ export async function startMeshProcess(options: StartMeshOptions = {}): Promise<
     LOG_LEVEL: 'info',
     ...options.env,
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/mesh/src/main.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, meshStartArgs(), { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
