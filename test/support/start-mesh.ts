@@ -117,7 +117,7 @@ export async function startMeshProcess(options: StartMeshOptions = {}): Promise<
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
-  const readyLine = await new Promise<string>((resolve, reject) => {
+  const ready = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`mesh did not become ready within ${options.timeoutMs ?? 60_000} ms:\n${output}`)), options.timeoutMs ?? 60_000);
     const check = () => {
       const line = output.split('\n').find((l) => l.startsWith('mesh ready'));
@@ -132,6 +132,17 @@ export async function startMeshProcess(options: StartMeshOptions = {}): Promise<
       reject(new Error(`mesh exited with ${code} before it was ready:\n${output}`));
     });
   });
+  let readyLine: string;
+  try {
+    readyLine = await ready;
+  } catch (error) {
+    // A mesh that failed to start leaves nothing behind either: no process, data dir or database.
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+    if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    if (databaseUrl && baseUrl && !options.databaseUrl) await dropScratchDatabase(baseUrl, databaseUrl);
+    throw error;
+  }
   const fields = Object.fromEntries(readyLine.split(' ').slice(2).map((part) => part.split('=') as [string, string]));
   let stopped: Promise<number | null> | undefined;
   return {
