@@ -78,6 +78,28 @@ describe('unary request bodies over TLS', () => {
     await verifiesIntact(client);
   }, 60_000);
 
+  it('a body sent in pieces without a length is refused with resource_exhausted once it passes the limit', async () => {
+    // Connect binary: the message is the body; 20 pieces of 32 KiB, the upload never ended.
+    const answer = await new Promise<{ headers: http2.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+      const session = http2.connect(listener.url, nodeOptions());
+      session.on('error', reject);
+      const stream = session.request({ ':method': 'POST', ':path': '/c2pamesh.verification.v1.VerificationService/Verify', 'content-type': 'application/proto' });
+      let headers: http2.IncomingHttpHeaders = {};
+      let body = '';
+      stream.on('response', (h) => (headers = h));
+      stream.on('data', (chunk) => (body += chunk));
+      stream.on('end', () => {
+        session.destroy();
+        resolve({ headers, body });
+      });
+      stream.on('error', () => {});
+      for (let i = 0; i < 20; i++) stream.write(new Uint8Array(32 * 1024));
+    });
+    expect(answer.headers[':status']).toBe(429);
+    expect(JSON.parse(answer.body).code).toBe('resource_exhausted');
+    await verifiesIntact(createClient(VerificationService, transports['Connect, binary, HTTP/2']()));
+  }, 60_000);
+
   it('a caller that resets the stream mid-upload leaves the listener serving', async () => {
     const session = http2.connect(listener.url, nodeOptions());
     try {

@@ -43,7 +43,8 @@ class UnaryRequestBody implements AsyncIterableIterator<Uint8Array> {
     request[BODY] = this;
     request.on('data', onData);
     request.once('end', onEnd);
-    request.once('error', onError);
+    // Not once: a stream that errs twice must not find itself without a listener.
+    request.on('error', onError);
     request.once('close', onClose);
   }
 
