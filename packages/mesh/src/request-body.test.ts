@@ -68,7 +68,7 @@ describe('unary request bodies over TLS', () => {
     }, 60_000);
   }
 
-  it('a body over the read limit is refused with resource_exhausted while it streams in, and the listener serves on', async () => {
+  it('a message over the read limit is refused with resource_exhausted, and the listener serves on', async () => {
     const client = createClient(VerificationService, transports['Connect, binary, HTTP/2']());
     const error = await client.verify({ asset: new Uint8Array(READ_MAX_BYTES + 1024), format: 'image/jpeg' }).then(
       () => undefined,
