@@ -18,8 +18,7 @@ function onError(this: Carrier, error: unknown) {
   this[BODY].finished(error);
 }
 function onClose(this: Carrier) {
-  // A request closed before its end: the caller reset the stream or hung up mid-upload.
-  this[BODY].finished(new ConnectError('the caller closed the request before sending all of it', Code.Aborted));
+  this[BODY].closed();
 }
 
 /**
@@ -59,6 +58,11 @@ class UnaryRequestBody implements AsyncIterableIterator<Uint8Array> {
     this.failure = error;
     this.detach();
     this.wakeReader();
+  }
+
+  /** Every request closes; one that closes before its end was reset or abandoned mid-upload. */
+  closed() {
+    if (!this.done) this.finished(new ConnectError('the caller closed the request before sending all of it', Code.Aborted));
   }
 
   async next(): Promise<IteratorResult<Uint8Array>> {
