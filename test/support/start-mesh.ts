@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
-export const FIXTURES = path.resolve(REPO_ROOT, '../shared/fixtures/media');
+export const FIXTURES = path.resolve(REPO_ROOT, 'test/fixtures/media');
 
 /**
  * The arguments `npm start` gives Node (package.json's start script, `node …`): tests and

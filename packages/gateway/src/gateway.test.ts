@@ -17,7 +17,7 @@ import { createGateway } from './gateway.js';
  * The gateway on a real TLS listener in front of the whole mesh in memory: the HTTP shapes, and
  * that every call goes through the interceptors (identity, limits, audit) as the HTTP caller.
  */
-const MEDIA = path.resolve(import.meta.dirname, '../../../../shared/fixtures/media');
+const MEDIA = path.resolve(import.meta.dirname, '../../../test/fixtures/media');
 const MANIFEST = JSON.stringify({
   claim_generator: 'MirrorStage/1.0',
   title: 'My Image',

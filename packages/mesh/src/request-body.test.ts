@@ -15,7 +15,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestMesh, type TestMesh } from './test-harness.js';
 
-const MEDIA = path.resolve(import.meta.dirname, '../../../../shared/fixtures/media');
+const MEDIA = path.resolve(import.meta.dirname, '../../../test/fixtures/media');
 /** Small enough that a test can go over it; the signed fixture fits. */
 const READ_MAX_BYTES = 512 * 1024;
 

@@ -14,7 +14,7 @@ import { createTestHierarchy, type TestHierarchy } from './testing.js';
  */
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const jpeg = new Uint8Array(readFileSync(path.resolve(repoRoot, '../shared/fixtures/media/no_manifest.jpg')));
+const jpeg = new Uint8Array(readFileSync(path.resolve(repoRoot, 'test/fixtures/media/no_manifest.jpg')));
 const manifest = JSON.stringify({
   title: 'pki interop',
   claim_generator_info: [{ name: 'c2pa-mesh-pki-test', version: '1.0.0' }],

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIGNING_SERVICE } from './testing.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const asset = new Uint8Array(readFileSync(path.resolve(repoRoot, '../shared/fixtures/media/no_manifest.jpg')));
+const asset = new Uint8Array(readFileSync(path.resolve(repoRoot, 'test/fixtures/media/no_manifest.jpg')));
 const manifest = JSON.stringify({
   title: 'CA interop',
   claim_generator_info: [{ name: 'c2pa-mesh-ca-test', version: '1.0.0' }],

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 /** The shared media fixtures, and manifests and variants made from them at test time. */
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-export const mediaDir = path.resolve(repoRoot, '../shared/fixtures/media');
+export const mediaDir = path.resolve(repoRoot, 'test/fixtures/media');
 
 export const readMedia = (file: string): Uint8Array => new Uint8Array(readFileSync(path.join(mediaDir, file)));
 
