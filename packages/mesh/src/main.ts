@@ -1,3 +1,4 @@
+import './native-base64.js'; // first: protobuf-es picks up the base64 methods when it loads
 import path from 'node:path';
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from '@c2pa-mesh/config';
