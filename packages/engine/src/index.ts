@@ -4,6 +4,7 @@ export {
   normalizeFormat,
   sniffFormat,
   checkDeclaredFormat,
+  checkSignableForm,
   isSignableFormat,
   formatDisplayName,
   SIGNABLE_FORMATS,
