@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MeshError } from '@c2pa-mesh/errors';
-import { checkDeclaredFormat, checkSignableForm, normalizeFormat, READABLE_FORMATS, SIGNABLE_FORMATS, sniffFormat } from './formats.js';
+import { checkDeclaredFormat, checkSignableForm, formatExtension, normalizeFormat, READABLE_FORMATS, SIGNABLE_FORMATS, sniffFormat } from './formats.js';
 import { readMedia, UNSIGNED_SAMPLES } from './test-support/media-fixtures.js';
 
 const bytes = (...parts: Array<string | number[]>) =>
@@ -194,5 +194,23 @@ describe('checkSignableForm', () => {
     expect(error.message).toContain('send the image in the JPEG XL container');
     expect(() => checkSignableForm('image/jxl', readMedia('sample1.jxl'))).not.toThrow();
     expect(() => checkSignableForm('image/png', readMedia('sample1.png'))).not.toThrow();
+  });
+});
+
+describe('formatExtension', () => {
+  it.each([
+    ['image/jpeg', 'jpg'],
+    ['image/svg+xml', 'svg'],
+    ['video/quicktime', 'mov'],
+    ['image/x-adobe-dng', 'dng'],
+    ['video/x-m4v', 'm4v'],
+    ['application/pdf', 'pdf'],
+    ['video/avi', 'avi'],
+  ])('%s → .%s', (format, extension) => {
+    expect(formatExtension(format)).toBe(extension);
+  });
+
+  it('knows none for an unknown format', () => {
+    expect(formatExtension('text/plain')).toBeUndefined();
   });
 });

@@ -93,6 +93,11 @@ export function formatDisplayName(format: string): string {
   return lookup(format)?.displayName ?? format;
 }
 
+/** The usual file extension of a format: 'image/svg+xml' → 'svg', 'video/quicktime' → 'mov'. */
+export function formatExtension(format: string): string | undefined {
+  return lookup(format)?.aliases.find((alias) => !alias.includes('/'));
+}
+
 const ascii = (bytes: Uint8Array, start: number, length: number): string =>
   String.fromCharCode(...bytes.subarray(start, start + length));
 

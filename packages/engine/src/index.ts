@@ -7,6 +7,7 @@ export {
   checkSignableForm,
   isSignableFormat,
   formatDisplayName,
+  formatExtension,
   SIGNABLE_FORMATS,
   READABLE_FORMATS,
 } from './formats.js';
