@@ -74,7 +74,13 @@ describe('formatOf', () => {
     expect(await formatOf(path.join(dir, 'shoot/b.JPG'), undefined)).toBe('image/jpeg');
     expect(await formatOf(path.join(dir, 'shoot/b.JPG'), 'png')).toBe('image/png');
     expect(await formatOf(path.join(dir, 'no-extension'), undefined)).toBe('image/png');
-    await expect(formatOf(path.join(dir, 'shoot/notes.txt'), undefined)).rejects.toThrow(/cannot tell the format of notes\.txt; pass --format/);
+    await expect(formatOf(path.join(dir, 'shoot/notes.txt'), undefined)).rejects.toThrow(/^cannot tell the format of notes\.txt: \.txt is none of the formats the mesh supports \(image\/jpeg, .*\); pass --format if the file is one of them$/);
+    await writeFile(path.join(dir, 'unnamed/blob'), 'no magic bytes here');
+    await expect(formatOf(path.join(dir, 'unnamed/blob'), undefined)).rejects.toThrow(/^cannot tell the format of blob; pass --format \(e\.g\. image\/jpeg\)$/);
+  });
+
+  it('names the supported formats for a document this engine build does not sign', async () => {
+    await expect(formatOf(path.join(dir, 'formats/report.docx'), undefined)).rejects.toThrow(/^cannot tell the format of report\.docx: \.docx is none of the formats the mesh supports \(.*image\/heic.*application\/pdf.*\)/);
   });
 
   it.each(FURTHER_FORMATS)('maps %s to %s', async (file, format) => {

@@ -1,6 +1,6 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { isSignableFormat, normalizeFormat, sniffFormat } from '@c2pa-mesh/engine';
+import { isSignableFormat, normalizeFormat, READABLE_FORMATS, sniffFormat } from '@c2pa-mesh/engine';
 import { CliError } from './io.js';
 
 export interface MediaFile {
@@ -71,6 +71,12 @@ export async function formatOf(file: string, declared: string | undefined): Prom
     if (sniffed) return sniffed;
   } finally {
     await handle.close();
+  }
+  const extension = path.extname(file);
+  if (extension) {
+    throw new CliError(
+      `cannot tell the format of ${path.basename(file)}: ${extension} is none of the formats the mesh supports (${READABLE_FORMATS.join(', ')}); pass --format if the file is one of them`,
+    );
   }
   throw new CliError(`cannot tell the format of ${path.basename(file)}; pass --format (e.g. image/jpeg)`);
 }
