@@ -8,6 +8,18 @@ import { unique } from './gateway-support.js';
 
 const BIN = path.join(REPO_ROOT, 'node_modules/.bin/c2pa-mesh');
 const TEN_FORMATS = ['no_manifest.jpg', 'sample1.png', 'sample1.webp', 'test.tiff', 'sample1.avif', 'video1_no_manifest.mp4', 'sample1.mp3', 'sample1.wav', 'sample1.flac', 'sample1.m4a'];
+/** One file of each further format the mesh signs, and the format the CLI sends for it. */
+const FURTHER_FORMATS: Record<string, string> = {
+  'sample1.heic': 'image/heic',
+  'video1.mov': 'video/quicktime',
+  'video1.m4v': 'video/x-m4v',
+  'sample1.dng': 'image/x-adobe-dng',
+  'sample1.gif': 'image/gif',
+  'sample1.svg': 'image/svg+xml',
+  'video1.avi': 'video/avi',
+  'sample1.jxl': 'image/jxl',
+  'sample1.pdf': 'application/pdf',
+};
 
 interface CliRun {
   code: number;
@@ -85,6 +97,23 @@ describe('the c2pa-mesh CLI against a running mesh', () => {
     expect(tty.stdout).toContain('\u001b['); // the bar redraws itself in place
     expect(tty.stdout).not.toMatch(/\[\s?\d+\/10\] signed/); // no per-file lines on a terminal
     expect(tty.stdout).toMatch(/signed 10 of 10 files in .*0 failed/);
+  });
+
+  it('signs a directory of the further formats, each by its extension, leaving a manifest store sidecar alone; all verify Trusted', async () => {
+    await mkdir(path.join(scratch, 'more'));
+    for (const file of Object.keys(FURTHER_FORMATS)) await copyFile(path.join(FIXTURES, file), path.join(scratch, 'more', file));
+    await writeFile(path.join(scratch, 'more', 'sidecar.c2pa'), 'not signed: a manifest store');
+    const sign = await cli(['sign', 'more', '--out', 'signed-more', '--project', projectId, '--json']);
+    expect(sign.code, sign.stdout + sign.stderr).toBe(0);
+    const signed = JSON.parse(sign.stdout) as { results: Array<{ file: string; ok: boolean; format: string }>; summary: { files: number; signed: number } };
+    expect(signed.summary).toMatchObject({ files: 9, signed: 9 });
+    expect(Object.fromEntries(signed.results.map((r) => [r.file, r.format]))).toEqual(Object.fromEntries(Object.entries(FURTHER_FORMATS).map(([file, format]) => [`more/${file}`, format])));
+
+    const verify = await cli(['verify', 'signed-more', '--json', '--require-trusted']);
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+    const { results, summary } = JSON.parse(verify.stdout);
+    expect(summary).toMatchObject({ files: 9, trusted: 9 });
+    for (const result of results) expect(result).toMatchObject({ state: 'Trusted', signer: 'c2pa-mesh default signer' });
   });
 
   it('continues past failures, reports them and exits 1', async () => {

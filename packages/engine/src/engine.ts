@@ -17,7 +17,7 @@ import {
   type SignResult,
   type TaskOutcome,
 } from './engine-tasks.js';
-import { checkDeclaredFormat, formatDisplayName, isSignableFormat } from './formats.js';
+import { checkDeclaredFormat, checkSignableForm, formatDisplayName, isSignableFormat } from './formats.js';
 import { summarizeManifestStore } from './manifest-store-report.js';
 import { allowedFingerprints, applyAllowedList } from './allowed-list.js';
 import { COSE_ALGORITHMS } from './cose-sign1.js';
@@ -252,6 +252,7 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
           details: { format },
         });
       }
+      checkSignableForm(format, o.asset);
       if (COSE_ALGORITHMS[o.signer.alg] === undefined) {
         throw failedPrecondition(`the claim signer uses an unsupported algorithm "${String(o.signer.alg)}"`);
       }

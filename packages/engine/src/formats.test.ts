@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MeshError } from '@c2pa-mesh/errors';
-import { checkDeclaredFormat, normalizeFormat, READABLE_FORMATS, SIGNABLE_FORMATS, sniffFormat } from './formats.js';
+import { checkDeclaredFormat, checkSignableForm, formatExtension, normalizeFormat, READABLE_FORMATS, SIGNABLE_FORMATS, sniffFormat } from './formats.js';
 import { readMedia, UNSIGNED_SAMPLES } from './test-support/media-fixtures.js';
 
 const bytes = (...parts: Array<string | number[]>) =>
@@ -40,6 +40,16 @@ describe('normalizeFormat', () => {
     ['application/mp4', 'video/mp4'],
     ['svg', 'image/svg+xml'],
     ['pdf', 'application/pdf'],
+    ['heic', 'image/heic'],
+    ['HEIF', 'image/heif'],
+    ['m4v', 'video/x-m4v'],
+    ['qt', 'video/quicktime'],
+    ['dng', 'image/x-adobe-dng'],
+    ['image/dng', 'image/x-adobe-dng'],
+    ['gif', 'image/gif'],
+    ['avi', 'video/avi'],
+    ['video/x-msvideo', 'video/avi'],
+    ['jxl', 'image/jxl'],
   ])('%s → %s', (given, canonical) => {
     expect(normalizeFormat(given)).toBe(canonical);
   });
@@ -56,14 +66,49 @@ describe('normalizeFormat', () => {
   it('lists at least the ten formats users sign, all readable', () => {
     for (const { format } of UNSIGNED_SAMPLES) expect(SIGNABLE_FORMATS).toContain(format);
     for (const format of SIGNABLE_FORMATS) expect(READABLE_FORMATS).toContain(format);
-    expect(SIGNABLE_FORMATS).not.toContain('application/pdf');
-    expect(READABLE_FORMATS).toContain('application/pdf');
+    expect(SIGNABLE_FORMATS).toContain('application/pdf');
+    expect(SIGNABLE_FORMATS).not.toContain('application/c2pa');
+    expect(READABLE_FORMATS).toContain('application/c2pa');
   });
+
+  it.each(['docx', 'epub', 'odt', 'audio/aiff', 'audio/ogg', 'image/bmp', 'video/mpeg', 'arw', 'nef'])(
+    'does not know %s, which this c2pa-rs build does not sign',
+    (format) => {
+      expect(caught(() => normalizeFormat(format)).code).toBe('invalid_argument');
+    },
+  );
 });
 
 describe('sniffFormat', () => {
   it.each(UNSIGNED_SAMPLES.map((s) => [s.file, s.format]))('recognises %s as %s', (file, format) => {
     expect(sniffFormat(readMedia(file))).toBe(format);
+  });
+
+  it.each([
+    ['sample1.heic', 'image/heic'],
+    ['video1.mov', 'video/quicktime'],
+    ['video1.m4v', 'video/x-m4v'],
+    ['sample1.dng', 'image/x-adobe-dng'],
+    ['sample1.gif', 'image/gif'],
+    ['sample1.svg', 'image/svg+xml'],
+    ['video1.avi', 'video/avi'],
+    ['sample1.jxl', 'image/jxl'],
+    ['sample1.pdf', 'application/pdf'],
+  ])('recognises %s as %s, from its first 4 KiB too', (file, format) => {
+    expect(sniffFormat(readMedia(file))).toBe(format);
+    expect(sniffFormat(readMedia(file).subarray(0, 4096))).toBe(format);
+  });
+
+  it('tells DNG from TIFF by DNGVersion in the first IFD, in either byte order', () => {
+    // One IFD entry: tag, type BYTE (1), count 4, the version inline.
+    const bigEndianDng = bytes('MM', [0, 42], [0, 0, 0, 8], [0, 1], [0xc6, 0x12, 0, 1, 0, 0, 0, 4, 1, 4, 0, 0], [0, 0, 0, 0]);
+    expect(sniffFormat(bigEndianDng)).toBe('image/x-adobe-dng');
+    const bigEndianTiff = bytes('MM', [0, 42], [0, 0, 0, 8], [0, 1], [0x01, 0x00, 0, 3, 0, 0, 0, 1, 0, 16, 0, 0], [0, 0, 0, 0]);
+    expect(sniffFormat(bigEndianTiff)).toBe('image/tiff');
+    // The first IFD beyond the bytes sniffed, or an entry count running past them: plain TIFF.
+    expect(sniffFormat(bytes('II', [42, 0], [0, 0x10, 0, 0]))).toBe('image/tiff');
+    expect(sniffFormat(bytes('II', [42, 0], [8, 0, 0, 0], [200, 0]))).toBe('image/tiff');
+    expect(sniffFormat(readMedia('test.tiff'))).toBe('image/tiff');
   });
 
   it('recognises the signed JPEG fixtures', () => {
@@ -123,6 +168,12 @@ describe('checkDeclaredFormat', () => {
   it('accepts another member of the same container family', () => {
     expect(checkDeclaredFormat('audio/mp4', readMedia('video1_no_manifest.mp4'))).toBe('audio/mp4');
     expect(checkDeclaredFormat('image/x-adobe-dng', readMedia('test.tiff'))).toBe('image/x-adobe-dng');
+    expect(checkDeclaredFormat('image/tiff', readMedia('sample1.dng'))).toBe('image/tiff');
+    expect(checkDeclaredFormat('video/mp4', readMedia('video1.mov'))).toBe('video/mp4');
+    expect(checkDeclaredFormat('image/heif', readMedia('sample1.heic'))).toBe('image/heif');
+    expect(caught(() => checkDeclaredFormat('image/gif', readMedia('sample1.svg'))).message).toBe('declared image/gif but the bytes are an SVG');
+    expect(caught(() => checkDeclaredFormat('video/avi', readMedia('sample1.webp'))).message).toBe('declared video/avi but the bytes are a WebP');
+    expect(caught(() => checkDeclaredFormat('image/heic', readMedia('sample1.pdf'))).message).toBe('declared image/heic but the bytes are a PDF');
     expect(() => checkDeclaredFormat('image/webp', readMedia('sample1.wav'))).toThrow('the bytes are a WAV');
   });
 
@@ -133,5 +184,33 @@ describe('checkDeclaredFormat', () => {
 
   it('rejects an unknown declared format before looking at the bytes', () => {
     expect(caught(() => checkDeclaredFormat('text/plain', jpeg)).code).toBe('invalid_argument');
+  });
+});
+
+describe('checkSignableForm', () => {
+  it('refuses a bare JPEG XL codestream, accepts the container', () => {
+    const error = caught(() => checkSignableForm('image/jxl', bytes([0xff, 0x0a, 0xfa, 0x1f])));
+    expect(error.code).toBe('invalid_argument');
+    expect(error.message).toContain('send the image in the JPEG XL container');
+    expect(() => checkSignableForm('image/jxl', readMedia('sample1.jxl'))).not.toThrow();
+    expect(() => checkSignableForm('image/png', readMedia('sample1.png'))).not.toThrow();
+  });
+});
+
+describe('formatExtension', () => {
+  it.each([
+    ['image/jpeg', 'jpg'],
+    ['image/svg+xml', 'svg'],
+    ['video/quicktime', 'mov'],
+    ['image/x-adobe-dng', 'dng'],
+    ['video/x-m4v', 'm4v'],
+    ['application/pdf', 'pdf'],
+    ['video/avi', 'avi'],
+  ])('%s → .%s', (format, extension) => {
+    expect(formatExtension(format)).toBe(extension);
+  });
+
+  it('knows none for an unknown format', () => {
+    expect(formatExtension('text/plain')).toBeUndefined();
   });
 });

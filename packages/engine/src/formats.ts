@@ -11,7 +11,7 @@ interface MediaFormat {
   displayName: string;
   /** File extensions (without the dot) and MIME aliases that mean the same format. */
   aliases: readonly string[];
-  /** False where c2pa-rs reads manifests but cannot write them (PDF, bare manifest stores). */
+  /** False where c2pa-rs reads manifests but cannot write them (bare manifest stores). */
   signable: boolean;
   /** Formats that share one container parser in c2pa-rs; magic bytes only tell the container. */
   container: 'jpeg' | 'png' | 'riff-webp' | 'riff-wave' | 'riff-avi' | 'tiff' | 'bmff' | 'mp3' | 'flac' | 'gif' | 'svg' | 'pdf' | 'jxl' | 'c2pa';
@@ -28,7 +28,10 @@ const MEDIA_FORMATS: readonly MediaFormat[] = [
   { mime: 'audio/wav', displayName: 'WAV', aliases: ['wav', 'wave', 'audio/wave', 'audio/x-wav', 'audio/vnd.wave'], signable: true, container: 'riff-wave' },
   { mime: 'audio/flac', displayName: 'FLAC', aliases: ['flac', 'audio/x-flac'], signable: true, container: 'flac' },
   { mime: 'audio/mp4', displayName: 'M4A', aliases: ['m4a', 'audio/x-m4a', 'audio/m4a'], signable: true, container: 'bmff' },
-  // Beyond the ten users ask for most: everything else c2pa-rs writes.
+  // Beyond the ten users ask for most: everything else c2pa-rs 0.91 writes and reads back Trusted
+  // (test/fixtures/media has a real file of each). Not here, though c2pa-rs names them: ZIP-based
+  // documents (EPUB, OOXML, OpenDocument; this build cannot inflate deflated entries), AIFF, Ogg,
+  // BMP, MPEG-PS and the Sony and Nikon raw formats (the engine answers "unsupported type").
   { mime: 'image/heic', displayName: 'HEIC', aliases: ['heic'], signable: true, container: 'bmff' },
   { mime: 'image/heif', displayName: 'HEIF', aliases: ['heif'], signable: true, container: 'bmff' },
   { mime: 'video/quicktime', displayName: 'QuickTime', aliases: ['mov', 'qt'], signable: true, container: 'bmff' },
@@ -38,8 +41,8 @@ const MEDIA_FORMATS: readonly MediaFormat[] = [
   { mime: 'image/svg+xml', displayName: 'SVG', aliases: ['svg', 'application/svg+xml'], signable: true, container: 'svg' },
   { mime: 'video/avi', displayName: 'AVI', aliases: ['avi', 'video/x-msvideo', 'video/msvideo', 'application/x-troff-msvideo'], signable: true, container: 'riff-avi' },
   { mime: 'image/jxl', displayName: 'JPEG XL', aliases: ['jxl'], signable: true, container: 'jxl' },
-  // Read only: c2pa-rs validates manifests in these but does not write them.
-  { mime: 'application/pdf', displayName: 'PDF', aliases: ['pdf'], signable: false, container: 'pdf' },
+  { mime: 'application/pdf', displayName: 'PDF', aliases: ['pdf', 'application/x-pdf'], signable: true, container: 'pdf' },
+  // Read only: c2pa-rs validates the manifests in it but has no asset to embed one in.
   { mime: 'application/c2pa', displayName: 'C2PA manifest store', aliases: ['c2pa', 'application/x-c2pa-manifest-store'], signable: false, container: 'c2pa' },
 ];
 
@@ -88,6 +91,11 @@ export function isSignableFormat(format: string): boolean {
 /** A person's name for a format: 'image/jpeg' → 'JPEG'. */
 export function formatDisplayName(format: string): string {
   return lookup(format)?.displayName ?? format;
+}
+
+/** The usual file extension of a format: 'image/svg+xml' → 'svg', 'video/quicktime' → 'mov'. */
+export function formatExtension(format: string): string | undefined {
+  return lookup(format)?.aliases.find((alias) => !alias.includes('/'));
 }
 
 const ascii = (bytes: Uint8Array, start: number, length: number): string =>
@@ -141,6 +149,29 @@ function isMpegAudioFrame(bytes: Uint8Array, offset: number): boolean {
   return version !== 0x01 && layer !== 0x00 && bitrate !== 0x0f && sampleRate !== 0x03;
 }
 
+/** TIFF tag 50706, DNGVersion: the DNG specification (1.4, chapter 4) requires it in IFD 0. */
+const DNG_VERSION_TAG = 0xc612;
+
+/**
+ * True when a classic TIFF's first IFD lies within the bytes given and carries DNGVersion. A DNG
+ * whose first IFD is further in than the bytes sniffed reads as TIFF, which the engine handles
+ * alike.
+ */
+function hasDngVersion(bytes: Uint8Array): boolean {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const little = bytes[0] === 0x49;
+  if (bytes.length < 8) return false;
+  const ifd = view.getUint32(4, little);
+  if (ifd < 8 || ifd + 2 > bytes.length) return false;
+  const entries = view.getUint16(ifd, little);
+  for (let i = 0; i < entries; i++) {
+    const at = ifd + 2 + 12 * i;
+    if (at + 2 > bytes.length) return false;
+    if (view.getUint16(at, little) === DNG_VERSION_TAG) return true;
+  }
+  return false;
+}
+
 function looksLikeSvg(bytes: Uint8Array): boolean {
   const head = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, 4096)).replace(/^\uFEFF/, '').trimStart();
   if (!head.startsWith('<')) return false;
@@ -151,7 +182,7 @@ function looksLikeSvg(bytes: Uint8Array): boolean {
 /**
  * The canonical MIME type the bytes announce by their magic numbers, or undefined when they look
  * like none of the formats the engine knows. Container formats resolve as far as their headers go:
- * ISO BMFF by its ftyp brands, RIFF by its form type, TIFF-based raw formats as image/tiff.
+ * ISO BMFF by its ftyp brands, RIFF by its form type, TIFF as DNG when its first IFD says so.
  */
 export function sniffFormat(bytes: Uint8Array): string | undefined {
   if (startsWith(bytes, [0xff, 0xd8, 0xff])) return 'image/jpeg';
@@ -163,7 +194,7 @@ export function sniffFormat(bytes: Uint8Array): string | undefined {
     if (form === 'AVI ') return 'video/avi';
     return undefined;
   }
-  if (startsWith(bytes, [0x49, 0x49, 0x2a, 0x00]) || startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2a])) return 'image/tiff';
+  if (startsWith(bytes, [0x49, 0x49, 0x2a, 0x00]) || startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2a])) return hasDngVersion(bytes) ? 'image/x-adobe-dng' : 'image/tiff';
   if (startsWith(bytes, [0x49, 0x49, 0x2b, 0x00]) || startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2b])) return 'image/tiff';
   if (bytes.length >= 12 && ascii(bytes, 4, 4) === 'ftyp') return sniffBmff(bytes);
   if (bytes.length >= 8 && ascii(bytes, 4, 4) === 'jumb') return 'application/c2pa';
@@ -208,6 +239,20 @@ export function checkDeclaredFormat(declared: string, bytes: Uint8Array): string
   throw invalidArgument(`declared ${canonical} but the bytes are ${article(actual?.displayName ?? sniffed)}`, {
     details: { field: 'format', declared: canonical, detected: sniffed },
   });
+}
+
+/**
+ * Throws invalid_argument when the bytes are a form of a signable format that has nowhere to keep
+ * a manifest: a bare JPEG XL codestream (c2pa-rs embeds the manifest as a box of the JPEG XL
+ * container, ISO/IEC 18181-2, and does not wrap a codestream into one).
+ */
+export function checkSignableForm(format: string, bytes: Uint8Array): void {
+  if (lookup(format)?.container === 'jxl' && startsWith(bytes, [0xff, 0x0a])) {
+    throw invalidArgument(
+      'a bare JPEG XL codestream cannot carry Content Credentials; send the image in the JPEG XL container (boxes starting "JXL "), as cjxl --container=1 writes it',
+      { details: { field: 'format', declared: 'image/jxl' } },
+    );
+  }
 }
 
 // Names read letter by letter or starting with a vowel sound take "an".

@@ -4,8 +4,10 @@ export {
   normalizeFormat,
   sniffFormat,
   checkDeclaredFormat,
+  checkSignableForm,
   isSignableFormat,
   formatDisplayName,
+  formatExtension,
   SIGNABLE_FORMATS,
   READABLE_FORMATS,
 } from './formats.js';

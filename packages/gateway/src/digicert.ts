@@ -1,6 +1,6 @@
 import { MAX_ASSET_BYTES_CEILING } from '@c2pa-mesh/auth';
 import { invalidArgument } from '@c2pa-mesh/errors';
-import { isSignableFormat, normalizeFormat, sniffFormat } from '@c2pa-mesh/engine';
+import { formatExtension, isSignableFormat, normalizeFormat, sniffFormat } from '@c2pa-mesh/engine';
 import type { signingV1 } from '@c2pa-mesh/proto';
 import { callOptions, identifyOrRefuse } from './caller.js';
 import { sendJson, type Exchange } from './exchange.js';
@@ -159,7 +159,7 @@ export async function digiCertSign(exchange: Exchange, context: RouteContext): P
   exchange.pendingAudit = undefined;
   const { signers } = await clients.signing.listSigners({}, options);
   const signer = chooseSigner(signers, parameters);
-  const fileName = `signed-${image.filename || `image.${format.split('/')[1]}`}`;
+  const fileName = `signed-${image.filename || `image.${formatExtension(format) ?? 'bin'}`}`;
   const who = callerName(exchange.peer.credentials.certificate?.subject) ?? signer.commonName;
   const result = await clients.signing.sign(
     { asset: image.bytes, format, manifestJson: digiCertManifest(fileName, who, parameters), signerId: signer.id },

@@ -11,6 +11,8 @@ import { startTlsListener, type RunningListener } from '@c2pa-mesh/server';
 import { pino } from 'pino';
 import { Agent, FormData, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatExtension, sniffFormat } from '@c2pa-mesh/engine';
+import { flipMediaByte, hashMismatchCode, MORE_SAMPLES, readMedia } from '@c2pa-mesh/engine/test-support';
 import { createGateway } from './gateway.js';
 
 /**
@@ -191,5 +193,61 @@ describe('the gateway on the TLS listener', () => {
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
     expect(res.headers.get('access-control-allow-headers')).toContain('authorization');
+  });
+});
+
+describe('every further format the mesh signs, through the gateways', () => {
+  let formatsKey: string;
+  beforeAll(async () => {
+    ({ key: formatsKey } = await admin().createApiKey({ projectId, name: 'formats', scopes: ['sign', 'verify'], maxAssetBytes: 1_000_000n, requestsPerMinute: 10_000 }));
+  });
+  const auth = () => ({ authorization: `Bearer ${formatsKey}` });
+  type VerifyBody = { validation_state: string; validation_errors: string[]; registered: boolean };
+
+  it.each(MORE_SAMPLES.map((s) => [s.file, s.format]))('MirrorStage: %s as %s signs, verifies Trusted (sniffed and declared), and Invalid once altered', async (file, format) => {
+    const original = readMedia(file);
+    const form = new FormData();
+    form.append('file', new Blob([original]), `upload.${formatExtension(format)}`);
+    form.append('manifest', MANIFEST);
+    form.append('format', format);
+    const res = await post('/v1/sign', form, auth());
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(res.headers.get('content-disposition')).toBe(`attachment; filename="upload-signed.${formatExtension(format)}"`);
+    const signed = new Uint8Array(await res.arrayBuffer());
+    for (const contentType of ['application/octet-stream', format]) {
+      const verified = await post('/v1/verify', signed, { ...auth(), 'content-type': contentType });
+      expect(verified.status).toBe(200);
+      expect(await verified.json()).toMatchObject({ validation_state: 'Trusted', validation_errors: [], registered: true });
+    }
+    const altered = await post('/v1/verify', flipMediaByte(original, signed), { ...auth(), 'content-type': 'application/octet-stream' });
+    const body = (await altered.json()) as VerifyBody;
+    expect(body.validation_state).toBe('Invalid');
+    expect(body.validation_errors).toContain(hashMismatchCode(format));
+  });
+
+  it.each([...new Set(MORE_SAMPLES.map((s) => s.file))])('DigiCert: %s signs, its format told by the file name, and verifies Trusted', async (file) => {
+    const original = readMedia(file);
+    const format = sniffFormat(original)!;
+    const form = new FormData();
+    for (const [name, value] of Object.entries({ hashAlgo: 'SHA256', signAlgo: '1.2.840.10045.4.3.2', signAlgoParams: 'MTIzNDQ=', accountId: 'a', schemaField: 'author' })) form.append(name, value);
+    // As curl and browsers send a file they have no media type for.
+    form.append('image', new Blob([original], { type: 'application/octet-stream' }), file);
+    const res = await post('/c2pa/v1/sign', form, auth());
+    const body = (await res.json()) as { mime_type: string; file_name: string; encoded_signed_content: string };
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body).toMatchObject({ mime_type: format, file_name: `signed-${file}` });
+    const signed = Buffer.from(body.encoded_signed_content, 'base64');
+    const report = await mesh.engine!.read({ format, asset: signed, trustAnchorsPem: mesh.pki.c2paRoot.pem });
+    expect(report?.validationState).toBe('Trusted');
+  });
+
+  it('MirrorStage: a format this engine build does not sign is a 400 naming the supported ones', async () => {
+    const form = new FormData();
+    form.append('file', new Blob([readMedia('sample1.pdf')]), 'report.docx');
+    form.append('manifest', MANIFEST);
+    form.append('format', 'docx');
+    const res = await post('/v1/sign', form, auth());
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toMatch(/format "docx" is not supported; supported formats are image\/jpeg, .*image\/heic/);
   });
 });

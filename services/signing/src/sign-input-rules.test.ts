@@ -66,7 +66,9 @@ describe('Sign refuses bad input before anything is signed or written', () => {
   const cases: Array<[string, () => Record<string, unknown>, Code, RegExp]> = [
     ['a missing format', () => ({ format: '' }), Code.InvalidArgument, /^format is required/],
     ['an unknown format', () => ({ format: 'image/x-unknown' }), Code.InvalidArgument, /format "image\/x-unknown" is not supported; supported formats are image\/jpeg, /],
-    ['a format the engine reads but cannot sign', () => ({ format: 'application/pdf', asset: new TextEncoder().encode(`%PDF-1.4\n${'x'.repeat(200)}`) }), Code.FailedPrecondition, /^PDF assets can be verified but not signed$/],
+    ['a format the engine reads but cannot sign', () => ({ format: 'application/c2pa', asset: new Uint8Array([0, 0, 0, 8, ...new TextEncoder().encode('jumb'), ...new Uint8Array(200)]) }), Code.FailedPrecondition, /^C2PA manifest store assets can be verified but not signed$/],
+    ['a format this engine build does not sign', () => ({ format: 'docx' }), Code.InvalidArgument, /^format "docx" is not supported; supported formats are image\/jpeg, .*image\/heic/],
+    ['a bare JPEG XL codestream', () => ({ format: 'image/jxl', asset: new Uint8Array([0xff, 0x0a, ...new Uint8Array(200).fill(7)]) }), Code.InvalidArgument, /^a bare JPEG XL codestream cannot carry Content Credentials; send the image in the JPEG XL container/],
     ['magic bytes of another format', () => ({ format: 'image/png' }), Code.InvalidArgument, /^declared image\/png but the bytes are a JPEG$/],
     ['bytes of no known format', () => ({ format: 'image/jpeg', asset: new Uint8Array(500).fill(7) }), Code.InvalidArgument, /^declared image\/jpeg but the bytes are not a JPEG file/],
     ['an empty asset', () => ({ asset: new Uint8Array(0) }), Code.InvalidArgument, /^asset is empty/],

@@ -1,5 +1,5 @@
 import { DEFAULT_MAX_ASSET_BYTES, MAX_ASSET_BYTES_CEILING, type Identity } from '@c2pa-mesh/auth';
-import { checkDeclaredFormat, formatDisplayName, isSignableFormat, normalizeFormat } from '@c2pa-mesh/engine';
+import { checkDeclaredFormat, checkSignableForm, formatDisplayName, isSignableFormat, normalizeFormat } from '@c2pa-mesh/engine';
 import { failedPrecondition, invalidArgument, resourceExhausted } from '@c2pa-mesh/errors';
 
 /**
@@ -54,7 +54,7 @@ export function checkAssetSize(size: number, limit: number): void {
 
 /** The declared format against the asset's magic bytes (a prefix of the asset is enough). */
 export function checkMagicBytes(format: string, head: Uint8Array): void {
-  checkDeclaredFormat(format, head);
+  checkSignableForm(checkDeclaredFormat(format, head), head);
 }
 
 export interface RegistryLabels {

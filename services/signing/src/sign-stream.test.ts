@@ -5,7 +5,20 @@ import { createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
 import { signingV1 } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIGNED_CHUNK_BYTES } from './sign-stream.js';
-import { codes, createProject, failure, generatorManifest, projectKey, readMedia, registryClient, signingClient, type SigningClient } from './test-support/signing-test-kit.js';
+import {
+  codes,
+  createProject,
+  failure,
+  flipMediaByte,
+  generatorManifest,
+  hashMismatchCode,
+  MORE_FORMATS,
+  projectKey,
+  readMedia,
+  registryClient,
+  signingClient,
+  type SigningClient,
+} from './test-support/signing-test-kit.js';
 
 let mesh: TestMesh;
 let projectId: string;
@@ -81,6 +94,20 @@ describe('SignStream', () => {
     expect(report?.validationState).toBe('Trusted');
   });
 
+  it.each(MORE_FORMATS.map((s) => [s.format, s.file]))('signs %s (%s) sent in 1 KiB chunks: Trusted, and Invalid once a media byte changes', async (format, file) => {
+    const original = readMedia(file);
+    const { messages } = upload({ format, manifestJson: generatorManifest(`streamed ${file}`), projectId, totalSize: BigInt(original.length) }, original, 1024);
+    const { signed, result } = await collect(signingClient(mesh), messages);
+    expect(result).toMatchObject({ format, assetSha256: sha256(signed), inputSha256: sha256(original) });
+    const read = (asset: Uint8Array) => mesh.engine!.read({ format, asset, trustAnchorsPem: mesh.pki.c2paRoot.pem });
+    const report = await read(signed);
+    expect(report?.validationState).toBe('Trusted');
+    expect(report?.title).toBe(`streamed ${file}`);
+    const tampered = await read(flipMediaByte(original, signed));
+    expect(tampered?.validationState).toBe('Invalid');
+    expect(codes(tampered?.errors)).toContain(hashMismatchCode(format));
+  });
+
   const jpeg = readMedia('no_manifest.jpg');
   const manifestJson = generatorManifest('refused stream');
 
@@ -140,7 +167,7 @@ describe('SignStream', () => {
   });
 
   it('refuses bad options (format, manifest, project) before the upload', async () => {
-    const badFormat = await failure(collect(signingClient(mesh), upload({ format: 'application/pdf', manifestJson, projectId }, jpeg).messages));
+    const badFormat = await failure(collect(signingClient(mesh), upload({ format: 'application/c2pa', manifestJson, projectId }, jpeg).messages));
     expect(badFormat.code).toBe(Code.FailedPrecondition);
     const badManifest = await failure(collect(signingClient(mesh), upload({ format: 'image/jpeg', manifestJson: '{', projectId }, jpeg).messages));
     expect(badManifest.code).toBe(Code.InvalidArgument);

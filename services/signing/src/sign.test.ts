@@ -3,6 +3,7 @@ import { createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MESH_CLAIM_GENERATOR } from './manifest-definition.js';
 import {
+  MORE_FORMATS,
   TEN_FORMATS,
   TRAINED_ALGORITHMIC_MEDIA,
   codes,
@@ -36,7 +37,7 @@ afterAll(async () => {
 const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 const read = (format: string, asset: Uint8Array) => mesh.engine!.read({ format, asset, trustAnchorsPem: mesh.pki.c2paRoot.pem });
 
-describe.each(TEN_FORMATS.map((s) => [s.format, s.file]))('%s (%s)', (format, file) => {
+describe.each([...TEN_FORMATS, ...MORE_FORMATS].map((s) => [s.format, s.file]))('%s (%s)', (format, file) => {
   it('signs through the service and reads back Trusted, time-stamped, with the OCSP staple', async () => {
     const original = readMedia(file);
     const before = Date.now();

@@ -3,7 +3,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { verificationV1 } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVerificationTestMesh, type VerificationTestMesh } from './test-support/verification-mesh.js';
-import { readMedia } from './test-support/media.js';
+import { flipMediaByte, hashMismatchCode, MORE_SAMPLES, readMedia } from './test-support/media.js';
 
 const { ValidationState } = verificationV1;
 
@@ -46,6 +46,19 @@ describe('VerifyStream', () => {
       expect(res.errors.map((e) => e.code)).toEqual(['signingCredential.untrusted']);
       expect(res.format).toBe('image/jpeg');
     }
+  });
+
+  it.each(MORE_SAMPLES.map((s) => [s.file, s.format]))('%s signed as %s, sent in 1 KiB chunks: TRUSTED; one changed byte: INVALID', async (file, format) => {
+    const original = readMedia(file);
+    const signed = await t.sign(original, format, { title: `streamed ${file}` });
+    const res = await t.verification().verifyStream(stream([options(format, signed.signedAsset.length), ...chunked(signed.signedAsset, 1024)]));
+    expect(res.validationState).toBe(ValidationState.TRUSTED);
+    expect(res.format).toBe(format);
+    expect(res.assetSha256).toBe(signed.assetSha256);
+    expect(res.registered).toBe(true);
+    const tampered = await t.verification().verifyStream(stream(chunked(flipMediaByte(original, signed.signedAsset), 1024)));
+    expect(tampered.validationState).toBe(ValidationState.INVALID);
+    expect(tampered.errors.map((e) => e.code)).toContain(hashMismatchCode(format));
   });
 
   it('refuses an announced size above the caller limit before any chunk is read', async () => {

@@ -2,7 +2,8 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { verificationV1 } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVerificationTestMesh, type VerificationTestMesh } from './test-support/verification-mesh.js';
-import { flipMediaByte, readMedia, UNSIGNED_SAMPLES } from './test-support/media.js';
+import { sniffFormat } from '@c2pa-mesh/engine';
+import { flipMediaByte, hashMismatchCode, MORE_SAMPLES, readMedia, UNSIGNED_SAMPLES } from './test-support/media.js';
 import { sha256Of } from './verify-asset.js';
 
 const { ValidationState } = verificationV1;
@@ -55,7 +56,7 @@ describe('Verify with the reference fixtures', () => {
     expect(res.format).toBe('image/jpeg');
   });
 
-  it.each(UNSIGNED_SAMPLES.map((s) => [s.file, s.format]))('unsigned %s answers not_found "no C2PA manifest"', async (file, format) => {
+  it.each([...UNSIGNED_SAMPLES, ...MORE_SAMPLES].map((s) => [s.file, s.format]))('unsigned %s answers not_found "no C2PA manifest"', async (file, format) => {
     for (const declared of [format, '']) {
       const err = await failure(t.verification().verify({ asset: readMedia(file), format: declared }));
       expect(err?.code).toBe(Code.NotFound);
@@ -127,6 +128,26 @@ describe('assets the mesh signed', () => {
     expect(tampered.registered).toBe(false);
     // The signature itself still names our certificate: its live status is still known.
     expect(tampered.certificateStatus).toBe('ACTIVE');
+  });
+});
+
+describe('the further formats the mesh signs', () => {
+  it.each(MORE_SAMPLES.map((s) => [s.file, s.format]))('%s signed as %s is TRUSTED, declared or sniffed; one changed byte makes it INVALID', async (file, format) => {
+    const original = readMedia(file);
+    const signed = await t.sign(original, format, { title: `${file} as ${format}` });
+    for (const declared of [format, '']) {
+      const res = await t.verification().verify({ asset: signed.signedAsset, format: declared });
+      expect(res.validationState).toBe(ValidationState.TRUSTED);
+      expect(res.errors).toEqual([]);
+      expect(res.format).toBe(declared === '' ? sniffFormat(original) : format);
+      expect(res.registered).toBe(true);
+      expect(res.assetId).toBe(signed.assetId);
+      expect(res.title).toBe(`${file} as ${format}`);
+    }
+    const tampered = await t.verification().verify({ asset: flipMediaByte(original, signed.signedAsset), format });
+    expect(tampered.validationState).toBe(ValidationState.INVALID);
+    expect(codes(tampered.errors)).toContain(hashMismatchCode(format));
+    expect(tampered.registered).toBe(false);
   });
 });
 

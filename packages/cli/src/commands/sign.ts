@@ -54,7 +54,7 @@ async function readManifest(file: string | undefined, cwd: string): Promise<stri
  */
 export async function signFiles(args: string[], options: SignOptions, io: CliIo): Promise<number> {
   const manifestJson = await readManifest(options.manifest, io.cwd);
-  const files = await collectMediaFiles(args, io.cwd);
+  const files = await collectMediaFiles(args, io.cwd, 'signable');
   if (files.length === 0) throw new CliError(`no media files in ${args.join(' ')}`);
   const outDir = path.resolve(io.cwd, options.out);
   const mesh = connect(options, io);

@@ -8,15 +8,15 @@ import { expect } from 'vitest';
 
 /** Media fixtures, manifests, identities and clients for the signing service's tests. */
 
-export { mediaDir as MEDIA_DIR, readMedia, flipMediaByte, TRAINED_ALGORITHMIC_MEDIA, UNSIGNED_SAMPLES as TEN_FORMATS } from '@c2pa-mesh/engine/test-support';
-
-/**
- * The hard-binding mismatch c2pa-rs 0.91 reports when media data changes: ISO BMFF files (MP4,
- * M4A, AVIF) are bound by a BMFF hash and report `assertion.bmffHash.mismatch`; every other
- * container by a data hash, `assertion.dataHash.mismatch`.
- */
-export const hashMismatchCode = (format: string) =>
-  ['video/mp4', 'audio/mp4', 'image/avif'].includes(format) ? 'assertion.bmffHash.mismatch' : 'assertion.dataHash.mismatch';
+export {
+  mediaDir as MEDIA_DIR,
+  readMedia,
+  flipMediaByte,
+  hashMismatchCode,
+  TRAINED_ALGORITHMIC_MEDIA,
+  UNSIGNED_SAMPLES as TEN_FORMATS,
+  MORE_SAMPLES as MORE_FORMATS,
+} from '@c2pa-mesh/engine/test-support';
 
 
 /** A manifest as an AI image generator sends it: created, with its digital source type. */

@@ -1,10 +1,12 @@
-/** The shared media fixtures (from the engine's test support), and variants made from them at test time. */
+/** The media fixtures (from the engine's test support), and variants made from them at test time. */
 import { TRAINED_ALGORITHMIC_MEDIA, UNSIGNED_SAMPLES } from '@c2pa-mesh/engine/test-support';
 
 export {
   mediaDir as MEDIA_DIR,
   readMedia,
   UNSIGNED_SAMPLES,
+  MORE_SAMPLES,
+  hashMismatchCode,
   TRAINED_ALGORITHMIC_MEDIA,
   flipMediaByte,
   seededRandom,
