@@ -1,9 +1,9 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { outputMismatch, shellExamples, type ShellExample } from '../support/readme-examples.js';
+import { BLOCK_TIMEOUT_MS, outputMismatch, runExample, shellExamples, type ShellExample } from '../support/readme-examples.js';
 import { FIXTURES, REPO_ROOT, startMeshProcess, type MeshProcess } from '../support/start-mesh.js';
 
 /**
@@ -19,68 +19,6 @@ const README_FILES: Record<string, string> = {
 
 /** What the examples call besides node and npx. */
 const TOOLS = ['bash', 'curl', 'jq', 'openssl', 'base64'];
-
-const BLOCK_TIMEOUT_MS = 240_000;
-
-/**
- * Runs one example in its own bash with `set -euo pipefail`, as if it followed the examples
- * before it in one session: it starts from their shell variables, functions and working
- * directory (kept in `state`), and leaves its own there for the next one.
- */
-function runExample(code: string, options: { cwd: string; state: string; env: NodeJS.ProcessEnv }): Promise<{ status: number | null; stdout: string; stderr: string; timedOut: boolean }> {
-  const script = `
-__readme_baseline=" $(compgen -v | tr '\\n' ' ') "
-__readme_save() {
-  local __readme_status=$?
-  {
-    for __readme_name in $(compgen -v); do
-      case "$__readme_name" in
-        __readme_*|BASH*|FUNCNAME|PIPESTATUS|LINENO|RANDOM|SRANDOM|SECONDS|EPOCHREALTIME|EPOCHSECONDS|_|HISTCMD|OPTIND|OPTARG|OPTERR|COLUMNS|LINES|SHLVL|PWD|OLDPWD|PPID|UID|EUID|GROUPS|SHELLOPTS|DIRSTACK|IFS|PS4) continue ;;
-      esac
-      case "$__readme_baseline" in *" $__readme_name "*) continue ;; esac
-      declare -p "$__readme_name"
-    done
-    for __readme_name in $(compgen -A function); do
-      case "$__readme_name" in __readme_*) ;; *) declare -f "$__readme_name" ;; esac
-    done
-    printf 'cd %q\\n' "$PWD"
-  } > "$__README_STATE.next" 2>/dev/null
-  mv "$__README_STATE.next" "$__README_STATE"
-  exit "$__readme_status"
-}
-[ -f "$__README_STATE" ] && source "$__README_STATE"
-trap __readme_save EXIT
-set -euo pipefail
-source "$__README_EXAMPLE"
-`;
-  return (async () => {
-    const exampleFile = `${options.state}.example.sh`;
-    await writeFile(exampleFile, `${code}\n`);
-    return new Promise((resolve, reject) => {
-      const child = spawn('bash', ['-c', script], {
-        cwd: options.cwd,
-        env: { ...options.env, __README_STATE: options.state, __README_EXAMPLE: exampleFile },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      });
-      let stdout = '';
-      let stderr = '';
-      let timedOut = false;
-      child.stdout.on('data', (chunk) => (stdout += chunk));
-      child.stderr.on('data', (chunk) => (stderr += chunk));
-      // The example's whole process group: a command it started must not outlive it.
-      const timer = setTimeout(() => {
-        timedOut = true;
-        process.kill(-child.pid!, 'SIGKILL');
-      }, BLOCK_TIMEOUT_MS);
-      child.once('error', reject);
-      child.once('close', (status) => {
-        clearTimeout(timer);
-        resolve({ status, stdout, stderr, timedOut });
-      });
-    });
-  })();
-}
 
 function missingTools(): string[] {
   return TOOLS.filter((tool) => {
@@ -168,7 +106,7 @@ describe('the README, run as written against a freshly started mesh', () => {
   }, 1_200_000);
 });
 
-describe('README output blocks', () => {
+describe('README examples: parsing, output and the shell session', () => {
   it('match line by line, white space collapsed, with … for any text and a lone … for any lines', () => {
     const out = '{\n  "status":   "SERVING",\n  "id": "prj_abc"\n}\n';
     expect(outputMismatch(['{', '"status": "SERVING",', '"id": "prj_…"', '}'], out)).toBeUndefined();
@@ -189,5 +127,27 @@ describe('README output blocks', () => {
       { line: 6, heading: 'B', run: true, expectedOutput: ['hi'] },
       { line: 16, heading: 'B', run: true, expectedOutput: undefined },
     ]);
+  });
+
+  it('run as one bash session: variables, functions, exports and the directory carry over; set -euo pipefail holds', async () => {
+    const cwd = await mkdtemp(path.join(os.tmpdir(), 'c2pa-mesh-readme-shell-'));
+    try {
+      const session = { cwd, state: path.join(cwd, '.state'), env: { PATH: process.env.PATH } };
+      const first = await runExample(`X='a b'\nARR=(1 2)\nf() { echo "f:$1"; }\nmkdir -p sub && cd sub\nexport Y=exported`, session);
+      expect(first).toMatchObject({ status: 0, timedOut: false });
+      const second = await runExample('echo "$X|${ARR[1]}|$(f z)|$(basename "$PWD")|$(printenv Y)"', session);
+      expect(second).toMatchObject({ status: 0, stdout: 'a b|2|f:z|sub|exported\n' });
+      for (const failing of ['false | true\necho no', 'echo "$NOT_SET_ANYWHERE"', 'false\necho no', 'exit 3']) {
+        const result = await runExample(failing, session);
+        expect(result.status, failing).not.toBe(0);
+        expect(result.stdout, failing).toBe('');
+      }
+      // A failed example does not undo what the session had.
+      expect((await runExample('echo "$X"', session)).stdout).toBe('a b\n');
+      const slow = await runExample('sleep 30', { ...session, timeoutMs: 300 });
+      expect(slow.timedOut).toBe(true);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
   });
 });

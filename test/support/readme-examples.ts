@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+
 /**
  * The shell examples of a Markdown file, as the README test runs them.
  *
@@ -89,4 +92,66 @@ export function outputMismatch(expected: readonly string[], actual: string): str
     g++;
   }
   return `the example printed more than the README shows:\n${got.slice(g).join('\n')}`;
+}
+
+export const BLOCK_TIMEOUT_MS = 240_000;
+
+/**
+ * Runs one example in its own bash with `set -euo pipefail`, as if it followed the examples
+ * before it in one session: it starts from their shell variables, functions and working
+ * directory (kept in `state`), and leaves its own there for the next one.
+ */
+export function runExample(code: string, options: { cwd: string; state: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<{ status: number | null; stdout: string; stderr: string; timedOut: boolean }> {
+  const script = `
+__readme_baseline=" $(compgen -v | tr '\\n' ' ') "
+__readme_save() {
+  local __readme_status=$?
+  {
+    for __readme_name in $(compgen -v); do
+      case "$__readme_name" in
+        __readme_*|BASH*|FUNCNAME|PIPESTATUS|LINENO|RANDOM|SRANDOM|SECONDS|EPOCHREALTIME|EPOCHSECONDS|_|HISTCMD|OPTIND|OPTARG|OPTERR|COLUMNS|LINES|SHLVL|PWD|OLDPWD|PPID|UID|EUID|GROUPS|SHELLOPTS|DIRSTACK|IFS|PS4) continue ;;
+      esac
+      case "$__readme_baseline" in *" $__readme_name "*) continue ;; esac
+      declare -p "$__readme_name"
+    done
+    for __readme_name in $(compgen -A function); do
+      case "$__readme_name" in __readme_*) ;; *) declare -f "$__readme_name" ;; esac
+    done
+    printf 'cd %q\\n' "$PWD"
+  } > "$__README_STATE.next" 2>/dev/null
+  mv "$__README_STATE.next" "$__README_STATE"
+  exit "$__readme_status"
+}
+[ -f "$__README_STATE" ] && source "$__README_STATE"
+trap __readme_save EXIT
+set -euo pipefail
+source "$__README_EXAMPLE"
+`;
+  return (async () => {
+    const exampleFile = `${options.state}.example.sh`;
+    await writeFile(exampleFile, `${code}\n`);
+    return new Promise((resolve, reject) => {
+      const child = spawn('bash', ['-c', script], {
+        cwd: options.cwd,
+        env: { ...options.env, __README_STATE: options.state, __README_EXAMPLE: exampleFile },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
+      let stdout = '';
+      let stderr = '';
+      let timedOut = false;
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      // The example's whole process group: a command it started must not outlive it.
+      const timer = setTimeout(() => {
+        timedOut = true;
+        process.kill(-child.pid!, 'SIGKILL');
+      }, options.timeoutMs ?? BLOCK_TIMEOUT_MS);
+      child.once('error', reject);
+      child.once('close', (status) => {
+        clearTimeout(timer);
+        resolve({ status, stdout, stderr, timedOut });
+      });
+    });
+  })();
 }
