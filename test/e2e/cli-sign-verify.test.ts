@@ -186,6 +186,18 @@ describe('the c2pa-mesh CLI against a running mesh', () => {
     expect(stats.stdout).toMatch(/^today \d+ requests, this week \d+; last 30 days: [\d.]+% succeeded/);
   });
 
+  it('names its own flags in the mesh\'s error messages, not the fields of the request behind them', async () => {
+    const noName = await cli(['certs', 'issue', '--profile', 'MESH_CLIENT', '--organization', 'Example News', '--out', path.join(scratch, 'partner')]);
+    expect(noName.code).toBe(1);
+    expect(noName.stderr.trim()).toBe('c2pa-mesh: invalid_argument: --common-name is required');
+    const tooLong = await cli(['certs', 'issue', '--profile', 'MESH_CLIENT', '--common-name', 'partner', '--days', '100000', '--out', path.join(scratch, 'partner')]);
+    expect(tooLong.code).toBe(1);
+    expect(tooLong.stderr).toMatch(/^c2pa-mesh: invalid_argument: --days must be between 1 and \d+/);
+    const noKey = await cli(['keys', 'rotate', '']);
+    expect(noKey.code).toBe(1);
+    expect(noKey.stderr.trim()).toBe('c2pa-mesh: invalid_argument: <key-id> is required');
+  });
+
   it('exits 2 on usage errors and 1 with a hint when the mesh cannot be reached', async () => {
     expect((await cli(['sign'])).code).toBe(2);
     expect((await cli(['verify', 'x', '--concurrency', '0'])).code).toBe(2);

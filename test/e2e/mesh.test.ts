@@ -81,7 +81,22 @@ describe('the mesh started as `npm start` does, in one process', () => {
     expect(JSON.parse(health.stdout)).toEqual({ status: 'SERVING' });
   });
 
-  it('refuses a call without identity (Health excepted)', async () => {
+  it('answers reflection without credentials (it describes the public API), and nothing else', async () => {
+    const list = await run('npx', ['--no-install', 'buf', 'curl', '--cacert', mesh.files.meshCa, '--list-services', mesh.url], { cwd: REPO_ROOT });
+    expect(list.stdout.split('\n')).toEqual(expect.arrayContaining([
+      'c2pamesh.signing.v1.SigningService',
+      'c2pamesh.registry.v1.RegistryService',
+      'grpc.reflection.v1.ServerReflection',
+    ]));
+    const methods = await run(BUF, ['curl', '--cacert', mesh.files.meshCa, '--list-methods', mesh.url]);
+    expect(methods.stdout.split('\n')).toContain('c2pamesh.signing.v1.SigningService/ListSigners');
+    // The descriptors are public; the calls they describe are not.
+    const refused = await run(BUF, ['curl', '--cacert', mesh.files.meshCa, `${mesh.url}/c2pamesh.signing.v1.SigningService/ListSigners`]).catch((e) => e as { code: number; stderr: string });
+    expect((refused as { code: number }).code).not.toBe(0);
+    expect((refused as { stderr: string }).stderr).toMatch(/unauthenticated/);
+  });
+
+  it('refuses a call without identity (Health and reflection excepted)', async () => {
     const anonymous = { caPath: mesh.files.meshCa };
     expect((await meshClient(Health, mesh.url, anonymous).check({})).status).toBe(1);
     const err = await meshClient(SigningService, mesh.url, anonymous).listSigners({}).catch((e) => ConnectError.from(e));

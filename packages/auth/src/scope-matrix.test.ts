@@ -2,7 +2,7 @@ import { create, type DescMethod, type DescMethodStreaming, type DescMethodUnary
 import { Code, ConnectError, createClient, type Transport } from '@connectrpc/connect';
 import { createInProcessTransport } from '@c2pa-mesh/clients';
 import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
-import { CertificateAuthorityService, RegistryService, SigningService, VerificationService } from '@c2pa-mesh/proto';
+import { CertificateAuthorityService, RegistryService, ServerReflection, SigningService, VerificationService, reflectionV1 } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasScope, type Identity } from './identity.js';
 import { METHOD_SCOPES, SCOPES, SERVICE_SCOPES, type Scope } from './scopes.js';
@@ -59,9 +59,9 @@ describe(`scope matrix over every RPC of the four services on ${process.env.DATA
   it('names the scope of every method', () => {
     const missing = METHODS.filter(({ operation }) => METHOD_SCOPES[operation] === undefined).map((m) => m.operation);
     expect(missing).toEqual([]);
-    // Only health checks go without an identity.
+    // Only health checks and reflection (which describes the public API) go without an identity.
     const publicOnes = Object.entries(METHOD_SCOPES).filter(([, r]) => r === 'public').map(([op]) => op);
-    expect(publicOnes.every((op) => op.startsWith('grpc.health.v1.Health/'))).toBe(true);
+    expect(publicOnes.every((op) => op.startsWith('grpc.health.v1.Health/') || op.startsWith('grpc.reflection.v1.ServerReflection/'))).toBe(true);
   });
 
   for (const scope of SCOPES) {
@@ -90,6 +90,21 @@ describe(`scope matrix over every RPC of the four services on ${process.env.DATA
       expect(mismatches).toEqual([]);
     });
   }
+
+  it('reflection answers a caller without any credential, and leaves no audit event (it describes the public API only)', async () => {
+    const transport = createInProcessTransport({ routes: mesh.routes, interceptors: mesh.interceptors, clientIp: '198.51.100.250' });
+    async function* listServices() {
+      yield create(reflectionV1.ServerReflectionRequestSchema, { messageRequest: { case: 'listServices', value: '' } });
+    }
+    const res = await transport.stream(ServerReflection.method.serverReflectionInfo, AbortSignal.timeout(30_000), undefined, undefined, listServices(), undefined);
+    const names: string[] = [];
+    for await (const message of res.message) {
+      if (message.messageResponse.case === 'listServicesResponse') names.push(...message.messageResponse.value.service.map((s) => s.name));
+    }
+    expect(names).toEqual(expect.arrayContaining([SigningService.typeName, RegistryService.typeName, ServerReflection.typeName]));
+    const events = await mesh.db.selectFrom('audit_events').select('operation').where('client_ip', '=', '198.51.100.250').execute();
+    expect(events).toEqual([]);
+  });
 
   it('a caller without any credential is unauthenticated everywhere', async () => {
     const codes = new Set<Code | 'ok'>();

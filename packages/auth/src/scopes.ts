@@ -34,7 +34,9 @@ export const METHOD_SCOPES: Record<string, MethodRequirement> = {
   'grpc.health.v1.Health/Check': 'public',
   'grpc.health.v1.Health/Watch': 'public',
   'grpc.health.v1.Health/List': 'public',
-  'grpc.reflection.v1.ServerReflection/ServerReflectionInfo': 'authenticated',
+  // Reflection describes the public API (the same .proto files anyone may read), nothing of any
+  // project: like most gRPC servers, the mesh answers it without credentials.
+  'grpc.reflection.v1.ServerReflection/ServerReflectionInfo': 'public',
 
   'c2pamesh.signing.v1.SigningService/Sign': ['sign'],
   'c2pamesh.signing.v1.SigningService/SignStream': ['sign'],

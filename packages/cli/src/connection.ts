@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createClient, type Client, type Interceptor } from '@connectrpc/connect';
+import { ConnectError, createClient, type Client, type Interceptor } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { CertificateAuthorityService, RegistryService, SigningService, VerificationService } from '@c2pa-mesh/proto';
+import { inFlagNames } from './flag-names.js';
 import { CliError, type CliIo } from './io.js';
 
 /** How to reach the mesh; every command takes these options. */
@@ -13,6 +14,8 @@ export interface ConnectionOptions {
   key?: string;
   apiKey?: string;
   dataDir?: string;
+  /** Request field → the CLI's name for it (`flagNamesOf`), so that the mesh's messages name flags. */
+  flagNames?: ReadonlyMap<string, string>;
 }
 
 export interface MeshConnection {
@@ -33,6 +36,22 @@ function readPem(file: string, what: string, hint: string): Buffer {
   } catch (cause) {
     throw new CliError(`cannot read ${what} at ${file} (${(cause as NodeJS.ErrnoException).code ?? 'error'}); ${hint}`);
   }
+}
+
+/** The mesh's error messages with the request fields they name put as the command's flags. */
+function inCliWords(flagNames: ReadonlyMap<string, string>): Interceptor {
+  return (next) => async (req) => {
+    try {
+      return await next(req);
+    } catch (error) {
+      const failure = ConnectError.from(error);
+      const message = inFlagNames(failure.rawMessage, flagNames);
+      if (message === failure.rawMessage) throw error;
+      const translated = new ConnectError(message, failure.code, failure.metadata, undefined, failure.cause);
+      translated.details = failure.details;
+      throw translated;
+    }
+  };
 }
 
 /**
@@ -67,7 +86,7 @@ export function connect(options: ConnectionOptions, io: CliIo): MeshConnection {
     httpVersion: '2',
     useBinaryFormat: true,
     nodeOptions: { ca, ...clientCertificate },
-    interceptors: apiKey ? [withApiKey] : [],
+    interceptors: [...(apiKey ? [withApiKey] : []), ...(options.flagNames ? [inCliWords(options.flagNames)] : [])],
   });
   return {
     url,

@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_URL } from './connection.js';
 import { describeFailure } from './errors.js';
+import { flagNamesOf } from './flag-names.js';
 import { CliError, write, type CliIo } from './io.js';
 import { certificateChain, issueCertificate, listCertificates, revokeCertificate } from './commands/certs.js';
 import { createKey, createProject, listAudit, listKeys, listProjects, revokeKey, rotateKey, showStats } from './commands/registry.js';
@@ -37,7 +38,11 @@ export function buildProgram(io: CliIo, finish: (code: number) => void): Command
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
-    .exitOverride();
+    .exitOverride()
+    // The mesh names request fields in its messages; the connection turns them into this command's flags.
+    .hook('preAction', (_program, action) => {
+      action.setOptionValue('flagNames', flagNamesOf(action));
+    });
   const run = (work: () => Promise<number>) => async () => finish(await work());
 
   withConnection(program.command('sign').argument('<files...>', 'media files or directories (walked)'))

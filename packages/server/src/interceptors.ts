@@ -116,9 +116,11 @@ export function createMeshInterceptor(options: MeshInterceptorOptions): Intercep
       logger: logger.child({ requestId, operation: req.method.name, service }),
     };
     req.contextValues.set(callKey, call);
-    // Health probes arrive every few seconds from load balancers: not worth an audit row each.
-    // In-process hops between services are covered by the event of the call that caused them.
-    const audited = req.service.typeName !== 'grpc.health.v1.Health' && !peer?.internalCall;
+    // Calls that need no identity (health probes every few seconds from load balancers,
+    // reflection describing the public API) touch no project's data: not worth an audit row each,
+    // and anyone could fill the table with them. In-process hops between services are covered by
+    // the event of the call that caused them.
+    const audited = METHOD_SCOPES[operation] !== 'public' && !peer?.internalCall;
 
     let finished = false;
     const finish = async (error: ConnectError | undefined, cause?: unknown, expected = true) => {
