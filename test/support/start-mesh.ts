@@ -34,6 +34,8 @@ export async function freePort(): Promise<number> {
 export interface MeshProcess {
   url: string;
   pkiUrl: string | undefined;
+  /** http URL of the operations listener (/metrics, /readyz, /livez). */
+  metricsUrl: string;
   dataDir: string;
   port: number;
   pkiPort: number;
@@ -98,6 +100,8 @@ export async function startMeshProcess(options: StartMeshOptions = {}): Promise<
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'c2pa-mesh-e2e-')));
   const port = options.env?.MESH_PORT ? Number(options.env.MESH_PORT) : await freePort();
   const pkiPort = options.env?.PKI_HTTP_PORT ? Number(options.env.PKI_HTTP_PORT) : await freePort();
+  // Never the default 9464: meshes of parallel tests would collide on it.
+  const metricsPort = options.env?.MESH_METRICS_PORT ? Number(options.env.MESH_METRICS_PORT) : await freePort();
   // Never the shared database itself: a scratch one per run, so that runs never collide.
   const baseUrl = process.env.DATABASE_URL;
   const explicitDatabase = options.env?.DATABASE_URL !== undefined;
@@ -108,6 +112,7 @@ export async function startMeshProcess(options: StartMeshOptions = {}): Promise<
     MESH_DATA_DIR: dataDir,
     MESH_PORT: String(port),
     PKI_HTTP_PORT: String(pkiPort),
+    MESH_METRICS_PORT: String(metricsPort),
     LOG_LEVEL: 'info',
     ...options.env,
   };
@@ -148,6 +153,7 @@ export async function startMeshProcess(options: StartMeshOptions = {}): Promise<
   return {
     url: fields.rpc,
     pkiUrl: fields.pki,
+    metricsUrl: fields.metrics,
     dataDir,
     port,
     pkiPort,

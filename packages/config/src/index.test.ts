@@ -7,6 +7,7 @@ describe('loadConfig', () => {
     expect(config.host).toBe('127.0.0.1');
     expect(config.port).toBe(8443);
     expect(config.pkiHttpPort).toBe(8080);
+    expect(config.metricsPort).toBe(9464);
     expect(config.databaseUrl).toBeUndefined();
     expect(config.services).toEqual(['signing', 'verification', 'certificate-authority', 'registry']);
     expect(config.dataDir.endsWith('.data')).toBe(true);
@@ -15,6 +16,8 @@ describe('loadConfig', () => {
 
   it('names the bad variable', () => {
     expect(() => loadConfig({ MESH_PORT: 'eighty' })).toThrow(/MESH_PORT/);
+    expect(() => loadConfig({ MESH_METRICS_PORT: '70000' })).toThrow(/MESH_METRICS_PORT/);
+    expect(loadConfig({ MESH_METRICS_PORT: '0' }).metricsPort).toBe(0);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);
     expect(() => loadConfig({ MESH_SERVICES: 'signing,printing' })).toThrow(/MESH_SERVICES.*printing/);
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(ConfigError);

@@ -14,6 +14,11 @@ export interface MeshConfig {
   /** Plain-HTTP relying-party listener (OCSP, TSA, CA certificates, health). */
   pkiHttpHost: string;
   pkiHttpPort: number;
+  /**
+   * Plain-HTTP listener for Prometheus and probes (`/metrics`, `/readyz`, `/livez`), bound like the
+   * TLS listener (MESH_HOST); port 0 picks a free one.
+   */
+  metricsPort: number;
   /** Base URL relying parties use to reach OCSP and CA issuers; written into certificates. */
   pkiPublicUrl: string;
   /** `postgres://…` for PostgreSQL; undefined selects embedded PGlite in the data dir. */
@@ -144,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeshConfig {
     port: meshPort,
     pkiHttpHost,
     pkiHttpPort,
+    metricsPort: port(env, 'MESH_METRICS_PORT', 9464),
     pkiPublicUrl,
     databaseUrl,
     services,
