@@ -23,6 +23,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(ConfigError);
   });
 
+  it('reads further server-certificate names, refusing what is no DNS name or address', () => {
+    expect(loadConfig({}).serverNames).toEqual([]);
+    expect(loadConfig({ MESH_SERVER_NAMES: 'c2pa-mesh-registry, c2pa-mesh-registry.mesh.svc,10.0.0.5' }).serverNames).toEqual(['c2pa-mesh-registry', 'c2pa-mesh-registry.mesh.svc', '10.0.0.5']);
+    expect(() => loadConfig({ MESH_SERVER_NAMES: 'https://registry:8443' })).toThrow(/MESH_SERVER_NAMES/);
+  });
+
   it('requires the URL of every service this process does not run', () => {
     expect(() => loadConfig({ MESH_SERVICES: 'signing' })).toThrow(/MESH_VERIFICATION_URL/);
     const config = loadConfig({
