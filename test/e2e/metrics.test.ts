@@ -9,7 +9,7 @@ import { RegistryService, SigningService } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { meshClient, type ClientCredentials } from '../support/mesh-clients.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
-import { FIXTURES, startMeshProcess, type MeshProcess } from '../support/start-mesh.js';
+import { FIXTURES, REPO_ROOT, startMeshProcess, type MeshProcess } from '../support/start-mesh.js';
 
 /**
  * The operations listener of a mesh started as `npm start` does: probes, and Prometheus text that
@@ -130,6 +130,19 @@ describe('metrics and probes on their own listener', () => {
     // The first is signed (a miss), the other two come from the pre-signed response.
     expect(grew('c2pamesh_ocsp_cache_hits_total')).toBe(2);
     expect(sampleValue(after, 'c2pamesh_ocsp_cache_entries')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('serves every metric the Grafana dashboard queries', async () => {
+    const dashboard = JSON.parse(await readFile(path.join(REPO_ROOT, 'deploy/grafana/c2pa-mesh.json'), 'utf8'));
+    const queries: string[] = [
+      ...dashboard.panels.flatMap((panel: any) => (panel.targets ?? []).map((target: any) => target.expr)),
+      ...dashboard.templating.list.flatMap((variable: any) => (variable.definition ? [variable.definition] : [])),
+    ];
+    const names = new Set(queries.flatMap((query) => query.match(/\b(c2pamesh|process|nodejs)_[a-z0-9_]+/g) ?? []));
+    expect(names.size).toBeGreaterThan(20);
+    const { families } = await scrape();
+    const missing = [...names].filter((name) => !families.has(name) && !families.has(name.replace(/_bucket$/, '')));
+    expect(missing).toEqual([]);
   });
 
   it('counts rate-limit refusals', async () => {
