@@ -60,6 +60,8 @@ export interface StartMeshOptions {
    */
   databaseUrl?: string;
   timeoutMs?: number;
+  /** A command the mesh is started under (it runs `node …` as its last arguments), e.g. `unshare`. */
+  wrapper?: string[];
 }
 
 /** A new, empty PostgreSQL database next to the one DATABASE_URL names; returns its URL. */
@@ -116,7 +118,8 @@ export async function startMeshProcess(options: StartMeshOptions = {}): Promise<
     LOG_LEVEL: 'info',
     ...options.env,
   };
-  const child = spawn(process.execPath, meshStartArgs(), { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, ...args] = [...(options.wrapper ?? []), process.execPath, ...meshStartArgs()];
+  const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
