@@ -211,17 +211,23 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
   };
 }
 
-/** Why the database is not ready, or undefined when a query answers. */
-async function databaseProblem(db: Database | undefined, migrated: boolean): Promise<string | undefined> {
-  if (!db) return 'opening';
-  if (!migrated) return 'migrating';
-  try {
-    await sql`select 1`.execute(db);
-    return undefined;
-  } catch (err) {
-    // The error code only: the probe is unauthenticated, the cause is for the log.
-    return `query failed (${(err as { code?: string }).code ?? 'error'})`;
-  }
+/** The database's readiness check: why it is not ready, or undefined when a query answers. */
+function databaseReadiness(state: { db: Database | undefined; migrated: boolean }, logger: Logger): () => Promise<string | undefined> {
+  let failing = false;
+  return async () => {
+    if (!state.db) return 'opening';
+    if (!state.migrated) return 'migrating';
+    try {
+      await sql`select 1`.execute(state.db);
+      failing = false;
+      return undefined;
+    } catch (err) {
+      // Logged once per outage; the probe, unauthenticated, gets the error code only.
+      if (!failing) logger.warn({ err }, 'readiness: the database query failed');
+      failing = true;
+      return `query failed (${(err as { code?: string }).code ?? 'error'})`;
+    }
+  };
 }
 
 /**
@@ -236,7 +242,7 @@ export async function startMesh(config: MeshConfig, logger: Logger): Promise<Run
   const needsEngine = config.services.includes('signing') || config.services.includes('verification');
   let engine: C2paEngine | undefined;
   const readiness: ReadinessCheck[] = [
-    { name: 'database', check: () => databaseProblem(state.db, state.migrated) },
+    { name: 'database', check: databaseReadiness(state, logger) },
     ...(needsEngine
       ? [{ name: 'engine', check: () => (!state.engineWarm ? 'warming up' : engine && engine.stats().threads > 0 ? undefined : 'no worker threads') }]
       : []),
