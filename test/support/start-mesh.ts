@@ -34,6 +34,8 @@ export async function freePort(): Promise<number> {
 export interface MeshProcess {
   url: string;
   pkiUrl: string | undefined;
+  /** http URL of the operations listener (/metrics, /readyz, /livez). */
+  metricsUrl: string;
   dataDir: string;
   port: number;
   pkiPort: number;
@@ -58,6 +60,8 @@ export interface StartMeshOptions {
    */
   databaseUrl?: string;
   timeoutMs?: number;
+  /** A command the mesh is started under (it runs `node …` as its last arguments), e.g. `unshare`. */
+  wrapper?: string[];
 }
 
 /** A new, empty PostgreSQL database next to the one DATABASE_URL names; returns its URL. */
@@ -98,6 +102,8 @@ export async function startMeshProcess(options: StartMeshOptions = {}): Promise<
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'c2pa-mesh-e2e-')));
   const port = options.env?.MESH_PORT ? Number(options.env.MESH_PORT) : await freePort();
   const pkiPort = options.env?.PKI_HTTP_PORT ? Number(options.env.PKI_HTTP_PORT) : await freePort();
+  // Never the default 9464: meshes of parallel tests would collide on it.
+  const metricsPort = options.env?.MESH_METRICS_PORT ? Number(options.env.MESH_METRICS_PORT) : await freePort();
   // Never the shared database itself: a scratch one per run, so that runs never collide.
   const baseUrl = process.env.DATABASE_URL;
   const explicitDatabase = options.env?.DATABASE_URL !== undefined;
@@ -108,10 +114,12 @@ export async function startMeshProcess(options: StartMeshOptions = {}): Promise<
     MESH_DATA_DIR: dataDir,
     MESH_PORT: String(port),
     PKI_HTTP_PORT: String(pkiPort),
+    MESH_METRICS_PORT: String(metricsPort),
     LOG_LEVEL: 'info',
     ...options.env,
   };
-  const child = spawn(process.execPath, meshStartArgs(), { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, ...args] = [...(options.wrapper ?? []), process.execPath, ...meshStartArgs()];
+  const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
@@ -148,6 +156,7 @@ export async function startMeshProcess(options: StartMeshOptions = {}): Promise<
   return {
     url: fields.rpc,
     pkiUrl: fields.pki,
+    metricsUrl: fields.metrics,
     dataDir,
     port,
     pkiPort,

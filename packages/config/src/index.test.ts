@@ -7,6 +7,7 @@ describe('loadConfig', () => {
     expect(config.host).toBe('127.0.0.1');
     expect(config.port).toBe(8443);
     expect(config.pkiHttpPort).toBe(8080);
+    expect(config.metricsPort).toBe(9464);
     expect(config.databaseUrl).toBeUndefined();
     expect(config.services).toEqual(['signing', 'verification', 'certificate-authority', 'registry']);
     expect(config.dataDir.endsWith('.data')).toBe(true);
@@ -15,9 +16,17 @@ describe('loadConfig', () => {
 
   it('names the bad variable', () => {
     expect(() => loadConfig({ MESH_PORT: 'eighty' })).toThrow(/MESH_PORT/);
+    expect(() => loadConfig({ MESH_METRICS_PORT: '70000' })).toThrow(/MESH_METRICS_PORT/);
+    expect(loadConfig({ MESH_METRICS_PORT: '0' }).metricsPort).toBe(0);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);
     expect(() => loadConfig({ MESH_SERVICES: 'signing,printing' })).toThrow(/MESH_SERVICES.*printing/);
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(ConfigError);
+  });
+
+  it('reads further server-certificate names, refusing what is no DNS name or address', () => {
+    expect(loadConfig({}).serverNames).toEqual([]);
+    expect(loadConfig({ MESH_SERVER_NAMES: 'c2pa-mesh-registry, c2pa-mesh-registry.mesh.svc,10.0.0.5' }).serverNames).toEqual(['c2pa-mesh-registry', 'c2pa-mesh-registry.mesh.svc', '10.0.0.5']);
+    expect(() => loadConfig({ MESH_SERVER_NAMES: 'https://registry:8443' })).toThrow(/MESH_SERVER_NAMES/);
   });
 
   it('requires the URL of every service this process does not run', () => {

@@ -11,9 +11,20 @@ export interface MeshConfig {
   dataDir: string;
   host: string;
   port: number;
+  /**
+   * Further names and addresses the server certificate must carry (MESH_SERVER_NAMES), for
+   * callers that reach this listener by a name other than MESH_HOST: a Kubernetes Service, a load
+   * balancer. Every process sharing a data dir must be given the same list.
+   */
+  serverNames: string[];
   /** Plain-HTTP relying-party listener (OCSP, TSA, CA certificates, health). */
   pkiHttpHost: string;
   pkiHttpPort: number;
+  /**
+   * Plain-HTTP listener for Prometheus and probes (`/metrics`, `/readyz`, `/livez`), bound like the
+   * TLS listener (MESH_HOST); port 0 picks a free one.
+   */
+  metricsPort: number;
   /** Base URL relying parties use to reach OCSP and CA issuers; written into certificates. */
   pkiPublicUrl: string;
   /** `postgres://…` for PostgreSQL; undefined selects embedded PGlite in the data dir. */
@@ -91,6 +102,16 @@ function webhookAllowHosts(env: NodeJS.ProcessEnv): string[] {
   return entries;
 }
 
+function serverNames(env: NodeJS.ProcessEnv): string[] {
+  const entries = (env.MESH_SERVER_NAMES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const entry of entries) {
+    if (!HOST_NAME.test(entry) && !/^[0-9a-f:.]+$/i.test(entry)) {
+      throw new ConfigError('MESH_SERVER_NAMES', `"${entry}" is not a DNS name or IP address (e.g. c2pa-mesh-registry, 10.0.0.5)`);
+    }
+  }
+  return entries;
+}
+
 export function serviceUrlVariable(service: ServiceName): string {
   return `MESH_${service.toUpperCase().replace(/-/g, '_')}_URL`;
 }
@@ -142,8 +163,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeshConfig {
     dataDir,
     host,
     port: meshPort,
+    serverNames: serverNames(env),
     pkiHttpHost,
     pkiHttpPort,
+    metricsPort: port(env, 'MESH_METRICS_PORT', 9464),
     pkiPublicUrl,
     databaseUrl,
     services,

@@ -159,7 +159,7 @@ export async function bootstrapPki(options: { config: MeshConfig; db: Database; 
 
     const hostNames = new Set(['localhost']);
     const hostIps = new Set(['127.0.0.1', '::1']);
-    for (const host of [config.host, config.pkiHttpHost]) {
+    for (const host of [config.host, config.pkiHttpHost, ...config.serverNames]) {
       if (host === '0.0.0.0' || host === '::') continue;
       if (/^[\d.]+$/.test(host) || host.includes(':')) hostIps.add(host);
       else hostNames.add(host);

@@ -27,7 +27,7 @@ try {
     'c2pa-root': path.join(pki, 'c2pa-root.pem'),
     'c2pa-chain': path.join(pki, 'c2pa-chain.pem'),
   };
-  const parts = [`rpc=${mesh.url}`, ...(mesh.pkiUrl ? [`pki=${mesh.pkiUrl}`] : []), `services=${config.services.join(',')}`, `data=${config.dataDir}`];
+  const parts = [`rpc=${mesh.url}`, ...(mesh.pkiUrl ? [`pki=${mesh.pkiUrl}`] : []), `metrics=${mesh.metricsUrl}`, `services=${config.services.join(',')}`, `data=${config.dataDir}`];
   parts.push(...Object.entries(files).map(([name, file]) => `${name}=${file}`));
   process.stdout.write(`mesh ready ${parts.join(' ')}\n`);
 

@@ -8,9 +8,12 @@ import { CertificateAuthorityService, Health, RegistryService, ServerReflection,
 import {
   createHealthService,
   createMeshInterceptor,
+  createMetricsInterceptor,
   createReflectionService,
+  startMetricsListener,
   startRelyingPartyListener,
   startTlsListener,
+  type ReadinessCheck,
   type RelyingPartyListener,
   type RelyingPartyRoute,
   type RunningListener,
@@ -29,9 +32,11 @@ import { createVerificationService } from '@c2pa-mesh/service-verification';
 import { createUrlFetcher, verificationSettingsFromEnv } from '@c2pa-mesh/service-verification';
 import { createGateway } from '@c2pa-mesh/gateway';
 import { type Database, migrateToLatest, openDatabase } from '@c2pa-mesh/storage';
+import { sql } from 'kysely';
 import { createEngine, type C2paEngine } from '@c2pa-mesh/engine';
 import type { Logger } from 'pino';
 import { bootstrapPki, type MeshPki } from './bootstrap-pki.js';
+import { createMeshMetrics, type MeshMetrics } from './mesh-metrics.js';
 
 export interface RunningMesh {
   config: MeshConfig;
@@ -41,6 +46,8 @@ export interface RunningMesh {
   url: string;
   /** http URL of the relying-party listener, when this process runs the CA. */
   pkiUrl: string | undefined;
+  /** http URL of the operations listener (/metrics, /readyz, /livez). */
+  metricsUrl: string;
   close(): Promise<void>;
 }
 
@@ -70,6 +77,8 @@ export interface MeshAssembly {
   engine: C2paEngine | undefined;
   /** The drop-in HTTP gateway (MirrorStage, Verimago, DigiCert shapes) for the TLS listener. */
   gateway: ReturnType<typeof createGateway>;
+  /** This mesh's metrics (its own registry). */
+  metrics: MeshMetrics;
   /** False once draining started: health answers NOT_SERVING. */
   setServing(serving: boolean): void;
   /** Stops what the assembly started (engine workers, background jobs); the database stays open. */
@@ -81,14 +90,15 @@ export interface MeshAssembly {
  * code serves the one-process and the four-process layouts: only the transports of the service
  * clients differ.
  */
-export async function assembleMesh(config: MeshConfig, db: Database, logger: Logger): Promise<MeshAssembly> {
+export async function assembleMesh(config: MeshConfig, db: Database, logger: Logger, options: { metrics?: MeshMetrics } = {}): Promise<MeshAssembly> {
   const pki = await bootstrapPki({ config, db, logger });
+  const metrics = options.metrics ?? createMeshMetrics(logger);
   let serving = true;
   let certificateAuthority: CertificateAuthority | undefined;
   // Client-certificate checks are kept only where the CA runs and hears every status change.
   const resolver = createIdentityResolver(db, { certificateChecksCached: () => certificateAuthority?.statusChangesHeard() ?? false });
   const audit = createAuditSink(db);
-  const interceptors = [createMeshInterceptor({ resolver, audit, logger, admission: createRateLimitAdmission(db, { logger }) })];
+  const interceptors = [createMetricsInterceptor(metrics.rpc), createMeshInterceptor({ resolver, audit, logger, admission: metrics.countRefusals(createRateLimitAdmission(db, { logger })) })];
   const local = new Set(config.services);
   const serviceKeys = new Map<ServiceName, string>();
   for (const service of config.services) serviceKeys.set(service, await readFile(pki.services[service].privateKeyPath, 'utf8'));
@@ -128,12 +138,15 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
       databaseUrl: config.databaseUrl,
     });
     certificateAuthority.onStatusChange(() => resolver.forgetCertificateChecks());
+    metrics.observeCertificateAuthority(certificateAuthority);
     const impl = createCertificateAuthorityService(certificateAuthority);
     registrations.push((router) => router.service(CertificateAuthorityService, impl));
     relyingPartyRoutes.push(...certificateAuthorityRoutes(certificateAuthority));
   }
   // One engine pool per process, shared by signing and verification.
   const engine = local.has('signing') || local.has('verification') ? createEngine({ threads: config.engineThreads }) : undefined;
+  if (engine) metrics.observeEngine(engine);
+  metrics.observeDatabase(db);
   let webhookDispatcher: WebhookDispatcher | undefined;
   if (local.has('registry')) {
     const webhookTargets = createWebhookTargetGuard(config.webhookAllowHosts);
@@ -145,6 +158,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
       webhookTargets,
     });
     registrations.push((router) => router.service(RegistryService, impl));
+    metrics.observeWebhookBacklog(db);
     webhookDispatcher = startWebhookDispatcher({
       db,
       keyEncryptionKey: pki.keyEncryptionKey,
@@ -187,6 +201,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     clientsFor,
     engine,
     gateway,
+    metrics,
     setServing(value) {
       serving = value;
     },
@@ -196,19 +211,63 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
   };
 }
 
-/** Opens the database, assembles the local services and starts both listeners. */
+/** The database's readiness check: why it is not ready, or undefined when a query answers. */
+function databaseReadiness(state: { db: Database | undefined; migrated: boolean }, logger: Logger): () => Promise<string | undefined> {
+  let failing = false;
+  return async () => {
+    if (!state.db) return 'opening';
+    if (!state.migrated) return 'migrating';
+    try {
+      await sql`select 1`.execute(state.db);
+      failing = false;
+      return undefined;
+    } catch (err) {
+      // Logged once per outage; the probe, unauthenticated, gets the error code only.
+      if (!failing) logger.warn({ err }, 'readiness: the database query failed');
+      failing = true;
+      return `query failed (${(err as { code?: string }).code ?? 'error'})`;
+    }
+  };
+}
+
+/**
+ * Starts the operations listener, opens the database, assembles the local services and starts the
+ * RPC and relying-party listeners. The operations listener comes first: probes get "not ready"
+ * (and why) while the database migrates and the engine warms up.
+ */
 export async function startMesh(config: MeshConfig, logger: Logger): Promise<RunningMesh> {
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'db') });
+  const metrics = createMeshMetrics(logger);
+  metrics.collectRuntimeMetrics();
+  const state = { db: undefined as Database | undefined, migrated: false, engineWarm: false, pkiLoaded: false, listening: false, draining: false };
+  const needsEngine = config.services.includes('signing') || config.services.includes('verification');
+  let engine: C2paEngine | undefined;
+  const readiness: ReadinessCheck[] = [
+    { name: 'database', check: databaseReadiness(state, logger) },
+    ...(needsEngine
+      ? [{ name: 'engine', check: () => (!state.engineWarm ? 'warming up' : engine && engine.stats().threads > 0 ? undefined : 'no worker threads') }]
+      : []),
+    { name: 'ca', check: () => (state.pkiLoaded ? undefined : 'loading the PKI') },
+    { name: 'rpc', check: () => (state.draining ? 'shutting down' : state.listening ? undefined : 'starting') },
+  ];
+  const operations = await startMetricsListener({ host: config.host, port: config.metricsPort, registry: metrics.registry, readiness, logger });
+
+  let db: Database | undefined;
   let tls: RunningListener | undefined;
   let relyingParty: RelyingPartyListener | undefined;
   let assembly: MeshAssembly | undefined;
   try {
+    db = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'db') });
+    state.db = db;
     const applied = await migrateToLatest(db);
+    state.migrated = true;
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
-    const mesh = await assembleMesh(config, db, logger);
+    const mesh = await assembleMesh(config, db, logger, { metrics });
     assembly = mesh;
+    engine = mesh.engine;
+    state.pkiLoaded = true;
     // No cold start: every engine worker has loaded the WebAssembly module before we listen.
     await mesh.engine?.warmup();
+    state.engineWarm = true;
     tls = await startTlsListener({
       host: config.host,
       port: config.port,
@@ -224,20 +283,26 @@ export async function startMesh(config: MeshConfig, logger: Logger): Promise<Run
     if (config.services.includes('certificate-authority')) {
       relyingParty = await startRelyingPartyListener({ host: config.pkiHttpHost, port: config.pkiHttpPort, routes: mesh.relyingPartyRoutes, logger });
     }
+    state.listening = true;
 
+    const database = db;
     let closing: Promise<void> | undefined;
     return {
       config,
-      db,
+      db: database,
       pki: mesh.pki,
       url: tls.url,
       pkiUrl: relyingParty?.url,
+      metricsUrl: operations.url,
       close() {
         closing ??= (async () => {
+          state.draining = true;
           mesh.setServing(false);
           await Promise.all([tls?.close(config.shutdownGraceMs), relyingParty?.close(config.shutdownGraceMs)]);
           await mesh.close();
-          await db.destroy();
+          await database.destroy();
+          // Last: probes keep hearing "shutting down" until the end.
+          await operations.close(0);
         })();
         return closing;
       },
@@ -246,7 +311,8 @@ export async function startMesh(config: MeshConfig, logger: Logger): Promise<Run
     await tls?.close(0).catch(() => undefined);
     await relyingParty?.close(0).catch(() => undefined);
     await assembly?.close().catch(() => undefined);
-    await db.destroy().catch(() => undefined);
+    await db?.destroy().catch(() => undefined);
+    await operations.close(0).catch(() => undefined);
     throw err;
   }
 }

@@ -19,6 +19,26 @@ export interface OpenDatabaseOptions {
   poolSize?: number;
 }
 
+/** How busy the database connections are, for metrics. */
+export interface DatabasePoolStats {
+  driver: 'pg' | 'pglite';
+  /** Connections allowed (PGlite: its one connection). */
+  max: number;
+  /** Connections open now. */
+  open: number;
+  /** Open connections not in use. */
+  idle: number;
+  /** Queries waiting for a connection (PGlite: for its one connection). */
+  waiting: number;
+}
+
+const poolStats = new WeakMap<Database, () => DatabasePoolStats>();
+
+/** The connection counts of a database opened by `openDatabase` (undefined for others). */
+export function databasePoolStats(db: Database): DatabasePoolStats | undefined {
+  return poolStats.get(db)?.();
+}
+
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
 
@@ -43,7 +63,10 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     });
     // An idle client that loses its server must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
-    return new Kysely<MeshDatabase>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<MeshDatabase>({ dialect: new PostgresDialect({ pool }) });
+    const max = options.poolSize ?? 10;
+    poolStats.set(db, () => ({ driver: 'pg', max, open: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }));
+    return db;
   }
   let dataDir: string | undefined;
   if (options.pgliteDir) {
@@ -54,7 +77,13 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     parsers: { [INT8_OID]: (value: string) => Number(value), [NUMERIC_OID]: (value: string) => Number(value) },
   });
   await pglite.waitReady;
-  return new Kysely<MeshDatabase>({ dialect: new PreparedPGliteDialect(pglite) });
+  const dialect = new PreparedPGliteDialect(pglite);
+  const db = new Kysely<MeshDatabase>({ dialect });
+  poolStats.set(db, () => {
+    const { waiting, running } = dialect.queries;
+    return { driver: 'pglite', max: 1, open: pglite.closed ? 0 : 1, idle: running > 0 || pglite.closed ? 0 : 1, waiting };
+  });
+  return db;
 }
 
 /** Brings the schema to the latest migration; throws with the failing migration's name. */

@@ -10,6 +10,12 @@ const STALE_STATEMENT_CODES = new Set([
   '26000', // prepared statement does not exist
 ]);
 
+/** Queries of the Kysely connection waiting for PGlite's exclusive section, and inside it. */
+export interface QueryCounts {
+  waiting: number;
+  running: number;
+}
+
 interface PreparedStatement {
   name: string;
   /** The parameter types PostgreSQL inferred, which choose each value's text form. */
@@ -35,12 +41,14 @@ function concat(messages: Uint8Array[]): Uint8Array {
  */
 class PreparedPGliteConnection implements DatabaseConnection {
   readonly #pglite: PGlite;
+  readonly #queries: QueryCounts;
   /** By SQL text, in order of last use (a Map keeps insertion order). */
   readonly #statements = new Map<string, PreparedStatement>();
   #nextName = 0;
 
-  constructor(pglite: PGlite) {
+  constructor(pglite: PGlite, queries: QueryCounts) {
     this.#pglite = pglite;
+    this.#queries = queries;
   }
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
@@ -60,31 +68,50 @@ class PreparedPGliteConnection implements DatabaseConnection {
     throw new Error('streaming query results is not supported by the embedded database');
   }
 
-  #run<R>(sql: string, parameters: readonly unknown[]): Promise<QueryResult<R>> {
-    return this.#pglite._runExclusiveQuery(async () => {
-      const statement = this.#statements.get(sql) ?? (await this.#prepare(sql));
-      // Most recently used last.
-      this.#statements.delete(sql);
-      this.#statements.set(sql, statement);
-      const values = parameters.map((value, i) => {
-        if (value === null || value === undefined) return null;
-        const serializer = this.#pglite.serializers[statement.parameterTypes[i]];
-        return serializer ? serializer(value) : String(value);
+  async #run<R>(sql: string, parameters: readonly unknown[]): Promise<QueryResult<R>> {
+    const queries = this.#queries;
+    queries.waiting++;
+    let entered = false;
+    try {
+      return await this.#pglite._runExclusiveQuery(async () => {
+        entered = true;
+        queries.waiting--;
+        queries.running++;
+        try {
+          return await this.#exchange<R>(sql, parameters);
+        } finally {
+          queries.running--;
+        }
       });
-      const { messages } = await this.#pglite.execProtocol(
-        concat([
-          protocol.serialize.bind({ statement: statement.name, values }),
-          protocol.serialize.describe({ type: 'P' }),
-          protocol.serialize.execute({}),
-          protocol.serialize.sync(),
-        ]),
-      );
-      const [result] = parse.parseResults(messages, this.#pglite.parsers, { rowMode: 'object' });
-      return {
-        rows: (result?.rows ?? []) as R[],
-        numAffectedRows: result?.affectedRows != null ? BigInt(result.affectedRows) : undefined,
-      };
+    } finally {
+      if (!entered) queries.waiting--;
+    }
+  }
+
+  /** One query on the connection (inside the exclusive section). */
+  async #exchange<R>(sql: string, parameters: readonly unknown[]): Promise<QueryResult<R>> {
+    const statement = this.#statements.get(sql) ?? (await this.#prepare(sql));
+    // Most recently used last.
+    this.#statements.delete(sql);
+    this.#statements.set(sql, statement);
+    const values = parameters.map((value, i) => {
+      if (value === null || value === undefined) return null;
+      const serializer = this.#pglite.serializers[statement.parameterTypes[i]];
+      return serializer ? serializer(value) : String(value);
     });
+    const { messages } = await this.#pglite.execProtocol(
+      concat([
+        protocol.serialize.bind({ statement: statement.name, values }),
+        protocol.serialize.describe({ type: 'P' }),
+        protocol.serialize.execute({}),
+        protocol.serialize.sync(),
+      ]),
+    );
+    const [result] = parse.parseResults(messages, this.#pglite.parsers, { rowMode: 'object' });
+    return {
+      rows: (result?.rows ?? []) as R[],
+      numAffectedRows: result?.affectedRows != null ? BigInt(result.affectedRows) : undefined,
+    };
   }
 
   /** Parses and describes `sql` as a named statement (inside the exclusive section). */
@@ -123,15 +150,17 @@ class PreparedPGliteConnection implements DatabaseConnection {
  */
 class PreparedPGliteDriver implements Driver {
   readonly #pglite: PGlite;
+  readonly #queries: QueryCounts;
   #connection: PreparedPGliteConnection | undefined;
 
-  constructor(pglite: PGlite) {
+  constructor(pglite: PGlite, queries: QueryCounts) {
     this.#pglite = pglite;
+    this.#queries = queries;
   }
 
   async init(): Promise<void> {
     await this.#pglite.waitReady;
-    this.#connection = new PreparedPGliteConnection(this.#pglite);
+    this.#connection = new PreparedPGliteConnection(this.#pglite, this.#queries);
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
@@ -167,6 +196,8 @@ class PreparedPGliteDriver implements Driver {
 /** Kysely's PGlite dialect (adapter, query compiler, introspector) with the driver above. */
 export class PreparedPGliteDialect extends PGliteDialect {
   readonly #pglite: PGlite;
+  /** Queries waiting for the one connection and on it now (for metrics). */
+  readonly queries: QueryCounts = { waiting: 0, running: 0 };
 
   constructor(pglite: PGlite) {
     super({ pglite });
@@ -174,6 +205,6 @@ export class PreparedPGliteDialect extends PGliteDialect {
   }
 
   override createDriver(): Driver {
-    return new PreparedPGliteDriver(this.#pglite);
+    return new PreparedPGliteDriver(this.#pglite, this.queries);
   }
 }

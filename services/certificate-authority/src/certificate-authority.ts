@@ -18,6 +18,8 @@ export interface CertificateAuthority {
   readonly ocsp: OcspService;
   readonly crl: CrlService;
   readonly tsa: TimeStampAuthority;
+  /** Time-stamp requests since start, by outcome (for metrics); `failed`: the TSA threw. */
+  readonly tsaCounts: TimeStampCounts;
   /** The CAs that publish CRLs: the C2PA intermediate (signing certificates), the C2PA root, the mesh CA. */
   readonly crlIssuers: { c2pa: CrlIssuer; root: CrlIssuer; mesh: CrlIssuer };
   /** Certificate records for CheckStatus, emptied by every status change. */
@@ -34,6 +36,32 @@ export interface CertificateAuthority {
   /** Calls `listener` at every status change heard here, and when changes may have been missed. */
   onStatusChange(listener: () => void): void;
   close(): Promise<void>;
+}
+
+export interface TimeStampCounts {
+  granted: number;
+  rejected: number;
+  failed: number;
+}
+
+/** The TSA with its outcomes counted: the RPC, the relying-party endpoint and signing all go through it. */
+function countedTimeStampAuthority(tsa: TimeStampAuthority, counts: TimeStampCounts): TimeStampAuthority {
+  const counted = async <T>(work: Promise<T>, granted: (value: T) => boolean): Promise<T> => {
+    try {
+      const value = await work;
+      if (granted(value)) counts.granted++;
+      else counts.rejected++;
+      return value;
+    } catch (err) {
+      counts.failed++;
+      throw err;
+    }
+  };
+  return {
+    policyOid: tsa.policyOid,
+    respond: (requestDer) => counted(tsa.respond(requestDer), (r) => r.status === 'granted'),
+    timestamp: (options) => counted(tsa.timestamp(options), () => true),
+  };
 }
 
 /** Opened CA-held keys; bounded so that a flood of signers cannot grow memory without end. */
@@ -97,13 +125,14 @@ export function createCertificateAuthority(deps: CertificateAuthorityDeps): Cert
   crl = createCrlService({ db, validitySeconds: settings.crlValiditySeconds, caching });
   statusRows = createStatusRowCache({ caching, maxEntries: STATUS_ROWS_KEPT });
 
-  const tsa = createTimeStampAuthority({
+  const tsaCounts: TimeStampCounts = { granted: 0, rejected: 0, failed: 0 };
+  const tsa = countedTimeStampAuthority(createTimeStampAuthority({
     tsaCertificateDer: deps.timeStampAuthority.der,
     // The intermediate goes into tokens too, so that verifiers holding only the root can chain the TSA.
     chainDer: [deps.c2paIntermediate.der],
     signer: deps.timeStampAuthority.signer,
     policyOid: settings.tsaPolicyOid,
-  });
+  }), tsaCounts);
 
   const crlIssuers = {
     c2pa: { certificateId: deps.c2paIntermediate.certificateId, certificateDer: deps.c2paIntermediate.der, signer: deps.c2paIntermediate.signer },
@@ -119,6 +148,7 @@ export function createCertificateAuthority(deps: CertificateAuthorityDeps): Cert
     ocsp,
     crl,
     tsa,
+    tsaCounts,
     crlIssuers,
     statusRows,
     async changeStatus(change) {

@@ -41,6 +41,17 @@ export interface OcspService {
   clear(): void;
   /** Number of pre-signed responses held (for tests and metrics). */
   readonly size: number;
+  /** Running totals since start, for metrics. */
+  readonly counts: OcspCounts;
+}
+
+export interface OcspCounts {
+  /** Requests answered by `respond` (the relying-party endpoint), whatever the answer. */
+  requests: number;
+  /** Of those, answered from a pre-signed response without signing. */
+  cacheHits: number;
+  /** Responses signed (for `respond` and for `signedResponseFor`). */
+  signed: number;
 }
 
 export interface CreateOcspServiceOptions {
@@ -84,6 +95,11 @@ export function createOcspService(options: CreateOcspServiceOptions): OcspServic
   const pending = new Map<string, Promise<OcspAnswer>>();
   /** Bumped by every eviction; a response built across one is not cached (it may be stale). */
   let epoch = 0;
+  const counts: OcspCounts = { requests: 0, cacheHits: 0, signed: 0 };
+  const build = (responder: OcspResponder, input: Parameters<OcspResponder['buildResponse']>[0]) => {
+    counts.signed++;
+    return responder.buildResponse(input);
+  };
 
   function forget(key: string): void {
     const entry = cache.get(key);
@@ -143,7 +159,7 @@ export function createOcspService(options: CreateOcspServiceOptions): OcspServic
     const startEpoch = epoch;
     const { responses, allKnown } = await statuses(issuer, request);
     const { thisUpdate, nextUpdate } = validity();
-    const der = await issuer.responder.buildResponse({ responses, thisUpdate, nextUpdate, producedAt: thisUpdate });
+    const der = await build(issuer.responder, { responses, thisUpdate, nextUpdate, producedAt: thisUpdate });
     const info: OcspCacheInfo = {
       thisUpdate,
       nextUpdate,
@@ -159,8 +175,12 @@ export function createOcspService(options: CreateOcspServiceOptions): OcspServic
 
   async function respond(requestDer: Uint8Array): Promise<OcspAnswer> {
     const key = Buffer.from(requestDer.buffer, requestDer.byteOffset, requestDer.byteLength).toString('base64');
+    counts.requests++;
     const cached = cache.get(key);
-    if (cached && clock() < cached.refreshAt) return { der: cached.der, cache: cached };
+    if (cached && clock() < cached.refreshAt) {
+      counts.cacheHits++;
+      return { der: cached.der, cache: cached };
+    }
 
     let request: OcspRequest;
     try {
@@ -177,7 +197,7 @@ export function createOcspService(options: CreateOcspServiceOptions): OcspServic
       if (request.nonce) {
         const { responses } = await statuses(issuer, request);
         const { thisUpdate, nextUpdate } = validity();
-        return { der: await issuer.responder.buildResponse({ responses, nonce: request.nonce, thisUpdate, nextUpdate, producedAt: thisUpdate }) };
+        return { der: await build(issuer.responder, { responses, nonce: request.nonce, thisUpdate, nextUpdate, producedAt: thisUpdate }) };
       }
       let inFlight = pending.get(key);
       if (!inFlight) {
@@ -198,7 +218,7 @@ export function createOcspService(options: CreateOcspServiceOptions): OcspServic
     if (!issuer) return undefined;
     const certId = ocspCertIdFor(row.certificate_der, issuer.responder.issuerCertificateDer, 'sha1');
     const { thisUpdate, nextUpdate } = validity();
-    const der = await issuer.responder.buildResponse({
+    const der = await build(issuer.responder, {
       responses: [{ certId, status: revocationStatusOf(row) }],
       thisUpdate,
       nextUpdate,
@@ -226,5 +246,6 @@ export function createOcspService(options: CreateOcspServiceOptions): OcspServic
     get size() {
       return cache.size;
     },
+    counts,
   };
 }

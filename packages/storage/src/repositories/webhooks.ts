@@ -205,3 +205,17 @@ export async function listWebhookDeliveries(db: Db, filter: { webhookId: string;
   if (filter.after) query = query.where(afterKeyset('webhook_deliveries', 'created_at', 'desc', filter.after));
   return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
 }
+
+/** Deliveries still to be made: all pending ones, those due now, and how long the oldest due one has waited. */
+export async function webhookBacklog(db: Db): Promise<{ pending: number; due: number; oldestDueSeconds: number }> {
+  const row = await db
+    .selectFrom('webhook_deliveries')
+    .select([
+      sql<number>`count(*)`.as('pending'),
+      sql<number>`count(*) filter (where next_attempt_at <= now())`.as('due'),
+      sql<number>`coalesce(extract(epoch from now() - min(next_attempt_at) filter (where next_attempt_at <= now())), 0)`.as('oldest_due_seconds'),
+    ])
+    .where('status', '=', 'PENDING')
+    .executeTakeFirstOrThrow();
+  return { pending: Number(row.pending), due: Number(row.due), oldestDueSeconds: Number(row.oldest_due_seconds) };
+}
