@@ -529,7 +529,9 @@ export type SignHashResponse = Message<"c2pamesh.signing.v1.SignHashResponse"> &
   /**
    * The signature: a COSE_Sign1 (RFC 9052, CBOR tag 18) over the UTF-8 bytes of `payload_json`,
    * payload detached as in C2PA claim signatures; the protected header holds the algorithm and
-   * the certificate chain (x5chain), the unprotected header the time-stamp token.
+   * the certificate chain (x5chain), the unprotected header the whole RFC 3161 TimeStampResp in
+   * `sigTst2.tstTokens[0].val` (as c2pa-rs writes it; records signed before hold the bare token)
+   * and the OCSP staple in `rVals`.
    *
    * @generated from field: bytes signature = 1;
    */
@@ -558,7 +560,8 @@ export type SignHashResponse = Message<"c2pamesh.signing.v1.SignHashResponse"> &
   payloadJson: string;
 
   /**
-   * The RFC 3161 time-stamp token (DER ContentInfo with SignedData) embedded in `signature`.
+   * The RFC 3161 time-stamp token (DER ContentInfo with SignedData) inside the TimeStampResp
+   * embedded in `signature`.
    *
    * @generated from field: bytes timestamp_token = 5;
    */
