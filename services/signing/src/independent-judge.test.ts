@@ -1,4 +1,13 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { create } from '@bufbuild/protobuf';
+import { BMFF, JPEG, PNG } from '@trustnxt/c2pa-ts/asset';
+import { Decoder, Tag, type Options as CborOptions } from 'cbor-x';
+import { coseInManifestStore } from '@c2pa-mesh/engine';
 import { createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
 import { signingV1 } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,14 +40,19 @@ export function mirrorStageManifest(title: string): string {
 
 let mesh: TestMesh;
 let projectId: string;
+let scratch: string | undefined;
 
 beforeAll(async () => {
   mesh = await createTestMesh();
   await mesh.engine!.warmup();
   projectId = await createProject(mesh, 'Independent judge');
+  scratch = await mkdtemp(path.join(tmpdir(), 'independent-judge-'));
+  await writeFile(path.join(scratch, 'root.pem'), mesh.pki.c2paRoot.pem);
+  await writeFile(path.join(scratch, 'chain.pem'), mesh.pki.c2paIntermediate.pem);
 });
 afterAll(async () => {
   await mesh?.close();
+  if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
 });
 
 async function expectJudgedValid(format: string, signed: Uint8Array) {
@@ -107,5 +121,69 @@ describe.each(C2PA_TS_FORMATS.map((format) => [format, SAMPLES[format]]))('%s (%
     const { report } = await expectJudgedValid(format, signed);
     expect(creativeWorkOf(report)['@context']).toBe('https://schema.org');
     expect(result.warnings.map((w) => ({ code: w.code, field: w.field }))).toEqual([CONTEXT_ADDED]);
+  });
+});
+
+const run = promisify(execFile);
+const cbor = new Decoder({ mapsAsObjects: false, useRecords: false } as CborOptions);
+
+/** A CBOR byte string (major type 2), its length header written out. */
+function bstr(bytes: Uint8Array): Buffer {
+  const n = bytes.length;
+  const header = n < 24 ? [0x40 | n] : n < 0x100 ? [0x58, n] : n < 0x10000 ? [0x59, n >> 8, n & 0xff] : [0x5a, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
+  return Buffer.concat([Buffer.from(header), bytes]);
+}
+
+/**
+ * The message imprint of a C2PA v2 time-stamp, written out from DESIGN.md rather than taken from
+ * the code under test: SHA-256 of the CBOR array ["CounterSignature", bstr(protected), h'',
+ * bstr(cbor(bstr(signature)))].
+ */
+function counterSignatureImprint(protectedBytes: Uint8Array, signature: Uint8Array): string {
+  const structure = Buffer.concat([Buffer.from([0x84, 0x70]), Buffer.from('CounterSignature', 'latin1'), bstr(protectedBytes), Buffer.from([0x40]), bstr(bstr(signature))]);
+  return createHash('sha256').update(structure).digest('hex');
+}
+
+/** The active manifest's COSE_Sign1, found through c2pa-ts's container readers and the JUMBF path. */
+function claimSignatureOf(signed: Uint8Array, activeManifestLabel: string) {
+  const bytes = new Uint8Array(signed);
+  const asset = JPEG.canRead(bytes) ? new JPEG(bytes) : PNG.canRead(bytes) ? new PNG(bytes) : new BMFF(bytes);
+  const store = asset.getManifestJUMBF();
+  expect(store, 'the signed file carries a manifest store').toBeDefined();
+  const cose = coseInManifestStore(store!, activeManifestLabel);
+  expect(cose, 'the manifest store holds the active manifest\'s signature').toBeDefined();
+  const decoded = cbor.decode(cose!) as Tag;
+  expect(decoded.tag).toBe(18);
+  const [protectedBytes, unprotected, , signature] = decoded.value as [Uint8Array, Map<string, unknown>, null, Uint8Array];
+  const sigTst2 = unprotected.get('sigTst2') as Map<string, Array<Map<string, Uint8Array>>>;
+  return { protectedBytes, signature, timeStamps: sigTst2.get('tstTokens')!.map((entry) => entry.get('val')!) };
+}
+
+async function opensslTsVerify(reply: Uint8Array, digestHex: string) {
+  await writeFile(path.join(scratch!, 'resp.tsr'), reply);
+  return run('openssl', ['ts', '-verify', '-in', 'resp.tsr', '-digest', digestHex, '-CAfile', 'root.pem', '-untrusted', 'chain.pem'], { cwd: scratch }).then(
+    ({ stdout }) => stdout.trim(),
+    (error: { stdout?: string; stderr?: string }) => `failed: ${error.stdout ?? ''}${error.stderr ?? ''}`.trim(),
+  );
+}
+
+describe('the time-stamp in a signature, judged by openssl', () => {
+  it.each([
+    ['image/jpeg', 'no_manifest.jpg'],
+    ['image/avif', 'sample1.avif'],
+  ])('%s: sigTst2 holds one TimeStampResp that openssl ts -verify accepts for the CounterSignature imprint, to the mesh root', async (format, file) => {
+    const response = await signingClient(mesh).sign({ asset: readMedia(file), format, manifestJson: generatorManifest(`${file} time-stamp`), projectId });
+    const { protectedBytes, signature, timeStamps } = claimSignatureOf(response.signedAsset, response.activeManifestLabel);
+    expect(timeStamps).toHaveLength(1);
+    const [reply] = timeStamps;
+    // As c2pa-rs writes it: SEQUENCE (long form), then PKIStatusInfo {granted}.
+    expect(Buffer.from(reply.subarray(0, 2)).toString('hex')).toBe('3082');
+    expect(Buffer.from(reply.subarray(4, 9)).toString('hex')).toBe('3003020100');
+
+    const imprint = counterSignatureImprint(protectedBytes, signature);
+    expect(await opensslTsVerify(reply, imprint)).toBe('Verification: OK');
+    // The judge can say no: any other imprint (here, over the signature without the double wrap).
+    const otherImprint = createHash('sha256').update(Buffer.concat([Buffer.from([0x84, 0x70]), Buffer.from('CounterSignature', 'latin1'), bstr(protectedBytes), Buffer.from([0x40]), bstr(signature)])).digest('hex');
+    expect(await opensslTsVerify(reply, otherImprint)).toMatch(/failed: .*message imprint mismatch/is);
   });
 });
