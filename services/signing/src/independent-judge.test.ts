@@ -27,7 +27,7 @@ const SAMPLES: Record<(typeof C2PA_TS_FORMATS)[number], string> = {
 };
 
 /** What MirrorStage's own examples send: a CreativeWork with @type and author, but no @context. */
-export function mirrorStageManifest(title: string): string {
+function mirrorStageManifest(title: string): string {
   return JSON.stringify({
     claim_generator: 'MirrorStage/1.0',
     title,
@@ -64,7 +64,8 @@ async function expectJudgedValid(format: string, signed: Uint8Array) {
   expect(verdict.explained, 'c2pa-ts errors').toEqual([]);
   expect(verdict.valid).toBe(true);
   // What c2pa-ts checked and accepted: the claim signature over the claim, the time-stamp over
-  // the signature, and the hard binding of the media.
+  // the signature, and the hard binding of the media. (Its signingCredential.trusted checks the
+  // certificate profile only; c2pa-ts has no trust list, so trust is c2pa-rs's verdict above.)
   expect(verdict.successes).toEqual(expect.arrayContaining(['claimSignature.validated', 'timeStamp.trusted']));
   expect(verdict.successes.some((code) => /^assertion\.(dataHash|bmffHash)\.match$/.test(code)), verdict.successes.join(', ')).toBe(true);
   return { report, verdict };
