@@ -86,7 +86,7 @@ async function longTermValidationSigner(): Promise<() => ClaimSigner> {
         certificateChainDer: chain,
         claim,
         signSigStructure: (data) => h.signing.signer.sign(data, { ecdsaEncoding: 'ieee-p1363' }),
-        timeStamp: async (data) => (await tsa.timestamp({ hashAlgorithm: 'sha256', messageImprint: createHash('sha256').update(data).digest() })).token,
+        timeStamp: async (data) => (await tsa.timestamp({ hashAlgorithm: 'sha256', messageImprint: createHash('sha256').update(data).digest() })).response,
         ocspResponses: [ocsp],
         reserveSize,
       }),

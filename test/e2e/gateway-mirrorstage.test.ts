@@ -7,6 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Agent, getGlobalDispatcher, setGlobalDispatcher, type Dispatcher } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { judgeWithC2paTs } from '@c2pa-mesh/engine/test-support/c2pa-ts-judge';
 import { FIXTURES, freePort, startMeshProcess, type MeshProcess } from '../support/start-mesh.js';
 import { createProjectKey, curl, runDocumentedCommand } from './gateway-support.js';
 
@@ -122,6 +123,10 @@ describe('MirrorStage clients against the gateway: only the base URL and the key
       expect(result.signer).toBe('c2pa-mesh default signer');
       const manifest = (result.manifest as any).manifests[(result.manifest as any).active_manifest];
       expect(manifest.assertions.map((a: { label: string }) => a.label)).toEqual(expect.arrayContaining(['c2pa.actions.v2', 'stds.schema-org.CreativeWork']));
+      // The guide's CreativeWork has no @context; the mesh adds it, so c2pa-ts accepts the file too.
+      const creativeWork = manifest.assertions.find((a: { label: string }) => a.label === 'stds.schema-org.CreativeWork');
+      expect(creativeWork.data['@context']).toBe('https://schema.org');
+      expect((await judgeWithC2paTs(new Uint8Array(signed))).explained).toEqual([]);
       // A signed file that was altered afterwards reads Invalid, not an HTTP error.
       const altered = await verifyFile(await readFile(path.join(FIXTURES, 'XCA.jpg')));
       expect(altered.validation_state).toBe('Invalid');

@@ -43,7 +43,9 @@ export interface BuildCoseSign1Options {
   signSigStructure: (toBeSigned: Uint8Array) => Promise<Uint8Array>;
   /**
    * Gets an RFC 3161 time-stamp over the signature: receives the CBOR bytes whose SHA-256 is the
-   * message imprint (see countersignatureData) and returns the DER TimeStampToken (ContentInfo).
+   * message imprint (see countersignatureData) and returns the DER TimeStampResp (status granted,
+   * then the token), which goes into `sigTst2.tstTokens[0].val` as it is. c2pa-rs writes the whole
+   * response there; c2pa-rs also reads a bare TimeStampToken, but c2pa-ts refuses one.
    */
   timeStamp?: (countersignatureData: Uint8Array) => Promise<Uint8Array>;
   /** DER OCSPResponse(s) for the signing certificate, stapled in rVals.ocspVals. */

@@ -18,6 +18,7 @@ export {
   protectedHeader,
   claimSignatureReserveSize,
   COSE_ALGORITHMS,
+  coseInManifestStore,
   type BuildCoseSign1Options,
 } from './cose-sign1.js';
 export { summarizeManifestStore, type SignatureDetails } from './manifest-store-report.js';

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from './engine.js';
 import type { C2paEngine, ManifestStoreReport } from './types.js';
 import { createTestPki, testClaimSigner, type TestPki } from './test-support/test-pki.js';
-import { opensslAuthorities, verifyTimeStampToken, type OpensslAuthorities } from './test-support/openssl.js';
+import { opensslAuthorities, verifyTimeStamp, type OpensslAuthorities } from './test-support/openssl.js';
 import { createdManifest, readMedia } from './test-support/media-fixtures.js';
 
 /**
- * Long-term validation material from independent tools: an RFC 3161 token from `openssl ts` over
+ * Long-term validation material from independent tools: an RFC 3161 response from `openssl ts` over
  * the countersignature bytes, and an OCSP response from `openssl ocsp`, both embedded in the COSE
  * signature and judged by c2pa-rs.
  */
@@ -27,13 +27,13 @@ afterAll(async () => {
 
 const codes = (entries: ManifestStoreReport['errors'] | undefined) => entries?.map((e) => e.code) ?? [];
 
-async function signWith(ocsp: Uint8Array | undefined, format = 'image/jpeg', file = 'no_manifest.jpg') {
-  const stamped: Array<{ data: Uint8Array; token: Uint8Array }> = [];
+async function signWith(ocsp: Uint8Array | undefined, format = 'image/jpeg', file = 'no_manifest.jpg', form: 'response' | 'token' = 'response') {
+  const stamped: Array<{ data: Uint8Array; timeStamp: Uint8Array }> = [];
   const signer = testClaimSigner(pki, {
     timeStamp: async (data) => {
-      const token = await openssl.timeStamp(data);
-      stamped.push({ data, token });
-      return token;
+      const timeStamp = form === 'response' ? await openssl.timeStamp(data) : await openssl.timeStampToken(data);
+      stamped.push({ data, timeStamp });
+      return timeStamp;
     },
     ocspResponses: ocsp === undefined ? undefined : [ocsp],
   });
@@ -61,14 +61,25 @@ describe('time-stamp and OCSP staple from openssl', () => {
     expect(signedAt).toBeLessThanOrEqual(Date.now() + 1000);
   });
 
-  it('asks the TSA for a token over the four-element CounterSignature structure, which openssl verifies', async () => {
+  it('asks the TSA for a time-stamp over the four-element CounterSignature structure, which openssl verifies', async () => {
     const { stamped } = await signWith(undefined);
     expect(stamped).toHaveLength(1);
-    const { data, token } = stamped[0];
+    const { data, timeStamp } = stamped[0];
     // ["CounterSignature", …]: a 4-array (0x84) whose first element is a 16-character text (0x70).
     expect([data[0], data[1]]).toEqual([0x84, 0x70]);
     expect(Buffer.from(data.subarray(2, 18)).toString('latin1')).toBe('CounterSignature');
-    expect(await verifyTimeStampToken(token, data, pki)).toBe('Verification: OK');
+    expect(await verifyTimeStamp(timeStamp, data, pki)).toBe('Verification: OK');
+  });
+
+  it('still reads Trusted, time-stamp validated and trusted, when sigTst2 holds a bare token (signatures made before)', async () => {
+    const { result, stamped } = await signWith(undefined, 'image/png', 'sample1.png', 'token');
+    // A bare ContentInfo: SEQUENCE, then the signedData OID (06 09 2a 86 48 86 f7 0d 01 07 02).
+    expect(Buffer.from(stamped[0].timeStamp.subarray(4, 6)).toString('hex')).toBe('0609');
+    expect(await verifyTimeStamp(stamped[0].timeStamp, stamped[0].data, pki, { tokenIn: true })).toBe('Verification: OK');
+    const report = await engine.read({ format: 'image/png', asset: result.signedAsset, trustAnchorsPem: pki.root.pem });
+    expect(report?.validationState).toBe('Trusted');
+    expect(codes(report?.errors)).toEqual([]);
+    expect(codes(report?.successes)).toEqual(expect.arrayContaining(['timeStamp.validated', 'timeStamp.trusted']));
   });
 
   it('reads Trusted with the time-stamp but without a staple, OCSP fetching being off', async () => {

@@ -13,6 +13,7 @@ import { Agent, FormData, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatExtension, sniffFormat } from '@c2pa-mesh/engine';
 import { flipMediaByte, hashMismatchCode, MORE_SAMPLES, readMedia } from '@c2pa-mesh/engine/test-support';
+import { judgeWithC2paTs } from '@c2pa-mesh/engine/test-support/c2pa-ts-judge';
 import { createGateway } from './gateway.js';
 
 /**
@@ -128,6 +129,7 @@ describe('the gateway on the TLS listener', () => {
     expect(res.headers.get('content-type')).toBe('application/octet-stream');
     expect(Number(res.headers.get('x-duration-ms'))).toBeGreaterThanOrEqual(0);
     const requestId = res.headers.get('x-request-id')!;
+    expect(res.headers.get('x-c2pa-warnings')).toBeNull();
     const signed = Buffer.from(await res.arrayBuffer());
     expect(signed.length).toBeGreaterThan(jpeg.length);
     const [event] = await auditEvent(requestId);
@@ -136,6 +138,31 @@ describe('the gateway on the TLS listener', () => {
     const verified = await post('/v1/verify', signed, { authorization: `Bearer ${key}`, 'content-type': 'application/octet-stream' });
     expect(verified.status).toBe(200);
     expect(await verified.json()).toMatchObject({ validation_state: 'Trusted', valid: true, trusted: true, validation_errors: [], registered: true });
+  });
+
+  it('completes a CreativeWork without @context as MirrorStage\'s examples send it, says so in X-C2PA-Warnings, and the file is valid in c2pa-ts', async () => {
+    const manifest = JSON.stringify({
+      claim_generator: 'MirrorStage/1.0',
+      title: 'My Image',
+      assertions: [
+        { label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.created', digitalSourceType: 'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia' }] } },
+        { label: 'stds.schema-org.CreativeWork', data: { '@type': 'CreativeWork', author: [{ '@type': 'Person', name: 'Jane Doe' }] } },
+      ],
+    });
+    const res = await post('/v1/sign', signForm(new Blob([jpeg]), { manifest, format: 'image/jpeg' }), { authorization: `Bearer ${key}` });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-c2pa-warnings')).toBe('manifest.schemaOrgContextAdded;field="manifest_json.assertions[1].data"');
+    const signed = new Uint8Array(await res.arrayBuffer());
+
+    const verdict = await judgeWithC2paTs(signed);
+    expect(verdict.explained).toEqual([]);
+    expect(verdict.successes).toEqual(expect.arrayContaining(['claimSignature.validated', 'timeStamp.trusted', 'assertion.dataHash.match']));
+    const verified = await post('/v1/verify', signed, { authorization: `Bearer ${key}`, 'content-type': 'image/jpeg' });
+    expect(await verified.json()).toMatchObject({ validation_state: 'Trusted', validation_errors: [] });
+    const report = await mesh.engine!.read({ format: 'image/jpeg', asset: signed, trustAnchorsPem: mesh.pki.c2paRoot.pem });
+    const store = JSON.parse(report!.manifestStoreJson);
+    const creativeWork = store.manifests[store.active_manifest].assertions.find((a: { label: string }) => a.label === 'stds.schema-org.CreativeWork');
+    expect(creativeWork.data['@context']).toBe('https://schema.org');
   });
 
   it('writes the audit event itself when it refuses a form before any RPC', async () => {

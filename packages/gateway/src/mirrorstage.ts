@@ -90,7 +90,19 @@ export async function mirrorStageSign(exchange: Exchange, context: RouteContext)
     'x-asset-id': result.assetId,
     'x-asset-sha256': result.assetSha256,
     'x-manifest-label': result.activeManifestLabel,
+    ...(result.warnings.length > 0 ? { 'x-c2pa-warnings': warningsHeader(result.warnings) } : {}),
   });
+}
+
+/**
+ * SignResponse.warnings as one header: an RFC 8941 list of the warning codes, each with the
+ * request field it concerns as a parameter, e.g.
+ * `manifest.schemaOrgContextAdded;field="manifest_json.assertions[1].data"`. The signed file is the
+ * body, so this is the only place a form caller learns what was completed in its manifest.
+ */
+export function warningsHeader(warnings: ReadonlyArray<{ code: string; field: string }>): string {
+  const quoted = (text: string) => `"${text.replace(/[^\x20-\x7e]/g, '?').replace(/["\\]/g, '\\$&')}"`;
+  return warnings.map((w) => (w.field ? `${w.code};field=${quoted(w.field)}` : w.code)).join(', ');
 }
 
 /** `photo.jpg` → `photo-signed.jpg`, limited to characters every client takes in a header. */

@@ -73,7 +73,7 @@ async function signAndRead(h: TestHierarchy, status?: OcspCertStatus) {
         claim,
         signSigStructure: (data) => h.signing.signer.sign(data, { ecdsaEncoding: 'ieee-p1363' }),
         timeStamp: async (data) =>
-          (await tsa.timestamp({ hashAlgorithm: 'sha256', messageImprint: createHash('sha256').update(data).digest() })).token,
+          (await tsa.timestamp({ hashAlgorithm: 'sha256', messageImprint: createHash('sha256').update(data).digest() })).response,
         ...(ocsp ? { ocspResponses: [ocsp] } : {}),
         reserveSize,
       }),

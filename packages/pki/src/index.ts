@@ -46,6 +46,15 @@ export {
   type TimeStampResponse,
   type TimeStampToken,
 } from './time-stamp-authority.js';
+export {
+  TimeStampResponseError,
+  buildTimeStampQuery,
+  readTimeStamp,
+  readTimeStampResponse,
+  type ReceivedTimeStamp,
+  type TimeStampQuery,
+  type TimeStampTokenInfo,
+} from './time-stamp-response.js';
 export { buildCrl, type BuildCrlOptions, type CrlEntry } from './crl.js';
 export { buildPkcs12, type BuildPkcs12Options } from './pkcs12.js';
 export { OID } from './oids.js';

@@ -59,6 +59,11 @@ export interface TimeStampOptions {
 export interface TimeStampToken {
   /** DER ContentInfo with SignedData: the TimeStampToken. */
   token: Uint8Array;
+  /**
+   * DER TimeStampResp, status granted, carrying `token`: what a C2PA signature's sigTst2 holds
+   * (c2pa-rs writes the whole response there).
+   */
+  response: Uint8Array;
   genTime: Date;
   serialNumberHex: string;
 }
@@ -79,7 +84,7 @@ export interface TimeStampAuthority {
   readonly policyOid: string;
   /** The full RFC 3161 exchange: DER TimeStampReq in, DER TimeStampResp out (granted or rejection). */
   respond(requestDer: Uint8Array): Promise<TimeStampResponse>;
-  /** A token for an imprint computed by the caller (the signing service's sigTst2). */
+  /** A token (and the granted response carrying it) for an imprint computed by the caller. */
   timestamp(options: TimeStampOptions): Promise<TimeStampToken>;
 }
 
@@ -220,8 +225,10 @@ export function createTimeStampAuthority(options: CreateTimeStampAuthorityOption
       certReq ? certificates : EMPTY,
       set(signerInfo),
     );
+    const token = sequence(signedDataType, explicit(0, signedData));
     return {
-      token: sequence(signedDataType, explicit(0, signedData)),
+      token,
+      response: sequence(GRANTED, token),
       genTime,
       serialNumberHex: serialHexFromIntegerContent(serial),
     };
@@ -250,7 +257,7 @@ export function createTimeStampAuthority(options: CreateTimeStampAuthorityOption
     }
     const issued = await issueToken(request.messageImprintDer, request.nonce, request.certReq);
     return {
-      response: sequence(GRANTED, issued.token),
+      response: issued.response,
       status: 'granted',
       genTime: issued.genTime,
       serialNumberHex: issued.serialNumberHex,

@@ -1,9 +1,11 @@
+import { create } from '@bufbuild/protobuf';
 import type { Identity } from '@c2pa-mesh/auth';
 import { MeshError } from '@c2pa-mesh/errors';
+import { signingV1 } from '@c2pa-mesh/proto';
 import type { SigningContext } from './deps.js';
 import { createMeshClaimSigner } from './claim-signer.js';
 import { dependencyError } from './dependency-errors.js';
-import { prepareManifestDefinition, type PreparedManifest } from './manifest-definition.js';
+import { prepareManifestDefinition, type ManifestWarning, type PreparedManifest } from './manifest-definition.js';
 import { MAX_TITLE_LENGTH, registryLabels, signableFormat, type RegistryLabels } from './sign-request-rules.js';
 import { resolveSigningCredentials, type SigningCredentials } from './signing-credentials.js';
 
@@ -46,6 +48,8 @@ export interface SignedAsset {
   /** RFC 3339 UTC: the time-stamp's genTime. */
   signedAt: string;
   format: string;
+  /** What was completed in the manifest before signing (SignResponse.warnings). */
+  warnings: ManifestWarning[];
 }
 
 /** The response fields Sign and SignStream share (everything but the signed bytes themselves). */
@@ -63,6 +67,7 @@ export function signResultFields(signed: SignedAsset, call: { requestId: string;
     sizeBytes: BigInt(signed.signedAsset.length),
     signedAt: signed.signedAt,
     format: signed.format,
+    warnings: signed.warnings.map((warning) => create(signingV1.SigningWarningSchema, warning)),
   };
 }
 
@@ -148,5 +153,6 @@ export async function signPlannedAsset(
     certificateId: plan.signer.certificateId,
     signedAt,
     format: plan.format,
+    warnings: plan.manifest.warnings,
   };
 }

@@ -1,7 +1,7 @@
 import type { MeshClients } from '@c2pa-mesh/clients';
-import { failedPrecondition, unavailable } from '@c2pa-mesh/errors';
+import { MeshError, failedPrecondition, unavailable } from '@c2pa-mesh/errors';
+import { TimeStampResponseError, buildTimeStampQuery, readTimeStampResponse, type ReceivedTimeStamp } from '@c2pa-mesh/pki';
 import { dependencyError } from './dependency-errors.js';
-import { buildTimeStampQuery, readTimeStampResponse, type ReceivedTimeStamp } from './time-stamp-exchange.js';
 import type { SigningIdentity } from './signer-directory.js';
 
 /**
@@ -21,13 +21,21 @@ export async function signWithCaKey(clients: MeshClients, signer: SigningIdentit
   return signature;
 }
 
-/** An RFC 3161 token over SHA-256(`data`) from the mesh TSA, checked against the request. */
+/**
+ * An RFC 3161 time-stamp over SHA-256(`data`) from the mesh TSA: the whole TimeStampResp (what
+ * sigTst2 carries) and its token, checked against the request (granted, imprint, nonce).
+ */
 export async function timeStampFromCa(clients: MeshClients, data: Uint8Array): Promise<ReceivedTimeStamp> {
   const query = buildTimeStampQuery(data);
   const { timestampResponse } = await clients.certificateAuthority.timestamp({ timestampQuery: query.der }).catch((error: unknown) => {
     throw dependencyError(error, 'the time-stamp authority did not answer');
   });
-  return readTimeStampResponse(timestampResponse, query);
+  try {
+    return readTimeStampResponse(timestampResponse, query);
+  } catch (error) {
+    if (!(error instanceof TimeStampResponseError)) throw error;
+    throw new MeshError('unavailable', `the time-stamp authority's answer could not be used: ${error.message}`, { cause: error });
+  }
 }
 
 /** Supplies the OCSP response stapled into each signature. */

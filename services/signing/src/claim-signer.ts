@@ -1,8 +1,8 @@
 import type { MeshClients } from '@c2pa-mesh/clients';
 import { buildCoseSign1, claimSignatureReserveSize, type ClaimSigner } from '@c2pa-mesh/engine';
+import type { ReceivedTimeStamp } from '@c2pa-mesh/pki';
 import { signWithCaKey, timeStampFromCa } from './ca-credentials.js';
 import type { SigningIdentity } from './signer-directory.js';
-import type { ReceivedTimeStamp } from './time-stamp-exchange.js';
 
 export interface MeshClaimSigner extends ClaimSigner {
   /** The time-stamp of the last signature made, once the engine has asked for one. */
@@ -11,8 +11,9 @@ export interface MeshClaimSigner extends ClaimSigner {
 
 /**
  * The claim signer the engine calls back: a complete COSE_Sign1 with the signer's chain, the
- * signature from the CA-held key, an RFC 3161 token from the mesh TSA over the countersignature
- * (sigTst2) and the OCSP staple (rVals), padded to the reserved size.
+ * signature from the CA-held key, the mesh TSA's RFC 3161 TimeStampResp over the countersignature
+ * (sigTst2, the whole response as c2pa-rs writes it) and the OCSP staple (rVals), padded to the
+ * reserved size.
  */
 export function createMeshClaimSigner(clients: MeshClients, signer: SigningIdentity, ocspResponse: Uint8Array): MeshClaimSigner {
   const reserveSize = claimSignatureReserveSize({
@@ -36,7 +37,7 @@ export function createMeshClaimSigner(clients: MeshClients, signer: SigningIdent
         signSigStructure: (toBeSigned) => signWithCaKey(clients, signer, toBeSigned),
         timeStamp: async (countersignature) => {
           timeStamp = await timeStampFromCa(clients, countersignature);
-          return timeStamp.token;
+          return timeStamp.response;
         },
         ocspResponses: [ocspResponse],
         reserveSize,

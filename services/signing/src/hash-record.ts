@@ -1,17 +1,18 @@
 import { Encoder, Tag, type Options as CborOptions } from 'cbor-x';
 import { countersignatureData, normalizeFormat, protectedHeader, sigStructure } from '@c2pa-mesh/engine';
 import { invalidArgument } from '@c2pa-mesh/errors';
+import type { ReceivedTimeStamp } from '@c2pa-mesh/pki';
 import type { signingV1 } from '@c2pa-mesh/proto';
 import { canonicalJson } from './canonical-json.js';
 import { MAX_TITLE_LENGTH, registryLabels } from './sign-request-rules.js';
 import type { SigningIdentity } from './signer-directory.js';
-import type { ReceivedTimeStamp } from './time-stamp-exchange.js';
 
 /**
  * SignHash records (the file never leaves the customer): the request's descriptive fields and the
  * content hash as RFC 8785 canonical JSON, signed as a COSE_Sign1 shaped like a C2PA claim
  * signature so the same tools read it: payload detached, `{alg, x5chain}` protected, the RFC 3161
- * token over the countersignature in `sigTst2` and the OCSP staple in `rVals`.
+ * TimeStampResp over the countersignature in `sigTst2` (the whole response, as c2pa-rs writes it)
+ * and the OCSP staple in `rVals`.
  */
 
 /** Names the payload's schema, so that the signature cannot be taken for one over anything else. */
@@ -137,7 +138,7 @@ export async function signHashRecordPayload(parts: HashRecordSignatureParts): Pr
   const signature = await parts.sign(sigStructure(protectedBytes, parts.payload));
   const timeStamp = await parts.timeStamp(countersignatureData(protectedBytes, signature));
   const unprotected = new Map<string, unknown>([
-    ['sigTst2', new Map([['tstTokens', [new Map([['val', timeStamp.token]])]]])],
+    ['sigTst2', new Map([['tstTokens', [new Map([['val', timeStamp.response]])]]])],
     ['rVals', new Map([['ocspVals', [parts.ocspResponse]]])],
   ]);
   const cose = new Uint8Array(cbor.encode(new Tag([protectedBytes, unprotected, null, signature], 18)));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DIGITAL_SOURCE_TYPE, MESH_CLAIM_GENERATOR, prepareManifestDefinition } from './manifest-definition.js';
+import { DEFAULT_DIGITAL_SOURCE_TYPE, MESH_CLAIM_GENERATOR, SCHEMA_ORG_CONTEXT, prepareManifestDefinition } from './manifest-definition.js';
 
 const created = { label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.created', digitalSourceType: DEFAULT_DIGITAL_SOURCE_TYPE }] } };
 const prepared = (definition: unknown, title?: string) => JSON.parse(prepareManifestDefinition(JSON.stringify(definition), { title }).json);
@@ -40,5 +40,28 @@ describe('prepareManifestDefinition', () => {
     }));
     expect(() => prepareManifestDefinition(JSON.stringify({ claim_version: 3, assertions: [created] }))).toThrow('manifest_json: claim_version must be 1 or 2, not 3');
     expect(() => prepareManifestDefinition(JSON.stringify({ ingredients: ['x'], assertions: [created] }))).toThrow('manifest_json: ingredients[0] must be an object, not a string');
+  });
+
+  it('adds the schema.org @context to stds.schema-org.* assertions that lack one, and says so', () => {
+    const creativeWork = { label: 'stds.schema-org.CreativeWork', data: { '@type': 'CreativeWork', author: [{ '@type': 'Person', name: 'Jane Doe' }] } };
+    const claimReview = { label: 'stds.schema-org.ClaimReview__1', data: { '@type': 'ClaimReview', reviewRating: { ratingValue: 1 } } };
+    const result = prepareManifestDefinition(JSON.stringify({ assertions: [created, creativeWork, claimReview] }));
+    const assertions = JSON.parse(result.json).assertions;
+    expect(assertions[1]).toEqual({ label: creativeWork.label, data: { '@context': SCHEMA_ORG_CONTEXT, ...creativeWork.data } });
+    expect(assertions[2].data).toEqual({ '@context': 'https://schema.org', ...claimReview.data });
+    expect(assertions[0]).toEqual(created);
+    expect(result.warnings).toEqual([
+      { code: 'manifest.schemaOrgContextAdded', field: 'manifest_json.assertions[1].data', explanation: expect.stringContaining('"stds.schema-org.CreativeWork" assertion had no "@context"') },
+      { code: 'manifest.schemaOrgContextAdded', field: 'manifest_json.assertions[2].data', explanation: expect.stringContaining('"@context": "https://schema.org" was added') },
+    ]);
+  });
+
+  it('leaves an assertion alone that states its own @context, and other labels, with no warning', () => {
+    const ownContext = { label: 'stds.schema-org.CreativeWork', data: { '@context': 'http://schema.org/', '@type': 'CreativeWork' } };
+    const other = { label: 'com.example.notes', data: { '@type': 'Note' } };
+    const result = prepareManifestDefinition(JSON.stringify({ assertions: [created, ownContext, other] }));
+    expect(JSON.parse(result.json).assertions).toEqual([created, ownContext, other]);
+    expect(result.warnings).toEqual([]);
+    expect(prepareManifestDefinition('').warnings).toEqual([]);
   });
 });

@@ -40,6 +40,17 @@ const FIRST_ACTIONS = ['c2pa.created', 'c2pa.opened'];
 const INGREDIENT_ACTIONS = ['c2pa.opened', 'c2pa.placed', 'c2pa.removed'];
 /** `c2pa.actions`, `c2pa.actions.v2`, with an optional instance suffix (`__1`). */
 const ACTIONS_LABEL = /^c2pa\.actions(\.v\d+)?(__\d+)?$/;
+/** schema.org assertions (C2PA 2.1 §A.5 / CAWG): JSON-LD, so `@context` says what the terms mean. */
+const SCHEMA_ORG_LABEL = 'stds.schema-org.';
+export const SCHEMA_ORG_CONTEXT = 'https://schema.org';
+
+/** Something the service did to the definition that the caller may want to fix at the source. */
+export interface ManifestWarning {
+  code: string;
+  explanation: string;
+  /** Where, as a path into the request: `manifest_json.assertions[1].data`. */
+  field: string;
+}
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -172,6 +183,31 @@ export interface PreparedManifest {
   json: string;
   /** The manifest's title, if it has one. */
   title?: string;
+  /** What was completed in the definition; the caller is told (SignResponse.warnings). */
+  warnings: ManifestWarning[];
+}
+
+/**
+ * Adds `"@context": "https://schema.org"` to each `stds.schema-org.*` assertion whose data has no
+ * `@context` (MirrorStage's own examples send CreativeWork with `@type` and `author` only).
+ * c2pa-rs signs such an assertion as it is, but it is not valid JSON-LD and other validators
+ * (c2pa-ts: "Schema.org assertion has invalid context") refuse the whole file. An assertion with
+ * a `@context` of its own is left alone: what it says is the caller's to say.
+ */
+function completeSchemaOrgContexts(assertions: Json[]): { assertions: Json[]; warnings: ManifestWarning[] } {
+  const warnings: ManifestWarning[] = [];
+  const completed = assertions.map((entry, i) => {
+    if (!isObject(entry) || typeof entry.label !== 'string' || !entry.label.startsWith(SCHEMA_ORG_LABEL)) return entry;
+    const data = entry.data;
+    if (!isObject(data) || data['@context'] !== undefined) return entry;
+    warnings.push({
+      code: 'manifest.schemaOrgContextAdded',
+      explanation: `the "${entry.label}" assertion had no "@context"; "@context": "${SCHEMA_ORG_CONTEXT}" was added so that C2PA validators accept it as schema.org JSON-LD (send it yourself to silence this warning)`,
+      field: `${FIELD}.assertions[${i}].data`,
+    });
+    return { ...entry, data: { '@context': SCHEMA_ORG_CONTEXT, ...data } };
+  });
+  return { assertions: completed, warnings };
 }
 
 /**
@@ -214,6 +250,12 @@ export function prepareManifestDefinition(manifestJson: string, options: { title
   // c2pa-rs 0.91 ignores the legacy string; carry it over rather than drop what the caller said.
   const { claim_generator: claimGenerator, ...rest } = definition;
   const prepared: Record<string, Json> = { ...rest };
+  let warnings: ManifestWarning[] = [];
+  if (Array.isArray(prepared.assertions)) {
+    const completed = completeSchemaOrgContexts(prepared.assertions);
+    prepared.assertions = completed.assertions;
+    warnings = completed.warnings;
+  }
   if (prepared.claim_generator_info === undefined) {
     prepared.claim_generator_info =
       typeof claimGenerator === 'string' && claimGenerator.trim() !== '' ? [claimGeneratorInfoFrom(claimGenerator)] : [{ ...MESH_CLAIM_GENERATOR }];
@@ -221,5 +263,5 @@ export function prepareManifestDefinition(manifestJson: string, options: { title
   const requestTitle = options.title?.trim();
   if ((prepared.title === undefined || prepared.title === '') && requestTitle) prepared.title = requestTitle;
   const title = typeof prepared.title === 'string' && prepared.title !== '' ? prepared.title : undefined;
-  return { json: JSON.stringify(prepared), ...(title === undefined ? {} : { title }) };
+  return { json: JSON.stringify(prepared), ...(title === undefined ? {} : { title }), warnings };
 }

@@ -8,6 +8,7 @@ import { createClient, Code } from '@connectrpc/connect';
 import { Decoder, Tag, type Options as CborOptions } from 'cbor-x';
 import { countersignatureData, sigStructure } from '@c2pa-mesh/engine';
 import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
+import { readTimeStamp } from '@c2pa-mesh/pki';
 import { VerificationService } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from './canonical-json.js';
@@ -33,16 +34,22 @@ afterAll(async () => {
 
 const contentHash = `sha256:${createHash('sha256').update('the photo stays with the customer').digest('hex')}`;
 
-/** `openssl ts -verify` of a token over `data`, with the mesh root as the only anchor. */
-async function opensslVerifyToken(token: Uint8Array, data: Uint8Array): Promise<string> {
+/**
+ * `openssl ts -verify` of a time-stamp over `data`, with the mesh root as the only anchor: a
+ * TimeStampResp as it is, a bare token with -token_in.
+ */
+async function opensslVerifyTimeStamp(timeStamp: Uint8Array, data: Uint8Array, form: 'response' | 'token'): Promise<string> {
   const file = (name: string) => path.join(scratch, name);
   await Promise.all([
-    writeFile(file('token.der'), token),
+    writeFile(file('time-stamp.der'), timeStamp),
     writeFile(file('data.bin'), data),
     writeFile(file('root.pem'), mesh.pki.c2paRoot.pem),
     writeFile(file('intermediate.pem'), mesh.pki.c2paIntermediate.pem),
   ]);
-  const { stdout } = await run('openssl', ['ts', '-verify', '-in', file('token.der'), '-token_in', '-data', file('data.bin'), '-CAfile', file('root.pem'), '-untrusted', file('intermediate.pem')]);
+  const { stdout } = await run('openssl', [
+    'ts', '-verify', '-in', file('time-stamp.der'), ...(form === 'token' ? ['-token_in'] : []), '-data', file('data.bin'),
+    '-CAfile', file('root.pem'), '-untrusted', file('intermediate.pem'),
+  ]);
   return stdout.trim();
 }
 
@@ -108,16 +115,25 @@ describe('SignHash', () => {
     const tampered = new TextEncoder().encode(response.payloadJson.replace('Flooded', 'Fluoded'));
     expect(verifySignature('sha256', sigStructure(protectedBytes, tampered), { key: leaf.publicKey, dsaEncoding: 'ieee-p1363' }, signature)).toBe(false);
 
+    // sigTst2 holds the whole TimeStampResp (granted: 30 03 02 01 00), as c2pa-rs writes it; the
+    // response's timestamp_token is the token inside it.
     const tokens = (unprotected.get('sigTst2') as Map<string, Array<Map<string, Uint8Array>>>).get('tstTokens')!;
-    expect(Buffer.from(tokens[0].get('val')!).equals(Buffer.from(response.timestampToken))).toBe(true);
+    const val = tokens[0].get('val')!;
+    expect(Buffer.from(val.subarray(4, 9)).toString('hex')).toBe('3003020100');
+    const read = readTimeStamp(val);
+    expect(read.form).toBe('response');
+    expect(Buffer.from(read.token).equals(Buffer.from(response.timestampToken))).toBe(true);
     const ocspVals = (unprotected.get('rVals') as Map<string, Uint8Array[]>).get('ocspVals')!;
     expect(ocspVals).toHaveLength(1);
     expect(ocspVals[0].length).toBeGreaterThan(100);
   });
 
-  it('carries an RFC 3161 token over the countersignature that openssl verifies to the mesh root', async () => {
-    const [protectedBytes, , , signature] = (cbor.decode(response.signature) as Tag).value as [Uint8Array, unknown, null, Uint8Array];
-    expect(await opensslVerifyToken(response.timestampToken, countersignatureData(protectedBytes, signature))).toBe('Verification: OK');
+  it('carries an RFC 3161 time-stamp over the countersignature that openssl verifies to the mesh root', async () => {
+    const [protectedBytes, unprotected, , signature] = (cbor.decode(response.signature) as Tag).value as [Uint8Array, Map<string, unknown>, null, Uint8Array];
+    const data = countersignatureData(protectedBytes, signature);
+    const val = (unprotected.get('sigTst2') as Map<string, Array<Map<string, Uint8Array>>>).get('tstTokens')![0].get('val')!;
+    expect(await opensslVerifyTimeStamp(val, data, 'response')).toBe('Verification: OK');
+    expect(await opensslVerifyTimeStamp(response.timestampToken, data, 'token')).toBe('Verification: OK');
   });
 
   it('is registered as a hash record that VerifyByHash finds', async () => {

@@ -1,9 +1,11 @@
 import { Code, ConnectError } from '@connectrpc/connect';
+import { buildTimeStampQuery, readTimeStampResponse } from '@c2pa-mesh/pki';
 import { verificationV1 } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { csrSigner } from './test-support/csr-signer.js';
 import { createVerificationTestMesh, type VerificationTestMesh } from './test-support/verification-mesh.js';
 import { sniffFormat } from '@c2pa-mesh/engine';
-import { flipMediaByte, hashMismatchCode, MORE_SAMPLES, readMedia, UNSIGNED_SAMPLES } from './test-support/media.js';
+import { createdManifest, flipMediaByte, hashMismatchCode, MORE_SAMPLES, readMedia, UNSIGNED_SAMPLES } from './test-support/media.js';
 import { sha256Of } from './verify-asset.js';
 
 const { ValidationState } = verificationV1;
@@ -148,6 +150,29 @@ describe('the further formats the mesh signs', () => {
     expect(tampered.validationState).toBe(ValidationState.INVALID);
     expect(codes(tampered.errors)).toContain(hashMismatchCode(format));
     expect(tampered.registered).toBe(false);
+  });
+});
+
+describe('signatures made before sigTst2 carried the whole TimeStampResp', () => {
+  it('a bare TimeStampToken from the mesh TSA still reads TRUSTED, the time-stamp trusted, signed at its genTime', async () => {
+    let genTime: Date | undefined;
+    const partner = await csrSigner(t.ca, {
+      commonName: 'Bare Token Signer',
+      projectId: t.projectId,
+      timeStamp: async (data) => {
+        const query = buildTimeStampQuery(data);
+        const { timestampResponse } = await t.ca.timestamp({ timestampQuery: query.der });
+        const received = readTimeStampResponse(timestampResponse, query);
+        genTime = received.genTime;
+        return received.token; // what Sign and SignHash wrote before
+      },
+    });
+    const signed = await t.mesh.engine!.sign({ format: 'image/png', asset: readMedia('sample1.png'), manifestDefinition: createdManifest('bare token'), signer: partner.claimSigner });
+    const res = await t.verification().verify({ asset: signed.signedAsset, format: 'image/png' });
+    expect(res.errors).toEqual([]);
+    expect(res.validationState).toBe(ValidationState.TRUSTED);
+    expect(codes(res.successes)).toEqual(expect.arrayContaining(['claimSignature.validated', 'timeStamp.validated', 'timeStamp.trusted']));
+    expect(Date.parse(res.signedAt)).toBe(Math.floor(genTime!.getTime() / 1000) * 1000);
   });
 });
 

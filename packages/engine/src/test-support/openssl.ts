@@ -15,8 +15,10 @@ import type { TestCredential, TestPki } from './test-pki.js';
 const run = promisify(execFile);
 
 export interface OpensslAuthorities {
-  /** Time-stamps `data` (the countersignature bytes); returns the DER TimeStampToken. */
+  /** Time-stamps `data` (the countersignature bytes); returns the DER TimeStampResp, as a TSA answers. */
   timeStamp(data: Uint8Array): Promise<Uint8Array>;
+  /** The same, but only the DER TimeStampToken inside: the form older signatures carry. */
+  timeStampToken(data: Uint8Array): Promise<Uint8Array>;
   /** A DER OCSPResponse for the signing certificate, signed by the delegated responder. */
   ocspResponse(status: 'good' | { revokedAt: Date }): Promise<Uint8Array>;
   dispose(): Promise<void>;
@@ -68,15 +70,17 @@ export async function opensslAuthorities(pki: TestPki): Promise<OpensslAuthoriti
   ]);
 
   let sequence = 0;
+  async function timeStamp(data: Uint8Array, tokenOnly: boolean): Promise<Uint8Array> {
+    const n = ++sequence;
+    await writeFile(file(`data-${n}.bin`), data);
+    // -cert asks for the TSA's certificates in the token; c2pa-rs needs them to check it.
+    await run('openssl', ['ts', '-query', '-data', file(`data-${n}.bin`), '-sha256', '-cert', '-out', file(`query-${n}.tsq`)]);
+    await run('openssl', ['ts', '-reply', '-config', file('tsa.cnf'), '-queryfile', file(`query-${n}.tsq`), ...(tokenOnly ? ['-token_out'] : []), '-out', file(`reply-${n}.der`)]);
+    return new Uint8Array(await readFile(file(`reply-${n}.der`)));
+  }
   return {
-    async timeStamp(data) {
-      const n = ++sequence;
-      await writeFile(file(`data-${n}.bin`), data);
-      // -cert asks for the TSA's certificates in the token; c2pa-rs needs them to check it.
-      await run('openssl', ['ts', '-query', '-data', file(`data-${n}.bin`), '-sha256', '-cert', '-out', file(`query-${n}.tsq`)]);
-      await run('openssl', ['ts', '-reply', '-config', file('tsa.cnf'), '-queryfile', file(`query-${n}.tsq`), '-token_out', '-out', file(`token-${n}.der`)]);
-      return new Uint8Array(await readFile(file(`token-${n}.der`)));
-    },
+    timeStamp: (data) => timeStamp(data, false),
+    timeStampToken: (data) => timeStamp(data, true),
 
     async ocspResponse(status) {
       const n = ++sequence;
@@ -109,19 +113,22 @@ export async function opensslAuthorities(pki: TestPki): Promise<OpensslAuthoriti
   };
 }
 
-/** `openssl ts -verify`: does the token cover `data` and chain to the root? Returns openssl's verdict. */
-export async function verifyTimeStampToken(token: Uint8Array, data: Uint8Array, pki: TestPki): Promise<string> {
+/**
+ * `openssl ts -verify`: does the time-stamp (a TimeStampResp, or a bare token with `tokenIn`)
+ * cover `data` and chain to the root? Returns openssl's verdict.
+ */
+export async function verifyTimeStamp(timeStamp: Uint8Array, data: Uint8Array, pki: TestPki, options: { tokenIn?: boolean } = {}): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'engine-tst-'));
   const file = (name: string) => path.join(dir, name);
   try {
     await Promise.all([
-      writeFile(file('token.der'), token),
+      writeFile(file('reply.der'), timeStamp),
       writeFile(file('data.bin'), data),
       writeFile(file('root.pem'), pki.root.pem),
       writeFile(file('intermediate.pem'), pki.intermediate.pem),
     ]);
     const { stdout } = await run('openssl', [
-      'ts', '-verify', '-in', file('token.der'), '-token_in', '-data', file('data.bin'),
+      'ts', '-verify', '-in', file('reply.der'), ...(options.tokenIn ? ['-token_in'] : []), '-data', file('data.bin'),
       '-CAfile', file('root.pem'), '-untrusted', file('intermediate.pem'),
     ]);
     return stdout.trim();

@@ -16,7 +16,13 @@ const EC_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
  */
 export async function csrSigner(
   ca: Client<typeof CertificateAuthorityService>,
-  options: { commonName: string; projectId: string; requireActivation?: boolean },
+  options: {
+    commonName: string;
+    projectId: string;
+    requireActivation?: boolean;
+    /** What goes into sigTst2 for the countersignature bytes; none: no time-stamp. */
+    timeStamp?: (countersignatureData: Uint8Array) => Promise<Uint8Array>;
+  },
 ): Promise<{ certificateId: string; status: string; claimSigner: ClaimSigner }> {
   const keys = (await webcrypto.subtle.generateKey(EC_P256, false, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
@@ -32,7 +38,7 @@ export async function csrSigner(
   });
   // Leaf first, then the intermediate(s); the root is the relying party's anchor.
   const chain = [...pemToDer(certificate!.certificatePem), ...pemToDer(certificate!.chainPem)];
-  const reserveSize = claimSignatureReserveSize({ alg: 'es256', certificateChainDer: chain, timeStamp: false });
+  const reserveSize = claimSignatureReserveSize({ alg: 'es256', certificateChainDer: chain, timeStamp: options.timeStamp !== undefined });
   return {
     certificateId: certificate!.certificateId,
     status: certificate!.status,
@@ -45,6 +51,7 @@ export async function csrSigner(
           certificateChainDer: chain,
           claim,
           signSigStructure: async (toBeSigned) => new Uint8Array(await webcrypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, keys.privateKey, toBeSigned)),
+          ...(options.timeStamp === undefined ? {} : { timeStamp: options.timeStamp }),
           reserveSize,
         }),
     },

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file c2pamesh/signing/v1/signing.proto.
  */
 export const file_c2pamesh_signing_v1_signing: GenFile = /*@__PURE__*/
-  fileDesc("CiFjMnBhbWVzaC9zaWduaW5nL3YxL3NpZ25pbmcucHJvdG8SE2MycGFtZXNoLnNpZ25pbmcudjEihwEKC1NpZ25SZXF1ZXN0Eg0KBWFzc2V0GAEgASgMEg4KBmZvcm1hdBgCIAEoCRIVCg1tYW5pZmVzdF9qc29uGAMgASgJEhEKCXNpZ25lcl9pZBgEIAEoCRINCgV0aXRsZRgFIAEoCRIMCgR0YWdzGAYgAygJEhIKCnByb2plY3RfaWQYByABKAkiqQIKDFNpZ25SZXNwb25zZRIUCgxzaWduZWRfYXNzZXQYASABKAwSGwoTbWFuaWZlc3Rfc3RvcmVfanNvbhgCIAEoCRIdChVhY3RpdmVfbWFuaWZlc3RfbGFiZWwYAyABKAkSFAoMYXNzZXRfc2hhMjU2GAQgASgJEhAKCGFzc2V0X2lkGAUgASgJEhIKCnJlcXVlc3RfaWQYBiABKAkSEwoLZHVyYXRpb25fbXMYByABKAMSFAoMaW5wdXRfc2hhMjU2GAggASgJEhEKCXNpZ25lcl9pZBgJIAEoCRIWCg5jZXJ0aWZpY2F0ZV9pZBgKIAEoCRISCgpzaXplX2J5dGVzGAsgASgDEhEKCXNpZ25lZF9hdBgMIAEoCRIOCgZmb3JtYXQYDSABKAkiagoRU2lnblN0cmVhbVJlcXVlc3QSOQoHb3B0aW9ucxgBIAEoCzImLmMycGFtZXNoLnNpZ25pbmcudjEuU2lnblN0cmVhbU9wdGlvbnNIABIPCgVjaHVuaxgCIAEoDEgAQgkKB3BheWxvYWQikgEKEVNpZ25TdHJlYW1PcHRpb25zEg4KBmZvcm1hdBgBIAEoCRIVCg1tYW5pZmVzdF9qc29uGAIgASgJEhEKCXNpZ25lcl9pZBgDIAEoCRINCgV0aXRsZRgEIAEoCRIMCgR0YWdzGAUgAygJEhIKCnRvdGFsX3NpemUYBiABKAMSEgoKcHJvamVjdF9pZBgHIAEoCSJpChJTaWduU3RyZWFtUmVzcG9uc2USDwoFY2h1bmsYASABKAxIABI3CgZyZXN1bHQYAiABKAsyJS5jMnBhbWVzaC5zaWduaW5nLnYxLlNpZ25TdHJlYW1SZXN1bHRIAEIJCgdwYXlsb2FkIpcCChBTaWduU3RyZWFtUmVzdWx0EhsKE21hbmlmZXN0X3N0b3JlX2pzb24YASABKAkSHQoVYWN0aXZlX21hbmlmZXN0X2xhYmVsGAIgASgJEhQKDGFzc2V0X3NoYTI1NhgDIAEoCRIQCghhc3NldF9pZBgEIAEoCRISCgpyZXF1ZXN0X2lkGAUgASgJEhMKC2R1cmF0aW9uX21zGAYgASgDEhQKDGlucHV0X3NoYTI1NhgHIAEoCRIRCglzaWduZXJfaWQYCCABKAkSFgoOY2VydGlmaWNhdGVfaWQYCSABKAkSEgoKc2l6ZV9ieXRlcxgKIAEoAxIRCglzaWduZWRfYXQYCyABKAkSDgoGZm9ybWF0GAwgASgJIuEBCg9TaWduSGFzaFJlcXVlc3QSFAoMY29udGVudF9oYXNoGAEgASgJEhAKCGhlYWRsaW5lGAIgASgJEg4KBmF1dGhvchgDIAEoCRIUCgxjb250ZW50X3R5cGUYBCABKAkSEAoIbG9jYXRpb24YBSABKAkSEwoLcmVjb3JkZWRfYXQYBiABKAkSFAoMY2FwdHVyZV9tb2RlGAcgASgJEgwKBHRhZ3MYCCADKAkSEQoJc2lnbmVyX2lkGAkgASgJEhIKCnByb2plY3RfaWQYCiABKAkSDgoGZm9ybWF0GAsgASgJIu0BChBTaWduSGFzaFJlc3BvbnNlEhEKCXNpZ25hdHVyZRgBIAEoDBIRCglzaWduZWRfYXQYAiABKAkSEAoIYXNzZXRfaWQYAyABKAkSFAoMcGF5bG9hZF9qc29uGAQgASgJEhcKD3RpbWVzdGFtcF90b2tlbhgFIAEoDBIdChVjZXJ0aWZpY2F0ZV9jaGFpbl9wZW0YBiABKAkSEgoKcmVxdWVzdF9pZBgHIAEoCRIUCgxjb250ZW50X2hhc2gYCCABKAkSEQoJc2lnbmVyX2lkGAkgASgJEhYKDmNlcnRpZmljYXRlX2lkGAogASgJIkIKEkxpc3RTaWduZXJzUmVxdWVzdBISCgpwcm9qZWN0X2lkGAEgASgJEhgKEGluY2x1ZGVfaW5hY3RpdmUYAiABKAgiQwoTTGlzdFNpZ25lcnNSZXNwb25zZRIsCgdzaWduZXJzGAEgAygLMhsuYzJwYW1lc2guc2lnbmluZy52MS5TaWduZXIi0gEKBlNpZ25lchIKCgJpZBgBIAEoCRIWCg5jZXJ0aWZpY2F0ZV9pZBgCIAEoCRIRCglhbGdvcml0aG0YAyABKAkSHQoVY2VydGlmaWNhdGVfY2hhaW5fcGVtGAQgASgJEg4KBnN0YXR1cxgFIAEoCRITCgtjb21tb25fbmFtZRgGIAEoCRISCgpwcm9qZWN0X2lkGAcgASgJEhIKCmlzX2RlZmF1bHQYCCABKAgSEgoKbm90X2JlZm9yZRgJIAEoCRIRCglub3RfYWZ0ZXIYCiABKAky+wIKDlNpZ25pbmdTZXJ2aWNlEksKBFNpZ24SIC5jMnBhbWVzaC5zaWduaW5nLnYxLlNpZ25SZXF1ZXN0GiEuYzJwYW1lc2guc2lnbmluZy52MS5TaWduUmVzcG9uc2USYQoKU2lnblN0cmVhbRImLmMycGFtZXNoLnNpZ25pbmcudjEuU2lnblN0cmVhbVJlcXVlc3QaJy5jMnBhbWVzaC5zaWduaW5nLnYxLlNpZ25TdHJlYW1SZXNwb25zZSgBMAESVwoIU2lnbkhhc2gSJC5jMnBhbWVzaC5zaWduaW5nLnYxLlNpZ25IYXNoUmVxdWVzdBolLmMycGFtZXNoLnNpZ25pbmcudjEuU2lnbkhhc2hSZXNwb25zZRJgCgtMaXN0U2lnbmVycxInLmMycGFtZXNoLnNpZ25pbmcudjEuTGlzdFNpZ25lcnNSZXF1ZXN0GiguYzJwYW1lc2guc2lnbmluZy52MS5MaXN0U2lnbmVyc1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("CiFjMnBhbWVzaC9zaWduaW5nL3YxL3NpZ25pbmcucHJvdG8SE2MycGFtZXNoLnNpZ25pbmcudjEihwEKC1NpZ25SZXF1ZXN0Eg0KBWFzc2V0GAEgASgMEg4KBmZvcm1hdBgCIAEoCRIVCg1tYW5pZmVzdF9qc29uGAMgASgJEhEKCXNpZ25lcl9pZBgEIAEoCRINCgV0aXRsZRgFIAEoCRIMCgR0YWdzGAYgAygJEhIKCnByb2plY3RfaWQYByABKAki4AIKDFNpZ25SZXNwb25zZRIUCgxzaWduZWRfYXNzZXQYASABKAwSGwoTbWFuaWZlc3Rfc3RvcmVfanNvbhgCIAEoCRIdChVhY3RpdmVfbWFuaWZlc3RfbGFiZWwYAyABKAkSFAoMYXNzZXRfc2hhMjU2GAQgASgJEhAKCGFzc2V0X2lkGAUgASgJEhIKCnJlcXVlc3RfaWQYBiABKAkSEwoLZHVyYXRpb25fbXMYByABKAMSFAoMaW5wdXRfc2hhMjU2GAggASgJEhEKCXNpZ25lcl9pZBgJIAEoCRIWCg5jZXJ0aWZpY2F0ZV9pZBgKIAEoCRISCgpzaXplX2J5dGVzGAsgASgDEhEKCXNpZ25lZF9hdBgMIAEoCRIOCgZmb3JtYXQYDSABKAkSNQoId2FybmluZ3MYDiADKAsyIy5jMnBhbWVzaC5zaWduaW5nLnYxLlNpZ25pbmdXYXJuaW5nIkIKDlNpZ25pbmdXYXJuaW5nEgwKBGNvZGUYASABKAkSEwoLZXhwbGFuYXRpb24YAiABKAkSDQoFZmllbGQYAyABKAkiagoRU2lnblN0cmVhbVJlcXVlc3QSOQoHb3B0aW9ucxgBIAEoCzImLmMycGFtZXNoLnNpZ25pbmcudjEuU2lnblN0cmVhbU9wdGlvbnNIABIPCgVjaHVuaxgCIAEoDEgAQgkKB3BheWxvYWQikgEKEVNpZ25TdHJlYW1PcHRpb25zEg4KBmZvcm1hdBgBIAEoCRIVCg1tYW5pZmVzdF9qc29uGAIgASgJEhEKCXNpZ25lcl9pZBgDIAEoCRINCgV0aXRsZRgEIAEoCRIMCgR0YWdzGAUgAygJEhIKCnRvdGFsX3NpemUYBiABKAMSEgoKcHJvamVjdF9pZBgHIAEoCSJpChJTaWduU3RyZWFtUmVzcG9uc2USDwoFY2h1bmsYASABKAxIABI3CgZyZXN1bHQYAiABKAsyJS5jMnBhbWVzaC5zaWduaW5nLnYxLlNpZ25TdHJlYW1SZXN1bHRIAEIJCgdwYXlsb2FkIs4CChBTaWduU3RyZWFtUmVzdWx0EhsKE21hbmlmZXN0X3N0b3JlX2pzb24YASABKAkSHQoVYWN0aXZlX21hbmlmZXN0X2xhYmVsGAIgASgJEhQKDGFzc2V0X3NoYTI1NhgDIAEoCRIQCghhc3NldF9pZBgEIAEoCRISCgpyZXF1ZXN0X2lkGAUgASgJEhMKC2R1cmF0aW9uX21zGAYgASgDEhQKDGlucHV0X3NoYTI1NhgHIAEoCRIRCglzaWduZXJfaWQYCCABKAkSFgoOY2VydGlmaWNhdGVfaWQYCSABKAkSEgoKc2l6ZV9ieXRlcxgKIAEoAxIRCglzaWduZWRfYXQYCyABKAkSDgoGZm9ybWF0GAwgASgJEjUKCHdhcm5pbmdzGA0gAygLMiMuYzJwYW1lc2guc2lnbmluZy52MS5TaWduaW5nV2FybmluZyLhAQoPU2lnbkhhc2hSZXF1ZXN0EhQKDGNvbnRlbnRfaGFzaBgBIAEoCRIQCghoZWFkbGluZRgCIAEoCRIOCgZhdXRob3IYAyABKAkSFAoMY29udGVudF90eXBlGAQgASgJEhAKCGxvY2F0aW9uGAUgASgJEhMKC3JlY29yZGVkX2F0GAYgASgJEhQKDGNhcHR1cmVfbW9kZRgHIAEoCRIMCgR0YWdzGAggAygJEhEKCXNpZ25lcl9pZBgJIAEoCRISCgpwcm9qZWN0X2lkGAogASgJEg4KBmZvcm1hdBgLIAEoCSLtAQoQU2lnbkhhc2hSZXNwb25zZRIRCglzaWduYXR1cmUYASABKAwSEQoJc2lnbmVkX2F0GAIgASgJEhAKCGFzc2V0X2lkGAMgASgJEhQKDHBheWxvYWRfanNvbhgEIAEoCRIXCg90aW1lc3RhbXBfdG9rZW4YBSABKAwSHQoVY2VydGlmaWNhdGVfY2hhaW5fcGVtGAYgASgJEhIKCnJlcXVlc3RfaWQYByABKAkSFAoMY29udGVudF9oYXNoGAggASgJEhEKCXNpZ25lcl9pZBgJIAEoCRIWCg5jZXJ0aWZpY2F0ZV9pZBgKIAEoCSJCChJMaXN0U2lnbmVyc1JlcXVlc3QSEgoKcHJvamVjdF9pZBgBIAEoCRIYChBpbmNsdWRlX2luYWN0aXZlGAIgASgIIkMKE0xpc3RTaWduZXJzUmVzcG9uc2USLAoHc2lnbmVycxgBIAMoCzIbLmMycGFtZXNoLnNpZ25pbmcudjEuU2lnbmVyItIBCgZTaWduZXISCgoCaWQYASABKAkSFgoOY2VydGlmaWNhdGVfaWQYAiABKAkSEQoJYWxnb3JpdGhtGAMgASgJEh0KFWNlcnRpZmljYXRlX2NoYWluX3BlbRgEIAEoCRIOCgZzdGF0dXMYBSABKAkSEwoLY29tbW9uX25hbWUYBiABKAkSEgoKcHJvamVjdF9pZBgHIAEoCRISCgppc19kZWZhdWx0GAggASgIEhIKCm5vdF9iZWZvcmUYCSABKAkSEQoJbm90X2FmdGVyGAogASgJMvsCCg5TaWduaW5nU2VydmljZRJLCgRTaWduEiAuYzJwYW1lc2guc2lnbmluZy52MS5TaWduUmVxdWVzdBohLmMycGFtZXNoLnNpZ25pbmcudjEuU2lnblJlc3BvbnNlEmEKClNpZ25TdHJlYW0SJi5jMnBhbWVzaC5zaWduaW5nLnYxLlNpZ25TdHJlYW1SZXF1ZXN0GicuYzJwYW1lc2guc2lnbmluZy52MS5TaWduU3RyZWFtUmVzcG9uc2UoATABElcKCFNpZ25IYXNoEiQuYzJwYW1lc2guc2lnbmluZy52MS5TaWduSGFzaFJlcXVlc3QaJS5jMnBhbWVzaC5zaWduaW5nLnYxLlNpZ25IYXNoUmVzcG9uc2USYAoLTGlzdFNpZ25lcnMSJy5jMnBhbWVzaC5zaWduaW5nLnYxLkxpc3RTaWduZXJzUmVxdWVzdBooLmMycGFtZXNoLnNpZ25pbmcudjEuTGlzdFNpZ25lcnNSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * SignRequest carries one complete media file and the manifest to embed in it.
@@ -181,6 +181,14 @@ export type SignResponse = Message<"c2pamesh.signing.v1.SignResponse"> & {
    * @generated from field: string format = 13;
    */
   format: string;
+
+  /**
+   * What the service changed or completed in the manifest before signing, so the file is valid
+   * in every C2PA validator; the signature succeeded. Empty: the manifest was signed as sent.
+   *
+   * @generated from field: repeated c2pamesh.signing.v1.SigningWarning warnings = 14;
+   */
+  warnings: SigningWarning[];
 };
 
 /**
@@ -189,6 +197,43 @@ export type SignResponse = Message<"c2pamesh.signing.v1.SignResponse"> & {
  */
 export const SignResponseSchema: GenMessage<SignResponse> = /*@__PURE__*/
   messageDesc(file_c2pamesh_signing_v1_signing, 1);
+
+/**
+ * SigningWarning reports something the service did to the request that the caller may want to
+ * fix at the source; it never means the signature failed.
+ *
+ * @generated from message c2pamesh.signing.v1.SigningWarning
+ */
+export type SigningWarning = Message<"c2pamesh.signing.v1.SigningWarning"> & {
+  /**
+   * Stable, machine-readable name, e.g. `manifest.schemaOrgContextAdded`: a
+   * `stds.schema-org.*` assertion without `@context` got `"@context": "https://schema.org"`.
+   *
+   * @generated from field: string code = 1;
+   */
+  code: string;
+
+  /**
+   * What happened and why, in words.
+   *
+   * @generated from field: string explanation = 2;
+   */
+  explanation: string;
+
+  /**
+   * Where in the request it happened, e.g. `manifest_json.assertions[1].data`.
+   *
+   * @generated from field: string field = 3;
+   */
+  field: string;
+};
+
+/**
+ * Describes the message c2pamesh.signing.v1.SigningWarning.
+ * Use `create(SigningWarningSchema)` to create a new message.
+ */
+export const SigningWarningSchema: GenMessage<SigningWarning> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_signing_v1_signing, 2);
 
 /**
  * SignStreamRequest is one message of a SignStream upload: options first, then chunks.
@@ -226,7 +271,7 @@ export type SignStreamRequest = Message<"c2pamesh.signing.v1.SignStreamRequest">
  * Use `create(SignStreamRequestSchema)` to create a new message.
  */
 export const SignStreamRequestSchema: GenMessage<SignStreamRequest> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_signing_v1_signing, 2);
+  messageDesc(file_c2pamesh_signing_v1_signing, 3);
 
 /**
  * SignStreamOptions are the SignRequest fields other than the asset itself.
@@ -290,7 +335,7 @@ export type SignStreamOptions = Message<"c2pamesh.signing.v1.SignStreamOptions">
  * Use `create(SignStreamOptionsSchema)` to create a new message.
  */
 export const SignStreamOptionsSchema: GenMessage<SignStreamOptions> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_signing_v1_signing, 3);
+  messageDesc(file_c2pamesh_signing_v1_signing, 4);
 
 /**
  * SignStreamResponse is one message of a SignStream download: chunks first, then the result.
@@ -327,7 +372,7 @@ export type SignStreamResponse = Message<"c2pamesh.signing.v1.SignStreamResponse
  * Use `create(SignStreamResponseSchema)` to create a new message.
  */
 export const SignStreamResponseSchema: GenMessage<SignStreamResponse> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_signing_v1_signing, 4);
+  messageDesc(file_c2pamesh_signing_v1_signing, 5);
 
 /**
  * SignStreamResult is everything in SignResponse except the signed asset, which went out in chunks.
@@ -418,6 +463,13 @@ export type SignStreamResult = Message<"c2pamesh.signing.v1.SignStreamResult"> &
    * @generated from field: string format = 12;
    */
   format: string;
+
+  /**
+   * See SignResponse.warnings.
+   *
+   * @generated from field: repeated c2pamesh.signing.v1.SigningWarning warnings = 13;
+   */
+  warnings: SigningWarning[];
 };
 
 /**
@@ -425,7 +477,7 @@ export type SignStreamResult = Message<"c2pamesh.signing.v1.SignStreamResult"> &
  * Use `create(SignStreamResultSchema)` to create a new message.
  */
 export const SignStreamResultSchema: GenMessage<SignStreamResult> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_signing_v1_signing, 5);
+  messageDesc(file_c2pamesh_signing_v1_signing, 6);
 
 /**
  * SignHashRequest describes content by its hash; the content itself is never sent.
@@ -518,7 +570,7 @@ export type SignHashRequest = Message<"c2pamesh.signing.v1.SignHashRequest"> & {
  * Use `create(SignHashRequestSchema)` to create a new message.
  */
 export const SignHashRequestSchema: GenMessage<SignHashRequest> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_signing_v1_signing, 6);
+  messageDesc(file_c2pamesh_signing_v1_signing, 7);
 
 /**
  * SignHashResponse returns the signed record.
@@ -529,7 +581,9 @@ export type SignHashResponse = Message<"c2pamesh.signing.v1.SignHashResponse"> &
   /**
    * The signature: a COSE_Sign1 (RFC 9052, CBOR tag 18) over the UTF-8 bytes of `payload_json`,
    * payload detached as in C2PA claim signatures; the protected header holds the algorithm and
-   * the certificate chain (x5chain), the unprotected header the time-stamp token.
+   * the certificate chain (x5chain), the unprotected header the whole RFC 3161 TimeStampResp in
+   * `sigTst2.tstTokens[0].val` (as c2pa-rs writes it; records signed before hold the bare token)
+   * and the OCSP staple in `rVals`.
    *
    * @generated from field: bytes signature = 1;
    */
@@ -558,7 +612,8 @@ export type SignHashResponse = Message<"c2pamesh.signing.v1.SignHashResponse"> &
   payloadJson: string;
 
   /**
-   * The RFC 3161 time-stamp token (DER ContentInfo with SignedData) embedded in `signature`.
+   * The RFC 3161 time-stamp token (DER ContentInfo with SignedData) inside the TimeStampResp
+   * embedded in `signature`.
    *
    * @generated from field: bytes timestamp_token = 5;
    */
@@ -605,7 +660,7 @@ export type SignHashResponse = Message<"c2pamesh.signing.v1.SignHashResponse"> &
  * Use `create(SignHashResponseSchema)` to create a new message.
  */
 export const SignHashResponseSchema: GenMessage<SignHashResponse> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_signing_v1_signing, 7);
+  messageDesc(file_c2pamesh_signing_v1_signing, 8);
 
 /**
  * ListSignersRequest selects whose signers to list.
@@ -635,7 +690,7 @@ export type ListSignersRequest = Message<"c2pamesh.signing.v1.ListSignersRequest
  * Use `create(ListSignersRequestSchema)` to create a new message.
  */
 export const ListSignersRequestSchema: GenMessage<ListSignersRequest> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_signing_v1_signing, 8);
+  messageDesc(file_c2pamesh_signing_v1_signing, 9);
 
 /**
  * ListSignersResponse lists signing identities.
@@ -656,7 +711,7 @@ export type ListSignersResponse = Message<"c2pamesh.signing.v1.ListSignersRespon
  * Use `create(ListSignersResponseSchema)` to create a new message.
  */
 export const ListSignersResponseSchema: GenMessage<ListSignersResponse> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_signing_v1_signing, 9);
+  messageDesc(file_c2pamesh_signing_v1_signing, 10);
 
 /**
  * Signer is a signing identity: a C2PA signing certificate whose key the mesh holds.
@@ -741,7 +796,7 @@ export type Signer = Message<"c2pamesh.signing.v1.Signer"> & {
  * Use `create(SignerSchema)` to create a new message.
  */
 export const SignerSchema: GenMessage<Signer> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_signing_v1_signing, 10);
+  messageDesc(file_c2pamesh_signing_v1_signing, 11);
 
 /**
  * SigningService builds a C2PA manifest, signs it with the project's signing key, adds an RFC 3161
