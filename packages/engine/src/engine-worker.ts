@@ -171,7 +171,7 @@ async function sign(task: SignTask): Promise<TaskOutcome<SignResult>> {
     let signed: { asset: Uint8Array; manifest: Uint8Array };
     try {
       if (plan !== undefined) {
-        builder.setIntent(plan.builderIntent);
+        if (plan.builderIntent !== undefined) builder.setIntent(plan.builderIntent);
         if (plan.addsSourceAsParent) {
           // The parent, with the source's manifest store and validation results; the opened
           // action of the plan names it by this label.
@@ -197,7 +197,7 @@ async function sign(task: SignTask): Promise<TaskOutcome<SignResult>> {
       const activeManifestLabel = reader.activeLabel() ?? '';
       const value: SignResult = { signedAsset: signed.asset, signedAssetSha256: sha256Of(signed.asset), manifestStoreJson, activeManifestLabel };
       if (inputSha256 !== undefined) value.inputSha256 = inputSha256;
-      if (plan !== undefined) value.intent = plan.intent;
+      if (plan?.intent !== undefined) value.intent = plan.intent;
       return { ok: true, value, threadId, retiring };
     } finally {
       reader.free();

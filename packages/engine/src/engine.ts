@@ -24,7 +24,7 @@ import { COSE_ALGORITHMS } from './cose-sign1.js';
 import { engineModule } from './engine-module.js';
 import { toneWav, WARMUP_MANIFEST, warmupCredentials } from './warmup-workload.js';
 import { workerModuleOptions } from './worker-exec-argv.js';
-import { intentVariant, updateWithoutManifest, type IntentVariant } from './sign-intent.js';
+import { declaresParent, intentVariant, updateWithoutManifest, type IntentVariant } from './sign-intent.js';
 import type {
   C2paEngine,
   EngineOptions,
@@ -378,8 +378,10 @@ function intentChoice(o: SignAssetOptions): { withManifest: IntentVariant; witho
   const options = o.defaultDigitalSourceType === undefined ? {} : { defaultDigitalSourceType: o.defaultDigitalSourceType };
   const variant = (intent: 'create' | 'edit' | 'update') => intentVariant(o.manifestDefinition, intent, options);
   switch (o.intent) {
-    case 'auto':
-      return { withManifest: variant('edit'), withoutManifest: variant('create') };
+    case 'auto': {
+      const asGiven = declaresParent(o.manifestDefinition);
+      return { withManifest: variant('edit'), withoutManifest: asGiven ? { plan: { manifestDefinition: o.manifestDefinition, addsSourceAsParent: false } } : variant('create') };
+    }
     case 'update': {
       const update = variant('update');
       return { withManifest: update, withoutManifest: 'refusal' in update ? update : { refusal: updateWithoutManifest() } };

@@ -33,11 +33,12 @@ const INTENT_NAMES: Record<SignIntent, string> = { create: 'CREATE', edit: 'EDIT
 
 /** A definition made ready for one intent: what the worker hands c2pa-rs. */
 export interface IntentPlan {
-  intent: SignIntent;
+  /** Undefined: the caller's own provenance, signed as given (see declaresParent). */
+  intent?: SignIntent;
   /** The manifest definition JSON for `WasmBuilder.fromJson`. */
   manifestDefinition: string;
-  /** The value for `WasmBuilder.setIntent` (serde form of c2pa-rs's BuilderIntent). */
-  builderIntent: 'edit' | 'update' | { create: string };
+  /** The value for `WasmBuilder.setIntent` (serde form of c2pa-rs's BuilderIntent); undefined: none. */
+  builderIntent?: 'edit' | 'update' | { create: string };
   /** Add the source asset as the parent ingredient (labelled SOURCE_INGREDIENT_LABEL). */
   addsSourceAsParent: boolean;
 }
@@ -178,6 +179,17 @@ export function planIntent(manifestDefinition: string, intent: SignIntent, optio
   const parsed: unknown = JSON.parse(manifestDefinition);
   if (!isObject(parsed)) throw invalidArgument('the manifest definition must be a JSON object');
   return intent === 'create' ? planCreate(parsed, options) : planFromSource(parsed, intent);
+}
+
+/**
+ * Whether the definition names its own `parentOf` ingredient. Without an intent, such a
+ * definition on a source without a manifest is signed as given: the caller states the provenance
+ * (as before intents). On a source with a manifest it goes the EDIT way, which refuses it rather
+ * than drop the source's history.
+ */
+export function declaresParent(manifestDefinition: string): boolean {
+  const parsed: unknown = JSON.parse(manifestDefinition);
+  return isObject(parsed) && Array.isArray(parsed.ingredients) && parsed.ingredients.some((i) => isObject(i) && i.relationship === 'parentOf');
 }
 
 /** planIntent, with a refusal kept as data instead of thrown. */

@@ -1,11 +1,14 @@
 import type { Identity } from '@c2pa-mesh/auth';
+import { planIntent, type SignIntent } from '@c2pa-mesh/engine';
 import { MeshError } from '@c2pa-mesh/errors';
+import { signingV1 } from '@c2pa-mesh/proto';
 import type { SigningContext } from './deps.js';
 import { createMeshClaimSigner } from './claim-signer.js';
 import { dependencyError } from './dependency-errors.js';
 import { prepareManifestDefinition, type PreparedManifest } from './manifest-definition.js';
 import { MAX_TITLE_LENGTH, registryLabels, signableFormat, type RegistryLabels } from './sign-request-rules.js';
 import { resolveSigningCredentials, type SigningCredentials } from './signing-credentials.js';
+import { intentToProto, requestedIntent } from './sign-intent.js';
 
 /**
  * Signing a media file, shared by Sign and SignStream: the request is checked and its signer
@@ -22,6 +25,8 @@ export interface AssetSigningOptions {
   title: string;
   tags: readonly string[];
   projectId: string;
+  /** Unset or unspecified: `auto`. */
+  intent?: signingV1.SignIntent;
 }
 
 /** Checked options: what can be said about a request without asking another service. */
@@ -29,6 +34,8 @@ export interface CheckedSigningOptions {
   format: string;
   manifest: PreparedManifest;
   labels: RegistryLabels;
+  /** The requested intent; `auto` is decided by the engine once it has the asset. */
+  intent: SignIntent | 'auto';
   options: AssetSigningOptions;
 }
 
@@ -46,6 +53,8 @@ export interface SignedAsset {
   /** RFC 3339 UTC: the time-stamp's genTime. */
   signedAt: string;
   format: string;
+  /** The intent the manifest was made with; undefined: the caller's own parent, signed as given. */
+  intent?: SignIntent;
 }
 
 /** The response fields Sign and SignStream share (everything but the signed bytes themselves). */
@@ -63,6 +72,7 @@ export function signResultFields(signed: SignedAsset, call: { requestId: string;
     sizeBytes: BigInt(signed.signedAsset.length),
     signedAt: signed.signedAt,
     format: signed.format,
+    intent: intentToProto(signed.intent),
   };
 }
 
@@ -71,8 +81,15 @@ export function checkSigningOptions(options: AssetSigningOptions): CheckedSignin
   const format = signableFormat(options.format);
   const labels = registryLabels(options.title, options.tags);
   const manifest = prepareManifestDefinition(options.manifestJson, { title: labels.title });
-  return { format, manifest, labels, options };
+  const intent = requestedIntent(options.intent ?? signingV1.SignIntent.UNSPECIFIED);
+  // An explicit intent the manifest cannot take is refused here, before the asset (SignStream)
+  // and the signer are even looked at; `auto` depends on the asset.
+  if (intent !== 'auto') planIntent(manifest.json, intent, intentOptions(manifest));
+  return { format, manifest, labels, intent, options };
 }
+
+const intentOptions = (manifest: PreparedManifest) =>
+  manifest.defaultDigitalSourceType === undefined ? {} : { defaultDigitalSourceType: manifest.defaultDigitalSourceType };
 
 /** The project, the signer and its OCSP staple: everything a signature needs before the asset. */
 export async function planAssetSigning(deps: SigningContext, identity: Identity, checked: CheckedSigningOptions): Promise<AssetSigningPlan> {
@@ -100,6 +117,8 @@ export async function signPlannedAsset(
     format: plan.format,
     asset,
     manifestDefinition: plan.manifest.json,
+    intent: plan.intent,
+    ...intentOptions(plan.manifest),
     signer: claimSigner,
     signal: call.signal,
     transferAsset: call.handOver !== undefined,
@@ -148,5 +167,6 @@ export async function signPlannedAsset(
     certificateId: plan.signer.certificateId,
     signedAt,
     format: plan.format,
+    ...(result.intent === undefined ? {} : { intent: result.intent }),
   };
 }
