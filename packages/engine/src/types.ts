@@ -48,6 +48,12 @@ export interface SignAssetOptions {
   intent?: SignIntent | 'auto';
   /** For create: the digital source type to write when the definition has no actions. */
   defaultDigitalSourceType?: string;
+  /**
+   * Trust anchors (PEM) for the validation c2pa-rs runs while signing: of the parent ingredient
+   * of an edit or update (recorded in the ingredient) and of the new signature. Undefined: none,
+   * every signer reads untrusted there.
+   */
+  trustAnchorsPem?: string;
 }
 
 export interface SignAssetResult {

@@ -39,7 +39,10 @@ export interface CheckedSigningOptions {
   options: AssetSigningOptions;
 }
 
-export interface AssetSigningPlan extends CheckedSigningOptions, SigningCredentials {}
+export interface AssetSigningPlan extends CheckedSigningOptions, SigningCredentials {
+  /** Trust anchors for validating a parent ingredient (edit, update); undefined for new content. */
+  trustAnchorsPem?: string;
+}
 
 export interface SignedAsset {
   signedAsset: Uint8Array;
@@ -93,8 +96,11 @@ const intentOptions = (manifest: PreparedManifest) =>
 
 /** The project, the signer and its OCSP staple: everything a signature needs before the asset. */
 export async function planAssetSigning(deps: SigningContext, identity: Identity, checked: CheckedSigningOptions): Promise<AssetSigningPlan> {
-  const credentials = await resolveSigningCredentials(deps, identity, checked.options);
-  return { ...checked, ...credentials };
+  const [credentials, trustAnchorsPem] = await Promise.all([
+    resolveSigningCredentials(deps, identity, checked.options),
+    checked.intent === 'create' ? undefined : deps.ingredientTrust.anchorsPem(),
+  ]);
+  return { ...checked, ...credentials, ...(trustAnchorsPem === undefined ? {} : { trustAnchorsPem }) };
 }
 
 /** Signs `asset` as planned and registers the result. */
@@ -119,6 +125,7 @@ export async function signPlannedAsset(
     manifestDefinition: plan.manifest.json,
     intent: plan.intent,
     ...intentOptions(plan.manifest),
+    ...(plan.trustAnchorsPem === undefined ? {} : { trustAnchorsPem: plan.trustAnchorsPem }),
     signer: claimSigner,
     signal: call.signal,
     transferAsset: call.handOver !== undefined,

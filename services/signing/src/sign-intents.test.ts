@@ -85,6 +85,20 @@ describe('re-signing C.jpg with no intent', () => {
   });
 });
 
+describe('re-signing a file the mesh signed', () => {
+  it('records the parent as Trusted: the engine validates it against the mesh root while signing', async () => {
+    const first = await signingClient(mesh).sign({ asset: readMedia('no_manifest.jpg'), format: 'image/jpeg', manifestJson: generatorManifest('first'), projectId });
+    expect(first.intent).toBe(SignIntent.CREATE);
+    const second = await signingClient(mesh).sign({ asset: first.signedAsset, format: 'image/jpeg', manifestJson: '', projectId });
+    expect(second.intent).toBe(SignIntent.EDIT);
+    const verified = await createClient(VerificationService, mesh.transport(ADMIN_IDENTITY)).verify({ asset: second.signedAsset });
+    expect(verified.validationState).toBe(ValidationState.TRUSTED);
+    expect(verified.ingredients.map((i) => [i.title, i.relationship, i.activeManifestLabel, i.signer, i.validationState])).toEqual([
+      ['first', 'parentOf', first.activeManifestLabel, 'c2pa-mesh default signer', ValidationState.TRUSTED],
+    ]);
+  });
+});
+
 describe('explicit intents', () => {
   it('CREATE on C.jpg: new content, one manifest, no ingredient', async () => {
     const response = await signingClient(mesh).sign({ asset: C_JPG, format: 'image/jpeg', manifestJson: generatorManifest('new'), projectId, intent: SignIntent.CREATE });
