@@ -3,7 +3,7 @@ import { MeshError } from '@c2pa-mesh/errors';
 import { createEngine } from './engine.js';
 import type { C2paEngine, SignAssetOptions } from './types.js';
 import { createTestPki, testClaimSigner, type TestPki } from './test-support/test-pki.js';
-import { createdManifest, readMedia, TRAINED_ALGORITHMIC_MEDIA } from './test-support/media-fixtures.js';
+import { createdManifest, moreSignableSamples, readMedia, TRAINED_ALGORITHMIC_MEDIA, UNSIGNED_SAMPLES } from './test-support/media-fixtures.js';
 
 /**
  * Builder intents on real files, judged by c2pa-rs reading the result back: C.jpg carries a
@@ -152,5 +152,20 @@ describe('explicit intents', () => {
     const error = await rejection(sign('C.jpg', { intent: 'edit', manifestDefinition: definition }));
     expect(error.code).toBe('invalid_argument');
     expect(error.message).toMatch(/intent EDIT: ingredients\[0\] is a parentOf ingredient/);
+  });
+});
+
+describe('every signable format', () => {
+  it('is created when unsigned and edited when signed again, the parent recorded Trusted against the anchor given', async () => {
+    const samples = [...UNSIGNED_SAMPLES.map((s) => ({ format: s.format, asset: readMedia(s.file) })), ...moreSignableSamples()];
+    const seen: Record<string, string> = {};
+    for (const { format, asset } of samples) {
+      const signer = testClaimSigner(pki);
+      const first = await engine.sign({ format, asset, manifestDefinition: createdManifest(format), signer, intent: 'auto' });
+      const again = await engine.sign({ format, asset: first.signedAsset, manifestDefinition: createdManifest(format), signer, intent: 'auto', trustAnchorsPem: pki.root.pem });
+      const report = await engine.read({ format, asset: again.signedAsset, trustAnchorsPem: pki.root.pem });
+      seen[format] = [first.intent, again.intent, report?.validationState, ...(report?.ingredients ?? []).map((i) => `${i.relationship}:${i.activeManifestLabel === first.activeManifestLabel ? 'first' : '?'}:${i.validationState}`)].join(' ');
+    }
+    expect(seen).toEqual(Object.fromEntries(samples.map((s) => [s.format, 'create edit Trusted parentOf:first:Trusted'])));
   });
 });
