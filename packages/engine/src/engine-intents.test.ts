@@ -72,6 +72,18 @@ describe('auto (unset) intent', () => {
     ]);
   });
 
+  it('follows the chain into the ingredients of ingredients: XCA.jpg (altered after signing) and its own parent', async () => {
+    const result = await sign('XCA.jpg', { intent: 'auto' });
+    const report = await engine.read({ format: 'image/jpeg', asset: result.signedAsset, trustAnchorsPem: pki.root.pem });
+    // The new manifest is sound; the altered parent is recorded Invalid (its data hash no longer
+    // matches), and its own parent, A.jpg, carried no manifest.
+    expect(report?.validationState).toBe('Trusted');
+    expect(report?.ingredients.map((i) => [i.title, i.relationship, i.parentManifestLabel === result.activeManifestLabel ? 'new' : 'parent', i.validationState ?? 'no manifest'])).toEqual([
+      ['CA.jpg', 'parentOf', 'new', 'Invalid'],
+      ['A.jpg', 'parentOf', 'parent', 'no manifest'],
+    ]);
+  });
+
   it('creates on a file without a manifest, as before intents', async () => {
     const result = await sign('no_manifest.jpg', { intent: 'auto' });
     expect(result.intent).toBe('create');
