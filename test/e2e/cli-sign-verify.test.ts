@@ -111,6 +111,9 @@ describe('the c2pa-mesh CLI against a running mesh', () => {
     expect(created.stdout).toMatch(/signed C\.jpg -> resigned-create\/C\.jpg \(create, /);
     const verified = await cli(['verify', 'resigned-edit', 'resigned-create', '--json', '--require-trusted']);
     expect(verified.code, verified.stdout).toBe(0);
+    const byFile = Object.fromEntries(JSON.parse(verified.stdout).results.map((r: { file: string; ingredients: unknown[] }) => [r.file, r.ingredients]));
+    expect(byFile['resigned-edit/C.jpg']).toEqual([{ title: 'C.jpg', relationship: 'parentOf', signer: 'C2PA Signer', state: 'Valid' }]);
+    expect(byFile['resigned-create/C.jpg']).toEqual([]);
 
     await writeFile(path.join(scratch, 'no-actions.json'), JSON.stringify({ title: 'no actions' }));
     const refused = await cli(['sign', cJpg, '--out', 'resigned-refused', '--project', projectId, '--intent', 'create', '--manifest', 'no-actions.json']);
