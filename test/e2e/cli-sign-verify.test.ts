@@ -71,7 +71,7 @@ describe('the c2pa-mesh CLI against a running mesh', () => {
     expect(sign.code, sign.stdout + sign.stderr).toBe(0);
     const lines = sign.stdout.trim().split('\n');
     expect(lines).toHaveLength(11);
-    for (const line of lines.slice(0, 10)) expect(line).toMatch(/^\[\s?\d+\/10\] signed media\/\S+ -> signed\/media\/\S+ \([\d.]+ (KB|MB), [\d.]+ m?s\)$/);
+    for (const line of lines.slice(0, 10)) expect(line).toMatch(/^\[\s?\d+\/10\] signed media\/\S+ -> signed\/media\/\S+ \(create, [\d.]+ (KB|MB), [\d.]+ m?s\)$/);
     expect(lines[10]).toMatch(/^signed 10 of 10 files in [\d.]+ m?s \([\d.]+ files\/s\), 0 failed; signed copies in signed$/);
     expect((await readdir(path.join(scratch, 'signed/media'))).sort()).toEqual([...TEN_FORMATS].sort());
 
@@ -128,6 +128,29 @@ describe('the c2pa-mesh CLI against a running mesh', () => {
     expect(results.find((r: { file: string }) => r.file === 'mixed/good.png')).toMatchObject({ ok: true, format: 'image/png' });
     expect(results.find((r: { file: string }) => r.file === 'mixed/broken.jpg')).toMatchObject({ ok: false, error: expect.stringMatching(/invalid_argument/) });
     expect(results.find((r: { file: string }) => r.file === 'notes.txt')).toMatchObject({ ok: false, error: expect.stringMatching(/cannot tell the format of notes\.txt/) });
+  });
+
+  it('re-signs a file with Content Credentials as an edit by default, or as new content with --intent create', async () => {
+    const cJpg = path.join(FIXTURES, 'C.jpg');
+    const edited = await cli(['sign', cJpg, '--out', 'resigned-edit', '--project', projectId, '--json']);
+    expect(edited.code, edited.stderr).toBe(0);
+    expect(JSON.parse(edited.stdout).results[0]).toMatchObject({ ok: true, intent: 'edit' });
+    const created = await cli(['sign', cJpg, '--out', 'resigned-create', '--project', projectId, '--intent', 'create']);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/signed C\.jpg -> resigned-create\/C\.jpg \(create, /);
+    const verified = await cli(['verify', 'resigned-edit', 'resigned-create', '--json', '--require-trusted']);
+    expect(verified.code, verified.stdout).toBe(0);
+    const byFile = Object.fromEntries(JSON.parse(verified.stdout).results.map((r: { file: string; ingredients: unknown[] }) => [r.file, r.ingredients]));
+    expect(byFile['resigned-edit/C.jpg']).toEqual([{ title: 'C.jpg', relationship: 'parentOf', signer: 'C2PA Signer', state: 'Valid' }]);
+    expect(byFile['resigned-create/C.jpg']).toEqual([]);
+
+    await writeFile(path.join(scratch, 'no-actions.json'), JSON.stringify({ title: 'no actions' }));
+    const refused = await cli(['sign', cJpg, '--out', 'resigned-refused', '--project', projectId, '--intent', 'create', '--manifest', 'no-actions.json']);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/FAILED C\.jpg: invalid_argument: intent CREATE: a digitalSourceType is required for new content/);
+    const unknown = await cli(['sign', cJpg, '--intent', 'remix']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/option '--intent <intent>' argument 'remix' is invalid\. Allowed choices are create, edit, update/);
   });
 
   it('verifies with --json and exits 1 for an Invalid file and one without a manifest', async () => {

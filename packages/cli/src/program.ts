@@ -54,6 +54,9 @@ export function buildProgram(io: CliIo, finish: (code: number) => void): Command
     .option('--signer <id>', 'signer id (see ListSigners; default: the project\'s default signer)')
     .option('--project <id>', 'project to register under (needed with the admin certificate)')
     .option('--tag <tag>', 'tag recorded with each asset; repeatable', collect)
+    .addOption(
+      new Option('--intent <intent>', 'create: new content (a digitalSourceType is required); edit: the file becomes the parent ingredient, its history kept; update: an update manifest (default: edit a file that has Content Credentials, create otherwise)').choices(['create', 'edit', 'update']),
+    )
     .option('--concurrency <n>', 'files signed at the same time', positiveInteger, 4)
     .option('--quiet', 'no progress output')
     .action((files: string[], options) => run(() => signFiles(files, options, io))());

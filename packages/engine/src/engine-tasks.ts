@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { SignatureDetails } from './manifest-store-report.js';
+import type { IntentRefusal, IntentVariant, SignIntent } from './sign-intent.js';
 import type { ClaimSigner } from './types.js';
 
 /** What the pool's workers are asked to do, and what they answer. Shared by both sides. */
@@ -31,6 +32,11 @@ export interface SignTask {
   recycleAfterBytes: number;
   /** Hash the asset as given too (SignResult.inputSha256). */
   hashInput: boolean;
+  /**
+   * The Builder intent, by whether the source carries a manifest (the worker looks only when the
+   * two differ). Undefined: no intent, `manifestDefinition` as it is.
+   */
+  intent?: { withManifest: IntentVariant; withoutManifest: IntentVariant };
 }
 
 export type EngineTask = PingTask | ReadTask | SignTask;
@@ -63,6 +69,8 @@ export interface SignResult {
   inputSha256?: string;
   manifestStoreJson: string;
   activeManifestLabel: string;
+  /** The intent the manifest was made with, when the task had one. */
+  intent?: SignIntent;
 }
 
 /**
@@ -71,7 +79,7 @@ export interface SignResult {
  */
 export type TaskOutcome<T> = (
   | { ok: true; value: T; threadId: number; retiring: boolean }
-  | { ok: false; engineError: string; trap: boolean; threadId: number; retiring: boolean }
+  | { ok: false; engineError: string; trap: boolean; threadId: number; retiring: boolean; refusal?: IntentRefusal }
 ) & {
   /** Size of the worker's WebAssembly memory after a read or sign task (it only grows). */
   memoryBytes?: number;

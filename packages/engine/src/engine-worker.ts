@@ -23,6 +23,7 @@ import {
   type SignTask,
   type TaskOutcome,
 } from './engine-tasks.js';
+import { SOURCE_INGREDIENT_LABEL, type IntentPlan, type IntentRefusal } from './sign-intent.js';
 
 installFileReaderSync();
 
@@ -133,6 +134,30 @@ function remoteClaimSigner(task: SignTask) {
   };
 }
 
+/**
+ * Whether the source carries a C2PA manifest: c2pa-rs locates the manifest store without
+ * validating it, reading the Blob in slices (no copy of the asset into the engine's memory).
+ */
+async function sourceHasManifest(task: SignTask): Promise<boolean> {
+  try {
+    const reader = await WasmReader.fromBlob(task.format, new InMemoryBlob(task.asset).asBlob(), task.readBackSettings);
+    reader.free();
+    return true;
+  } catch (error) {
+    if (typeof error === 'string' && /^C2pa\((JumbfNotFound|ProvenanceMissing)\b/.test(error)) return false;
+    throw error;
+  }
+}
+
+/** The intent plan for this source, or the refusal that applies to it. */
+async function chooseIntent(task: SignTask): Promise<{ plan?: IntentPlan; refusal?: IntentRefusal }> {
+  const choice = task.intent;
+  if (choice === undefined) return {};
+  const same = JSON.stringify(choice.withManifest) === JSON.stringify(choice.withoutManifest);
+  const variant = same || (await sourceHasManifest(task)) ? choice.withManifest : choice.withoutManifest;
+  return 'plan' in variant ? { plan: variant.plan } : { refusal: variant.refusal };
+}
+
 const sha256Of = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
 async function sign(task: SignTask): Promise<TaskOutcome<SignResult>> {
@@ -140,9 +165,20 @@ async function sign(task: SignTask): Promise<TaskOutcome<SignResult>> {
     // Hashed here, where the bytes already are: the caller's event loop neither copies nor hashes
     // them (native SHA-256, about 0.6 ms per MiB).
     const inputSha256 = task.hashInput ? sha256Of(task.asset) : undefined;
-    const builder = WasmBuilder.fromJson(task.manifestDefinition, task.settings);
+    const { plan, refusal } = await chooseIntent(task);
+    if (refusal !== undefined) return { ok: false, engineError: refusal.message, trap: false, threadId, retiring, refusal };
+    const builder = WasmBuilder.fromJson(plan?.manifestDefinition ?? task.manifestDefinition, task.settings);
     let signed: { asset: Uint8Array; manifest: Uint8Array };
     try {
+      if (plan !== undefined) {
+        if (plan.builderIntent !== undefined) builder.setIntent(plan.builderIntent);
+        if (plan.addsSourceAsParent) {
+          // The parent, with the source's manifest store and validation results; the opened
+          // action of the plan names it by this label.
+          const parent = JSON.stringify({ relationship: 'parentOf', label: SOURCE_INGREDIENT_LABEL });
+          await builder.addIngredientFromBlob(parent, task.format, new InMemoryBlob(task.asset).asBlob());
+        }
+      }
       signed = (await builder.signAndGetManifestBytes(
         remoteClaimSigner(task) as Parameters<WasmBuilder['sign']>[0],
         [],
@@ -161,6 +197,7 @@ async function sign(task: SignTask): Promise<TaskOutcome<SignResult>> {
       const activeManifestLabel = reader.activeLabel() ?? '';
       const value: SignResult = { signedAsset: signed.asset, signedAssetSha256: sha256Of(signed.asset), manifestStoreJson, activeManifestLabel };
       if (inputSha256 !== undefined) value.inputSha256 = inputSha256;
+      if (plan?.intent !== undefined) value.intent = plan.intent;
       return { ok: true, value, threadId, retiring };
     } finally {
       reader.free();

@@ -24,6 +24,7 @@ import { COSE_ALGORITHMS } from './cose-sign1.js';
 import { engineModule } from './engine-module.js';
 import { toneWav, WARMUP_MANIFEST, warmupCredentials } from './warmup-workload.js';
 import { workerModuleOptions } from './worker-exec-argv.js';
+import { declaresParent, intentVariant, updateWithoutManifest, type IntentVariant } from './sign-intent.js';
 import type {
   C2paEngine,
   EngineOptions,
@@ -208,6 +209,7 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
   }
 
   function failure(outcome: Extract<TaskOutcome<unknown>, { ok: false }>, operation: EngineOperation, format: string): MeshError {
+    if (outcome.refusal !== undefined) return new MeshError(outcome.refusal.code, outcome.refusal.message, { details: outcome.refusal.details });
     return outcome.trap ? engineTrapError(outcome.engineError, { operation, format }) : classifyEngineError(outcome.engineError, { operation, format });
   }
 
@@ -256,6 +258,7 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
       if (COSE_ALGORITHMS[o.signer.alg] === undefined) {
         throw failedPrecondition(`the claim signer uses an unsupported algorithm "${String(o.signer.alg)}"`);
       }
+      const intent = intentChoice(o);
       const { port1: signerPort, port2: workerPort } = new MessageChannel();
       let signerError: unknown;
       signerPort.on('message', (request: SignerRequest) => {
@@ -288,11 +291,12 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
             manifestDefinition: o.manifestDefinition,
             alg: o.signer.alg,
             reserveSize: o.signer.reserveSize,
-            settings: engineSettings(),
-            readBackSettings: engineSettings({}, { verifyAfterReading: false }),
+            settings: engineSettings({ trustAnchorsPem: o.trustAnchorsPem }),
+            readBackSettings: engineSettings({ trustAnchorsPem: o.trustAnchorsPem }, { verifyAfterReading: false }),
             signerPort: workerPort,
             recycleAfterBytes,
             hashInput: o.hashInput === true,
+            ...(intent === undefined ? {} : { intent }),
           },
           [workerPort, ...transfer],
           o.signal,
@@ -363,6 +367,32 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
     },
   };
   return engine;
+}
+
+/**
+ * The intent plans a sign task chooses from, by whether the source carries a manifest. An
+ * explicit create or edit is decided here, and a definition it cannot take is refused before
+ * any work is queued.
+ */
+function intentChoice(o: SignAssetOptions): { withManifest: IntentVariant; withoutManifest: IntentVariant } | undefined {
+  if (o.intent === undefined) return undefined;
+  const options = o.defaultDigitalSourceType === undefined ? {} : { defaultDigitalSourceType: o.defaultDigitalSourceType };
+  const variant = (intent: 'create' | 'edit' | 'update') => intentVariant(o.manifestDefinition, intent, options);
+  switch (o.intent) {
+    case 'auto': {
+      const asGiven = declaresParent(o.manifestDefinition);
+      return { withManifest: variant('edit'), withoutManifest: asGiven ? { plan: { manifestDefinition: o.manifestDefinition, addsSourceAsParent: false } } : variant('create') };
+    }
+    case 'update': {
+      const update = variant('update');
+      return { withManifest: update, withoutManifest: 'refusal' in update ? update : { refusal: updateWithoutManifest() } };
+    }
+    default: {
+      const fixed = variant(o.intent);
+      if ('refusal' in fixed) throw new MeshError(fixed.refusal.code, fixed.refusal.message, { details: fixed.refusal.details });
+      return { withManifest: fixed, withoutManifest: fixed };
+    }
+  }
 }
 
 function claimSignerFailure(error: unknown): MeshError {

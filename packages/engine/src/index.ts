@@ -22,6 +22,7 @@ export {
   type BuildCoseSign1Options,
 } from './cose-sign1.js';
 export { summarizeManifestStore, type SignatureDetails } from './manifest-store-report.js';
+export { planIntent, SOURCE_INGREDIENT_LABEL, UPDATE_MANIFEST_ACTIONS, type SignIntent, type IntentPlan } from './sign-intent.js';
 export { classifyEngineError, describeEngineError } from './engine-errors.js';
 export { engineSettings, ACCEPTED_EKUS, type EngineTrust } from './engine-settings.js';
 export type {
@@ -29,6 +30,7 @@ export type {
   C2paEngine,
   EngineOptions,
   EngineStats,
+  IngredientSummary,
   ManifestStoreReport,
   ReadAssetOptions,
   ReadOptions,

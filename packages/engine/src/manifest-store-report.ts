@@ -1,5 +1,5 @@
 import { invalidArgument } from '@c2pa-mesh/errors';
-import type { ManifestStoreReport, ValidationState, ValidationStatusEntry } from './types.js';
+import type { IngredientSummary, ManifestStoreReport, ValidationState, ValidationStatusEntry } from './types.js';
 
 /**
  * Facts about the active signature that c2pa-rs's manifest store JSON leaves out (the issuer of
@@ -90,6 +90,7 @@ export function summarizeManifestStore(
     errors: unique(errors),
     warnings: unique(warnings),
     successes: unique(successes),
+    ingredients: activeManifestLabel === undefined ? [] : ingredientChain(manifests, activeManifestLabel, failingDeltas(results)),
   };
   if (activeManifestLabel !== undefined) report.activeManifestLabel = activeManifestLabel;
   if (signatureInfo !== undefined) {
@@ -117,6 +118,69 @@ export function summarizeManifestStore(
     if (format !== undefined) report.format = format;
   }
   return report;
+}
+
+/** Ingredient assertion URI → whether the reader found failures in that ingredient now. */
+function failingDeltas(results: unknown): Set<string> {
+  const failing = new Set<string>();
+  if (!isObject(results) || !Array.isArray(results.ingredientDeltas)) return failing;
+  for (const delta of results.ingredientDeltas) {
+    if (!isObject(delta) || typeof delta.ingredientAssertionURI !== 'string' || !isObject(delta.validationDeltas)) continue;
+    if (statusEntries(delta.validationDeltas.failure).length > 0) failing.add(delta.ingredientAssertionURI);
+  }
+  return failing;
+}
+
+/** Codes of checks that passed, in the flat `validation_status` list of older ingredients. */
+const PASSED_CODE = /\.(validated|match|trusted|insideValidity|notRevoked|skipped)$/;
+
+/** The state an ingredient records for its manifest (v3 `validation_results`, or the older flat list). */
+function recordedState(ingredient: Json): ValidationState {
+  const recorded = isObject(ingredient.validation_results) && isObject(ingredient.validation_results.activeManifest) ? ingredient.validation_results.activeManifest : undefined;
+  const failures = recorded !== undefined ? statusEntries(recorded.failure) : statusEntries(ingredient.validation_status).filter((e) => !PASSED_CODE.test(e.code));
+  if (failures.some((e) => e.code !== 'signingCredential.untrusted')) return 'Invalid';
+  const trusted = recorded !== undefined ? statusEntries(recorded.success).some((e) => e.code === 'signingCredential.trusted') : statusEntries(ingredient.validation_status).some((e) => e.code === 'signingCredential.trusted');
+  return trusted && failures.length === 0 ? 'Trusted' : 'Valid';
+}
+
+/** The longest chain followed; a store is bounded in size, but a crafted one may nest deeply. */
+const MAX_INGREDIENT_DEPTH = 32;
+
+/**
+ * The provenance chain: the ingredients of the manifest labelled `label`, each followed by the
+ * ingredients of its own manifest (depth first). A manifest is followed once, so a store whose
+ * ingredients point back at each other cannot loop.
+ */
+function ingredientChain(manifests: Json, label: string, failing: ReadonlySet<string>): IngredientSummary[] {
+  const chain: IngredientSummary[] = [];
+  const followed = new Set<string>();
+  const walk = (manifestLabel: string, depth: number) => {
+    if (followed.has(manifestLabel) || depth > MAX_INGREDIENT_DEPTH) return;
+    followed.add(manifestLabel);
+    const manifest = manifests[manifestLabel];
+    if (!isObject(manifest) || !Array.isArray(manifest.ingredients)) return;
+    for (const ingredient of manifest.ingredients.filter(isObject)) {
+      const own = str(ingredient.active_manifest);
+      const ownManifest = own !== undefined && isObject(manifests[own]) ? (manifests[own] as Json) : undefined;
+      const signatureInfo = ownManifest !== undefined && isObject(ownManifest.signature_info) ? ownManifest.signature_info : undefined;
+      const summary: IngredientSummary = { parentManifestLabel: manifestLabel, relationship: str(ingredient.relationship) ?? 'componentOf' };
+      const title = str(ingredient.title) ?? (ownManifest !== undefined ? str(ownManifest.title) : undefined);
+      if (title !== undefined) summary.title = title;
+      const format = str(ingredient.format) ?? (ownManifest !== undefined ? str(ownManifest.format) : undefined);
+      if (format !== undefined) summary.format = format;
+      if (own !== undefined) {
+        summary.activeManifestLabel = own;
+        const signer = signatureInfo !== undefined ? str(signatureInfo.common_name) ?? str(signatureInfo.issuer) : undefined;
+        if (signer !== undefined) summary.signer = signer;
+        const uri = `self#jumbf=/c2pa/${manifestLabel}/c2pa.assertions/${str(ingredient.label) ?? ''}`;
+        summary.validationState = failing.has(uri) ? 'Invalid' : recordedState(ingredient);
+      }
+      chain.push(summary);
+      if (own !== undefined) walk(own, depth + 1);
+    }
+  };
+  walk(label, 0);
+  return chain;
 }
 
 /** c2pa-rs prints serial numbers in decimal; certificate authorities (ours too) speak hex. */

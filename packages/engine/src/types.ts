@@ -1,3 +1,5 @@
+import type { SignIntent } from './sign-intent.js';
+
 /**
  * The claim signer the engine calls back while embedding a manifest. It receives the claim bytes
  * and returns the COMPLETE COSE_Sign1 (see buildCoseSign1), exactly `reserveSize` bytes long.
@@ -38,6 +40,20 @@ export interface SignAssetOptions {
   transferAsset?: boolean;
   /** Also hash the asset as given (`inputSha256`), on the worker; for callers that have not. */
   hashInput?: boolean;
+  /**
+   * The c2pa-rs Builder intent (see sign-intent.ts); `auto` is edit when the asset carries a
+   * manifest, create otherwise. Undefined: no intent, the definition is signed as it is (a
+   * manifest the asset carried is replaced).
+   */
+  intent?: SignIntent | 'auto';
+  /** For create: the digital source type to write when the definition has no actions. */
+  defaultDigitalSourceType?: string;
+  /**
+   * Trust anchors (PEM) for the validation c2pa-rs runs while signing: of the parent ingredient
+   * of an edit or update (recorded in the ingredient) and of the new signature. Undefined: none,
+   * every signer reads untrusted there.
+   */
+  trustAnchorsPem?: string;
 }
 
 export interface SignAssetResult {
@@ -49,6 +65,8 @@ export interface SignAssetResult {
   /** The manifest store of the signed asset as c2pa-rs reports it (`Reader::json`). */
   manifestStoreJson: string;
   activeManifestLabel: string;
+  /** The intent the manifest was made with (`auto` resolved), when one was asked for. */
+  intent?: SignIntent;
 }
 
 export interface ReadOptions {
@@ -76,6 +94,26 @@ export interface ValidationStatusEntry {
 
 export type ValidationState = 'Invalid' | 'Valid' | 'Trusted';
 
+/** One ingredient of a manifest in the store: a link of the provenance chain. */
+export interface IngredientSummary {
+  /** Label of the manifest that lists the ingredient. */
+  parentManifestLabel: string;
+  /** `parentOf`, `componentOf` or `inputTo`. */
+  relationship: string;
+  /** The ingredient's title, else its own active manifest's. */
+  title?: string;
+  format?: string;
+  /** Label of the ingredient's own active manifest; undefined when it carried none. */
+  activeManifestLabel?: string;
+  /** Common name (else organisation) of that manifest's signing certificate. */
+  signer?: string;
+  /**
+   * That manifest's state as recorded in the ingredient (with the trust list of whoever added
+   * it), Invalid when the reader found failures in it now. Undefined: no manifest.
+   */
+  validationState?: ValidationState;
+}
+
 /** The validation summary every caller wants, derived from the manifest store JSON. */
 export interface ManifestStoreReport {
   manifestStoreJson: string;
@@ -102,6 +140,8 @@ export interface ManifestStoreReport {
   claimGenerator?: string;
   title?: string;
   format?: string;
+  /** The ingredients of the active manifest and theirs in turn, depth first. */
+  ingredients: IngredientSummary[];
 }
 
 export interface EngineStats {

@@ -165,6 +165,41 @@ describe('the gateway on the TLS listener', () => {
     expect(creativeWork.data['@context']).toBe('https://schema.org');
   });
 
+  it('takes the intent as a form field: C.jpg is edited by default (its manifest kept as the parent), created on request', async () => {
+    const cJpg = await readFile(path.join(MEDIA, 'C.jpg'));
+    const auth = { authorization: `Bearer ${key}` };
+    const edited = await post('/v1/sign', signForm(new Blob([cJpg]), { manifest: MANIFEST, format: 'image/jpeg' }), auth);
+    expect(edited.status).toBe(200);
+    expect(edited.headers.get('x-sign-intent')).toBe('edit');
+    const verified = await post('/v1/verify', Buffer.from(await edited.arrayBuffer()), { ...auth, 'content-type': 'image/jpeg' });
+    const result = (await verified.json()) as { validation_state: string; active_manifest: string; ingredients: unknown[] };
+    expect(result.validation_state).toBe('Trusted');
+    expect(result.ingredients).toEqual([
+      {
+        title: 'C.jpg',
+        relationship: 'parentOf',
+        active_manifest: 'contentauth:urn:uuid:b2b1f7fa-b119-4de1-9c0d-c97fbea3f2c3',
+        signer: 'C2PA Signer',
+        validation_state: 'Valid',
+        format: 'image/jpeg',
+        parent_manifest: result.active_manifest,
+      },
+    ]);
+
+    const created = await post('/v1/sign', signForm(new Blob([cJpg]), { manifest: MANIFEST, format: 'image/jpeg', intent: 'CREATE' }), auth);
+    expect(created.status).toBe(200);
+    expect(created.headers.get('x-sign-intent')).toBe('create');
+    const createdResult = (await (await post('/v1/verify', Buffer.from(await created.arrayBuffer()), { ...auth, 'content-type': 'image/jpeg' })).json()) as { ingredients: unknown[] };
+    expect(createdResult.ingredients).toEqual([]);
+
+    const unknown = await post('/v1/sign', signForm(new Blob([cJpg]), { manifest: MANIFEST, format: 'image/jpeg', intent: 'remix' }), auth);
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as { error: string }).error).toBe('the field "intent" must be create, edit or update (or be left out: edit a file that has Content Credentials, create otherwise), not "remix"');
+    const noSourceType = await post('/v1/sign', signForm(new Blob([jpeg]), { manifest: '{"title": "x"}', format: 'image/jpeg', intent: 'create' }), auth);
+    expect(noSourceType.status).toBe(400);
+    expect(((await noSourceType.json()) as { error: string }).error).toMatch(/^intent CREATE: a digitalSourceType is required/);
+  });
+
   it('writes the audit event itself when it refuses a form before any RPC', async () => {
     const res = await post('/v1/sign', signForm(new Blob([jpeg]), { format: 'image/jpeg' }), { authorization: `Bearer ${key}` });
     expect(res.status).toBe(400);

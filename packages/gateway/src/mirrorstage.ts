@@ -1,5 +1,6 @@
 import { MAX_ASSET_BYTES_CEILING } from '@c2pa-mesh/auth';
 import { invalidArgument, notFound } from '@c2pa-mesh/errors';
+import { signingV1 } from '@c2pa-mesh/proto';
 import { callOptions, identifyOrRefuse } from './caller.js';
 import { header, readBody, send, sendJson, type Exchange } from './exchange.js';
 import { fetchFileUrl } from './file-url.js';
@@ -58,9 +59,30 @@ export function checkMinimumSize(bytes: Uint8Array, field: string): void {
   }
 }
 
+const INTENTS: Record<string, signingV1.SignIntent> = {
+  create: signingV1.SignIntent.CREATE,
+  edit: signingV1.SignIntent.EDIT,
+  update: signingV1.SignIntent.UPDATE,
+};
+const INTENT_NAMES = new Map(Object.entries(INTENTS).map(([name, value]) => [value, name]));
+
+/** The optional `intent` field (create, edit, update); absent or empty: unspecified. */
+export function intentField(fields: Map<string, string>): signingV1.SignIntent {
+  const value = fields.get('intent')?.trim().toLowerCase() ?? '';
+  if (value === '') return signingV1.SignIntent.UNSPECIFIED;
+  const intent = INTENTS[value];
+  if (intent === undefined) {
+    throw invalidArgument(`the field "intent" must be create, edit or update (or be left out: edit a file that has Content Credentials, create otherwise), not "${value.slice(0, 40)}"`, {
+      details: { field: 'intent' },
+    });
+  }
+  return intent;
+}
+
 /**
- * `POST /v1/sign`, multipart/form-data: `file` (or `file_url`), `manifest`, `format` → the
- * signed file. The upload is refused as soon as it passes the key's size limit.
+ * `POST /v1/sign`, multipart/form-data: `file` (or `file_url`), `manifest`, `format`, optional
+ * `intent` → the signed file; `x-sign-intent` says which intent was applied. The upload is
+ * refused as soon as it passes the key's size limit.
  */
 export async function mirrorStageSign(exchange: Exchange, context: RouteContext): Promise<void> {
   const clients = context.clientsFor(exchange.peer);
@@ -77,13 +99,14 @@ export async function mirrorStageSign(exchange: Exchange, context: RouteContext)
   if (!file && fileUrl === undefined) throw invalidArgument('missing field "file": upload the media file, or give its address in "file_url"', { details: { field: 'file' } });
   const manifestJson = parseManifestField(requiredField(form.fields, 'manifest', 'the manifest definition as JSON'));
   const format = requiredField(form.fields, 'format', 'the MIME type of the file, e.g. image/jpeg');
+  const intent = intentField(form.fields);
 
   const asset = file ? file.bytes : await fetchFileUrl(context.urlFetcher, fileUrl!, identity, maxBytes, options.signal);
   exchange.pendingAudit.sizeBytes = asset.length;
   checkMinimumSize(asset, file ? 'file' : 'file_url');
 
   exchange.pendingAudit = undefined;
-  const result = await clients.signing.sign({ asset, format, manifestJson }, options);
+  const result = await clients.signing.sign({ asset, format, manifestJson, intent }, options);
   send(exchange, 200, result.signedAsset, {
     'content-type': 'application/octet-stream',
     ...(file?.filename ? { 'content-disposition': `attachment; filename="${signedFileName(file.filename)}"` } : {}),
@@ -91,6 +114,7 @@ export async function mirrorStageSign(exchange: Exchange, context: RouteContext)
     'x-asset-sha256': result.assetSha256,
     'x-manifest-label': result.activeManifestLabel,
     ...(result.warnings.length > 0 ? { 'x-c2pa-warnings': warningsHeader(result.warnings) } : {}),
+    ...(INTENT_NAMES.has(result.intent) ? { 'x-sign-intent': INTENT_NAMES.get(result.intent)! } : {}),
   });
 }
 

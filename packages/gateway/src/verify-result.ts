@@ -47,6 +47,16 @@ export function mirrorStageVerifyResult(result: VerifyResponse) {
     registered: result.registered,
     asset_id: result.assetId || null,
     certificate_status: result.certificateStatus || null,
+    // The provenance chain: the ingredients of the active manifest, and theirs in turn.
+    ingredients: result.ingredients.map((i) => ({
+      title: i.title || null,
+      relationship: i.relationship,
+      active_manifest: i.activeManifestLabel || null,
+      signer: i.signer || null,
+      validation_state: STATE_NAMES[i.validationState] ?? null,
+      format: i.format || null,
+      parent_manifest: i.parentManifestLabel,
+    })),
     request_id: result.requestId,
   };
 }

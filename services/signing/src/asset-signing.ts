@@ -1,5 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import type { Identity } from '@c2pa-mesh/auth';
+import { planIntent, type SignIntent } from '@c2pa-mesh/engine';
 import { MeshError } from '@c2pa-mesh/errors';
 import { signingV1 } from '@c2pa-mesh/proto';
 import type { SigningContext } from './deps.js';
@@ -8,6 +9,7 @@ import { dependencyError } from './dependency-errors.js';
 import { prepareManifestDefinition, type ManifestWarning, type PreparedManifest } from './manifest-definition.js';
 import { MAX_TITLE_LENGTH, registryLabels, signableFormat, type RegistryLabels } from './sign-request-rules.js';
 import { resolveSigningCredentials, type SigningCredentials } from './signing-credentials.js';
+import { intentToProto, requestedIntent } from './sign-intent.js';
 
 /**
  * Signing a media file, shared by Sign and SignStream: the request is checked and its signer
@@ -24,6 +26,8 @@ export interface AssetSigningOptions {
   title: string;
   tags: readonly string[];
   projectId: string;
+  /** Unset or unspecified: `auto`. */
+  intent?: signingV1.SignIntent;
 }
 
 /** Checked options: what can be said about a request without asking another service. */
@@ -31,10 +35,15 @@ export interface CheckedSigningOptions {
   format: string;
   manifest: PreparedManifest;
   labels: RegistryLabels;
+  /** The requested intent; `auto` is decided by the engine once it has the asset. */
+  intent: SignIntent | 'auto';
   options: AssetSigningOptions;
 }
 
-export interface AssetSigningPlan extends CheckedSigningOptions, SigningCredentials {}
+export interface AssetSigningPlan extends CheckedSigningOptions, SigningCredentials {
+  /** Trust anchors for validating a parent ingredient (edit, update); undefined for new content. */
+  trustAnchorsPem?: string;
+}
 
 export interface SignedAsset {
   signedAsset: Uint8Array;
@@ -50,6 +59,8 @@ export interface SignedAsset {
   format: string;
   /** What was completed in the manifest before signing (SignResponse.warnings). */
   warnings: ManifestWarning[];
+  /** The intent the manifest was made with; undefined: the caller's own parent, signed as given. */
+  intent?: SignIntent;
 }
 
 /** The response fields Sign and SignStream share (everything but the signed bytes themselves). */
@@ -68,6 +79,7 @@ export function signResultFields(signed: SignedAsset, call: { requestId: string;
     signedAt: signed.signedAt,
     format: signed.format,
     warnings: signed.warnings.map((warning) => create(signingV1.SigningWarningSchema, warning)),
+    intent: intentToProto(signed.intent),
   };
 }
 
@@ -76,13 +88,23 @@ export function checkSigningOptions(options: AssetSigningOptions): CheckedSignin
   const format = signableFormat(options.format);
   const labels = registryLabels(options.title, options.tags);
   const manifest = prepareManifestDefinition(options.manifestJson, { title: labels.title });
-  return { format, manifest, labels, options };
+  const intent = requestedIntent(options.intent ?? signingV1.SignIntent.UNSPECIFIED);
+  // An explicit intent the manifest cannot take is refused here, before the asset (SignStream)
+  // and the signer are even looked at; `auto` depends on the asset.
+  if (intent !== 'auto') planIntent(manifest.json, intent, intentOptions(manifest));
+  return { format, manifest, labels, intent, options };
 }
+
+const intentOptions = (manifest: PreparedManifest) =>
+  manifest.defaultDigitalSourceType === undefined ? {} : { defaultDigitalSourceType: manifest.defaultDigitalSourceType };
 
 /** The project, the signer and its OCSP staple: everything a signature needs before the asset. */
 export async function planAssetSigning(deps: SigningContext, identity: Identity, checked: CheckedSigningOptions): Promise<AssetSigningPlan> {
-  const credentials = await resolveSigningCredentials(deps, identity, checked.options);
-  return { ...checked, ...credentials };
+  const [credentials, trustAnchorsPem] = await Promise.all([
+    resolveSigningCredentials(deps, identity, checked.options),
+    checked.intent === 'create' ? undefined : deps.ingredientTrust.anchorsPem(),
+  ]);
+  return { ...checked, ...credentials, ...(trustAnchorsPem === undefined ? {} : { trustAnchorsPem }) };
 }
 
 /** Signs `asset` as planned and registers the result. */
@@ -105,6 +127,9 @@ export async function signPlannedAsset(
     format: plan.format,
     asset,
     manifestDefinition: plan.manifest.json,
+    intent: plan.intent,
+    ...intentOptions(plan.manifest),
+    ...(plan.trustAnchorsPem === undefined ? {} : { trustAnchorsPem: plan.trustAnchorsPem }),
     signer: claimSigner,
     signal: call.signal,
     transferAsset: call.handOver !== undefined,
@@ -154,5 +179,6 @@ export async function signPlannedAsset(
     signedAt,
     format: plan.format,
     warnings: plan.manifest.warnings,
+    ...(result.intent === undefined ? {} : { intent: result.intent }),
   };
 }

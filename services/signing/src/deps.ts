@@ -3,6 +3,7 @@ import type { MeshConfig } from '@c2pa-mesh/config';
 import type { C2paEngine } from '@c2pa-mesh/engine';
 import type { Logger } from 'pino';
 import type { OcspStapler } from './ca-credentials.js';
+import type { IngredientTrust } from './ingredient-trust.js';
 import type { SignerDirectory } from './signer-directory.js';
 
 export interface SigningServiceDeps {
@@ -18,4 +19,5 @@ export interface SigningServiceDeps {
 export interface SigningContext extends SigningServiceDeps {
   signers: SignerDirectory;
   staples: OcspStapler;
+  ingredientTrust: IngredientTrust;
 }

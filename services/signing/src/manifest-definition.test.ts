@@ -15,10 +15,12 @@ describe('prepareManifestDefinition', () => {
     expect(prepared({ claim_generator_info: [{ name: 'Newsroom CMS', version: '4' }], assertions: [created] }).claim_generator_info).toEqual([{ name: 'Newsroom CMS', version: '4' }]);
   });
 
-  it('gives an empty manifest_json a created action with digitalCapture', () => {
+  it('leaves the actions of an empty manifest_json to the intent, naming digitalCapture for new content', () => {
     const result = prepareManifestDefinition('  ', { title: 'x' });
-    expect(JSON.parse(result.json).assertions).toEqual([created]);
+    expect(JSON.parse(result.json)).not.toHaveProperty('assertions');
+    expect(result.defaultDigitalSourceType).toBe(DEFAULT_DIGITAL_SOURCE_TYPE);
     expect(result.title).toBe('x');
+    expect(prepareManifestDefinition(JSON.stringify({ assertions: [created] }))).not.toHaveProperty('defaultDigitalSourceType');
   });
 
   it('turns the legacy claim_generator string into claim_generator_info', () => {
@@ -33,10 +35,10 @@ describe('prepareManifestDefinition', () => {
   });
 
   it('names the offending field and carries the c2pa-rs status code', () => {
-    const attempt = () => prepareManifestDefinition(JSON.stringify({ assertions: [{ label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.resized' }] } }] }));
+    const attempt = () => prepareManifestDefinition(JSON.stringify({ assertions: [created, { label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.placed' }] } }] }));
     expect(attempt).toThrow(expect.objectContaining({
       code: 'invalid_argument',
-      details: expect.objectContaining({ field: 'manifest_json.assertions[0].data.actions[0].action', statusCode: 'assertion.action.malformed' }),
+      details: expect.objectContaining({ field: 'manifest_json.assertions[1].data.actions[0].parameters.ingredientIds', statusCode: 'assertion.action.ingredientMismatch' }),
     }));
     expect(() => prepareManifestDefinition(JSON.stringify({ claim_version: 3, assertions: [created] }))).toThrow('manifest_json: claim_version must be 1 or 2, not 3');
     expect(() => prepareManifestDefinition(JSON.stringify({ ingredients: ['x'], assertions: [created] }))).toThrow('manifest_json: ingredients[0] must be an object, not a string');

@@ -13,7 +13,7 @@ const { version: MESH_VERSION } = createRequire(import.meta.url)('../package.jso
 /** What the mesh writes as claim generator when the caller names none. */
 export const MESH_CLAIM_GENERATOR = Object.freeze({ name: 'c2pa-mesh', version: MESH_VERSION });
 
-/** IPTC digital source type of the default manifest; see defaultManifestDefinition. */
+/** IPTC digital source type of a new-content manifest when the caller sent none; see defaultManifestDefinition. */
 export const DEFAULT_DIGITAL_SOURCE_TYPE = 'http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture';
 
 const FIELD = 'manifest_json';
@@ -35,9 +35,12 @@ const KNOWN_FIELDS: Record<string, 'string' | 'integer' | 'array' | 'object'> = 
   label: 'string',
 };
 
-const FIRST_ACTIONS = ['c2pa.created', 'c2pa.opened'];
-/** Actions c2pa-rs requires to name the ingredient(s) they act on. */
-const INGREDIENT_ACTIONS = ['c2pa.opened', 'c2pa.placed', 'c2pa.removed'];
+/**
+ * Actions c2pa-rs requires to name the ingredient(s) they act on. `c2pa.opened` is not among
+ * them here: with an intent it acts on the asset being signed, and the engine links it (see the
+ * engine's sign-intent.ts, which also owns the rules on the first action).
+ */
+const INGREDIENT_ACTIONS = ['c2pa.placed', 'c2pa.removed'];
 /** `c2pa.actions`, `c2pa.actions.v2`, with an optional instance suffix (`__1`). */
 const ACTIONS_LABEL = /^c2pa\.actions(\.v\d+)?(__\d+)?$/;
 /** schema.org assertions (C2PA 2.1 §A.5 / CAWG): JSON-LD, so `@context` says what the terms mean. */
@@ -78,14 +81,14 @@ function expectType(path: string, value: unknown, expected: 'string' | 'integer'
 }
 
 /**
- * The manifest a caller gets when `manifest_json` is empty: created, with the digital source
- * type `digitalCapture` (content captured by a device), the same default SignHash applies
- * (`AUTHENTIC`). Generated or edited media must say so in its own manifest.
+ * The manifest a caller gets when `manifest_json` is empty: no assertions of its own. What the
+ * engine then writes depends on the intent: for new content a `c2pa.created` action with the
+ * digital source type `digitalCapture` (content captured by a device, the same default SignHash
+ * applies, `AUTHENTIC`; generated media must say so in its own manifest), for an edit or update
+ * the `c2pa.opened` action of the asset being signed.
  */
 export function defaultManifestDefinition(): Record<string, Json> {
-  return {
-    assertions: [{ label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.created', digitalSourceType: DEFAULT_DIGITAL_SOURCE_TYPE }] } }],
-  };
+  return {};
 }
 
 function checkClaimGeneratorInfo(entries: Json[]): void {
@@ -100,7 +103,6 @@ function checkClaimGeneratorInfo(entries: Json[]): void {
 }
 
 interface ActionsCheck {
-  firstSeen: boolean;
   /** Labels of the definition's ingredients: what `parameters.ingredientIds` may name. */
   ingredientLabels: ReadonlySet<string>;
 }
@@ -110,6 +112,7 @@ function checkIngredientParameters(actionPath: string, action: string, entry: Re
   const ids = isObject(parameters) ? parameters.ingredientIds : undefined;
   const linked = isObject(parameters) && parameters.ingredients !== undefined;
   if (linked) return;
+  if (ids === undefined && !INGREDIENT_ACTIONS.includes(action)) return;
   if (!Array.isArray(ids) || ids.length === 0) {
     refuse(`${actionPath}.parameters.ingredientIds`, `is required for a ${action} action: the labels of the ingredients it acts on (each ingredient in "ingredients" with a "label")`, {
       statusCode: 'assertion.action.ingredientMismatch',
@@ -134,14 +137,6 @@ function checkActions(path: string, data: Json, state: ActionsCheck): void {
     if (!isObject(entry)) refuse(actionPath, `must be an object with an "action" name, not ${typeName(entry)}`);
     const action = entry.action;
     if (typeof action !== 'string' || action === '') refuse(`${actionPath}.action`, 'is required: the action name, e.g. "c2pa.created"');
-    if (!state.firstSeen) {
-      state.firstSeen = true;
-      if (!FIRST_ACTIONS.includes(action)) {
-        refuse(`${actionPath}.action`, `is "${action}", but the first action of a manifest must be "c2pa.created" (new content) or "c2pa.opened" (content taken from an ingredient)`, {
-          statusCode: 'assertion.action.malformed',
-        });
-      }
-    }
     if (action === 'c2pa.created') {
       const source = entry.digitalSourceType;
       if (source === undefined || source === '') {
@@ -151,13 +146,13 @@ function checkActions(path: string, data: Json, state: ActionsCheck): void {
       }
       if (typeof source !== 'string') refuse(`${actionPath}.digitalSourceType`, `must be a URI string, not ${typeName(source)}`);
     }
-    if (INGREDIENT_ACTIONS.includes(action)) checkIngredientParameters(actionPath, action, entry, state);
+    checkIngredientParameters(actionPath, action, entry, state);
   });
 }
 
 function checkAssertions(assertions: Json[], ingredients: Json[]): void {
   const labels = ingredients.flatMap((ingredient) => (isObject(ingredient) && typeof ingredient.label === 'string' ? [ingredient.label] : []));
-  const state: ActionsCheck = { firstSeen: false, ingredientLabels: new Set(labels) };
+  const state: ActionsCheck = { ingredientLabels: new Set(labels) };
   assertions.forEach((entry, i) => {
     const path = `assertions[${i}]`;
     if (!isObject(entry)) refuse(path, `must be an object {"label": ..., "data": ...}, not ${typeName(entry)}`);
@@ -165,11 +160,6 @@ function checkAssertions(assertions: Json[], ingredients: Json[]): void {
     if (!('data' in entry)) refuse(`${path}.data`, `is required: the content of the "${entry.label}" assertion`);
     if (ACTIONS_LABEL.test(entry.label)) checkActions(path, entry.data, state);
   });
-  if (!state.firstSeen) {
-    refuse('assertions', 'must include a "c2pa.actions" assertion whose first action is "c2pa.created" (with a digitalSourceType) or "c2pa.opened"', {
-      statusCode: 'assertion.action.malformed',
-    });
-  }
 }
 
 /** "Acme Camera/2.1" → {name: "Acme Camera", version: "2.1"}: the legacy claim_generator form. */
@@ -185,6 +175,8 @@ export interface PreparedManifest {
   title?: string;
   /** What was completed in the definition; the caller is told (SignResponse.warnings). */
   warnings: ManifestWarning[];
+  /** Set when `manifest_json` was empty: the digital source type to write for new content. */
+  defaultDigitalSourceType?: string;
 }
 
 /**
@@ -216,7 +208,8 @@ function completeSchemaOrgContexts(assertions: Json[]): { assertions: Json[]; wa
  */
 export function prepareManifestDefinition(manifestJson: string, options: { title?: string } = {}): PreparedManifest {
   let definition: Record<string, Json>;
-  if (manifestJson.trim() === '') {
+  const defaulted = manifestJson.trim() === '';
+  if (defaulted) {
     definition = defaultManifestDefinition();
   } else {
     let parsed: unknown;
@@ -263,5 +256,10 @@ export function prepareManifestDefinition(manifestJson: string, options: { title
   const requestTitle = options.title?.trim();
   if ((prepared.title === undefined || prepared.title === '') && requestTitle) prepared.title = requestTitle;
   const title = typeof prepared.title === 'string' && prepared.title !== '' ? prepared.title : undefined;
-  return { json: JSON.stringify(prepared), ...(title === undefined ? {} : { title }), warnings };
+  return {
+    json: JSON.stringify(prepared),
+    ...(title === undefined ? {} : { title }),
+    warnings,
+    ...(defaulted ? { defaultDigitalSourceType: DEFAULT_DIGITAL_SOURCE_TYPE } : {}),
+  };
 }

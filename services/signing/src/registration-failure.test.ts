@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkSigningOptions, planAssetSigning, signPlannedAsset } from './asset-signing.js';
 import { createOcspStapler } from './ca-credentials.js';
 import type { SigningContext } from './deps.js';
+import { createIngredientTrust } from './ingredient-trust.js';
 import { createSignerDirectory } from './signer-directory.js';
 import { createProject, generatorManifest, readMedia } from './test-support/signing-test-kit.js';
 
@@ -37,7 +38,7 @@ describe('registration failures', () => {
     [new ConnectError('RegisterAsset is not available on this server yet', Code.Unimplemented), 'unavailable'],
   ])('a registry answering %s fails the call; no signed asset is returned', async (error, code) => {
     const clients = withRegistryDown(mesh.clientsFor('signing'), error);
-    const deps: SigningContext = { clients, engine: mesh.engine!, config: mesh.config, logger: pino({ level: 'silent' }), signers: createSignerDirectory(clients), staples: createOcspStapler(clients) };
+    const deps: SigningContext = { clients, engine: mesh.engine!, config: mesh.config, logger: pino({ level: 'silent' }), signers: createSignerDirectory(clients), staples: createOcspStapler(clients), ingredientTrust: createIngredientTrust(clients) };
     const checked = checkSigningOptions({ format: 'image/jpeg', manifestJson: generatorManifest('unregistered'), signerId: '', title: '', tags: [], projectId });
     const plan = await planAssetSigning(deps, ADMIN_IDENTITY, checked);
     await expect(signPlannedAsset(deps, plan, readMedia('no_manifest.jpg'), { requestId: 'req_registry_down' })).rejects.toMatchObject({

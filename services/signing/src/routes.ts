@@ -7,12 +7,18 @@ import { signHash } from './sign-hash.js';
 import { signStream } from './sign-stream.js';
 import { createSignerDirectory } from './signer-directory.js';
 import { createOcspStapler } from './ca-credentials.js';
+import { createIngredientTrust } from './ingredient-trust.js';
 
 export type { SigningServiceDeps } from './deps.js';
 
 /** The full SigningService: every RPC is listed here, so a missing one does not compile. */
 export function createSigningService(deps: SigningServiceDeps): ServiceImpl<typeof SigningService> {
-  const context: SigningContext = { ...deps, signers: createSignerDirectory(deps.clients), staples: createOcspStapler(deps.clients) };
+  const context: SigningContext = {
+    ...deps,
+    signers: createSignerDirectory(deps.clients),
+    staples: createOcspStapler(deps.clients),
+    ingredientTrust: createIngredientTrust(deps.clients),
+  };
   return {
     sign: (req, ctx) => sign(context, req, ctx),
     signStream: (requests, ctx) => signStream(context, requests, ctx),

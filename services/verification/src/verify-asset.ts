@@ -194,5 +194,21 @@ export async function verifyAsset(
     durationMs: BigInt(Math.round(performance.now() - startedAt)),
     claimGenerator: report.claimGenerator ?? '',
     title: report.title ?? '',
+    ingredients: ingredients(report.ingredients),
   });
+}
+
+/** The provenance chain as VerifyResponse.ingredients lists it. */
+function ingredients(chain: ManifestStoreReport['ingredients']): verificationV1.Ingredient[] {
+  return chain.map((i) =>
+    create(verificationV1.IngredientSchema, {
+      title: i.title ?? '',
+      relationship: i.relationship,
+      activeManifestLabel: i.activeManifestLabel ?? '',
+      signer: i.signer ?? '',
+      validationState: i.validationState === undefined ? ValidationState.UNSPECIFIED : STATE_BY_ENGINE[i.validationState],
+      parentManifestLabel: i.parentManifestLabel,
+      format: i.format ?? '',
+    }),
+  );
 }

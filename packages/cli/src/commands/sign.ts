@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { signingV1 } from '@c2pa-mesh/proto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createBatchProgress, runBounded } from '../batch.js';
@@ -15,6 +16,7 @@ export interface SignOptions extends ConnectionOptions {
   signer?: string;
   project?: string;
   tag?: string[];
+  intent?: 'create' | 'edit' | 'update';
   concurrency: number;
   json?: boolean;
   quiet?: boolean;
@@ -30,9 +32,14 @@ export interface SignOutcome {
   assetId?: string;
   assetSha256?: string;
   activeManifest?: string;
+  /** The intent the manifest was made with: create, edit or update. */
+  intent?: string;
   durationMs: number;
   error?: string;
 }
+
+const INTENTS = { create: signingV1.SignIntent.CREATE, edit: signingV1.SignIntent.EDIT, update: signingV1.SignIntent.UPDATE } as const;
+const intentName = (intent: signingV1.SignIntent) => Object.entries(INTENTS).find(([, value]) => value === intent)?.[0];
 
 async function readManifest(file: string | undefined, cwd: string): Promise<string> {
   if (!file) return '';
@@ -78,6 +85,7 @@ export async function signFiles(args: string[], options: SignOptions, io: CliIo)
         signerId: options.signer ?? '',
         projectId: options.project ?? '',
         tags: options.tag ?? [],
+        intent: options.intent === undefined ? signingV1.SignIntent.UNSPECIFIED : INTENTS[options.intent],
       });
       await mkdir(path.dirname(output), { recursive: true });
       await writeFile(output, result.signedAsset);
@@ -93,6 +101,7 @@ export async function signFiles(args: string[], options: SignOptions, io: CliIo)
         assetId: result.assetId,
         assetSha256: result.assetSha256,
         activeManifest: result.activeManifestLabel,
+        intent: intentName(result.intent),
         durationMs: Math.round(performance.now() - fileStarted),
       };
     } catch (error) {
@@ -101,7 +110,7 @@ export async function signFiles(args: string[], options: SignOptions, io: CliIo)
     progress.done(
       file.displayPath,
       outcome.ok
-        ? `signed ${outcome.file} -> ${outcome.output} (${formatBytes(outcome.signedBytes!)}, ${formatSeconds(outcome.durationMs)})`
+        ? `signed ${outcome.file} -> ${outcome.output} (${outcome.intent ? `${outcome.intent}, ` : ''}${formatBytes(outcome.signedBytes!)}, ${formatSeconds(outcome.durationMs)})`
         : `FAILED ${outcome.file}: ${outcome.error}`,
     );
     return outcome;

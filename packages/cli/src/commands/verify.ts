@@ -28,6 +28,8 @@ export interface VerifyOutcome {
   errors?: string[];
   registered?: boolean;
   certificateStatus?: string;
+  /** The provenance chain: each ingredient's title, relationship, signer and state. */
+  ingredients?: Array<{ title?: string; relationship: string; signer?: string; state?: VerificationState }>;
   durationMs: number;
 }
 
@@ -68,6 +70,12 @@ export async function verifyFiles(args: string[], options: VerifyOptions, io: Cl
         errors: result.errors.map((e) => e.code),
         registered: result.registered,
         certificateStatus: result.certificateStatus || undefined,
+        ingredients: result.ingredients.map((i) => ({
+          title: i.title || undefined,
+          relationship: i.relationship,
+          signer: i.signer || undefined,
+          state: i.activeManifestLabel === '' ? 'No manifest' : (STATES[i.validationState] ?? 'Invalid'),
+        })),
         durationMs: Math.round(performance.now() - fileStarted),
       };
     } catch (error) {

@@ -4,15 +4,15 @@
 
 // Signing: embeds C2PA Content Credentials into media and signs content hashes.
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file c2pamesh/signing/v1/signing.proto.
  */
 export const file_c2pamesh_signing_v1_signing: GenFile = /*@__PURE__*/
-  fileDesc("CiFjMnBhbWVzaC9zaWduaW5nL3YxL3NpZ25pbmcucHJvdG8SE2MycGFtZXNoLnNpZ25pbmcudjEihwEKC1NpZ25SZXF1ZXN0Eg0KBWFzc2V0GAEgASgMEg4KBmZvcm1hdBgCIAEoCRIVCg1tYW5pZmVzdF9qc29uGAMgASgJEhEKCXNpZ25lcl9pZBgEIAEoCRINCgV0aXRsZRgFIAEoCRIMCgR0YWdzGAYgAygJEhIKCnByb2plY3RfaWQYByABKAki4AIKDFNpZ25SZXNwb25zZRIUCgxzaWduZWRfYXNzZXQYASABKAwSGwoTbWFuaWZlc3Rfc3RvcmVfanNvbhgCIAEoCRIdChVhY3RpdmVfbWFuaWZlc3RfbGFiZWwYAyABKAkSFAoMYXNzZXRfc2hhMjU2GAQgASgJEhAKCGFzc2V0X2lkGAUgASgJEhIKCnJlcXVlc3RfaWQYBiABKAkSEwoLZHVyYXRpb25fbXMYByABKAMSFAoMaW5wdXRfc2hhMjU2GAggASgJEhEKCXNpZ25lcl9pZBgJIAEoCRIWCg5jZXJ0aWZpY2F0ZV9pZBgKIAEoCRISCgpzaXplX2J5dGVzGAsgASgDEhEKCXNpZ25lZF9hdBgMIAEoCRIOCgZmb3JtYXQYDSABKAkSNQoId2FybmluZ3MYDiADKAsyIy5jMnBhbWVzaC5zaWduaW5nLnYxLlNpZ25pbmdXYXJuaW5nIkIKDlNpZ25pbmdXYXJuaW5nEgwKBGNvZGUYASABKAkSEwoLZXhwbGFuYXRpb24YAiABKAkSDQoFZmllbGQYAyABKAkiagoRU2lnblN0cmVhbVJlcXVlc3QSOQoHb3B0aW9ucxgBIAEoCzImLmMycGFtZXNoLnNpZ25pbmcudjEuU2lnblN0cmVhbU9wdGlvbnNIABIPCgVjaHVuaxgCIAEoDEgAQgkKB3BheWxvYWQikgEKEVNpZ25TdHJlYW1PcHRpb25zEg4KBmZvcm1hdBgBIAEoCRIVCg1tYW5pZmVzdF9qc29uGAIgASgJEhEKCXNpZ25lcl9pZBgDIAEoCRINCgV0aXRsZRgEIAEoCRIMCgR0YWdzGAUgAygJEhIKCnRvdGFsX3NpemUYBiABKAMSEgoKcHJvamVjdF9pZBgHIAEoCSJpChJTaWduU3RyZWFtUmVzcG9uc2USDwoFY2h1bmsYASABKAxIABI3CgZyZXN1bHQYAiABKAsyJS5jMnBhbWVzaC5zaWduaW5nLnYxLlNpZ25TdHJlYW1SZXN1bHRIAEIJCgdwYXlsb2FkIs4CChBTaWduU3RyZWFtUmVzdWx0EhsKE21hbmlmZXN0X3N0b3JlX2pzb24YASABKAkSHQoVYWN0aXZlX21hbmlmZXN0X2xhYmVsGAIgASgJEhQKDGFzc2V0X3NoYTI1NhgDIAEoCRIQCghhc3NldF9pZBgEIAEoCRISCgpyZXF1ZXN0X2lkGAUgASgJEhMKC2R1cmF0aW9uX21zGAYgASgDEhQKDGlucHV0X3NoYTI1NhgHIAEoCRIRCglzaWduZXJfaWQYCCABKAkSFgoOY2VydGlmaWNhdGVfaWQYCSABKAkSEgoKc2l6ZV9ieXRlcxgKIAEoAxIRCglzaWduZWRfYXQYCyABKAkSDgoGZm9ybWF0GAwgASgJEjUKCHdhcm5pbmdzGA0gAygLMiMuYzJwYW1lc2guc2lnbmluZy52MS5TaWduaW5nV2FybmluZyLhAQoPU2lnbkhhc2hSZXF1ZXN0EhQKDGNvbnRlbnRfaGFzaBgBIAEoCRIQCghoZWFkbGluZRgCIAEoCRIOCgZhdXRob3IYAyABKAkSFAoMY29udGVudF90eXBlGAQgASgJEhAKCGxvY2F0aW9uGAUgASgJEhMKC3JlY29yZGVkX2F0GAYgASgJEhQKDGNhcHR1cmVfbW9kZRgHIAEoCRIMCgR0YWdzGAggAygJEhEKCXNpZ25lcl9pZBgJIAEoCRISCgpwcm9qZWN0X2lkGAogASgJEg4KBmZvcm1hdBgLIAEoCSLtAQoQU2lnbkhhc2hSZXNwb25zZRIRCglzaWduYXR1cmUYASABKAwSEQoJc2lnbmVkX2F0GAIgASgJEhAKCGFzc2V0X2lkGAMgASgJEhQKDHBheWxvYWRfanNvbhgEIAEoCRIXCg90aW1lc3RhbXBfdG9rZW4YBSABKAwSHQoVY2VydGlmaWNhdGVfY2hhaW5fcGVtGAYgASgJEhIKCnJlcXVlc3RfaWQYByABKAkSFAoMY29udGVudF9oYXNoGAggASgJEhEKCXNpZ25lcl9pZBgJIAEoCRIWCg5jZXJ0aWZpY2F0ZV9pZBgKIAEoCSJCChJMaXN0U2lnbmVyc1JlcXVlc3QSEgoKcHJvamVjdF9pZBgBIAEoCRIYChBpbmNsdWRlX2luYWN0aXZlGAIgASgIIkMKE0xpc3RTaWduZXJzUmVzcG9uc2USLAoHc2lnbmVycxgBIAMoCzIbLmMycGFtZXNoLnNpZ25pbmcudjEuU2lnbmVyItIBCgZTaWduZXISCgoCaWQYASABKAkSFgoOY2VydGlmaWNhdGVfaWQYAiABKAkSEQoJYWxnb3JpdGhtGAMgASgJEh0KFWNlcnRpZmljYXRlX2NoYWluX3BlbRgEIAEoCRIOCgZzdGF0dXMYBSABKAkSEwoLY29tbW9uX25hbWUYBiABKAkSEgoKcHJvamVjdF9pZBgHIAEoCRISCgppc19kZWZhdWx0GAggASgIEhIKCm5vdF9iZWZvcmUYCSABKAkSEQoJbm90X2FmdGVyGAogASgJMvsCCg5TaWduaW5nU2VydmljZRJLCgRTaWduEiAuYzJwYW1lc2guc2lnbmluZy52MS5TaWduUmVxdWVzdBohLmMycGFtZXNoLnNpZ25pbmcudjEuU2lnblJlc3BvbnNlEmEKClNpZ25TdHJlYW0SJi5jMnBhbWVzaC5zaWduaW5nLnYxLlNpZ25TdHJlYW1SZXF1ZXN0GicuYzJwYW1lc2guc2lnbmluZy52MS5TaWduU3RyZWFtUmVzcG9uc2UoATABElcKCFNpZ25IYXNoEiQuYzJwYW1lc2guc2lnbmluZy52MS5TaWduSGFzaFJlcXVlc3QaJS5jMnBhbWVzaC5zaWduaW5nLnYxLlNpZ25IYXNoUmVzcG9uc2USYAoLTGlzdFNpZ25lcnMSJy5jMnBhbWVzaC5zaWduaW5nLnYxLkxpc3RTaWduZXJzUmVxdWVzdBooLmMycGFtZXNoLnNpZ25pbmcudjEuTGlzdFNpZ25lcnNSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("CiFjMnBhbWVzaC9zaWduaW5nL3YxL3NpZ25pbmcucHJvdG8SE2MycGFtZXNoLnNpZ25pbmcudjEiuAEKC1NpZ25SZXF1ZXN0Eg0KBWFzc2V0GAEgASgMEg4KBmZvcm1hdBgCIAEoCRIVCg1tYW5pZmVzdF9qc29uGAMgASgJEhEKCXNpZ25lcl9pZBgEIAEoCRINCgV0aXRsZRgFIAEoCRIMCgR0YWdzGAYgAygJEhIKCnByb2plY3RfaWQYByABKAkSLwoGaW50ZW50GAggASgOMh8uYzJwYW1lc2guc2lnbmluZy52MS5TaWduSW50ZW50IpEDCgxTaWduUmVzcG9uc2USFAoMc2lnbmVkX2Fzc2V0GAEgASgMEhsKE21hbmlmZXN0X3N0b3JlX2pzb24YAiABKAkSHQoVYWN0aXZlX21hbmlmZXN0X2xhYmVsGAMgASgJEhQKDGFzc2V0X3NoYTI1NhgEIAEoCRIQCghhc3NldF9pZBgFIAEoCRISCgpyZXF1ZXN0X2lkGAYgASgJEhMKC2R1cmF0aW9uX21zGAcgASgDEhQKDGlucHV0X3NoYTI1NhgIIAEoCRIRCglzaWduZXJfaWQYCSABKAkSFgoOY2VydGlmaWNhdGVfaWQYCiABKAkSEgoKc2l6ZV9ieXRlcxgLIAEoAxIRCglzaWduZWRfYXQYDCABKAkSDgoGZm9ybWF0GA0gASgJEjUKCHdhcm5pbmdzGA4gAygLMiMuYzJwYW1lc2guc2lnbmluZy52MS5TaWduaW5nV2FybmluZxIvCgZpbnRlbnQYDyABKA4yHy5jMnBhbWVzaC5zaWduaW5nLnYxLlNpZ25JbnRlbnQiQgoOU2lnbmluZ1dhcm5pbmcSDAoEY29kZRgBIAEoCRITCgtleHBsYW5hdGlvbhgCIAEoCRINCgVmaWVsZBgDIAEoCSJqChFTaWduU3RyZWFtUmVxdWVzdBI5CgdvcHRpb25zGAEgASgLMiYuYzJwYW1lc2guc2lnbmluZy52MS5TaWduU3RyZWFtT3B0aW9uc0gAEg8KBWNodW5rGAIgASgMSABCCQoHcGF5bG9hZCLDAQoRU2lnblN0cmVhbU9wdGlvbnMSDgoGZm9ybWF0GAEgASgJEhUKDW1hbmlmZXN0X2pzb24YAiABKAkSEQoJc2lnbmVyX2lkGAMgASgJEg0KBXRpdGxlGAQgASgJEgwKBHRhZ3MYBSADKAkSEgoKdG90YWxfc2l6ZRgGIAEoAxISCgpwcm9qZWN0X2lkGAcgASgJEi8KBmludGVudBgIIAEoDjIfLmMycGFtZXNoLnNpZ25pbmcudjEuU2lnbkludGVudCJpChJTaWduU3RyZWFtUmVzcG9uc2USDwoFY2h1bmsYASABKAxIABI3CgZyZXN1bHQYAiABKAsyJS5jMnBhbWVzaC5zaWduaW5nLnYxLlNpZ25TdHJlYW1SZXN1bHRIAEIJCgdwYXlsb2FkIv8CChBTaWduU3RyZWFtUmVzdWx0EhsKE21hbmlmZXN0X3N0b3JlX2pzb24YASABKAkSHQoVYWN0aXZlX21hbmlmZXN0X2xhYmVsGAIgASgJEhQKDGFzc2V0X3NoYTI1NhgDIAEoCRIQCghhc3NldF9pZBgEIAEoCRISCgpyZXF1ZXN0X2lkGAUgASgJEhMKC2R1cmF0aW9uX21zGAYgASgDEhQKDGlucHV0X3NoYTI1NhgHIAEoCRIRCglzaWduZXJfaWQYCCABKAkSFgoOY2VydGlmaWNhdGVfaWQYCSABKAkSEgoKc2l6ZV9ieXRlcxgKIAEoAxIRCglzaWduZWRfYXQYCyABKAkSDgoGZm9ybWF0GAwgASgJEjUKCHdhcm5pbmdzGA0gAygLMiMuYzJwYW1lc2guc2lnbmluZy52MS5TaWduaW5nV2FybmluZxIvCgZpbnRlbnQYDiABKA4yHy5jMnBhbWVzaC5zaWduaW5nLnYxLlNpZ25JbnRlbnQi4QEKD1NpZ25IYXNoUmVxdWVzdBIUCgxjb250ZW50X2hhc2gYASABKAkSEAoIaGVhZGxpbmUYAiABKAkSDgoGYXV0aG9yGAMgASgJEhQKDGNvbnRlbnRfdHlwZRgEIAEoCRIQCghsb2NhdGlvbhgFIAEoCRITCgtyZWNvcmRlZF9hdBgGIAEoCRIUCgxjYXB0dXJlX21vZGUYByABKAkSDAoEdGFncxgIIAMoCRIRCglzaWduZXJfaWQYCSABKAkSEgoKcHJvamVjdF9pZBgKIAEoCRIOCgZmb3JtYXQYCyABKAki7QEKEFNpZ25IYXNoUmVzcG9uc2USEQoJc2lnbmF0dXJlGAEgASgMEhEKCXNpZ25lZF9hdBgCIAEoCRIQCghhc3NldF9pZBgDIAEoCRIUCgxwYXlsb2FkX2pzb24YBCABKAkSFwoPdGltZXN0YW1wX3Rva2VuGAUgASgMEh0KFWNlcnRpZmljYXRlX2NoYWluX3BlbRgGIAEoCRISCgpyZXF1ZXN0X2lkGAcgASgJEhQKDGNvbnRlbnRfaGFzaBgIIAEoCRIRCglzaWduZXJfaWQYCSABKAkSFgoOY2VydGlmaWNhdGVfaWQYCiABKAkiQgoSTGlzdFNpZ25lcnNSZXF1ZXN0EhIKCnByb2plY3RfaWQYASABKAkSGAoQaW5jbHVkZV9pbmFjdGl2ZRgCIAEoCCJDChNMaXN0U2lnbmVyc1Jlc3BvbnNlEiwKB3NpZ25lcnMYASADKAsyGy5jMnBhbWVzaC5zaWduaW5nLnYxLlNpZ25lciLSAQoGU2lnbmVyEgoKAmlkGAEgASgJEhYKDmNlcnRpZmljYXRlX2lkGAIgASgJEhEKCWFsZ29yaXRobRgDIAEoCRIdChVjZXJ0aWZpY2F0ZV9jaGFpbl9wZW0YBCABKAkSDgoGc3RhdHVzGAUgASgJEhMKC2NvbW1vbl9uYW1lGAYgASgJEhIKCnByb2plY3RfaWQYByABKAkSEgoKaXNfZGVmYXVsdBgIIAEoCBISCgpub3RfYmVmb3JlGAkgASgJEhEKCW5vdF9hZnRlchgKIAEoCSpvCgpTaWduSW50ZW50EhsKF1NJR05fSU5URU5UX1VOU1BFQ0lGSUVEEAASFgoSU0lHTl9JTlRFTlRfQ1JFQVRFEAESFAoQU0lHTl9JTlRFTlRfRURJVBACEhYKElNJR05fSU5URU5UX1VQREFURRADMvsCCg5TaWduaW5nU2VydmljZRJLCgRTaWduEiAuYzJwYW1lc2guc2lnbmluZy52MS5TaWduUmVxdWVzdBohLmMycGFtZXNoLnNpZ25pbmcudjEuU2lnblJlc3BvbnNlEmEKClNpZ25TdHJlYW0SJi5jMnBhbWVzaC5zaWduaW5nLnYxLlNpZ25TdHJlYW1SZXF1ZXN0GicuYzJwYW1lc2guc2lnbmluZy52MS5TaWduU3RyZWFtUmVzcG9uc2UoATABElcKCFNpZ25IYXNoEiQuYzJwYW1lc2guc2lnbmluZy52MS5TaWduSGFzaFJlcXVlc3QaJS5jMnBhbWVzaC5zaWduaW5nLnYxLlNpZ25IYXNoUmVzcG9uc2USYAoLTGlzdFNpZ25lcnMSJy5jMnBhbWVzaC5zaWduaW5nLnYxLkxpc3RTaWduZXJzUmVxdWVzdBooLmMycGFtZXNoLnNpZ25pbmcudjEuTGlzdFNpZ25lcnNSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * SignRequest carries one complete media file and the manifest to embed in it.
@@ -39,8 +39,10 @@ export type SignRequest = Message<"c2pamesh.signing.v1.SignRequest"> & {
 
   /**
    * The manifest definition as JSON (the c2pa-rs ManifestDefinition: `claim_generator`, `title`,
-   * `assertions`, ...). The first action must be `c2pa.created` (with `digitalSourceType`) or
-   * `c2pa.opened`. Required.
+   * `assertions`, ...). What its actions must be depends on `intent`: for CREATE the first action
+   * is `c2pa.created` with `digitalSourceType`; for EDIT and UPDATE the mesh writes the
+   * `c2pa.opened` action for the asset. Empty: a `c2pa.created` (`digitalCapture`) manifest for
+   * CREATE, an opened-only manifest for EDIT and UPDATE.
    *
    * @generated from field: string manifest_json = 3;
    */
@@ -76,6 +78,14 @@ export type SignRequest = Message<"c2pamesh.signing.v1.SignRequest"> & {
    * @generated from field: string project_id = 7;
    */
   projectId: string;
+
+  /**
+   * What kind of manifest to add; see SignIntent. Unspecified: EDIT when the asset already
+   * carries a C2PA manifest (its history is kept as the parent ingredient), CREATE otherwise.
+   *
+   * @generated from field: c2pamesh.signing.v1.SignIntent intent = 8;
+   */
+  intent: SignIntent;
 };
 
 /**
@@ -189,6 +199,14 @@ export type SignResponse = Message<"c2pamesh.signing.v1.SignResponse"> & {
    * @generated from field: repeated c2pamesh.signing.v1.SigningWarning warnings = 14;
    */
   warnings: SigningWarning[];
+
+  /**
+   * The intent the manifest was made with: the request's, or the one chosen for an unspecified
+   * intent (EDIT or CREATE).
+   *
+   * @generated from field: c2pamesh.signing.v1.SignIntent intent = 15;
+   */
+  intent: SignIntent;
 };
 
 /**
@@ -328,6 +346,14 @@ export type SignStreamOptions = Message<"c2pamesh.signing.v1.SignStreamOptions">
    * @generated from field: string project_id = 7;
    */
   projectId: string;
+
+  /**
+   * What kind of manifest to add; see SignRequest.intent. Unspecified: EDIT when the asset
+   * carries a manifest, CREATE otherwise.
+   *
+   * @generated from field: c2pamesh.signing.v1.SignIntent intent = 8;
+   */
+  intent: SignIntent;
 };
 
 /**
@@ -470,6 +496,13 @@ export type SignStreamResult = Message<"c2pamesh.signing.v1.SignStreamResult"> &
    * @generated from field: repeated c2pamesh.signing.v1.SigningWarning warnings = 13;
    */
   warnings: SigningWarning[];
+
+  /**
+   * See SignResponse.intent.
+   *
+   * @generated from field: c2pamesh.signing.v1.SignIntent intent = 14;
+   */
+  intent: SignIntent;
 };
 
 /**
@@ -797,6 +830,54 @@ export type Signer = Message<"c2pamesh.signing.v1.Signer"> & {
  */
 export const SignerSchema: GenMessage<Signer> = /*@__PURE__*/
   messageDesc(file_c2pamesh_signing_v1_signing, 11);
+
+/**
+ * SignIntent says what kind of manifest a signature adds, as c2pa-rs's Builder intents do.
+ *
+ * @generated from enum c2pamesh.signing.v1.SignIntent
+ */
+export enum SignIntent {
+  /**
+   * Not set: EDIT when the asset already carries a C2PA manifest, CREATE otherwise.
+   *
+   * @generated from enum value: SIGN_INTENT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * New content: the manifest has no parent ingredient, and its first action is `c2pa.created`
+   * with a `digitalSourceType` (required: invalid_argument without one; an empty `manifest_json`
+   * uses `digitalCapture`). Any manifest the asset carried is replaced, not kept.
+   *
+   * @generated from enum value: SIGN_INTENT_CREATE = 1;
+   */
+  CREATE = 1,
+
+  /**
+   * An edit of the asset as sent: the asset becomes the `parentOf` ingredient (with its manifest
+   * store and validation results, when it has them) and a `c2pa.opened` action names it. A first
+   * action `c2pa.created` in `manifest_json` becomes that `c2pa.opened` action (its other fields,
+   * such as `digitalSourceType`, are kept); no `parentOf` ingredient may be given.
+   *
+   * @generated from enum value: SIGN_INTENT_EDIT = 2;
+   */
+  EDIT = 2,
+
+  /**
+   * An update manifest: no change to the content, only to what is said about it. The asset must
+   * carry a manifest (failed_precondition otherwise); actions are limited to `c2pa.opened`,
+   * `c2pa.edited.metadata`, `c2pa.published` and `c2pa.redacted`, and no ingredients may be given.
+   *
+   * @generated from enum value: SIGN_INTENT_UPDATE = 3;
+   */
+  UPDATE = 3,
+}
+
+/**
+ * Describes the enum c2pamesh.signing.v1.SignIntent.
+ */
+export const SignIntentSchema: GenEnum<SignIntent> = /*@__PURE__*/
+  enumDesc(file_c2pamesh_signing_v1_signing, 0);
 
 /**
  * SigningService builds a C2PA manifest, signs it with the project's signing key, adds an RFC 3161

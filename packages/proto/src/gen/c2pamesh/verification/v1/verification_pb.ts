@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file c2pamesh/verification/v1/verification.proto.
  */
 export const file_c2pamesh_verification_v1_verification: GenFile = /*@__PURE__*/
-  fileDesc("CitjMnBhbWVzaC92ZXJpZmljYXRpb24vdjEvdmVyaWZpY2F0aW9uLnByb3RvEhhjMnBhbWVzaC52ZXJpZmljYXRpb24udjEiQgoQVmFsaWRhdGlvblN0YXR1cxIMCgRjb2RlGAEgASgJEgsKA3VybBgCIAEoCRITCgtleHBsYW5hdGlvbhgDIAEoCSIuCg1WZXJpZnlSZXF1ZXN0Eg0KBWFzc2V0GAEgASgMEg4KBmZvcm1hdBgCIAEoCSL1BAoOVmVyaWZ5UmVzcG9uc2USQwoQdmFsaWRhdGlvbl9zdGF0ZRgBIAEoDjIpLmMycGFtZXNoLnZlcmlmaWNhdGlvbi52MS5WYWxpZGF0aW9uU3RhdGUSDQoFdmFsaWQYAiABKAgSDwoHdHJ1c3RlZBgDIAEoCBIbChNtYW5pZmVzdF9zdG9yZV9qc29uGAQgASgJEg4KBnNpZ25lchgFIAEoCRIRCglzaWduZWRfYXQYBiABKAkSOgoGZXJyb3JzGAcgAygLMiouYzJwYW1lc2gudmVyaWZpY2F0aW9uLnYxLlZhbGlkYXRpb25TdGF0dXMSPAoId2FybmluZ3MYCCADKAsyKi5jMnBhbWVzaC52ZXJpZmljYXRpb24udjEuVmFsaWRhdGlvblN0YXR1cxI9CglzdWNjZXNzZXMYCSADKAsyKi5jMnBhbWVzaC52ZXJpZmljYXRpb24udjEuVmFsaWRhdGlvblN0YXR1cxIUCgxhc3NldF9zaGEyNTYYCiABKAkSEgoKcmVnaXN0ZXJlZBgLIAEoCBIdChVhY3RpdmVfbWFuaWZlc3RfbGFiZWwYDCABKAkSDgoGZm9ybWF0GA0gASgJEhoKEmNlcnRpZmljYXRlX3N0YXR1cxgOIAEoCRIZChFyZXZvY2F0aW9uX3JlYXNvbhgPIAEoCRISCgpyZXZva2VkX2F0GBAgASgJEhAKCGFzc2V0X2lkGBEgASgJEhIKCnJlcXVlc3RfaWQYEiABKAkSEwoLZHVyYXRpb25fbXMYEyABKAMSFwoPY2xhaW1fZ2VuZXJhdG9yGBQgASgJEg0KBXRpdGxlGBUgASgJInMKE1ZlcmlmeVN0cmVhbVJlcXVlc3QSQAoHb3B0aW9ucxgBIAEoCzItLmMycGFtZXNoLnZlcmlmaWNhdGlvbi52MS5WZXJpZnlTdHJlYW1PcHRpb25zSAASDwoFY2h1bmsYAiABKAxIAEIJCgdwYXlsb2FkIjkKE1ZlcmlmeVN0cmVhbU9wdGlvbnMSDgoGZm9ybWF0GAEgASgJEhIKCnRvdGFsX3NpemUYAiABKAMiKwoTVmVyaWZ5QnlIYXNoUmVxdWVzdBIUCgxjb250ZW50X2hhc2gYASABKAki8wEKFFZlcmlmeUJ5SGFzaFJlc3BvbnNlEg0KBWZvdW5kGAEgASgIEhAKCGFzc2V0X2lkGAIgASgJEhEKCXNpZ25lZF9hdBgDIAEoCRIOCgZzaWduZXIYBCABKAkSGgoSY2VydGlmaWNhdGVfc3RhdHVzGAUgASgJEg4KBmZvcm1hdBgGIAEoCRINCgV0aXRsZRgHIAEoCRIUCgxjb250ZW50X3R5cGUYCCABKAkSDAoEa2luZBgJIAEoCRIWCg5jZXJ0aWZpY2F0ZV9pZBgKIAEoCRIQCghoZWFkbGluZRgLIAEoCRIOCgZhdXRob3IYDCABKAkiLwoQVmVyaWZ5VXJsUmVxdWVzdBILCgN1cmwYASABKAkSDgoGZm9ybWF0GAIgASgJIncKEVZlcmlmeVVybFJlc3BvbnNlEjgKBnJlc3VsdBgBIAEoCzIoLmMycGFtZXNoLnZlcmlmaWNhdGlvbi52MS5WZXJpZnlSZXNwb25zZRIRCglmaW5hbF91cmwYAiABKAkSFQoNZmV0Y2hlZF9ieXRlcxgDIAEoAyJIChJWZXJpZnlCYXRjaFJlcXVlc3QSMgoFaXRlbXMYASADKAsyIy5jMnBhbWVzaC52ZXJpZmljYXRpb24udjEuQmF0Y2hJdGVtIjgKCUJhdGNoSXRlbRIMCgRuYW1lGAEgASgJEg0KBWFzc2V0GAIgASgMEg4KBmZvcm1hdBgDIAEoCSKZAQoTVmVyaWZ5QmF0Y2hSZXNwb25zZRI2CgdyZXN1bHRzGAEgAygLMiUuYzJwYW1lc2gudmVyaWZpY2F0aW9uLnYxLkJhdGNoUmVzdWx0EjUKBnRvdGFscxgCIAEoCzIlLmMycGFtZXNoLnZlcmlmaWNhdGlvbi52MS5CYXRjaFRvdGFscxITCgtkdXJhdGlvbl9tcxgDIAEoAyKZAQoLQmF0Y2hSZXN1bHQSDAoEbmFtZRgBIAEoCRI6CgZyZXN1bHQYAiABKAsyKC5jMnBhbWVzaC52ZXJpZmljYXRpb24udjEuVmVyaWZ5UmVzcG9uc2VIABI1CgVlcnJvchgDIAEoCzIkLmMycGFtZXNoLnZlcmlmaWNhdGlvbi52MS5CYXRjaEVycm9ySABCCQoHb3V0Y29tZSIrCgpCYXRjaEVycm9yEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCSJdCgtCYXRjaFRvdGFscxINCgV0b3RhbBgBIAEoBRINCgV2YWxpZBgCIAEoBRIPCgd0cnVzdGVkGAMgASgFEg8KB2ludmFsaWQYBCABKAUSDgoGZmFpbGVkGAUgASgFIs4BChhMaXN0VmVyaWZpY2F0aW9uc1JlcXVlc3QSQwoQdmFsaWRhdGlvbl9zdGF0ZRgBIAEoDjIpLmMycGFtZXNoLnZlcmlmaWNhdGlvbi52MS5WYWxpZGF0aW9uU3RhdGUSDQoFc2luY2UYAiABKAkSDQoFdW50aWwYAyABKAkSEgoKcHJvamVjdF9pZBgEIAEoCRIRCglwYWdlX3NpemUYBSABKAUSEgoKcGFnZV90b2tlbhgGIAEoCRIUCgxhc3NldF9zaGEyNTYYByABKAkieQoZTGlzdFZlcmlmaWNhdGlvbnNSZXNwb25zZRJDCg12ZXJpZmljYXRpb25zGAEgAygLMiwuYzJwYW1lc2gudmVyaWZpY2F0aW9uLnYxLlZlcmlmaWNhdGlvblJlY29yZBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkipAIKElZlcmlmaWNhdGlvblJlY29yZBIXCg92ZXJpZmljYXRpb25faWQYASABKAkSFAoMYXNzZXRfc2hhMjU2GAIgASgJEkMKEHZhbGlkYXRpb25fc3RhdGUYAyABKA4yKS5jMnBhbWVzaC52ZXJpZmljYXRpb24udjEuVmFsaWRhdGlvblN0YXRlEg4KBmZvcm1hdBgEIAEoCRIOCgZzaWduZXIYBSABKAkSEgoKcHJvamVjdF9pZBgGIAEoCRISCgpyZXF1ZXN0X2lkGAcgASgJEhMKC3ZlcmlmaWVkX2F0GAggASgJEg4KBnNvdXJjZRgJIAEoCRITCgtlcnJvcl9jb3VudBgKIAEoBRIYChBmaXJzdF9lcnJvcl9jb2RlGAsgASgJKosBCg9WYWxpZGF0aW9uU3RhdGUSIAocVkFMSURBVElPTl9TVEFURV9VTlNQRUNJRklFRBAAEhwKGFZBTElEQVRJT05fU1RBVEVfSU5WQUxJRBABEhoKFlZBTElEQVRJT05fU1RBVEVfVkFMSUQQAhIcChhWQUxJREFUSU9OX1NUQVRFX1RSVVNURUQQAzKcBQoTVmVyaWZpY2F0aW9uU2VydmljZRJbCgZWZXJpZnkSJy5jMnBhbWVzaC52ZXJpZmljYXRpb24udjEuVmVyaWZ5UmVxdWVzdBooLmMycGFtZXNoLnZlcmlmaWNhdGlvbi52MS5WZXJpZnlSZXNwb25zZRJpCgxWZXJpZnlTdHJlYW0SLS5jMnBhbWVzaC52ZXJpZmljYXRpb24udjEuVmVyaWZ5U3RyZWFtUmVxdWVzdBooLmMycGFtZXNoLnZlcmlmaWNhdGlvbi52MS5WZXJpZnlSZXNwb25zZSgBEm0KDFZlcmlmeUJ5SGFzaBItLmMycGFtZXNoLnZlcmlmaWNhdGlvbi52MS5WZXJpZnlCeUhhc2hSZXF1ZXN0Gi4uYzJwYW1lc2gudmVyaWZpY2F0aW9uLnYxLlZlcmlmeUJ5SGFzaFJlc3BvbnNlEmQKCVZlcmlmeVVybBIqLmMycGFtZXNoLnZlcmlmaWNhdGlvbi52MS5WZXJpZnlVcmxSZXF1ZXN0GisuYzJwYW1lc2gudmVyaWZpY2F0aW9uLnYxLlZlcmlmeVVybFJlc3BvbnNlEmoKC1ZlcmlmeUJhdGNoEiwuYzJwYW1lc2gudmVyaWZpY2F0aW9uLnYxLlZlcmlmeUJhdGNoUmVxdWVzdBotLmMycGFtZXNoLnZlcmlmaWNhdGlvbi52MS5WZXJpZnlCYXRjaFJlc3BvbnNlEnwKEUxpc3RWZXJpZmljYXRpb25zEjIuYzJwYW1lc2gudmVyaWZpY2F0aW9uLnYxLkxpc3RWZXJpZmljYXRpb25zUmVxdWVzdBozLmMycGFtZXNoLnZlcmlmaWNhdGlvbi52MS5MaXN0VmVyaWZpY2F0aW9uc1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("CitjMnBhbWVzaC92ZXJpZmljYXRpb24vdjEvdmVyaWZpY2F0aW9uLnByb3RvEhhjMnBhbWVzaC52ZXJpZmljYXRpb24udjEiQgoQVmFsaWRhdGlvblN0YXR1cxIMCgRjb2RlGAEgASgJEgsKA3VybBgCIAEoCRITCgtleHBsYW5hdGlvbhgDIAEoCSIuCg1WZXJpZnlSZXF1ZXN0Eg0KBWFzc2V0GAEgASgMEg4KBmZvcm1hdBgCIAEoCSKwBQoOVmVyaWZ5UmVzcG9uc2USQwoQdmFsaWRhdGlvbl9zdGF0ZRgBIAEoDjIpLmMycGFtZXNoLnZlcmlmaWNhdGlvbi52MS5WYWxpZGF0aW9uU3RhdGUSDQoFdmFsaWQYAiABKAgSDwoHdHJ1c3RlZBgDIAEoCBIbChNtYW5pZmVzdF9zdG9yZV9qc29uGAQgASgJEg4KBnNpZ25lchgFIAEoCRIRCglzaWduZWRfYXQYBiABKAkSOgoGZXJyb3JzGAcgAygLMiouYzJwYW1lc2gudmVyaWZpY2F0aW9uLnYxLlZhbGlkYXRpb25TdGF0dXMSPAoId2FybmluZ3MYCCADKAsyKi5jMnBhbWVzaC52ZXJpZmljYXRpb24udjEuVmFsaWRhdGlvblN0YXR1cxI9CglzdWNjZXNzZXMYCSADKAsyKi5jMnBhbWVzaC52ZXJpZmljYXRpb24udjEuVmFsaWRhdGlvblN0YXR1cxIUCgxhc3NldF9zaGEyNTYYCiABKAkSEgoKcmVnaXN0ZXJlZBgLIAEoCBIdChVhY3RpdmVfbWFuaWZlc3RfbGFiZWwYDCABKAkSDgoGZm9ybWF0GA0gASgJEhoKEmNlcnRpZmljYXRlX3N0YXR1cxgOIAEoCRIZChFyZXZvY2F0aW9uX3JlYXNvbhgPIAEoCRISCgpyZXZva2VkX2F0GBAgASgJEhAKCGFzc2V0X2lkGBEgASgJEhIKCnJlcXVlc3RfaWQYEiABKAkSEwoLZHVyYXRpb25fbXMYEyABKAMSFwoPY2xhaW1fZ2VuZXJhdG9yGBQgASgJEg0KBXRpdGxlGBUgASgJEjkKC2luZ3JlZGllbnRzGBYgAygLMiQuYzJwYW1lc2gudmVyaWZpY2F0aW9uLnYxLkluZ3JlZGllbnQi1AEKCkluZ3JlZGllbnQSDQoFdGl0bGUYASABKAkSFAoMcmVsYXRpb25zaGlwGAIgASgJEh0KFWFjdGl2ZV9tYW5pZmVzdF9sYWJlbBgDIAEoCRIOCgZzaWduZXIYBCABKAkSQwoQdmFsaWRhdGlvbl9zdGF0ZRgFIAEoDjIpLmMycGFtZXNoLnZlcmlmaWNhdGlvbi52MS5WYWxpZGF0aW9uU3RhdGUSHQoVcGFyZW50X21hbmlmZXN0X2xhYmVsGAYgASgJEg4KBmZvcm1hdBgHIAEoCSJzChNWZXJpZnlTdHJlYW1SZXF1ZXN0EkAKB29wdGlvbnMYASABKAsyLS5jMnBhbWVzaC52ZXJpZmljYXRpb24udjEuVmVyaWZ5U3RyZWFtT3B0aW9uc0gAEg8KBWNodW5rGAIgASgMSABCCQoHcGF5bG9hZCI5ChNWZXJpZnlTdHJlYW1PcHRpb25zEg4KBmZvcm1hdBgBIAEoCRISCgp0b3RhbF9zaXplGAIgASgDIisKE1ZlcmlmeUJ5SGFzaFJlcXVlc3QSFAoMY29udGVudF9oYXNoGAEgASgJIvMBChRWZXJpZnlCeUhhc2hSZXNwb25zZRINCgVmb3VuZBgBIAEoCBIQCghhc3NldF9pZBgCIAEoCRIRCglzaWduZWRfYXQYAyABKAkSDgoGc2lnbmVyGAQgASgJEhoKEmNlcnRpZmljYXRlX3N0YXR1cxgFIAEoCRIOCgZmb3JtYXQYBiABKAkSDQoFdGl0bGUYByABKAkSFAoMY29udGVudF90eXBlGAggASgJEgwKBGtpbmQYCSABKAkSFgoOY2VydGlmaWNhdGVfaWQYCiABKAkSEAoIaGVhZGxpbmUYCyABKAkSDgoGYXV0aG9yGAwgASgJIi8KEFZlcmlmeVVybFJlcXVlc3QSCwoDdXJsGAEgASgJEg4KBmZvcm1hdBgCIAEoCSJ3ChFWZXJpZnlVcmxSZXNwb25zZRI4CgZyZXN1bHQYASABKAsyKC5jMnBhbWVzaC52ZXJpZmljYXRpb24udjEuVmVyaWZ5UmVzcG9uc2USEQoJZmluYWxfdXJsGAIgASgJEhUKDWZldGNoZWRfYnl0ZXMYAyABKAMiSAoSVmVyaWZ5QmF0Y2hSZXF1ZXN0EjIKBWl0ZW1zGAEgAygLMiMuYzJwYW1lc2gudmVyaWZpY2F0aW9uLnYxLkJhdGNoSXRlbSI4CglCYXRjaEl0ZW0SDAoEbmFtZRgBIAEoCRINCgVhc3NldBgCIAEoDBIOCgZmb3JtYXQYAyABKAkimQEKE1ZlcmlmeUJhdGNoUmVzcG9uc2USNgoHcmVzdWx0cxgBIAMoCzIlLmMycGFtZXNoLnZlcmlmaWNhdGlvbi52MS5CYXRjaFJlc3VsdBI1CgZ0b3RhbHMYAiABKAsyJS5jMnBhbWVzaC52ZXJpZmljYXRpb24udjEuQmF0Y2hUb3RhbHMSEwoLZHVyYXRpb25fbXMYAyABKAMimQEKC0JhdGNoUmVzdWx0EgwKBG5hbWUYASABKAkSOgoGcmVzdWx0GAIgASgLMiguYzJwYW1lc2gudmVyaWZpY2F0aW9uLnYxLlZlcmlmeVJlc3BvbnNlSAASNQoFZXJyb3IYAyABKAsyJC5jMnBhbWVzaC52ZXJpZmljYXRpb24udjEuQmF0Y2hFcnJvckgAQgkKB291dGNvbWUiKwoKQmF0Y2hFcnJvchIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkiXQoLQmF0Y2hUb3RhbHMSDQoFdG90YWwYASABKAUSDQoFdmFsaWQYAiABKAUSDwoHdHJ1c3RlZBgDIAEoBRIPCgdpbnZhbGlkGAQgASgFEg4KBmZhaWxlZBgFIAEoBSLOAQoYTGlzdFZlcmlmaWNhdGlvbnNSZXF1ZXN0EkMKEHZhbGlkYXRpb25fc3RhdGUYASABKA4yKS5jMnBhbWVzaC52ZXJpZmljYXRpb24udjEuVmFsaWRhdGlvblN0YXRlEg0KBXNpbmNlGAIgASgJEg0KBXVudGlsGAMgASgJEhIKCnByb2plY3RfaWQYBCABKAkSEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkSFAoMYXNzZXRfc2hhMjU2GAcgASgJInkKGUxpc3RWZXJpZmljYXRpb25zUmVzcG9uc2USQwoNdmVyaWZpY2F0aW9ucxgBIAMoCzIsLmMycGFtZXNoLnZlcmlmaWNhdGlvbi52MS5WZXJpZmljYXRpb25SZWNvcmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIqQCChJWZXJpZmljYXRpb25SZWNvcmQSFwoPdmVyaWZpY2F0aW9uX2lkGAEgASgJEhQKDGFzc2V0X3NoYTI1NhgCIAEoCRJDChB2YWxpZGF0aW9uX3N0YXRlGAMgASgOMikuYzJwYW1lc2gudmVyaWZpY2F0aW9uLnYxLlZhbGlkYXRpb25TdGF0ZRIOCgZmb3JtYXQYBCABKAkSDgoGc2lnbmVyGAUgASgJEhIKCnByb2plY3RfaWQYBiABKAkSEgoKcmVxdWVzdF9pZBgHIAEoCRITCgt2ZXJpZmllZF9hdBgIIAEoCRIOCgZzb3VyY2UYCSABKAkSEwoLZXJyb3JfY291bnQYCiABKAUSGAoQZmlyc3RfZXJyb3JfY29kZRgLIAEoCSqLAQoPVmFsaWRhdGlvblN0YXRlEiAKHFZBTElEQVRJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIcChhWQUxJREFUSU9OX1NUQVRFX0lOVkFMSUQQARIaChZWQUxJREFUSU9OX1NUQVRFX1ZBTElEEAISHAoYVkFMSURBVElPTl9TVEFURV9UUlVTVEVEEAMynAUKE1ZlcmlmaWNhdGlvblNlcnZpY2USWwoGVmVyaWZ5EicuYzJwYW1lc2gudmVyaWZpY2F0aW9uLnYxLlZlcmlmeVJlcXVlc3QaKC5jMnBhbWVzaC52ZXJpZmljYXRpb24udjEuVmVyaWZ5UmVzcG9uc2USaQoMVmVyaWZ5U3RyZWFtEi0uYzJwYW1lc2gudmVyaWZpY2F0aW9uLnYxLlZlcmlmeVN0cmVhbVJlcXVlc3QaKC5jMnBhbWVzaC52ZXJpZmljYXRpb24udjEuVmVyaWZ5UmVzcG9uc2UoARJtCgxWZXJpZnlCeUhhc2gSLS5jMnBhbWVzaC52ZXJpZmljYXRpb24udjEuVmVyaWZ5QnlIYXNoUmVxdWVzdBouLmMycGFtZXNoLnZlcmlmaWNhdGlvbi52MS5WZXJpZnlCeUhhc2hSZXNwb25zZRJkCglWZXJpZnlVcmwSKi5jMnBhbWVzaC52ZXJpZmljYXRpb24udjEuVmVyaWZ5VXJsUmVxdWVzdBorLmMycGFtZXNoLnZlcmlmaWNhdGlvbi52MS5WZXJpZnlVcmxSZXNwb25zZRJqCgtWZXJpZnlCYXRjaBIsLmMycGFtZXNoLnZlcmlmaWNhdGlvbi52MS5WZXJpZnlCYXRjaFJlcXVlc3QaLS5jMnBhbWVzaC52ZXJpZmljYXRpb24udjEuVmVyaWZ5QmF0Y2hSZXNwb25zZRJ8ChFMaXN0VmVyaWZpY2F0aW9ucxIyLmMycGFtZXNoLnZlcmlmaWNhdGlvbi52MS5MaXN0VmVyaWZpY2F0aW9uc1JlcXVlc3QaMy5jMnBhbWVzaC52ZXJpZmljYXRpb24udjEuTGlzdFZlcmlmaWNhdGlvbnNSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * ValidationStatus is one validation status entry as c2pa-rs reports it.
@@ -240,6 +240,15 @@ export type VerifyResponse = Message<"c2pamesh.verification.v1.VerifyResponse"> 
    * @generated from field: string title = 21;
    */
   title: string;
+
+  /**
+   * The ingredients of the active manifest, in manifest order, and theirs in turn (depth first):
+   * the provenance chain. A re-signed file lists the file it was made from as `parentOf`.
+   * Empty: no manifest, or a manifest without ingredients.
+   *
+   * @generated from field: repeated c2pamesh.verification.v1.Ingredient ingredients = 22;
+   */
+  ingredients: Ingredient[];
 };
 
 /**
@@ -248,6 +257,74 @@ export type VerifyResponse = Message<"c2pamesh.verification.v1.VerifyResponse"> 
  */
 export const VerifyResponseSchema: GenMessage<VerifyResponse> = /*@__PURE__*/
   messageDesc(file_c2pamesh_verification_v1_verification, 2);
+
+/**
+ * Ingredient is one ingredient of a manifest, as the manifest store records it.
+ *
+ * @generated from message c2pamesh.verification.v1.Ingredient
+ */
+export type Ingredient = Message<"c2pamesh.verification.v1.Ingredient"> & {
+  /**
+   * The ingredient's title, else the title of its own active manifest. Empty: neither has one.
+   *
+   * @generated from field: string title = 1;
+   */
+  title: string;
+
+  /**
+   * How the ingredient relates to the manifest that lists it: `parentOf`, `componentOf` or
+   * `inputTo`.
+   *
+   * @generated from field: string relationship = 2;
+   */
+  relationship: string;
+
+  /**
+   * Label (URN) of the ingredient's own active manifest. Empty: the ingredient carried no C2PA
+   * manifest.
+   *
+   * @generated from field: string active_manifest_label = 3;
+   */
+  activeManifestLabel: string;
+
+  /**
+   * Who signed the ingredient's manifest: the common name (else the organization) of its signing
+   * certificate's subject. Empty: no manifest.
+   *
+   * @generated from field: string signer = 4;
+   */
+  signer: string;
+
+  /**
+   * The ingredient manifest's validation state: as recorded in the ingredient when it was added
+   * (with the trust list of whoever added it), made INVALID by any failure found in it now.
+   * UNSPECIFIED: the ingredient carried no manifest.
+   *
+   * @generated from field: c2pamesh.verification.v1.ValidationState validation_state = 5;
+   */
+  validationState: ValidationState;
+
+  /**
+   * Label (URN) of the manifest that lists this ingredient.
+   *
+   * @generated from field: string parent_manifest_label = 6;
+   */
+  parentManifestLabel: string;
+
+  /**
+   * MIME type of the ingredient. Empty: not recorded.
+   *
+   * @generated from field: string format = 7;
+   */
+  format: string;
+};
+
+/**
+ * Describes the message c2pamesh.verification.v1.Ingredient.
+ * Use `create(IngredientSchema)` to create a new message.
+ */
+export const IngredientSchema: GenMessage<Ingredient> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_verification_v1_verification, 3);
 
 /**
  * VerifyStreamRequest is one message of a VerifyStream upload: options first, then chunks.
@@ -285,7 +362,7 @@ export type VerifyStreamRequest = Message<"c2pamesh.verification.v1.VerifyStream
  * Use `create(VerifyStreamRequestSchema)` to create a new message.
  */
 export const VerifyStreamRequestSchema: GenMessage<VerifyStreamRequest> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_verification_v1_verification, 3);
+  messageDesc(file_c2pamesh_verification_v1_verification, 4);
 
 /**
  * VerifyStreamOptions are the VerifyRequest fields other than the asset itself.
@@ -314,7 +391,7 @@ export type VerifyStreamOptions = Message<"c2pamesh.verification.v1.VerifyStream
  * Use `create(VerifyStreamOptionsSchema)` to create a new message.
  */
 export const VerifyStreamOptionsSchema: GenMessage<VerifyStreamOptions> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_verification_v1_verification, 4);
+  messageDesc(file_c2pamesh_verification_v1_verification, 5);
 
 /**
  * VerifyByHashRequest names the hash to look up.
@@ -335,7 +412,7 @@ export type VerifyByHashRequest = Message<"c2pamesh.verification.v1.VerifyByHash
  * Use `create(VerifyByHashRequestSchema)` to create a new message.
  */
 export const VerifyByHashRequestSchema: GenMessage<VerifyByHashRequest> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_verification_v1_verification, 5);
+  messageDesc(file_c2pamesh_verification_v1_verification, 6);
 
 /**
  * VerifyByHashResponse tells whether the mesh signed content with that hash, and what it recorded.
@@ -435,7 +512,7 @@ export type VerifyByHashResponse = Message<"c2pamesh.verification.v1.VerifyByHas
  * Use `create(VerifyByHashResponseSchema)` to create a new message.
  */
 export const VerifyByHashResponseSchema: GenMessage<VerifyByHashResponse> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_verification_v1_verification, 6);
+  messageDesc(file_c2pamesh_verification_v1_verification, 7);
 
 /**
  * VerifyUrlRequest names a file to fetch and verify.
@@ -464,7 +541,7 @@ export type VerifyUrlRequest = Message<"c2pamesh.verification.v1.VerifyUrlReques
  * Use `create(VerifyUrlRequestSchema)` to create a new message.
  */
 export const VerifyUrlRequestSchema: GenMessage<VerifyUrlRequest> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_verification_v1_verification, 7);
+  messageDesc(file_c2pamesh_verification_v1_verification, 8);
 
 /**
  * VerifyUrlResponse is the validation result for the fetched file.
@@ -499,7 +576,7 @@ export type VerifyUrlResponse = Message<"c2pamesh.verification.v1.VerifyUrlRespo
  * Use `create(VerifyUrlResponseSchema)` to create a new message.
  */
 export const VerifyUrlResponseSchema: GenMessage<VerifyUrlResponse> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_verification_v1_verification, 8);
+  messageDesc(file_c2pamesh_verification_v1_verification, 9);
 
 /**
  * VerifyBatchRequest carries the files of a batch.
@@ -520,7 +597,7 @@ export type VerifyBatchRequest = Message<"c2pamesh.verification.v1.VerifyBatchRe
  * Use `create(VerifyBatchRequestSchema)` to create a new message.
  */
 export const VerifyBatchRequestSchema: GenMessage<VerifyBatchRequest> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_verification_v1_verification, 9);
+  messageDesc(file_c2pamesh_verification_v1_verification, 10);
 
 /**
  * BatchItem is one file of a batch.
@@ -555,7 +632,7 @@ export type BatchItem = Message<"c2pamesh.verification.v1.BatchItem"> & {
  * Use `create(BatchItemSchema)` to create a new message.
  */
 export const BatchItemSchema: GenMessage<BatchItem> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_verification_v1_verification, 10);
+  messageDesc(file_c2pamesh_verification_v1_verification, 11);
 
 /**
  * VerifyBatchResponse carries one result per file, in request order, and totals.
@@ -590,7 +667,7 @@ export type VerifyBatchResponse = Message<"c2pamesh.verification.v1.VerifyBatchR
  * Use `create(VerifyBatchResponseSchema)` to create a new message.
  */
 export const VerifyBatchResponseSchema: GenMessage<VerifyBatchResponse> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_verification_v1_verification, 11);
+  messageDesc(file_c2pamesh_verification_v1_verification, 12);
 
 /**
  * BatchResult is the outcome for one file of a batch.
@@ -634,7 +711,7 @@ export type BatchResult = Message<"c2pamesh.verification.v1.BatchResult"> & {
  * Use `create(BatchResultSchema)` to create a new message.
  */
 export const BatchResultSchema: GenMessage<BatchResult> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_verification_v1_verification, 12);
+  messageDesc(file_c2pamesh_verification_v1_verification, 13);
 
 /**
  * BatchError is the error one item of a batch failed with, as Verify would have returned it.
@@ -662,7 +739,7 @@ export type BatchError = Message<"c2pamesh.verification.v1.BatchError"> & {
  * Use `create(BatchErrorSchema)` to create a new message.
  */
 export const BatchErrorSchema: GenMessage<BatchError> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_verification_v1_verification, 13);
+  messageDesc(file_c2pamesh_verification_v1_verification, 14);
 
 /**
  * BatchTotals counts a batch's results. The counts other than `total` do not overlap:
@@ -712,7 +789,7 @@ export type BatchTotals = Message<"c2pamesh.verification.v1.BatchTotals"> & {
  * Use `create(BatchTotalsSchema)` to create a new message.
  */
 export const BatchTotalsSchema: GenMessage<BatchTotals> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_verification_v1_verification, 14);
+  messageDesc(file_c2pamesh_verification_v1_verification, 15);
 
 /**
  * ListVerificationsRequest filters and pages the verification history.
@@ -776,7 +853,7 @@ export type ListVerificationsRequest = Message<"c2pamesh.verification.v1.ListVer
  * Use `create(ListVerificationsRequestSchema)` to create a new message.
  */
 export const ListVerificationsRequestSchema: GenMessage<ListVerificationsRequest> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_verification_v1_verification, 15);
+  messageDesc(file_c2pamesh_verification_v1_verification, 16);
 
 /**
  * ListVerificationsResponse is one page of the verification history, newest first.
@@ -804,7 +881,7 @@ export type ListVerificationsResponse = Message<"c2pamesh.verification.v1.ListVe
  * Use `create(ListVerificationsResponseSchema)` to create a new message.
  */
 export const ListVerificationsResponseSchema: GenMessage<ListVerificationsResponse> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_verification_v1_verification, 16);
+  messageDesc(file_c2pamesh_verification_v1_verification, 17);
 
 /**
  * VerificationRecord is one past verification.
@@ -898,7 +975,7 @@ export type VerificationRecord = Message<"c2pamesh.verification.v1.VerificationR
  * Use `create(VerificationRecordSchema)` to create a new message.
  */
 export const VerificationRecordSchema: GenMessage<VerificationRecord> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_verification_v1_verification, 17);
+  messageDesc(file_c2pamesh_verification_v1_verification, 18);
 
 /**
  * ValidationState is the overall outcome of C2PA validation, as c2pa-rs defines it.
