@@ -11,6 +11,7 @@ import { startTlsListener, type RunningListener } from '@c2pa-mesh/server';
 import { pino } from 'pino';
 import { Agent, FormData, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanUp } from '../../../test/support/cleanup.js';
 import { createGateway } from './gateway.js';
 
 /**
@@ -101,11 +102,7 @@ beforeAll(async () => {
   keyId = created.keyId;
   jpeg = await readFile(path.join(MEDIA, 'no_manifest.jpg'));
 });
-afterAll(async () => {
-  await listener?.close(0);
-  await agent?.close();
-  await mesh?.close();
-});
+afterAll(() => cleanUp({ listener: () => listener?.close(0), agent: () => agent?.close(), mesh: () => mesh?.close() }));
 
 describe('the gateway on the TLS listener', () => {
   it('answers health without credentials, and unknown paths and methods with JSON errors', async () => {
