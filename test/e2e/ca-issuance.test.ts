@@ -1,6 +1,7 @@
 import { Code, ConnectError, type Client } from '@connectrpc/connect';
 import { CertificateAuthorityService, RegistryService } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanUp } from '../support/cleanup.js';
 import { meshClient, type ClientCredentials } from '../support/mesh-clients.js';
 import { startMeshProcess, type MeshProcess } from '../support/start-mesh.js';
 import { createScratch, type Scratch } from './ca-support.js';
@@ -27,10 +28,7 @@ describe('certificate issuance end to end', () => {
     admin = { caPath: mesh.files.meshCa, certPath: mesh.files.adminCert, keyPath: mesh.files.adminKey };
     ca = meshClient(CertificateAuthorityService, mesh.url, admin);
   });
-  afterAll(async () => {
-    await mesh?.stop();
-    await scratch?.dispose();
-  });
+  afterAll(() => cleanUp({ mesh: () => mesh?.stop(), scratch: () => scratch?.dispose() }));
 
   it.each([
     ['EC P-256', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], 'ES256'],

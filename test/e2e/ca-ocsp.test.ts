@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Client } from '@connectrpc/connect';
 import { CertificateAuthorityService } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanUp } from '../support/cleanup.js';
 import { meshClient } from '../support/mesh-clients.js';
 import { startMeshProcess, type MeshProcess } from '../support/start-mesh.js';
 import { createScratch, type Scratch } from './ca-support.js';
@@ -22,10 +23,7 @@ describe('OCSP responder (RFC 6960) against openssl', () => {
     ca = meshClient(CertificateAuthorityService, mesh.url, { caPath: mesh.files.meshCa, certPath: mesh.files.adminCert, keyPath: mesh.files.adminKey });
     await scratch.write('intermediate.pem', await (await fetch(`${mesh.pkiUrl}/ca/intermediate.pem`)).text());
   });
-  afterAll(async () => {
-    await mesh?.stop();
-    await scratch?.dispose();
-  });
+  afterAll(() => cleanUp({ mesh: () => mesh?.stop(), scratch: () => scratch?.dispose() }));
 
   /** Issues a C2PA signing certificate over mTLS and writes it to `<name>.pem`. */
   async function issueLeaf(name: string) {

@@ -1,6 +1,7 @@
 import { Code, ConnectError, type Client } from '@connectrpc/connect';
 import { CertificateAuthorityService } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanUp } from '../support/cleanup.js';
 import { meshClient } from '../support/mesh-clients.js';
 import { startMeshProcess, type MeshProcess } from '../support/start-mesh.js';
 import { createScratch, type Scratch } from './ca-support.js';
@@ -19,10 +20,7 @@ describe('time-stamp authority (RFC 3161) against openssl', () => {
     // The TSA certificate with its chain, for tokens that carry no certificates.
     await scratch.write('tsa-chain.pem', await (await fetch(`${mesh.pkiUrl}/ca/tsa.pem`)).text());
   });
-  afterAll(async () => {
-    await mesh?.stop();
-    await scratch?.dispose();
-  });
+  afterAll(() => cleanUp({ mesh: () => mesh?.stop(), scratch: () => scratch?.dispose() }));
 
   async function query(name: string, ...flags: string[]) {
     const made = await scratch.openssl(['ts', '-query', '-data', 'data.txt', ...flags, '-out', `${name}.tsq`]);

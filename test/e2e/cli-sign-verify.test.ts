@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanUp, removeDir } from '../support/cleanup.js';
 import { FIXTURES, REPO_ROOT, freePort, startMeshProcess, type MeshProcess } from '../support/start-mesh.js';
 import { unique } from './gateway-support.js';
 
@@ -55,10 +56,7 @@ describe('the c2pa-mesh CLI against a running mesh', () => {
     expect(created.code, created.stderr).toBe(0);
     projectId = JSON.parse(created.stdout).projectId;
   });
-  afterAll(async () => {
-    await mesh?.stop();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
-  });
+  afterAll(() => cleanUp({ mesh: () => mesh?.stop(), scratch: () => removeDir(scratch) }));
 
   it('prints its help through npx, exit 0', async () => {
     const help = await exec('npx', ['c2pa-mesh', '--help'], { cwd: REPO_ROOT, env: {} });

@@ -4,6 +4,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { createEngine, type C2paEngine } from '@c2pa-mesh/engine';
 import { CertificateAuthorityService, Health, RegistryService, SigningService, VerificationService, verificationV1 } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanUp } from '../support/cleanup.js';
 import { startFourProcessMesh, type FourProcessMesh } from '../support/four-processes.js';
 import { meshClient, type ClientCredentials } from '../support/mesh-clients.js';
 import { FIXTURES } from '../support/start-mesh.js';
@@ -25,10 +26,7 @@ describe('the mesh as four processes talking mTLS to each other', () => {
     const { files } = mesh.processes.registry;
     admin = { caPath: files.meshCa, certPath: files.adminCert, keyPath: files.adminKey };
   });
-  afterAll(async () => {
-    await mesh?.stop();
-    await engine?.close();
-  });
+  afterAll(() => cleanUp({ mesh: () => mesh?.stop(), engine: () => engine?.close() }));
 
   it('each process serves only its own service; only the CA process runs the relying-party listener', async () => {
     const { registry, 'certificate-authority': ca, signing } = mesh.processes;

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { Agent, getGlobalDispatcher, setGlobalDispatcher, type Dispatcher } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { judgeWithC2paTs } from '@c2pa-mesh/engine/test-support/c2pa-ts-judge';
+import { cleanUp, closeServer, removeDir } from '../support/cleanup.js';
 import { FIXTURES, freePort, startMeshProcess, type MeshProcess } from '../support/start-mesh.js';
 import { createProjectKey, curl, runDocumentedCommand } from './gateway-support.js';
 
@@ -75,11 +76,7 @@ describe('MirrorStage clients against the gateway: only the base URL and the key
     mesh = await startMeshProcess({ env: { NODE_EXTRA_CA_CERTS: path.join(scratch, 'cdn.pem'), MESH_VERIFY_URL_ALLOW_HOSTS: '127.0.0.1' } });
     ({ key } = await createProjectKey(mesh, { name: 'MirrorStage' }));
   });
-  afterAll(async () => {
-    await mesh?.stop();
-    await new Promise((resolve) => fileServer?.close(resolve));
-    if (scratch) await rm(scratch, { recursive: true, force: true });
-  });
+  afterAll(() => cleanUp({ mesh: () => mesh?.stop(), fileServer: () => closeServer(fileServer), scratch: () => removeDir(scratch) }));
 
   it('signs a JPEG with the guide\'s curl command and verifies it Trusted with the next one', async () => {
     const replacements = { [DOC_BASE_URL]: mesh.url, YOUR_API_KEY: key };

@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { CertificateAuthorityService } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanUp, removeDir } from '../support/cleanup.js';
 import { meshClient } from '../support/mesh-clients.js';
 import { FIXTURES, startMeshProcess, type MeshProcess } from '../support/start-mesh.js';
 import { adminRegistry, createProjectKey, curl, runDocumentedCommand, unique } from './gateway-support.js';
@@ -36,10 +37,7 @@ describe('Verimago and DigiCert clients against the gateway', () => {
     mesh = await startMeshProcess();
     ({ key, projectId } = await createProjectKey(mesh, { name: 'Newsroom' }));
   });
-  afterAll(async () => {
-    await mesh?.stop();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
-  });
+  afterAll(() => cleanUp({ mesh: () => mesh?.stop(), scratch: () => removeDir(scratch) }));
 
   describe('Verimago: hash-only signing and the public lookup', () => {
     const signHash = (body: object | string, apiKey: string | null = key) =>

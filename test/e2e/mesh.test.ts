@@ -10,6 +10,7 @@ import { generateKeyPair } from '@c2pa-mesh/key-custody';
 import { issueCertificate, toPem } from '@c2pa-mesh/pki';
 import { Health, SigningService } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanUp, removeDir } from '../support/cleanup.js';
 import { meshClient } from '../support/mesh-clients.js';
 import { REPO_ROOT, startMeshProcess, type MeshProcess } from '../support/start-mesh.js';
 
@@ -23,10 +24,7 @@ describe('the mesh started as `npm start` does, in one process', () => {
     mesh = await startMeshProcess();
     scratch = await mkdtemp(path.join(os.tmpdir(), 'c2pa-mesh-e2e-scratch-'));
   });
-  afterAll(async () => {
-    await mesh?.stop();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
-  });
+  afterAll(() => cleanUp({ mesh: () => mesh?.stop(), scratch: () => removeDir(scratch) }));
 
   const admin = () => ({ caPath: mesh.files.meshCa, certPath: mesh.files.adminCert, keyPath: mesh.files.adminKey });
 

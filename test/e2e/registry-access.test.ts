@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +10,7 @@ import { createFileSigner, generateKeyPair, writePrivateKeyPem } from '@c2pa-mes
 import { issueCertificate, pemToDer } from '@c2pa-mesh/pki';
 import { RegistryService } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanUp, removeDir } from '../support/cleanup.js';
 import { meshClient } from '../support/mesh-clients.js';
 import { startMeshProcess, type MeshProcess } from '../support/start-mesh.js';
 
@@ -38,10 +39,7 @@ describe('the registry in a running mesh: keys with curl, client certificates ov
     mesh = await startMeshProcess();
     scratch = await mkdtemp(path.join(os.tmpdir(), 'c2pa-mesh-registry-e2e-'));
   });
-  afterAll(async () => {
-    await mesh?.stop();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
-  });
+  afterAll(() => cleanUp({ mesh: () => mesh?.stop(), scratch: () => removeDir(scratch) }));
 
   it('creates a project and a key with the admin certificate; the key works with curl until revoked', async () => {
     const { projectId } = await admin().createProject({ name: unique('Newsroom') });

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -9,6 +9,7 @@ import { create } from '@bufbuild/protobuf';
 import { createEngine, type C2paEngine } from '@c2pa-mesh/engine';
 import { RegistryService, SigningService, signingV1 } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanUp, removeDir } from '../support/cleanup.js';
 import { meshClient, type ClientCredentials } from '../support/mesh-clients.js';
 import { FIXTURES, startMeshProcess, type MeshProcess } from '../support/start-mesh.js';
 
@@ -31,9 +32,7 @@ beforeAll(async () => {
   engine = createEngine({ threads: 1 });
   await engine.warmup();
 });
-afterAll(async () => {
-  await engine?.close();
-});
+afterAll(() => cleanUp({ engine: () => engine?.close() }));
 
 async function judge(format: string, asset: Uint8Array, rootPath: string) {
   const report = await engine.read({ format, asset, trustAnchorsPem: await readFile(rootPath, 'utf8') });
@@ -58,10 +57,7 @@ describe('signing on the mesh started as `npm start` does', () => {
     scratch = await mkdtemp(path.join(os.tmpdir(), 'c2pa-mesh-e2e-signing-'));
     ({ projectId } = await meshClient(RegistryService, mesh.url, admin()).createProject({ name: 'e2e newsroom' }));
   });
-  afterAll(async () => {
-    await mesh?.stop();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
-  });
+  afterAll(() => cleanUp({ mesh: () => mesh?.stop(), scratch: () => removeDir(scratch) }));
 
   it('signs a JPEG over Connect with the admin client certificate; c2pa-rs reads it Trusted with time-stamp and OCSP', async () => {
     const jpeg = media('no_manifest.jpg');

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -11,6 +11,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { createEngine, type C2paEngine } from '@c2pa-mesh/engine';
 import { RegistryService, SigningService, VerificationService, verificationV1 } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanUp, closeServer, removeDir } from '../support/cleanup.js';
 import { createForeignPki } from '../../services/verification/src/test-support/foreign-pki.js';
 import { meshClient, type ClientCredentials } from '../support/mesh-clients.js';
 import { FIXTURES, startMeshProcess, type MeshProcess } from '../support/start-mesh.js';
@@ -56,13 +57,9 @@ describe('verification on the mesh started as `npm start` does', () => {
     ({ projectId } = await meshClient(RegistryService, mesh.url, admin()).createProject({ name: 'e2e verification desk' }));
     engine = createEngine({ threads: 1 });
   });
-  afterAll(async () => {
-    await mesh?.stop();
-    await engine?.close();
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
-    if (scratch) await rm(scratch, { recursive: true, force: true });
-  });
+  afterAll(() =>
+    cleanUp({ mesh: () => mesh?.stop(), engine: () => engine?.close(), server: () => closeServer(server), scratch: () => removeDir(scratch) }),
+  );
 
   it('verifies a JPEG from curl with JSON (asset in base64), as the README shows', async () => {
     const script = `

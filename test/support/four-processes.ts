@@ -43,10 +43,16 @@ export async function startFourProcessMesh(): Promise<FourProcessMesh> {
   }
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'c2pa-mesh-e2e-four-'));
   const processes = {} as Record<ServiceProcessName, MeshProcess>;
+  // Every step runs even when one before failed: no process, database or data dir stays behind.
   const stop = async () => {
-    await Promise.all(Object.values(processes).map((p) => p.stop()));
-    await closeDatabase();
-    await rm(dataDir, { recursive: true, force: true });
+    const stopped = await Promise.allSettled(Object.values(processes).map((p) => p.stop()));
+    try {
+      await closeDatabase();
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+    const failed = stopped.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
   };
   try {
     const ports = Object.fromEntries(await Promise.all(SERVICE_ORDER.map(async (n) => [n, await freePort()] as const)));
@@ -59,7 +65,7 @@ export async function startFourProcessMesh(): Promise<FourProcessMesh> {
       processes[name] = await startMeshProcess({ dataDir, env });
     }
   } catch (err) {
-    await stop();
+    await stop().catch(() => {});
     throw err;
   }
   return { processes, databaseUrl, stop };

@@ -69,7 +69,7 @@ export async function createScratchDatabase(baseUrl: string): Promise<string> {
   const { randomBytes } = await import('node:crypto');
   const pg = (await import('pg')).default;
   const name = `mesh_e2e_${randomBytes(6).toString('hex')}`;
-  const client = new pg.Client({ connectionString: baseUrl });
+  const client = new pg.Client({ connectionString: baseUrl, connectionTimeoutMillis: 10_000 });
   await client.connect();
   try {
     await client.query(`create database ${name}`);
@@ -85,7 +85,7 @@ export async function dropScratchDatabase(baseUrl: string, url: string): Promise
   const pg = (await import('pg')).default;
   const name = new URL(url).pathname.slice(1);
   if (!/^mesh_e2e_[0-9a-f]+$/.test(name)) throw new Error(`refusing to drop ${name}: not a scratch database`);
-  const client = new pg.Client({ connectionString: baseUrl });
+  const client = new pg.Client({ connectionString: baseUrl, connectionTimeoutMillis: 10_000 });
   await client.connect();
   try {
     await client.query(`drop database if exists ${name} with (force)`);
@@ -99,7 +99,6 @@ export async function dropScratchDatabase(baseUrl: string, url: string): Promise
  * and waits for its `mesh ready` line.
  */
 export async function startMeshProcess(options: StartMeshOptions = {}): Promise<MeshProcess> {
-  const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'c2pa-mesh-e2e-')));
   const port = options.env?.MESH_PORT ? Number(options.env.MESH_PORT) : await freePort();
   const pkiPort = options.env?.PKI_HTTP_PORT ? Number(options.env.PKI_HTTP_PORT) : await freePort();
   // Never the default 9464: meshes of parallel tests would collide on it.
@@ -108,6 +107,8 @@ export async function startMeshProcess(options: StartMeshOptions = {}): Promise<
   const baseUrl = process.env.DATABASE_URL;
   const explicitDatabase = options.env?.DATABASE_URL !== undefined;
   const databaseUrl = explicitDatabase ? undefined : options.databaseUrl ?? (baseUrl ? await createScratchDatabase(baseUrl) : undefined);
+  // Made after the database: when making that fails, no data dir is left behind.
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'c2pa-mesh-e2e-')));
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
@@ -148,7 +149,7 @@ export async function startMeshProcess(options: StartMeshOptions = {}): Promise<
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
     if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
-    if (databaseUrl && baseUrl && !options.databaseUrl) await dropScratchDatabase(baseUrl, databaseUrl);
+    if (databaseUrl && baseUrl && !options.databaseUrl) await dropScratchDatabase(baseUrl, databaseUrl).catch(() => {});
     throw error;
   }
   const fields = Object.fromEntries(readyLine.split(' ').slice(2).map((part) => part.split('=') as [string, string]));
@@ -171,8 +172,11 @@ export async function startMeshProcess(options: StartMeshOptions = {}): Promise<
         const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
         const code = await exited;
         clearTimeout(killer);
-        if (!stopOptions.keepDataDir && !options.dataDir) await rm(dataDir, { recursive: true, force: true });
-        if (!stopOptions.keepDataDir && databaseUrl && baseUrl) await dropScratchDatabase(baseUrl, databaseUrl);
+        try {
+          if (!stopOptions.keepDataDir && !options.dataDir) await rm(dataDir, { recursive: true, force: true });
+        } finally {
+          if (!stopOptions.keepDataDir && databaseUrl && baseUrl) await dropScratchDatabase(baseUrl, databaseUrl);
+        }
         return code;
       })();
       return stopped;

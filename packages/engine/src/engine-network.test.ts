@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanUp, closeServer } from '../../../test/support/cleanup.js';
 import { initSync, WasmBuilder } from '@contentauth/c2pa-wasm';
 import { MeshError } from '@c2pa-mesh/errors';
 import { createEngine } from './engine.js';
@@ -55,10 +56,7 @@ beforeAll(async () => {
   remoteAsset = signed.asset;
 });
 
-afterAll(async () => {
-  await engine.close();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => cleanUp({ engine: () => engine?.close(), server: () => closeServer(server) }));
 
 describe('no network from inside the engine', () => {
   it('does not fetch a remote manifest; says where the manifest lives instead', async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanUp } from '../../../test/support/cleanup.js';
 import { createEngine } from './engine.js';
 import type { C2paEngine, ManifestStoreReport } from './types.js';
 import { createTestPki, testClaimSigner, type TestPki } from './test-support/test-pki.js';
@@ -21,9 +22,7 @@ beforeAll(async () => {
   openssl = await opensslAuthorities(pki);
 });
 
-afterAll(async () => {
-  await Promise.all([engine.close(), openssl?.dispose()]);
-});
+afterAll(() => cleanUp({ engine: () => engine?.close(), openssl: () => openssl?.dispose() }));
 
 const codes = (entries: ManifestStoreReport['errors'] | undefined) => entries?.map((e) => e.code) ?? [];
 

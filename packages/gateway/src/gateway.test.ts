@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatExtension, sniffFormat } from '@c2pa-mesh/engine';
 import { flipMediaByte, hashMismatchCode, MORE_SAMPLES, readMedia } from '@c2pa-mesh/engine/test-support';
 import { judgeWithC2paTs } from '@c2pa-mesh/engine/test-support/c2pa-ts-judge';
+import { cleanUp } from '../../../test/support/cleanup.js';
 import { createGateway } from './gateway.js';
 
 /**
@@ -104,11 +105,7 @@ beforeAll(async () => {
   keyId = created.keyId;
   jpeg = await readFile(path.join(MEDIA, 'no_manifest.jpg'));
 });
-afterAll(async () => {
-  await listener?.close(0);
-  await agent?.close();
-  await mesh?.close();
-});
+afterAll(() => cleanUp({ listener: () => listener?.close(0), agent: () => agent?.close(), mesh: () => mesh?.close() }));
 
 describe('the gateway on the TLS listener', () => {
   it('answers health without credentials, and unknown paths and methods with JSON errors', async () => {

@@ -13,6 +13,7 @@ import { startTlsListener, type RunningListener } from '@c2pa-mesh/server';
 import { VerificationService, verificationV1 } from '@c2pa-mesh/proto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanUp } from '../../../test/support/cleanup.js';
 import { createTestMesh, type TestMesh } from './test-harness.js';
 
 const MEDIA = path.resolve(import.meta.dirname, '../../../test/fixtures/media');
@@ -41,10 +42,7 @@ beforeAll(async () => {
   });
 }, 120_000);
 
-afterAll(async () => {
-  await listener?.close(0);
-  await mesh?.close();
-});
+afterAll(() => cleanUp({ listener: () => listener?.close(0), mesh: () => mesh?.close() }));
 
 const nodeOptions = () => ({ ca: tls.ca, cert: tls.cert, key: tls.key });
 const transports = {

@@ -27,26 +27,38 @@ export const ADMIN_IDENTITY: Identity = { kind: 'ADMIN', id: 'spiffe://c2pa-mesh
  */
 export async function createTestMesh(env: Record<string, string> = {}): Promise<TestMesh> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'c2pa-mesh-test-'));
-  const database = await createTestDatabase();
+  let database: TestDatabase | undefined;
   try {
+    const opened = await createTestDatabase();
+    database = opened;
     const config = loadConfig({ MESH_DATA_DIR: dataDir, LOG_LEVEL: 'error', ...env });
     const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-    const mesh = await assembleMesh(config, database.db, logger);
+    const mesh = await assembleMesh(config, opened.db, logger);
     return {
       ...mesh,
       config,
-      db: database.db,
+      db: opened.db,
       dataDir,
       transport: (caller) => createInProcessTransport({ routes: mesh.routes, interceptors: mesh.interceptors, caller, clientIp: '127.0.0.1' }),
       async close() {
-        await mesh.close();
-        await database.close();
-        await rm(dataDir, { recursive: true, force: true });
+        // Each step even when the one before failed: no database or data dir left behind.
+        try {
+          await mesh.close();
+        } finally {
+          try {
+            await opened.close();
+          } finally {
+            await rm(dataDir, { recursive: true, force: true });
+          }
+        }
       },
     };
   } catch (err) {
-    await database.close();
-    await rm(dataDir, { recursive: true, force: true });
+    try {
+      await database?.close();
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
     throw err;
   }
 }

@@ -1,5 +1,7 @@
 import http from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import { newRequestId, requestIdFrom } from './interceptors.js';
 import { listen } from './listen.js';
 
 /** A handler on the plain-HTTP listener that relying parties reach without credentials. */
@@ -13,6 +15,8 @@ export interface RelyingPartyRoute {
 }
 
 export interface RelyingPartyRequest {
+  /** This request's id, also sent as `x-request-id` and in the request's log line. */
+  requestId: string;
   method: string;
   /** Path without the query string. */
   path: string;
@@ -36,6 +40,13 @@ export interface RelyingPartyListener {
 }
 
 const DEFAULT_MAX_BODY = 64 * 1024;
+
+/** Longest path written to the log: OCSP GET paths are a few hundred characters; a hostile URL may be 16 KiB. */
+const MAX_LOGGED_PATH = 512;
+
+function loggedPath(path: string): string {
+  return path.length > MAX_LOGGED_PATH ? `${path.slice(0, MAX_LOGGED_PATH)}…` : path;
+}
 
 function text(status: number, message: string): RelyingPartyResponse {
   return { status, contentType: 'text/plain; charset=utf-8', body: `${message}\n` };
@@ -72,8 +83,27 @@ export async function startRelyingPartyListener(options: {
   }
 
   const server = http.createServer(async (req, res) => {
+    const startedAt = performance.now();
+    // As on the TLS listener: a caller's own valid id is kept so its logs and ours line up.
+    const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);
+    res.setHeader('x-request-id', requestId);
     const url = new URL(req.url ?? '/', 'http://relying-party');
     const method = req.method ?? 'GET';
+    // One JSON line per request, written when the response is done or the client went away.
+    res.once('close', () => {
+      logger.info(
+        {
+          requestId,
+          method,
+          path: loggedPath(url.pathname),
+          status: res.statusCode,
+          durationMs: Math.round(performance.now() - startedAt),
+          clientIp: req.socket.remoteAddress,
+          ...(res.writableFinished ? {} : { aborted: true }),
+        },
+        'relying-party request',
+      );
+    });
     let response: RelyingPartyResponse;
     try {
       const route = match(method, url.pathname);
@@ -92,23 +122,30 @@ export async function startRelyingPartyListener(options: {
             headers: req.headers,
             body,
             clientIp: req.socket.remoteAddress ?? '',
+            requestId,
           });
         }
       }
     } catch (err) {
-      logger.error({ err, path: url.pathname }, 'relying-party request failed');
+      logger.error({ err, requestId, method, path: loggedPath(url.pathname) }, 'relying-party request failed');
       response = text(500, 'internal error');
     }
     const body = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : Buffer.from(response.body.buffer, response.body.byteOffset, response.body.byteLength);
-    res.writeHead(response.status, { 'content-type': response.contentType, 'content-length': body.length, ...response.headers });
+    res.writeHead(response.status, { 'content-type': response.contentType, 'content-length': body.length, ...response.headers, 'x-request-id': requestId });
     res.end(body);
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
-  server.on('clientError', (err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-    else socket.destroy();
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    // No request was parsed (malformed, headers too large or too slow): no method or path to log.
+    const requestId = newRequestId();
+    logger.info({ requestId, status: 400, code: err.code, clientIp: (socket as import('node:net').Socket).remoteAddress }, 'relying-party request refused');
+    socket.end(`HTTP/1.1 400 Bad Request\r\nconnection: close\r\nx-request-id: ${requestId}\r\n\r\n`);
   });
 
   const { port, hostForUrl } = await listen(server, options.host, options.port);

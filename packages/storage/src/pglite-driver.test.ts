@@ -1,5 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PGliteDialect, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from './database.js';
 
@@ -34,19 +34,22 @@ describe('prepared-statement PGlite driver', () => {
     await db.insertInto('sample').values(row).execute();
     const ours = await db.selectFrom('sample').selectAll().where('id', '=', 'a').executeTakeFirstOrThrow();
 
-    // The same statement through Kysely's own PGlite dialect (PGlite's query()) on a second database.
-    const reference = new Kysely<any>({
-      dialect: new PGliteDialect({ pglite: new PGlite({ parsers: { 20: (value: string) => Number(value), 1700: (value: string) => Number(value) } }) }),
-    });
+    // The same row written and read by PGlite's own query() on a second database, parsing int8
+    // and numeric as openDatabase asks.
+    const reference = new PGlite({ parsers: { 20: (value: string) => Number(value), 1700: (value: string) => Number(value) } });
     try {
-      await sql`create table sample (
+      await reference.exec(`create table sample (
         id text primary key, n int4, big int8, ok bool, at timestamptz, doc jsonb, raw bytea, tags text[], note text
-      )`.execute(reference);
-      await reference.insertInto('sample').values(row).execute();
-      const theirs = await reference.selectFrom('sample').selectAll().where('id', '=', 'a').executeTakeFirstOrThrow();
+      )`);
+      const columns = Object.keys(row);
+      await reference.query(
+        `insert into sample (${columns.join(', ')}) values (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
+        Object.values(row),
+      );
+      const theirs = (await reference.query('select * from sample where id = $1', ['a'], { rowMode: 'object' })).rows[0];
       expect(ours).toEqual(theirs);
     } finally {
-      await reference.destroy();
+      await reference.close();
     }
     expect(ours).toMatchObject({ n: 42, big: 9_007_199_254_740_000, ok: true, at: row.at, doc: { k: ['v', 1, null], s: "it's" }, tags: row.tags, note: null });
     expect(new Uint8Array(ours.raw)).toEqual(row.raw);

@@ -1,5 +1,19 @@
 import { parse, protocol, type PGlite } from '@electric-sql/pglite';
-import { CompiledQuery, PGliteDialect, type DatabaseConnection, type Driver, type QueryResult, type TransactionSettings } from 'kysely';
+import {
+  CompiledQuery,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  type DatabaseConnection,
+  type DatabaseIntrospector,
+  type Dialect,
+  type DialectAdapter,
+  type Driver,
+  type Kysely,
+  type QueryCompiler,
+  type QueryResult,
+  type TransactionSettings,
+} from 'kysely';
 
 /** Statements kept prepared; the least recently used is closed beyond this. */
 const MAX_PREPARED_STATEMENTS = 500;
@@ -144,13 +158,39 @@ class PreparedPGliteConnection implements DatabaseConnection {
 }
 
 /**
+ * Hands the one connection to one user at a time: a user is a single query, or a transaction from
+ * BEGIN to COMMIT or ROLLBACK, which must not see another user's statements in between. Kysely
+ * 0.28 does not serialize a dialect's connection itself (its SQLite driver keeps a mutex like this
+ * one, unexported), so the driver does.
+ */
+class ConnectionMutex {
+  #held: Promise<void> | undefined;
+  #release: (() => void) | undefined;
+
+  async lock(): Promise<void> {
+    while (this.#held) await this.#held;
+    this.#held = new Promise((resolve) => {
+      this.#release = resolve;
+    });
+  }
+
+  unlock(): void {
+    const release = this.#release;
+    this.#held = undefined;
+    this.#release = undefined;
+    release?.();
+  }
+}
+
+/**
  * Kysely's driver for the embedded database, with prepared statements (see the connection).
- * One connection: Kysely hands it to one user at a time (PGlite's adapter: no multiple connections),
- * so a transaction holds it from BEGIN to COMMIT or ROLLBACK.
+ * One connection, lent to one user at a time (see the mutex), so a transaction holds it from
+ * BEGIN to COMMIT or ROLLBACK.
  */
 class PreparedPGliteDriver implements Driver {
   readonly #pglite: PGlite;
   readonly #queries: QueryCounts;
+  readonly #mutex = new ConnectionMutex();
   #connection: PreparedPGliteConnection | undefined;
 
   constructor(pglite: PGlite, queries: QueryCounts) {
@@ -165,6 +205,7 @@ class PreparedPGliteDriver implements Driver {
 
   async acquireConnection(): Promise<DatabaseConnection> {
     if (!this.#connection) throw new Error('the embedded database is not open');
+    await this.#mutex.lock();
     return this.#connection;
   }
 
@@ -185,7 +226,8 @@ class PreparedPGliteDriver implements Driver {
   }
 
   async releaseConnection(): Promise<void> {
-    // One connection, kept for the life of the database.
+    // The connection itself is kept for the life of the database; the next user may have it.
+    this.#mutex.unlock();
   }
 
   async destroy(): Promise<void> {
@@ -193,18 +235,45 @@ class PreparedPGliteDriver implements Driver {
   }
 }
 
-/** Kysely's PGlite dialect (adapter, query compiler, introspector) with the driver above. */
-export class PreparedPGliteDialect extends PGliteDialect {
+/**
+ * PostgreSQL's adapter for the one embedded connection. Migrations run in one transaction that
+ * holds that connection from the lock to the unlock, so no other user can interleave: the
+ * advisory lock PostgreSQL's adapter takes is not needed.
+ */
+class PGliteAdapter extends PostgresAdapter {
+  override async acquireMigrationLock(): Promise<void> {}
+
+  override async releaseMigrationLock(): Promise<void> {}
+}
+
+/**
+ * The embedded database's dialect: PostgreSQL's query compiler and introspector (PGlite is
+ * PostgreSQL), the adapter above, and the prepared-statement driver. Written here rather than
+ * extending Kysely's PGliteDialect because that dialect first ships in Kysely 0.29, which needs
+ * Node 22, and the project runs on Node 20.
+ */
+export class PreparedPGliteDialect implements Dialect {
   readonly #pglite: PGlite;
   /** Queries waiting for the one connection and on it now (for metrics). */
   readonly queries: QueryCounts = { waiting: 0, running: 0 };
 
   constructor(pglite: PGlite) {
-    super({ pglite });
     this.#pglite = pglite;
   }
 
-  override createDriver(): Driver {
+  createAdapter(): DialectAdapter {
+    return new PGliteAdapter();
+  }
+
+  createDriver(): Driver {
     return new PreparedPGliteDriver(this.#pglite, this.queries);
+  }
+
+  createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
+    return new PostgresIntrospector(db);
+  }
+
+  createQueryCompiler(): QueryCompiler {
+    return new PostgresQueryCompiler();
   }
 }

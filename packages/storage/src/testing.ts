@@ -22,19 +22,29 @@ export async function createTestDatabase(databaseUrl = process.env.DATABASE_URL)
     return { db, url: undefined, close: () => db.destroy() };
   }
   const name = `mesh_test_${randomBytes(6).toString('hex')}`;
-  const admin = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl, max: 1 }) }) });
-  await sql`create database ${sql.id(name)}`.execute(admin);
+  const admin = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl, max: 1, connectionTimeoutMillis: 10_000 }) }) });
   const url = new URL(databaseUrl);
   url.pathname = `/${name}`;
-  const db = await openDatabase({ databaseUrl: url.toString(), poolSize: 5 });
-  await migrateToLatest(db);
-  return {
-    db,
-    url: url.toString(),
-    async close() {
-      await db.destroy();
-      await sql`drop database if exists ${sql.id(name)} with (force)`.execute(admin);
-      await admin.destroy();
-    },
+  let db: Database | undefined;
+  // Each step even when the one before failed, so that no database or pool outlives the test.
+  const close = async () => {
+    try {
+      await db?.destroy();
+    } finally {
+      try {
+        await sql`drop database if exists ${sql.id(name)} with (force)`.execute(admin);
+      } finally {
+        await admin.destroy();
+      }
+    }
   };
+  try {
+    await sql`create database ${sql.id(name)}`.execute(admin);
+    db = await openDatabase({ databaseUrl: url.toString(), poolSize: 5 });
+    await migrateToLatest(db);
+  } catch (error) {
+    await close().catch(() => {});
+    throw error;
+  }
+  return { db, url: url.toString(), close };
 }

@@ -7,6 +7,7 @@ import { CertificateAuthorityService } from '@c2pa-mesh/proto';
 import { startRelyingPartyListener, type RelyingPartyListener } from '@c2pa-mesh/server';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanUp } from '../../../test/support/cleanup.js';
 import { ocspRequestFromPath } from './relying-party-routes.js';
 import { readOcspResponse } from './testing.js';
 
@@ -17,10 +18,7 @@ beforeAll(async () => {
   mesh = await createTestMesh();
   listener = await startRelyingPartyListener({ host: '127.0.0.1', port: 0, routes: mesh.relyingPartyRoutes, logger: pino({ level: 'silent' }) });
 });
-afterAll(async () => {
-  await listener?.close(0);
-  await mesh?.close();
-});
+afterAll(() => cleanUp({ listener: () => listener?.close(0), mesh: () => mesh?.close() }));
 
 const admin = () => createClient(CertificateAuthorityService, mesh.transport(ADMIN_IDENTITY));
 

@@ -111,7 +111,7 @@ export function certificateAuthorityRoutes(ca: CertificateAuthority): RelyingPar
           const result = await ca.tsa.respond(request.body);
           return { status: 200, contentType: TIMESTAMP_REPLY, body: result.response };
         } catch (err) {
-          logger.error({ err }, 'time-stamp token could not be produced');
+          logger.error({ err, requestId: request.requestId }, 'time-stamp token could not be produced');
           return { status: 200, contentType: TIMESTAMP_REPLY, body: timeStampRejectionResponse('systemFailure', 'the time-stamp authority failed; try again') };
         }
       },

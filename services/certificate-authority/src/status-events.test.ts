@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
@@ -9,6 +9,7 @@ import { encodeOcspRequest, ocspCertIdFor } from '@c2pa-mesh/pki';
 import { createTestDatabase, findCertificateById, markCertificateRevoked, openDatabase, type Database, type TestDatabase } from '@c2pa-mesh/storage';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanUp, removeDir } from '../../../test/support/cleanup.js';
 import { createCertificateAuthority, type CertificateAuthority } from './certificate-authority.js';
 import { issue } from './issuance.js';
 import { readOcspResponse } from './testing.js';
@@ -52,14 +53,24 @@ describe.skipIf(!process.env.DATABASE_URL)('status changes across instances shar
       instances.push({ ca: instance(db), db });
     }
   });
-  afterAll(async () => {
-    for (const { ca, db } of instances) {
-      await ca.close();
-      await db.destroy();
-    }
-    await database?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() =>
+    cleanUp({
+      ...Object.fromEntries(
+        instances.map(({ ca, db }, i) => [
+          `instance ${i}`,
+          async () => {
+            try {
+              await ca.close();
+            } finally {
+              await db.destroy();
+            }
+          },
+        ]),
+      ),
+      database: () => database?.close(),
+      dataDir: () => removeDir(dataDir),
+    }),
+  );
 
   async function statusSeenBy(ca: CertificateAuthority, request: Uint8Array, expected: 'good' | 'revoked'): Promise<number> {
     const started = Date.now();

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Code, createClient } from '@connectrpc/connect';
@@ -11,6 +11,7 @@ import { RegistryService } from '@c2pa-mesh/proto';
 import { createTestDatabase, enqueueWebhookEvent, insertWebhook, type TestDatabase } from '@c2pa-mesh/storage';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanUp, removeDir } from '../../../test/support/cleanup.js';
 import { failure, SHA256_A, withHeaders, type RegistryClient } from './test-support/registry-test-kit.js';
 import { serviceIdentity } from './test-support/service-identities.js';
 import { eventually, startWebhookReceiver, type ReceivedDelivery } from './test-support/webhook-receiver.js';
@@ -90,12 +91,9 @@ describe(`webhooks on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`, ()
     receiver = await startWebhookReceiver();
     await start();
   });
-  afterAll(async () => {
-    await assembly?.close();
-    await receiver?.close();
-    await database?.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() =>
+    cleanUp({ assembly: () => assembly?.close(), receiver: () => receiver?.close(), database: () => database?.close(), dataDir: () => removeDir(dataDir) }),
+  );
 
   it('delivers every event type signed with the secret shown once, and logs the deliveries', async () => {
     const admin = registry();

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { X509Certificate, createHash, verify as verifySignature } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -11,6 +11,7 @@ import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
 import { readTimeStamp } from '@c2pa-mesh/pki';
 import { VerificationService } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanUp, removeDir } from '../../../test/support/cleanup.js';
 import { canonicalJson } from './canonical-json.js';
 import { HASH_RECORD_TYPE } from './hash-record.js';
 import { createProject, failure, projectKey, registryClient, signingClient } from './test-support/signing-test-kit.js';
@@ -27,10 +28,7 @@ beforeAll(async () => {
   projectId = await createProject(mesh, 'Hash records');
   scratch = await mkdtemp(path.join(tmpdir(), 'sign-hash-test-'));
 });
-afterAll(async () => {
-  await mesh?.close();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
-});
+afterAll(() => cleanUp({ mesh: () => mesh?.close(), scratch: () => removeDir(scratch) }));
 
 const contentHash = `sha256:${createHash('sha256').update('the photo stays with the customer').digest('hex')}`;
 

@@ -1,10 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '@c2pa-mesh/config';
 import { verificationV1 } from '@c2pa-mesh/proto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanUp, removeDir } from '../../../test/support/cleanup.js';
 import { verificationSettingsFromEnv } from './settings.js';
 import { createForeignPki, type ForeignPki } from './test-support/foreign-pki.js';
 import { createVerificationTestMesh, type VerificationTestMesh } from './test-support/verification-mesh.js';
@@ -27,10 +28,7 @@ beforeAll(async () => {
   ).signedAsset;
   meshAsset = (await t.sign(readMedia('no_manifest.jpg'), 'image/jpeg')).signedAsset;
 });
-afterAll(async () => {
-  await t?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => cleanUp({ mesh: () => t?.close(), dir: () => removeDir(dir) }));
 
 const file = (name: string) => path.join(dir, name);
 const logger = pino({ level: 'silent' });

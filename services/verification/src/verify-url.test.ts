@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { verificationV1 } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanUp, closeServer } from '../../../test/support/cleanup.js';
 import { createVerificationTestMesh, type VerificationTestMesh } from './test-support/verification-mesh.js';
 import { readMedia } from './test-support/media.js';
 import type { ResolveHost } from './url-fetch.js';
@@ -63,11 +64,7 @@ beforeAll(async () => {
   port = (server.address() as AddressInfo).port;
   origin = `http://127.0.0.1:${port}`;
 });
-afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise((resolve) => server?.close(resolve));
-  await t?.close();
-});
+afterAll(() => cleanUp({ server: () => closeServer(server), mesh: () => t?.close() }));
 
 const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => ConnectError.from(e));
 const localAllowed = (extra: Parameters<VerificationTestMesh['verificationWith']>[0] = {}) =>

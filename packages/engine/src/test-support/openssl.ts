@@ -34,7 +34,7 @@ const indexSubject = (credential: TestCredential) =>
 export async function opensslAuthorities(pki: TestPki): Promise<OpensslAuthorities> {
   const dir = await mkdtemp(path.join(tmpdir(), 'engine-openssl-'));
   const file = (name: string) => path.join(dir, name);
-  await Promise.all([
+  const written = Promise.all([
     writeFile(file('tsa.pem'), pki.tsa.pem),
     writeFile(file('tsa-key.pem'), pki.tsa.privateKeyPem, { mode: 0o600 }),
     // Put in every token (certReq): the TSA certificate's issuer, so the token chains to the root.
@@ -68,6 +68,11 @@ export async function opensslAuthorities(pki: TestPki): Promise<OpensslAuthoriti
       ].join('\n'),
     ),
   ]);
+  // The caller has nothing to dispose of yet if writing fails: remove the directory here.
+  await written.catch(async (error: unknown) => {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  });
 
   let sequence = 0;
   async function timeStamp(data: Uint8Array, tokenOnly: boolean): Promise<Uint8Array> {

@@ -1,4 +1,4 @@
-import type { Migration } from 'kysely/migration';
+import type { Migration } from 'kysely';
 import * as initial from './2026-11-23T0001-initial.js';
 import * as registry from './2026-11-24T0001-registry.js';
 

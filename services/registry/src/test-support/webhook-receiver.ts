@@ -25,7 +25,12 @@ export async function startWebhookReceiver(respond: () => number = () => 200) {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/c2pa`,
     received,
     state,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    // Connections the sender keeps alive would hold close() open: they are dropped too.
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 

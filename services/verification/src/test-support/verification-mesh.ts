@@ -31,7 +31,14 @@ export async function createVerificationTestMesh(): Promise<VerificationTestMesh
   const admin = mesh.transport(ADMIN_IDENTITY);
   const registry = createClient(RegistryService, admin);
   const signing = createClient(SigningService, admin);
-  const { projectId } = await registry.createProject({ name: `verification-test-${Date.now()}` });
+  let projectId: string;
+  try {
+    ({ projectId } = await registry.createProject({ name: `verification-test-${Date.now()}` }));
+  } catch (error) {
+    // The caller gets no handle to close: close here, or the data dir and database stay behind.
+    await mesh.close();
+    throw error;
+  }
   return {
     mesh,
     verification: (identity = ADMIN_IDENTITY) => createClient(VerificationService, mesh.transport(identity)),
