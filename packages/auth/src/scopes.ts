@@ -97,4 +97,6 @@ export const METHOD_SCOPES: Record<string, MethodRequirement> = {
   // One key signs every project's proofs: rotating it is the mesh operator's decision.
   'c2pamesh.productcertificate.v1.ProductCertificateService/RotateProofKey': ['admin'],
   'c2pamesh.productcertificate.v1.ProductCertificateService/ListProofKeys': ['registry.read'],
+  'c2pamesh.productcertificate.v1.ProductCertificateService/StartDomainVerification': ['registry.write'],
+  'c2pamesh.productcertificate.v1.ProductCertificateService/CheckDomainVerification': ['registry.write'],
 };

@@ -25,6 +25,7 @@ import {
   type WebhookDispatcher,
 } from '@c2pa-mesh/service-registry';
 import {
+  createDnsResolver,
   createDomainOwnership,
   createProductCertificateService,
   createProofKeyRing,
@@ -169,7 +170,14 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     const settings = productCertificateSettingsFromEnv(process.env);
     const productLogger = logger.child({ service: 'product-certificate' });
     const keys = createProofKeyRing({ db, keyEncryptionKey: pki.keyEncryptionKey, algorithm: settings.algorithm });
-    const productDeps = { db, keys, domains: createDomainOwnership(db, { enforced: settings.domainEnforcement }), logger: productLogger };
+    // The well-known file is fetched under the same SSRF policy as VerifyUrl, its host resolved
+    // by the DNS servers domain verification uses.
+    const wellKnownFetcher = createUrlFetcher(
+      verificationSettingsFromEnv(process.env).url,
+      settings.dnsServers.length > 0 ? createDnsResolver(settings.dnsServers).resolveHost : undefined,
+    );
+    const domains = createDomainOwnership(db, { enforced: settings.domainEnforcement, fetcher: wellKnownFetcher, dnsServers: settings.dnsServers });
+    const productDeps = { db, keys, domains, logger: productLogger };
     const productImpl = createProductCertificateService(productDeps);
     registrations.push((router) => router.service(ProductCertificateService, productImpl));
     productCertificates = createPublicProductCertificates(productDeps);

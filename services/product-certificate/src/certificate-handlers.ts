@@ -3,7 +3,7 @@ import type { HandlerContext } from '@connectrpc/connect';
 import { invalidArgument, notFound } from '@c2pa-mesh/errors';
 import { productCertificateV1 } from '@c2pa-mesh/proto';
 import { pageOf, pageRequest, requiredProject, visibleTo } from '@c2pa-mesh/service-registry';
-import { findAssetById, findProductCertificate, listProductCertificates, listProductCertificateKeys, listPublishedProductCertificateKeys } from '@c2pa-mesh/storage';
+import { findAssetById, findProjectById, findProductCertificate, listProductCertificates, listProductCertificateKeys, listPublishedProductCertificateKeys } from '@c2pa-mesh/storage';
 import { parseAssetUrl, parseAuthorizedDomains, parseBoundFields } from './bound-fields.js';
 import { fullCertificate } from './certificate-document.js';
 import { changeCertificateStatus, isImageId, issueProductCertificate, reissueProductCertificate } from './certification.js';
@@ -11,6 +11,7 @@ import type { ProductCertificateDeps } from './deps.js';
 import { loadFacts } from './facts.js';
 import { toProductCertificate, toProofKey } from './messages.js';
 import { parseProofAlgorithm } from './proof-keys.js';
+import { normalizeDomain } from './domains.js';
 
 async function visibleCertificate(deps: ProductCertificateDeps, ctx: HandlerContext, imageId: string) {
   if (imageId === '') throw invalidArgument('image_id is required');
@@ -85,4 +86,36 @@ export async function listProofKeys(deps: ProductCertificateDeps) {
   const [rows, published] = await Promise.all([listProductCertificateKeys(deps.db), listPublishedProductCertificateKeys(deps.db)]);
   const publishedKids = new Set(published.map((r) => r.kid));
   return create(productCertificateV1.ListProofKeysResponseSchema, { keys: rows.map((row) => toProofKey(row, publishedKids.has(row.kid))) });
+}
+
+function requestedDomain(value: string): string {
+  const domain = normalizeDomain(value);
+  if (domain === undefined) throw invalidArgument(`domain must be a host name such as merchant.example (no scheme, path or port), got "${value.slice(0, 100)}"`);
+  return domain;
+}
+
+export async function startDomainVerification(deps: ProductCertificateDeps, req: productCertificateV1.StartDomainVerificationRequest, ctx: HandlerContext) {
+  const domain = requestedDomain(req.domain);
+  const project = await existingProject(deps, ctx, req.projectId);
+  const challenge = await deps.domains.challenge(project, domain);
+  return create(productCertificateV1.StartDomainVerificationResponseSchema, challenge);
+}
+
+export async function checkDomainVerification(deps: ProductCertificateDeps, req: productCertificateV1.CheckDomainVerificationRequest, ctx: HandlerContext) {
+  const domain = requestedDomain(req.domain);
+  const project = await existingProject(deps, ctx, req.projectId);
+  const result = await deps.domains.check(project, domain);
+  return create(productCertificateV1.CheckDomainVerificationResponseSchema, {
+    domain,
+    verified: result.verified,
+    method: result.method ?? '',
+    verifiedAt: result.verifiedAt?.toISOString() ?? '',
+    problems: result.problems,
+  });
+}
+
+async function existingProject(deps: ProductCertificateDeps, ctx: HandlerContext, requested: string): Promise<string> {
+  const projectId = requiredProject(ctx, requested);
+  if (!(await findProjectById(deps.db, projectId))) throw notFound(`no project ${projectId}`);
+  return projectId;
 }

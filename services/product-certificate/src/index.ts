@@ -1,7 +1,7 @@
 export { createProductCertificateService } from './routes.js';
 export type { ProductCertificateDeps } from './deps.js';
 export { createProofKeyRing, makeProofKey, parseProofAlgorithm, PROOF_ALGORITHMS, type ProofAlgorithm, type ProofKeyRing, type PublishedJwk } from './proof-keys.js';
-export { createDomainOwnership, type DomainOwnership } from './domain-ownership.js';
+export { createDnsResolver, createDomainOwnership, DNS_CHALLENGE_PREFIX, WELL_KNOWN_PATH, type DomainOwnership } from './domain-ownership.js';
 export { createPublicProductCertificates, MAX_VERIFY_BODY_BYTES, type PublicAnswer, type PublicProductCertificates, type Problem } from './public-certificates.js';
 export { normalizeDomain } from './domains.js';
 export { claimMismatches, proofClaims, type ProofClaims } from './certificate-document.js';

@@ -2,7 +2,9 @@ import { create } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
 import { productCertificateV1, type ProductCertificateService } from '@c2pa-mesh/proto';
 import {
+  checkDomainVerification,
   createProductCertificate,
+  startDomainVerification,
   getProductCertificate,
   listProductCertificatesHandler,
   listProofKeys,
@@ -27,5 +29,7 @@ export function createProductCertificateService(deps: ProductCertificateDeps): S
       create(productCertificateV1.RevokeProductCertificateResponseSchema, { certificate: await setProductCertificateStatus(deps, req.imageId, ctx, 'REVOKED') }),
     rotateProofKey: (req) => rotateProofKey(deps, req),
     listProofKeys: () => listProofKeys(deps),
+    startDomainVerification: (req, ctx) => startDomainVerification(deps, req, ctx),
+    checkDomainVerification: (req, ctx) => checkDomainVerification(deps, req, ctx),
   };
 }

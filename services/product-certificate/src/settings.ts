@@ -9,9 +9,14 @@ export interface ProductCertificateSettings {
   keyRotationDays: number;
   /** Verify answers 412 for a domain its owner has not verified (MESH_MC4P_DOMAIN_ENFORCEMENT). */
   domainEnforcement: boolean;
+  /**
+   * DNS servers (`host` or `host:port`, comma-separated) for domain verification: the TXT lookup
+   * and the address of the well-known file's host (MESH_MC4P_DNS_SERVERS). Empty: the system's.
+   */
+  dnsServers: string[];
 }
 
-export const DEFAULT_PRODUCT_CERTIFICATE_SETTINGS: ProductCertificateSettings = { algorithm: 'ES256', keyRotationDays: 90, domainEnforcement: false };
+export const DEFAULT_PRODUCT_CERTIFICATE_SETTINGS: ProductCertificateSettings = { algorithm: 'ES256', keyRotationDays: 90, domainEnforcement: false, dnsServers: [] };
 
 export function productCertificateSettingsFromEnv(env: Record<string, string | undefined>): ProductCertificateSettings {
   const settings = { ...DEFAULT_PRODUCT_CERTIFICATE_SETTINGS };
@@ -30,6 +35,12 @@ export function productCertificateSettingsFromEnv(env: Record<string, string | u
   if (['1', 'true', 'yes', 'on'].includes(enforcement)) settings.domainEnforcement = true;
   else if (!['', '0', 'false', 'no', 'off'].includes(enforcement)) {
     throw new ConfigError('MESH_MC4P_DOMAIN_ENFORCEMENT', `expected on/true/1 or off/false/0, got "${env.MESH_MC4P_DOMAIN_ENFORCEMENT}"`);
+  }
+  settings.dnsServers = (env.MESH_MC4P_DNS_SERVERS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const server of settings.dnsServers) {
+    if (!/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:]+\])(:\d{1,5})?$|^[0-9a-f:]+$/i.test(server)) {
+      throw new ConfigError('MESH_MC4P_DNS_SERVERS', `"${server}" is not a DNS server address such as 10.0.0.2 or 10.0.0.2:53`);
+    }
   }
   return settings;
 }

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file c2pamesh/productcertificate/v1/product_certificate.proto.
  */
 export const file_c2pamesh_productcertificate_v1_product_certificate: GenFile = /*@__PURE__*/
-  fileDesc("CjhjMnBhbWVzaC9wcm9kdWN0Y2VydGlmaWNhdGUvdjEvcHJvZHVjdF9jZXJ0aWZpY2F0ZS5wcm90bxIeYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxIoEDChJQcm9kdWN0Q2VydGlmaWNhdGUSEAoIaW1hZ2VfaWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCRIQCghhc3NldF9pZBgDIAEoCRIaChJhdXRob3JpemVkX2RvbWFpbnMYBCADKAkSWQoMYm91bmRfZmllbGRzGAUgAygLMkMuYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLlByb2R1Y3RDZXJ0aWZpY2F0ZS5Cb3VuZEZpZWxkc0VudHJ5Eg4KBnN0YXR1cxgGIAEoCRIXCg9kb21haW5fdmVyaWZpZWQYByABKAgSCwoDa2lkGAggASgJEhEKCWlzc3VlZF9hdBgJIAEoCRISCgp1cGRhdGVkX2F0GAogASgJEhgKEGNlcnRpZmljYXRlX2pzb24YCyABKAkSEQoJYXNzZXRfdXJsGAwgASgJGjIKEEJvdW5kRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASL+AQofQ3JlYXRlUHJvZHVjdENlcnRpZmljYXRlUmVxdWVzdBIQCghhc3NldF9pZBgBIAEoCRIaChJhdXRob3JpemVkX2RvbWFpbnMYAiADKAkSZgoMYm91bmRfZmllbGRzGAMgAygLMlAuYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLkNyZWF0ZVByb2R1Y3RDZXJ0aWZpY2F0ZVJlcXVlc3QuQm91bmRGaWVsZHNFbnRyeRIRCglhc3NldF91cmwYBCABKAkaMgoQQm91bmRGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIpcBCiBDcmVhdGVQcm9kdWN0Q2VydGlmaWNhdGVSZXNwb25zZRIQCghpbWFnZV9pZBgBIAEoCRIYChBjZXJ0aWZpY2F0ZV9qc29uGAIgASgJEkcKC2NlcnRpZmljYXRlGAMgASgLMjIuYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLlByb2R1Y3RDZXJ0aWZpY2F0ZSIwChxHZXRQcm9kdWN0Q2VydGlmaWNhdGVSZXF1ZXN0EhAKCGltYWdlX2lkGAEgASgJImgKHUdldFByb2R1Y3RDZXJ0aWZpY2F0ZVJlc3BvbnNlEkcKC2NlcnRpZmljYXRlGAEgASgLMjIuYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLlByb2R1Y3RDZXJ0aWZpY2F0ZSJtCh5MaXN0UHJvZHVjdENlcnRpZmljYXRlc1JlcXVlc3QSEgoKcHJvamVjdF9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCRIQCghhc3NldF9pZBgEIAEoCSKEAQofTGlzdFByb2R1Y3RDZXJ0aWZpY2F0ZXNSZXNwb25zZRJICgxjZXJ0aWZpY2F0ZXMYASADKAsyMi5jMnBhbWVzaC5wcm9kdWN0Y2VydGlmaWNhdGUudjEuUHJvZHVjdENlcnRpZmljYXRlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKJAgofVXBkYXRlUHJvZHVjdENlcnRpZmljYXRlUmVxdWVzdBIQCghpbWFnZV9pZBgBIAEoCRIaChJhdXRob3JpemVkX2RvbWFpbnMYAiADKAkSZgoMYm91bmRfZmllbGRzGAMgAygLMlAuYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLlVwZGF0ZVByb2R1Y3RDZXJ0aWZpY2F0ZVJlcXVlc3QuQm91bmRGaWVsZHNFbnRyeRIcChRyZXBsYWNlX2JvdW5kX2ZpZWxkcxgEIAEoCBoyChBCb3VuZEZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiawogVXBkYXRlUHJvZHVjdENlcnRpZmljYXRlUmVzcG9uc2USRwoLY2VydGlmaWNhdGUYASABKAsyMi5jMnBhbWVzaC5wcm9kdWN0Y2VydGlmaWNhdGUudjEuUHJvZHVjdENlcnRpZmljYXRlIjIKHlBhdXNlUHJvZHVjdENlcnRpZmljYXRlUmVxdWVzdBIQCghpbWFnZV9pZBgBIAEoCSJqCh9QYXVzZVByb2R1Y3RDZXJ0aWZpY2F0ZVJlc3BvbnNlEkcKC2NlcnRpZmljYXRlGAEgASgLMjIuYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLlByb2R1Y3RDZXJ0aWZpY2F0ZSIzCh9SZXN1bWVQcm9kdWN0Q2VydGlmaWNhdGVSZXF1ZXN0EhAKCGltYWdlX2lkGAEgASgJImsKIFJlc3VtZVByb2R1Y3RDZXJ0aWZpY2F0ZVJlc3BvbnNlEkcKC2NlcnRpZmljYXRlGAEgASgLMjIuYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLlByb2R1Y3RDZXJ0aWZpY2F0ZSIzCh9SZXZva2VQcm9kdWN0Q2VydGlmaWNhdGVSZXF1ZXN0EhAKCGltYWdlX2lkGAEgASgJImsKIFJldm9rZVByb2R1Y3RDZXJ0aWZpY2F0ZVJlc3BvbnNlEkcKC2NlcnRpZmljYXRlGAEgASgLMjIuYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLlByb2R1Y3RDZXJ0aWZpY2F0ZSIqChVSb3RhdGVQcm9vZktleVJlcXVlc3QSEQoJYWxnb3JpdGhtGAEgASgJIk8KFlJvdGF0ZVByb29mS2V5UmVzcG9uc2USNQoDa2V5GAEgASgLMiguYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLlByb29mS2V5IhYKFExpc3RQcm9vZktleXNSZXF1ZXN0Ik8KFUxpc3RQcm9vZktleXNSZXNwb25zZRI2CgRrZXlzGAEgAygLMiguYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLlByb29mS2V5IokBCghQcm9vZktleRILCgNraWQYASABKAkSEQoJYWxnb3JpdGhtGAIgASgJEg4KBnN0YXR1cxgDIAEoCRISCgpwdWJsaWNfandrGAQgASgJEhIKCmNyZWF0ZWRfYXQYBSABKAkSEgoKcmV0aXJlZF9hdBgGIAEoCRIRCglwdWJsaXNoZWQYByABKAgy6woKGVByb2R1Y3RDZXJ0aWZpY2F0ZVNlcnZpY2USnQEKGENyZWF0ZVByb2R1Y3RDZXJ0aWZpY2F0ZRI/LmMycGFtZXNoLnByb2R1Y3RjZXJ0aWZpY2F0ZS52MS5DcmVhdGVQcm9kdWN0Q2VydGlmaWNhdGVSZXF1ZXN0GkAuYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLkNyZWF0ZVByb2R1Y3RDZXJ0aWZpY2F0ZVJlc3BvbnNlEpQBChVHZXRQcm9kdWN0Q2VydGlmaWNhdGUSPC5jMnBhbWVzaC5wcm9kdWN0Y2VydGlmaWNhdGUudjEuR2V0UHJvZHVjdENlcnRpZmljYXRlUmVxdWVzdBo9LmMycGFtZXNoLnByb2R1Y3RjZXJ0aWZpY2F0ZS52MS5HZXRQcm9kdWN0Q2VydGlmaWNhdGVSZXNwb25zZRKaAQoXTGlzdFByb2R1Y3RDZXJ0aWZpY2F0ZXMSPi5jMnBhbWVzaC5wcm9kdWN0Y2VydGlmaWNhdGUudjEuTGlzdFByb2R1Y3RDZXJ0aWZpY2F0ZXNSZXF1ZXN0Gj8uYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLkxpc3RQcm9kdWN0Q2VydGlmaWNhdGVzUmVzcG9uc2USnQEKGFVwZGF0ZVByb2R1Y3RDZXJ0aWZpY2F0ZRI/LmMycGFtZXNoLnByb2R1Y3RjZXJ0aWZpY2F0ZS52MS5VcGRhdGVQcm9kdWN0Q2VydGlmaWNhdGVSZXF1ZXN0GkAuYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLlVwZGF0ZVByb2R1Y3RDZXJ0aWZpY2F0ZVJlc3BvbnNlEpoBChdQYXVzZVByb2R1Y3RDZXJ0aWZpY2F0ZRI+LmMycGFtZXNoLnByb2R1Y3RjZXJ0aWZpY2F0ZS52MS5QYXVzZVByb2R1Y3RDZXJ0aWZpY2F0ZVJlcXVlc3QaPy5jMnBhbWVzaC5wcm9kdWN0Y2VydGlmaWNhdGUudjEuUGF1c2VQcm9kdWN0Q2VydGlmaWNhdGVSZXNwb25zZRKdAQoYUmVzdW1lUHJvZHVjdENlcnRpZmljYXRlEj8uYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLlJlc3VtZVByb2R1Y3RDZXJ0aWZpY2F0ZVJlcXVlc3QaQC5jMnBhbWVzaC5wcm9kdWN0Y2VydGlmaWNhdGUudjEuUmVzdW1lUHJvZHVjdENlcnRpZmljYXRlUmVzcG9uc2USnQEKGFJldm9rZVByb2R1Y3RDZXJ0aWZpY2F0ZRI/LmMycGFtZXNoLnByb2R1Y3RjZXJ0aWZpY2F0ZS52MS5SZXZva2VQcm9kdWN0Q2VydGlmaWNhdGVSZXF1ZXN0GkAuYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLlJldm9rZVByb2R1Y3RDZXJ0aWZpY2F0ZVJlc3BvbnNlEn8KDlJvdGF0ZVByb29mS2V5EjUuYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLlJvdGF0ZVByb29mS2V5UmVxdWVzdBo2LmMycGFtZXNoLnByb2R1Y3RjZXJ0aWZpY2F0ZS52MS5Sb3RhdGVQcm9vZktleVJlc3BvbnNlEnwKDUxpc3RQcm9vZktleXMSNC5jMnBhbWVzaC5wcm9kdWN0Y2VydGlmaWNhdGUudjEuTGlzdFByb29mS2V5c1JlcXVlc3QaNS5jMnBhbWVzaC5wcm9kdWN0Y2VydGlmaWNhdGUudjEuTGlzdFByb29mS2V5c1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("CjhjMnBhbWVzaC9wcm9kdWN0Y2VydGlmaWNhdGUvdjEvcHJvZHVjdF9jZXJ0aWZpY2F0ZS5wcm90bxIeYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxIoEDChJQcm9kdWN0Q2VydGlmaWNhdGUSEAoIaW1hZ2VfaWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCRIQCghhc3NldF9pZBgDIAEoCRIaChJhdXRob3JpemVkX2RvbWFpbnMYBCADKAkSWQoMYm91bmRfZmllbGRzGAUgAygLMkMuYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLlByb2R1Y3RDZXJ0aWZpY2F0ZS5Cb3VuZEZpZWxkc0VudHJ5Eg4KBnN0YXR1cxgGIAEoCRIXCg9kb21haW5fdmVyaWZpZWQYByABKAgSCwoDa2lkGAggASgJEhEKCWlzc3VlZF9hdBgJIAEoCRISCgp1cGRhdGVkX2F0GAogASgJEhgKEGNlcnRpZmljYXRlX2pzb24YCyABKAkSEQoJYXNzZXRfdXJsGAwgASgJGjIKEEJvdW5kRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASL+AQofQ3JlYXRlUHJvZHVjdENlcnRpZmljYXRlUmVxdWVzdBIQCghhc3NldF9pZBgBIAEoCRIaChJhdXRob3JpemVkX2RvbWFpbnMYAiADKAkSZgoMYm91bmRfZmllbGRzGAMgAygLMlAuYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLkNyZWF0ZVByb2R1Y3RDZXJ0aWZpY2F0ZVJlcXVlc3QuQm91bmRGaWVsZHNFbnRyeRIRCglhc3NldF91cmwYBCABKAkaMgoQQm91bmRGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIpcBCiBDcmVhdGVQcm9kdWN0Q2VydGlmaWNhdGVSZXNwb25zZRIQCghpbWFnZV9pZBgBIAEoCRIYChBjZXJ0aWZpY2F0ZV9qc29uGAIgASgJEkcKC2NlcnRpZmljYXRlGAMgASgLMjIuYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLlByb2R1Y3RDZXJ0aWZpY2F0ZSIwChxHZXRQcm9kdWN0Q2VydGlmaWNhdGVSZXF1ZXN0EhAKCGltYWdlX2lkGAEgASgJImgKHUdldFByb2R1Y3RDZXJ0aWZpY2F0ZVJlc3BvbnNlEkcKC2NlcnRpZmljYXRlGAEgASgLMjIuYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLlByb2R1Y3RDZXJ0aWZpY2F0ZSJtCh5MaXN0UHJvZHVjdENlcnRpZmljYXRlc1JlcXVlc3QSEgoKcHJvamVjdF9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCRIQCghhc3NldF9pZBgEIAEoCSKEAQofTGlzdFByb2R1Y3RDZXJ0aWZpY2F0ZXNSZXNwb25zZRJICgxjZXJ0aWZpY2F0ZXMYASADKAsyMi5jMnBhbWVzaC5wcm9kdWN0Y2VydGlmaWNhdGUudjEuUHJvZHVjdENlcnRpZmljYXRlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKJAgofVXBkYXRlUHJvZHVjdENlcnRpZmljYXRlUmVxdWVzdBIQCghpbWFnZV9pZBgBIAEoCRIaChJhdXRob3JpemVkX2RvbWFpbnMYAiADKAkSZgoMYm91bmRfZmllbGRzGAMgAygLMlAuYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLlVwZGF0ZVByb2R1Y3RDZXJ0aWZpY2F0ZVJlcXVlc3QuQm91bmRGaWVsZHNFbnRyeRIcChRyZXBsYWNlX2JvdW5kX2ZpZWxkcxgEIAEoCBoyChBCb3VuZEZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiawogVXBkYXRlUHJvZHVjdENlcnRpZmljYXRlUmVzcG9uc2USRwoLY2VydGlmaWNhdGUYASABKAsyMi5jMnBhbWVzaC5wcm9kdWN0Y2VydGlmaWNhdGUudjEuUHJvZHVjdENlcnRpZmljYXRlIjIKHlBhdXNlUHJvZHVjdENlcnRpZmljYXRlUmVxdWVzdBIQCghpbWFnZV9pZBgBIAEoCSJqCh9QYXVzZVByb2R1Y3RDZXJ0aWZpY2F0ZVJlc3BvbnNlEkcKC2NlcnRpZmljYXRlGAEgASgLMjIuYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLlByb2R1Y3RDZXJ0aWZpY2F0ZSIzCh9SZXN1bWVQcm9kdWN0Q2VydGlmaWNhdGVSZXF1ZXN0EhAKCGltYWdlX2lkGAEgASgJImsKIFJlc3VtZVByb2R1Y3RDZXJ0aWZpY2F0ZVJlc3BvbnNlEkcKC2NlcnRpZmljYXRlGAEgASgLMjIuYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLlByb2R1Y3RDZXJ0aWZpY2F0ZSIzCh9SZXZva2VQcm9kdWN0Q2VydGlmaWNhdGVSZXF1ZXN0EhAKCGltYWdlX2lkGAEgASgJImsKIFJldm9rZVByb2R1Y3RDZXJ0aWZpY2F0ZVJlc3BvbnNlEkcKC2NlcnRpZmljYXRlGAEgASgLMjIuYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLlByb2R1Y3RDZXJ0aWZpY2F0ZSIqChVSb3RhdGVQcm9vZktleVJlcXVlc3QSEQoJYWxnb3JpdGhtGAEgASgJIk8KFlJvdGF0ZVByb29mS2V5UmVzcG9uc2USNQoDa2V5GAEgASgLMiguYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLlByb29mS2V5IhYKFExpc3RQcm9vZktleXNSZXF1ZXN0Ik8KFUxpc3RQcm9vZktleXNSZXNwb25zZRI2CgRrZXlzGAEgAygLMiguYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLlByb29mS2V5IokBCghQcm9vZktleRILCgNraWQYASABKAkSEQoJYWxnb3JpdGhtGAIgASgJEg4KBnN0YXR1cxgDIAEoCRISCgpwdWJsaWNfandrGAQgASgJEhIKCmNyZWF0ZWRfYXQYBSABKAkSEgoKcmV0aXJlZF9hdBgGIAEoCRIRCglwdWJsaXNoZWQYByABKAgiRAoeU3RhcnREb21haW5WZXJpZmljYXRpb25SZXF1ZXN0Eg4KBmRvbWFpbhgBIAEoCRISCgpwcm9qZWN0X2lkGAIgASgJIqoBCh9TdGFydERvbWFpblZlcmlmaWNhdGlvblJlc3BvbnNlEg4KBmRvbWFpbhgBIAEoCRIXCg9kbnNfcmVjb3JkX25hbWUYAiABKAkSGAoQZG5zX3JlY29yZF92YWx1ZRgDIAEoCRIWCg53ZWxsX2tub3duX3VybBgEIAEoCRIaChJ3ZWxsX2tub3duX2NvbnRlbnQYBSABKAkSEAoIdmVyaWZpZWQYBiABKAgiRAoeQ2hlY2tEb21haW5WZXJpZmljYXRpb25SZXF1ZXN0Eg4KBmRvbWFpbhgBIAEoCRISCgpwcm9qZWN0X2lkGAIgASgJInoKH0NoZWNrRG9tYWluVmVyaWZpY2F0aW9uUmVzcG9uc2USDgoGZG9tYWluGAEgASgJEhAKCHZlcmlmaWVkGAIgASgIEg4KBm1ldGhvZBgDIAEoCRITCgt2ZXJpZmllZF9hdBgEIAEoCRIQCghwcm9ibGVtcxgFIAMoCTKlDQoZUHJvZHVjdENlcnRpZmljYXRlU2VydmljZRKdAQoYQ3JlYXRlUHJvZHVjdENlcnRpZmljYXRlEj8uYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLkNyZWF0ZVByb2R1Y3RDZXJ0aWZpY2F0ZVJlcXVlc3QaQC5jMnBhbWVzaC5wcm9kdWN0Y2VydGlmaWNhdGUudjEuQ3JlYXRlUHJvZHVjdENlcnRpZmljYXRlUmVzcG9uc2USlAEKFUdldFByb2R1Y3RDZXJ0aWZpY2F0ZRI8LmMycGFtZXNoLnByb2R1Y3RjZXJ0aWZpY2F0ZS52MS5HZXRQcm9kdWN0Q2VydGlmaWNhdGVSZXF1ZXN0Gj0uYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLkdldFByb2R1Y3RDZXJ0aWZpY2F0ZVJlc3BvbnNlEpoBChdMaXN0UHJvZHVjdENlcnRpZmljYXRlcxI+LmMycGFtZXNoLnByb2R1Y3RjZXJ0aWZpY2F0ZS52MS5MaXN0UHJvZHVjdENlcnRpZmljYXRlc1JlcXVlc3QaPy5jMnBhbWVzaC5wcm9kdWN0Y2VydGlmaWNhdGUudjEuTGlzdFByb2R1Y3RDZXJ0aWZpY2F0ZXNSZXNwb25zZRKdAQoYVXBkYXRlUHJvZHVjdENlcnRpZmljYXRlEj8uYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLlVwZGF0ZVByb2R1Y3RDZXJ0aWZpY2F0ZVJlcXVlc3QaQC5jMnBhbWVzaC5wcm9kdWN0Y2VydGlmaWNhdGUudjEuVXBkYXRlUHJvZHVjdENlcnRpZmljYXRlUmVzcG9uc2USmgEKF1BhdXNlUHJvZHVjdENlcnRpZmljYXRlEj4uYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLlBhdXNlUHJvZHVjdENlcnRpZmljYXRlUmVxdWVzdBo/LmMycGFtZXNoLnByb2R1Y3RjZXJ0aWZpY2F0ZS52MS5QYXVzZVByb2R1Y3RDZXJ0aWZpY2F0ZVJlc3BvbnNlEp0BChhSZXN1bWVQcm9kdWN0Q2VydGlmaWNhdGUSPy5jMnBhbWVzaC5wcm9kdWN0Y2VydGlmaWNhdGUudjEuUmVzdW1lUHJvZHVjdENlcnRpZmljYXRlUmVxdWVzdBpALmMycGFtZXNoLnByb2R1Y3RjZXJ0aWZpY2F0ZS52MS5SZXN1bWVQcm9kdWN0Q2VydGlmaWNhdGVSZXNwb25zZRKdAQoYUmV2b2tlUHJvZHVjdENlcnRpZmljYXRlEj8uYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLlJldm9rZVByb2R1Y3RDZXJ0aWZpY2F0ZVJlcXVlc3QaQC5jMnBhbWVzaC5wcm9kdWN0Y2VydGlmaWNhdGUudjEuUmV2b2tlUHJvZHVjdENlcnRpZmljYXRlUmVzcG9uc2USfwoOUm90YXRlUHJvb2ZLZXkSNS5jMnBhbWVzaC5wcm9kdWN0Y2VydGlmaWNhdGUudjEuUm90YXRlUHJvb2ZLZXlSZXF1ZXN0GjYuYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLlJvdGF0ZVByb29mS2V5UmVzcG9uc2USfAoNTGlzdFByb29mS2V5cxI0LmMycGFtZXNoLnByb2R1Y3RjZXJ0aWZpY2F0ZS52MS5MaXN0UHJvb2ZLZXlzUmVxdWVzdBo1LmMycGFtZXNoLnByb2R1Y3RjZXJ0aWZpY2F0ZS52MS5MaXN0UHJvb2ZLZXlzUmVzcG9uc2USmgEKF1N0YXJ0RG9tYWluVmVyaWZpY2F0aW9uEj4uYzJwYW1lc2gucHJvZHVjdGNlcnRpZmljYXRlLnYxLlN0YXJ0RG9tYWluVmVyaWZpY2F0aW9uUmVxdWVzdBo/LmMycGFtZXNoLnByb2R1Y3RjZXJ0aWZpY2F0ZS52MS5TdGFydERvbWFpblZlcmlmaWNhdGlvblJlc3BvbnNlEpoBChdDaGVja0RvbWFpblZlcmlmaWNhdGlvbhI+LmMycGFtZXNoLnByb2R1Y3RjZXJ0aWZpY2F0ZS52MS5DaGVja0RvbWFpblZlcmlmaWNhdGlvblJlcXVlc3QaPy5jMnBhbWVzaC5wcm9kdWN0Y2VydGlmaWNhdGUudjEuQ2hlY2tEb21haW5WZXJpZmljYXRpb25SZXNwb25zZWIGcHJvdG8z");
 
 /**
  * ProductCertificate is one certificate as the mesh keeps it.
@@ -636,6 +636,168 @@ export const ProofKeySchema: GenMessage<ProofKey> = /*@__PURE__*/
   messageDesc(file_c2pamesh_productcertificate_v1_product_certificate, 19);
 
 /**
+ * StartDomainVerificationRequest names the domain to prove.
+ *
+ * @generated from message c2pamesh.productcertificate.v1.StartDomainVerificationRequest
+ */
+export type StartDomainVerificationRequest = Message<"c2pamesh.productcertificate.v1.StartDomainVerificationRequest"> & {
+  /**
+   * The domain, e.g. `merchant.example` (normalised like authorized domains). Required.
+   *
+   * @generated from field: string domain = 1;
+   */
+  domain: string;
+
+  /**
+   * Project that claims it. Empty: the caller's project; required for identities tied to no
+   * project.
+   *
+   * @generated from field: string project_id = 2;
+   */
+  projectId: string;
+};
+
+/**
+ * Describes the message c2pamesh.productcertificate.v1.StartDomainVerificationRequest.
+ * Use `create(StartDomainVerificationRequestSchema)` to create a new message.
+ */
+export const StartDomainVerificationRequestSchema: GenMessage<StartDomainVerificationRequest> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_productcertificate_v1_product_certificate, 20);
+
+/**
+ * StartDomainVerificationResponse is the challenge; publish either form of it.
+ *
+ * @generated from message c2pamesh.productcertificate.v1.StartDomainVerificationResponse
+ */
+export type StartDomainVerificationResponse = Message<"c2pamesh.productcertificate.v1.StartDomainVerificationResponse"> & {
+  /**
+   * The domain, normalised.
+   *
+   * @generated from field: string domain = 1;
+   */
+  domain: string;
+
+  /**
+   * Name of the DNS TXT record to publish, `_c2pa-mesh-challenge.<domain>`.
+   *
+   * @generated from field: string dns_record_name = 2;
+   */
+  dnsRecordName: string;
+
+  /**
+   * Value of the TXT record, `c2pa-mesh-domain-verification=<token>`.
+   *
+   * @generated from field: string dns_record_value = 3;
+   */
+  dnsRecordValue: string;
+
+  /**
+   * URL of the file to publish instead, `https://<domain>/.well-known/c2pa-mesh-domain-verification.txt`.
+   *
+   * @generated from field: string well_known_url = 4;
+   */
+  wellKnownUrl: string;
+
+  /**
+   * Content of that file: the token on a line of its own.
+   *
+   * @generated from field: string well_known_content = 5;
+   */
+  wellKnownContent: string;
+
+  /**
+   * True when the domain is verified already.
+   *
+   * @generated from field: bool verified = 6;
+   */
+  verified: boolean;
+};
+
+/**
+ * Describes the message c2pamesh.productcertificate.v1.StartDomainVerificationResponse.
+ * Use `create(StartDomainVerificationResponseSchema)` to create a new message.
+ */
+export const StartDomainVerificationResponseSchema: GenMessage<StartDomainVerificationResponse> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_productcertificate_v1_product_certificate, 21);
+
+/**
+ * CheckDomainVerificationRequest names the domain to check.
+ *
+ * @generated from message c2pamesh.productcertificate.v1.CheckDomainVerificationRequest
+ */
+export type CheckDomainVerificationRequest = Message<"c2pamesh.productcertificate.v1.CheckDomainVerificationRequest"> & {
+  /**
+   * The domain. Required; StartDomainVerification must have been called for it.
+   *
+   * @generated from field: string domain = 1;
+   */
+  domain: string;
+
+  /**
+   * Project that claims it. Empty: the caller's project.
+   *
+   * @generated from field: string project_id = 2;
+   */
+  projectId: string;
+};
+
+/**
+ * Describes the message c2pamesh.productcertificate.v1.CheckDomainVerificationRequest.
+ * Use `create(CheckDomainVerificationRequestSchema)` to create a new message.
+ */
+export const CheckDomainVerificationRequestSchema: GenMessage<CheckDomainVerificationRequest> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_productcertificate_v1_product_certificate, 22);
+
+/**
+ * CheckDomainVerificationResponse says whether the challenge was found.
+ *
+ * @generated from message c2pamesh.productcertificate.v1.CheckDomainVerificationResponse
+ */
+export type CheckDomainVerificationResponse = Message<"c2pamesh.productcertificate.v1.CheckDomainVerificationResponse"> & {
+  /**
+   * The domain, normalised.
+   *
+   * @generated from field: string domain = 1;
+   */
+  domain: string;
+
+  /**
+   * True when the domain is verified (now or earlier).
+   *
+   * @generated from field: bool verified = 2;
+   */
+  verified: boolean;
+
+  /**
+   * `DNS_TXT` or `HTTPS_WELL_KNOWN` when verified.
+   *
+   * @generated from field: string method = 3;
+   */
+  method: string;
+
+  /**
+   * When it was verified. Empty: not verified.
+   *
+   * @generated from field: string verified_at = 4;
+   */
+  verifiedAt: string;
+
+  /**
+   * Why it is not verified yet, in words, for each method tried. Empty when verified.
+   *
+   * @generated from field: repeated string problems = 5;
+   */
+  problems: string[];
+};
+
+/**
+ * Describes the message c2pamesh.productcertificate.v1.CheckDomainVerificationResponse.
+ * Use `create(CheckDomainVerificationResponseSchema)` to create a new message.
+ */
+export const CheckDomainVerificationResponseSchema: GenMessage<CheckDomainVerificationResponse> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_productcertificate_v1_product_certificate, 23);
+
+/**
  * ProductCertificateService makes and manages product certificates. A certificate is made only for
  * an asset this mesh signed (a registered asset with a C2PA manifest) and verified. It is published
  * without credentials on the TLS listener, in Mintall's shapes, under
@@ -743,6 +905,30 @@ export const ProductCertificateService: GenService<{
     methodKind: "unary";
     input: typeof ListProofKeysRequestSchema;
     output: typeof ListProofKeysResponseSchema;
+  },
+  /**
+   * StartDomainVerification returns the challenge that proves a project holds a domain: a DNS
+   * TXT record or an HTTPS well-known file. Calling it again returns the same challenge.
+   * Scope: `registry.write`.
+   *
+   * @generated from rpc c2pamesh.productcertificate.v1.ProductCertificateService.StartDomainVerification
+   */
+  startDomainVerification: {
+    methodKind: "unary";
+    input: typeof StartDomainVerificationRequestSchema;
+    output: typeof StartDomainVerificationResponseSchema;
+  },
+  /**
+   * CheckDomainVerification looks for the challenge (DNS TXT first, then the HTTPS file, fetched
+   * under the same SSRF rules as VerifyUrl) and records the domain as verified when it is found.
+   * Scope: `registry.write`.
+   *
+   * @generated from rpc c2pamesh.productcertificate.v1.ProductCertificateService.CheckDomainVerification
+   */
+  checkDomainVerification: {
+    methodKind: "unary";
+    input: typeof CheckDomainVerificationRequestSchema;
+    output: typeof CheckDomainVerificationResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_c2pamesh_productcertificate_v1_product_certificate, 0);
