@@ -1,4 +1,5 @@
-import { Code, ConnectError } from '@connectrpc/connect';
+import { Code, ConnectError, createClient } from '@connectrpc/connect';
+import { RegistryService } from '@c2pa-mesh/proto';
 import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -359,5 +360,16 @@ describe('bound to provenance', () => {
     const res = await verify(imageId, { domain: 'merchant.example' });
     expect(res.status).toBe(200);
     expect(res.body.warnings.map((w: any) => w.code)).toContain('signing_certificate_revoked');
+  });
+
+  it('warns when the certified asset was deleted from the registry', async () => {
+    const client = productCertificates(mesh, projectIdentity(projectId));
+    const signed = await signedAndVerified(mesh, projectId);
+    const { imageId: id } = await client.createProductCertificate({ assetId: signed.assetId, authorizedDomains: ['merchant.example'] });
+    expect((await verify(id, { domain: 'merchant.example' })).body.warnings.map((w: any) => w.code)).not.toContain('asset_deleted');
+    await createClient(RegistryService, mesh.transport(projectIdentity(projectId))).deleteAsset({ assetId: signed.assetId });
+    const res = await verify(id, { domain: 'merchant.example' });
+    expect(res.status).toBe(200);
+    expect(res.body.warnings.map((w: any) => w.code)).toContain('asset_deleted');
   });
 });

@@ -56,6 +56,13 @@ export function createPublicProductCertificates(deps: ProductCertificateDeps): P
     return mismatches.map((name) => `the proof's ${name} differs from the certificate's`);
   }
 
+  /** What weakens the provenance the certificate rests on, since it was issued. */
+  function provenanceWarnings(facts: CertificateFacts): Problem[] {
+    const warnings = signerWarnings(facts);
+    if (facts.asset.status !== 'ACTIVE') warnings.push({ code: 'asset_deleted', message: `the certified asset was deleted from the registry on ${facts.asset.updated_at.toISOString()}` });
+    return warnings;
+  }
+
   function signerWarnings(facts: CertificateFacts): Problem[] {
     const signing = facts.signingCertificate;
     if (!signing) return [{ code: 'signer_unknown', message: 'the certificate that signed the C2PA manifest is not known to this mesh' }];
@@ -100,7 +107,7 @@ export function createPublicProductCertificates(deps: ProductCertificateDeps): P
       const proof = await proofProblems(facts);
       const certificateConsistency = proof.length === 0;
       const checks: Record<string, boolean> = { domainMatches, certificateConsistency };
-      const warnings = signerWarnings(facts);
+      const warnings = provenanceWarnings(facts);
       const answer = (status: PublicAnswer['status'], errors: Problem[]): PublicAnswer => ({
         status,
         body: {
