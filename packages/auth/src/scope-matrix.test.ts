@@ -2,12 +2,12 @@ import { create, type DescMethod, type DescMethodStreaming, type DescMethodUnary
 import { Code, ConnectError, createClient, type Transport } from '@connectrpc/connect';
 import { createInProcessTransport } from '@c2pa-mesh/clients';
 import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
-import { CertificateAuthorityService, RegistryService, ServerReflection, SigningService, VerificationService, reflectionV1 } from '@c2pa-mesh/proto';
+import { CertificateAuthorityService, ProductCertificateService, RegistryService, ServerReflection, SigningService, VerificationService, reflectionV1 } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasScope, type Identity } from './identity.js';
 import { METHOD_SCOPES, SCOPES, SERVICE_SCOPES, type Scope } from './scopes.js';
 
-const SERVICES: DescService[] = [SigningService, VerificationService, CertificateAuthorityService, RegistryService];
+const SERVICES: DescService[] = [SigningService, VerificationService, CertificateAuthorityService, RegistryService, ProductCertificateService];
 const METHODS = SERVICES.flatMap((service) => service.methods.map((method) => ({ operation: `${service.typeName}/${method.name}`, method })));
 
 /** Calls any method with an empty request (one empty message for streams); the code it ends with. */
@@ -43,7 +43,7 @@ function expectedAdmitted(operation: string, scopes: readonly Scope[]): boolean 
   return requirement.some((scope) => hasScope(identity, scope));
 }
 
-describe(`scope matrix over every RPC of the four services on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`, () => {
+describe(`scope matrix over every RPC of the mesh's services on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`, () => {
   let mesh: TestMesh;
   const keys = new Map<string, string>();
   beforeAll(async () => {

@@ -88,4 +88,17 @@ export const METHOD_SCOPES: Record<string, MethodRequirement> = {
   'c2pamesh.registry.v1.RegistryService/ListWebhooks': ['registry.read'],
   'c2pamesh.registry.v1.RegistryService/DeleteWebhook': ['registry.write'],
   'c2pamesh.registry.v1.RegistryService/ListWebhookDeliveries': ['registry.read'],
+
+  'c2pamesh.productcertificate.v1.ProductCertificateService/CreateProductCertificate': ['registry.write'],
+  'c2pamesh.productcertificate.v1.ProductCertificateService/GetProductCertificate': ['registry.read'],
+  'c2pamesh.productcertificate.v1.ProductCertificateService/ListProductCertificates': ['registry.read'],
+  'c2pamesh.productcertificate.v1.ProductCertificateService/UpdateProductCertificate': ['registry.write'],
+  'c2pamesh.productcertificate.v1.ProductCertificateService/PauseProductCertificate': ['registry.write'],
+  'c2pamesh.productcertificate.v1.ProductCertificateService/ResumeProductCertificate': ['registry.write'],
+  'c2pamesh.productcertificate.v1.ProductCertificateService/RevokeProductCertificate': ['registry.write'],
+  // One key signs every project's proofs: rotating it is the mesh operator's decision.
+  'c2pamesh.productcertificate.v1.ProductCertificateService/RotateProofKey': ['admin'],
+  'c2pamesh.productcertificate.v1.ProductCertificateService/ListProofKeys': ['registry.read'],
+  'c2pamesh.productcertificate.v1.ProductCertificateService/StartDomainVerification': ['registry.write'],
+  'c2pamesh.productcertificate.v1.ProductCertificateService/CheckDomainVerification': ['registry.write'],
 };

@@ -8,6 +8,7 @@ import { createKey, createProject, listAudit, listKeys, listProjects, revokeKey,
 import { signHash } from './commands/sign-hash.js';
 import { signFiles } from './commands/sign.js';
 import { verifyFiles } from './commands/verify.js';
+import { verifyProductCertificate } from './commands/mc4p-verify.js';
 
 const VERSION = '0.1.0';
 
@@ -82,6 +83,20 @@ export function buildProgram(io: CliIo, finish: (code: number) => void): Command
     .option('--project <id>', 'project to register under')
     .option('--signer <id>', 'signer id')
     .action((arg: string, options) => run(() => signHash(arg, options, io))());
+
+  const mc4p = program.command('mc4p').description('product certificates (Mintall MC4P)');
+  mc4p
+    .command('verify')
+    .argument('<certificate>', 'the full certificate JSON-LD (GET …/mc4p/{image_id}/certificate?full=true)')
+    .argument('<image>', 'the image bytes as observed')
+    .description('verify a product certificate offline: JWT proof against a cached JWKS, domain, bound fields, and (full profile) the image itself')
+    .requiredOption('--domain <host>', 'the domain where the image was observed')
+    .option('--field <name=value>', 'a bound field to check, e.g. productId=…; repeatable', collect)
+    .addOption(new Option('--profile <profile>', 'Mintall verification profile').choices(['minimal', 'standard', 'full']).default('standard'))
+    .option('--jwks <file>', 'the cached JWKS (GET /.well-known/jwks.json)')
+    .option('--trust-anchors <file>', 'PEM trust anchors for the C2PA check (e.g. .data/pki/c2pa-root.pem)')
+    .option('--json', 'print machine-readable JSON')
+    .action((certificate: string, image: string, options) => run(() => verifyProductCertificate(certificate, image, options, io))());
 
   const keys = program.command('keys').description('API keys: create, list, rotate, revoke');
   withConnection(keys.command('create'))

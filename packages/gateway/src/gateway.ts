@@ -9,7 +9,9 @@ import { httpFailureFor, type GatewayOperation, type HttpFailure } from './http-
 import { digiCertSign } from './digicert.js';
 import { health, mirrorStageSign, mirrorStageVerify, warmup } from './mirrorstage.js';
 import { verimagoSign, verimagoVerifyByHash } from './verimago.js';
+import { mintallCertificate, mintallJwks, mintallVerify } from './mintall.js';
 import type { UrlFetcher } from '@c2pa-mesh/service-verification';
+import type { PublicProductCertificates } from '@c2pa-mesh/service-product-certificate';
 
 export interface GatewayOptions {
   /** Clients that act as the HTTP caller (see createCallerClientsFactory). */
@@ -27,6 +29,8 @@ export interface GatewayOptions {
   serving?: () => boolean;
   /** Public lookups by hash per minute and client address (default 1000, as Verimago). */
   publicLookupsPerMinute?: number;
+  /** Mintall's public MC4P API and the proof JWKS, where this process runs product certificates. */
+  productCertificates?: PublicProductCertificates;
 }
 
 /** How an API answered errors: MirrorStage and Verimago `{error}`, DigiCert OAuth-style codes. */
@@ -59,6 +63,11 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/c2pa/v1/sign', operation: 'sign', errorStyle: 'oauth', handle: digiCertSign },
   // DigiCert's clients call this full path on their host; only the base URL should change.
   { method: 'POST', path: '/documentmanager/api/c2pa/v1/sign', operation: 'sign', errorStyle: 'oauth', handle: digiCertSign },
+  // Mintall's MC4P API: public, no credentials; its clients change only the base URL.
+  { method: 'GET', path: '/.well-known/jwks.json', operation: 'lookup', errorStyle: 'message', handle: mintallJwks },
+  { method: 'GET', path: '/mintall/api/v1/.well-known/jwks.json', operation: 'lookup', errorStyle: 'message', handle: mintallJwks },
+  { method: 'GET', path: '/mintall/api/v1/mc4p/', operation: 'lookup', errorStyle: 'message', handle: mintallCertificate },
+  { method: 'POST', path: '/mintall/api/v1/mc4p/', operation: 'lookup', errorStyle: 'message', handle: mintallVerify },
 ];
 
 function isJson(exchange: Exchange): boolean {

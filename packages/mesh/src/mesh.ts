@@ -4,7 +4,7 @@ import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
 import { SERVICE_SCOPES, createIdentityResolver, serviceSpiffeId, type Identity } from '@c2pa-mesh/auth';
 import { createCallerClientsFactory, createMeshClients, type MeshClients } from '@c2pa-mesh/clients';
 import type { MeshConfig, ServiceName } from '@c2pa-mesh/config';
-import { CertificateAuthorityService, Health, RegistryService, ServerReflection, SigningService, VerificationService, allFileDescriptors } from '@c2pa-mesh/proto';
+import { CertificateAuthorityService, Health, ProductCertificateService, RegistryService, ServerReflection, SigningService, VerificationService, allFileDescriptors } from '@c2pa-mesh/proto';
 import {
   createHealthService,
   createMeshInterceptor,
@@ -27,6 +27,17 @@ import {
   startWebhookDispatcher,
   type WebhookDispatcher,
 } from '@c2pa-mesh/service-registry';
+import {
+  createDnsResolver,
+  createDomainOwnership,
+  createProductCertificateService,
+  createProofKeyRing,
+  createPublicProductCertificates,
+  productCertificateSettingsFromEnv,
+  startProofKeyRotation,
+  type ProofKeyRotation,
+  type PublicProductCertificates,
+} from '@c2pa-mesh/service-product-certificate';
 import { createSigningService } from '@c2pa-mesh/service-signing';
 import { createVerificationService } from '@c2pa-mesh/service-verification';
 import { createUrlFetcher, verificationSettingsFromEnv } from '@c2pa-mesh/service-verification';
@@ -148,6 +159,8 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
   if (engine) metrics.observeEngine(engine);
   metrics.observeDatabase(db);
   let webhookDispatcher: WebhookDispatcher | undefined;
+  let proofKeyRotation: ProofKeyRotation | undefined;
+  let productCertificates: PublicProductCertificates | undefined;
   if (local.has('registry')) {
     const webhookTargets = createWebhookTargetGuard(config.webhookAllowHosts);
     const impl = createRegistryService({
@@ -167,6 +180,22 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
       pollMs: config.webhookPollMs,
       retryBaseMs: config.webhookRetryBaseMs,
     });
+    // Product certificates live beside the registry: they certify its assets, in its database.
+    const settings = productCertificateSettingsFromEnv(process.env);
+    const productLogger = logger.child({ service: 'product-certificate' });
+    const keys = createProofKeyRing({ db, keyEncryptionKey: pki.keyEncryptionKey, algorithm: settings.algorithm });
+    // The well-known file is fetched under the same SSRF policy as VerifyUrl, its host resolved
+    // by the DNS servers domain verification uses.
+    const wellKnownFetcher = createUrlFetcher(
+      verificationSettingsFromEnv(process.env).url,
+      settings.dnsServers.length > 0 ? createDnsResolver(settings.dnsServers).resolveHost : undefined,
+    );
+    const domains = createDomainOwnership(db, { enforced: settings.domainEnforcement, fetcher: wellKnownFetcher, dnsServers: settings.dnsServers });
+    const productDeps = { db, keys, domains, logger: productLogger };
+    const productImpl = createProductCertificateService(productDeps);
+    registrations.push((router) => router.service(ProductCertificateService, productImpl));
+    productCertificates = createPublicProductCertificates(productDeps);
+    proofKeyRotation = startProofKeyRotation({ keys, everyDays: settings.keyRotationDays, algorithm: settings.algorithm, logger: productLogger });
   }
   if (local.has('signing')) {
     const impl = createSigningService({ clients: clientsFor('signing'), engine: engine!, config, logger: logger.child({ service: 'signing' }) });
@@ -177,6 +206,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     registrations.push((router) => router.service(VerificationService, impl));
   }
   const servedNames = config.services.map((s) => DESCRIPTORS[s].typeName);
+  if (local.has('registry')) servedNames.push(ProductCertificateService.typeName);
   const health = createHealthService({ services: servedNames, serving: () => serving });
   const reflection = createReflectionService(allFileDescriptors, [...servedNames, Health.typeName, ServerReflection.typeName]);
   registrations.push((router) => {
@@ -192,6 +222,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     audit,
     logger: logger.child({ component: 'gateway' }),
     serving: () => serving,
+    productCertificates,
   });
   return {
     pki,
@@ -206,7 +237,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
       serving = value;
     },
     async close() {
-      await Promise.all([engine?.close(), certificateAuthority?.close(), webhookDispatcher?.close()]);
+      await Promise.all([engine?.close(), certificateAuthority?.close(), webhookDispatcher?.close(), proofKeyRotation?.close()]);
     },
   };
 }

@@ -17,6 +17,7 @@ import {
   allFileDescriptors,
   CertificateAuthorityService,
   Health,
+  ProductCertificateService,
   RegistryService,
   ServerReflection,
   SigningService,
@@ -85,6 +86,18 @@ describe('service descriptors', () => {
         'CreateWebhook',
       ]),
     );
+    expect(ProductCertificateService.typeName).toBe('c2pamesh.productcertificate.v1.ProductCertificateService');
+    expect(methodNames(ProductCertificateService)).toEqual(
+      expect.arrayContaining([
+        'CreateProductCertificate',
+        'GetProductCertificate',
+        'ListProductCertificates',
+        'UpdateProductCertificate',
+        'PauseProductCertificate',
+        'ResumeProductCertificate',
+        'RevokeProductCertificate',
+      ]),
+    );
     expect(methodNames(Health)).toEqual(expect.arrayContaining(['Check', 'Watch']));
     expect(methodNames(ServerReflection)).toEqual(['ServerReflectionInfo']);
   });
@@ -122,6 +135,7 @@ describe('allFileDescriptors', () => {
       VerificationService,
       CertificateAuthorityService,
       RegistryService,
+      ProductCertificateService,
       Health,
       ServerReflection,
     ]) {

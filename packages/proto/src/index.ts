@@ -16,6 +16,10 @@ import {
   file_c2pamesh_verification_v1_verification,
   VerificationService,
 } from './gen/c2pamesh/verification/v1/verification_pb.js';
+import {
+  file_c2pamesh_productcertificate_v1_product_certificate,
+  ProductCertificateService,
+} from './gen/c2pamesh/productcertificate/v1/product_certificate_pb.js';
 import { file_grpc_health_v1_health, Health } from './gen/grpc/health/v1/health_pb.js';
 import {
   file_grpc_reflection_v1_reflection,
@@ -28,6 +32,7 @@ export * as signingV1 from './gen/c2pamesh/signing/v1/signing_pb.js';
 export * as verificationV1 from './gen/c2pamesh/verification/v1/verification_pb.js';
 export * as certificateAuthorityV1 from './gen/c2pamesh/certificateauthority/v1/certificateauthority_pb.js';
 export * as registryV1 from './registry-v1.js';
+export * as productCertificateV1 from './gen/c2pamesh/productcertificate/v1/product_certificate_pb.js';
 export * as healthV1 from './gen/grpc/health/v1/health_pb.js';
 export * as reflectionV1 from './gen/grpc/reflection/v1/reflection_pb.js';
 
@@ -35,6 +40,7 @@ export * as reflectionV1 from './gen/grpc/reflection/v1/reflection_pb.js';
 export {
   CertificateAuthorityService,
   Health,
+  ProductCertificateService,
   RegistryService,
   ServerReflection,
   SigningService,
@@ -48,6 +54,7 @@ export const allFileDescriptors: readonly GenFile[] = [
   file_c2pamesh_certificateauthority_v1_certificateauthority,
   file_c2pamesh_registry_v1_types,
   file_c2pamesh_registry_v1_registry,
+  file_c2pamesh_productcertificate_v1_product_certificate,
   file_grpc_health_v1_health,
   file_grpc_reflection_v1_reflection,
 ];

@@ -15,3 +15,4 @@ export * from './repositories/verifications.js';
 export * from './repositories/usage.js';
 export * from './repositories/rate-limits.js';
 export * from './repositories/webhooks.js';
+export * from './repositories/product-certificates.js';

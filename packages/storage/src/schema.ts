@@ -174,6 +174,47 @@ export interface SettingTable {
   updated_at: DefaultTimestamp;
 }
 
+/** A key that signs (or signed) product-certificate proofs. */
+export interface ProductCertificateKeyTable {
+  kid: string;
+  algorithm: string; // ES256 | RS256
+  public_jwk: ColumnType<Record<string, unknown>, string, string>;
+  /** PKCS#8 sealed with the key-encryption key (the kid as associated data). */
+  encrypted_private_key: Uint8Array;
+  status: string; // ACTIVE | RETIRED
+  created_at: DefaultTimestamp;
+  retired_at: NullableTimestamp;
+}
+
+/** A product certificate (MC4P): a signed asset bound to domains and product context. */
+export interface ProductCertificateTable {
+  id: string; // UUID, the public image id
+  project_id: string;
+  asset_id: string;
+  asset_url: string | null;
+  authorized_domains: StringList;
+  bound_fields: ColumnType<Record<string, string>, string, string>;
+  status: string; // ACTIVE | PAUSED | REVOKED
+  validation_state: string;
+  validation_verified_at: Timestamp;
+  kid: string;
+  jwt: string;
+  issued_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+  revoked_at: NullableTimestamp;
+}
+
+/** A domain a project claims for its product certificates, and whether it proved it holds it. */
+export interface ProductCertificateDomainTable {
+  project_id: string;
+  domain: string;
+  /** The value the DNS TXT record or the well-known file must hold. */
+  token: string;
+  method: string | null; // DNS_TXT | HTTPS_WELL_KNOWN
+  verified_at: NullableTimestamp;
+  created_at: DefaultTimestamp;
+}
+
 export interface MeshDatabase {
   projects: ProjectTable;
   certificates: CertificateTable;
@@ -186,6 +227,9 @@ export interface MeshDatabase {
   webhooks: WebhookTable;
   webhook_deliveries: WebhookDeliveryTable;
   settings: SettingTable;
+  product_certificate_keys: ProductCertificateKeyTable;
+  product_certificates: ProductCertificateTable;
+  product_certificate_domains: ProductCertificateDomainTable;
 }
 
 export type CertificateRow = Selectable<CertificateTable>;
@@ -200,3 +244,6 @@ export type AuditEventRow = Selectable<AuditEventTable>;
 export type NewAuditEventRow = Insertable<AuditEventTable>;
 export type WebhookRow = Selectable<WebhookTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;
+export type ProductCertificateKeyRow = Selectable<ProductCertificateKeyTable>;
+export type ProductCertificateRow = Selectable<ProductCertificateTable>;
+export type ProductCertificateDomainRow = Selectable<ProductCertificateDomainTable>;
