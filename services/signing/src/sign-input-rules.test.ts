@@ -1,5 +1,5 @@
 import { Code } from '@connectrpc/connect';
-import { createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
+import { createTestMesh, type TestMesh } from '@c2pa-mesh/mesh/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSignerDirectory } from './signer-directory.js';
 import {

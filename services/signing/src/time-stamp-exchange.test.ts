@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createClient } from '@connectrpc/connect';
-import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
+import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh/testing';
 import { parseTimeStampRequest, timeStampRejectionResponse } from '@c2pa-mesh/pki';
 import { CertificateAuthorityService } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
