@@ -65,6 +65,7 @@ describe("another project's objects answer not_found, as missing ones do", () =>
 
   it('certificate authority: another project, or its certificate', async () => {
     await answersAsMissing((id) => ca().getCertificate({ certificateId: id }), signerB, MISSING.signer);
+    await answersAsMissing((id) => ca().checkStatus({ certificateId: id, omitOcspResponse: true }), signerB, MISSING.signer);
     await answersAsMissing((id) => ca().revokeCertificate({ certificateId: id, reason: 1 }), signerB, MISSING.signer);
     await answersAsMissing((id) => ca().activateCertificate({ certificateId: id }), signerB, MISSING.signer);
     await answersAsMissing((id) => ca().listCertificates({ projectId: id }), projectB, MISSING.project);
