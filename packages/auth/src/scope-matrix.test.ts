@@ -1,7 +1,7 @@
 import { create, type DescMethod, type DescMethodStreaming, type DescMethodUnary, type DescService } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient, type Transport } from '@connectrpc/connect';
 import { createInProcessTransport } from '@c2pa-mesh/clients';
-import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
+import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh/testing';
 import { CertificateAuthorityService, ProductCertificateService, RegistryService, ServerReflection, SigningService, VerificationService, reflectionV1 } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasScope, type Identity } from './identity.js';

@@ -1,6 +1,13 @@
 import type { Identity } from '@c2pa-mesh/auth';
 import { MeshError, failedPrecondition, invalidArgument, isMeshError } from '@c2pa-mesh/errors';
-import type { UrlFetcher } from '@c2pa-mesh/service-verification';
+
+/**
+ * What the gateway needs of a URL fetcher. The mesh hands it the verification service's fetcher;
+ * the gateway names only the shape it calls, so that it does not depend on a service.
+ */
+export interface FileUrlFetcher {
+  fetchAsset(options: { url: string; maxBytes: number; signal?: AbortSignal }): Promise<{ bytes: Uint8Array }>;
+}
 
 /**
  * `file_url`: MirrorStage fetches HTTPS URLs only, and for keys with origin restrictions only from
@@ -8,7 +15,7 @@ import type { UrlFetcher } from '@c2pa-mesh/service-verification';
  * VerifyUrl uses (public addresses only, checked after every resolution and redirect, the
  * connection pinned to the checked address; size and time limits): one SSRF guard, not two.
  */
-export async function fetchFileUrl(fetcher: UrlFetcher | undefined, raw: string, identity: Identity, maxBytes: number, signal?: AbortSignal): Promise<Uint8Array> {
+export async function fetchFileUrl(fetcher: FileUrlFetcher | undefined, raw: string, identity: Identity, maxBytes: number, signal?: AbortSignal): Promise<Uint8Array> {
   let url: URL;
   try {
     url = new URL(raw.trim());

@@ -4,9 +4,8 @@ import path from 'node:path';
 import { createClient } from '@connectrpc/connect';
 import { createIdentityResolver } from '@c2pa-mesh/auth';
 import { createCallerClientsFactory } from '@c2pa-mesh/clients';
-import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
+import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh/testing';
 import { RegistryService } from '@c2pa-mesh/proto';
-import { createAuditSink } from '@c2pa-mesh/service-registry';
 import { startTlsListener, type RunningListener } from '@c2pa-mesh/server';
 import { pino } from 'pino';
 import { Agent, FormData, fetch as undiciFetch } from 'undici';
@@ -42,7 +41,7 @@ async function startGateway(publicLookupsPerMinute?: number): Promise<RunningLis
     clientsFor: createCallerClientsFactory({ localServices: mesh.config.services, routes: mesh.routes, interceptors: mesh.interceptors, remote: { urls: {}, caPem: mesh.pki.meshCa.pem } }),
     resolver: createIdentityResolver(mesh.db),
     engine: mesh.engine,
-    audit: createAuditSink(mesh.db),
+    audit: mesh.audit,
     logger,
     publicLookupsPerMinute,
   });

@@ -9,9 +9,8 @@ import { httpFailureFor, type GatewayOperation, type HttpFailure } from './http-
 import { digiCertSign } from './digicert.js';
 import { health, mirrorStageSign, mirrorStageVerify, warmup } from './mirrorstage.js';
 import { verimagoSign, verimagoVerifyByHash } from './verimago.js';
-import { mintallCertificate, mintallJwks, mintallVerify } from './mintall.js';
-import type { UrlFetcher } from '@c2pa-mesh/service-verification';
-import type { PublicProductCertificates } from '@c2pa-mesh/service-product-certificate';
+import { mintallCertificate, mintallJwks, mintallVerify, type PublicProductCertificates } from './mintall.js';
+import type { FileUrlFetcher } from './file-url.js';
 
 export interface GatewayOptions {
   /** Clients that act as the HTTP caller (see createCallerClientsFactory). */
@@ -21,7 +20,7 @@ export interface GatewayOptions {
   /** The C2PA engine pool, when this process runs one: `POST /v1/warmup` warms it. */
   engine?: { warmup(): Promise<void>; stats(): { threads: number } };
   /** Fetches `file_url` uploads under the same SSRF rules as VerifyUrl. Absent: file_url is refused. */
-  urlFetcher?: UrlFetcher;
+  urlFetcher?: FileUrlFetcher;
   /** Records the calls the gateway refuses itself, before any RPC (bad forms, oversized uploads). */
   audit?: AuditSink;
   logger: Logger;

@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { PublicAnswer } from '@c2pa-mesh/service-product-certificate';
-import { MAX_VERIFY_BODY_BYTES } from '@c2pa-mesh/service-product-certificate';
 import { header, readBody, send, type Exchange } from './exchange.js';
 import type { RouteContext } from './gateway.js';
 
@@ -12,6 +10,26 @@ import type { RouteContext } from './gateway.js';
  */
 
 const CACHEABLE = 'public, max-age=300, must-revalidate';
+
+/** Largest verify request body read. */
+const MAX_VERIFY_BODY_BYTES = 16 * 1024;
+
+/** An answer of the public API: Mintall's status code and its JSON body. */
+export interface PublicAnswer {
+  status: 200 | 400 | 402 | 403 | 404 | 412 | 422;
+  body: Record<string, unknown>;
+}
+
+/**
+ * What the gateway calls to answer Mintall's public requests: the product-certificate service's
+ * public side, which the mesh passes in (the gateway names the shape it calls rather than
+ * importing a service).
+ */
+export interface PublicProductCertificates {
+  jwks(): Promise<{ keys: object[] }>;
+  certificate(imageId: string, options: { full: boolean }): Promise<PublicAnswer>;
+  verify(imageId: string, request: unknown): Promise<PublicAnswer>;
+}
 
 function body(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value), 'utf8');

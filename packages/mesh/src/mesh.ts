@@ -16,6 +16,7 @@ import {
   type ReadinessCheck,
   type RelyingPartyListener,
   type RelyingPartyRoute,
+  type AuditSink,
   type RunningListener,
 } from '@c2pa-mesh/server';
 import { certificateAuthorityRoutes, createCertificateAuthority, createCertificateAuthorityService, type CertificateAuthority } from '@c2pa-mesh/service-certificate-authority';
@@ -86,6 +87,8 @@ export interface MeshAssembly {
   clientsFor(service: ServiceName): MeshClients;
   /** The C2PA engine (worker pool) when signing or verification runs here. */
   engine: C2paEngine | undefined;
+  /** Where refused and completed calls are recorded (the registry's audit log). */
+  audit: AuditSink;
   /** The drop-in HTTP gateway (MirrorStage, Verimago, DigiCert shapes) for the TLS listener. */
   gateway: ReturnType<typeof createGateway>;
   /** This mesh's metrics (its own registry). */
@@ -231,6 +234,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     relyingPartyRoutes,
     clientsFor,
     engine,
+    audit,
     gateway,
     metrics,
     setServing(value) {

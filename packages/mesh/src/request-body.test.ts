@@ -14,7 +14,7 @@ import { VerificationService, verificationV1 } from '@c2pa-mesh/proto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanUp } from '../../../test/support/cleanup.js';
-import { createTestMesh, type TestMesh } from './test-harness.js';
+import { createTestMesh, type TestMesh } from './testing.js';
 
 const MEDIA = path.resolve(import.meta.dirname, '../../../test/fixtures/media');
 /** Small enough that a test can go over it; the signed fixture fits. */

@@ -1,6 +1,6 @@
 import { parseCertificate } from '@c2pa-mesh/pki';
 import { describe, expect, it } from 'vitest';
-import { createTestMesh } from './test-harness.js';
+import { createTestMesh } from './testing.js';
 
 // The registry alone: no engine to start; the other services are named by URL only.
 const REGISTRY_ONLY = {

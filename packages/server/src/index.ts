@@ -9,3 +9,4 @@ export * from './reflection.js';
 export * from './logger.js';
 export * from './rpc-metrics.js';
 export * from './metrics-listener.js';
+export { existingProject, requestedProject, requiredProject, requireMeshWide, visibleTo } from './tenant-access.js';

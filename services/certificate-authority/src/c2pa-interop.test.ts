@@ -6,7 +6,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { createClient, type Client } from '@connectrpc/connect';
 import { buildCoseSign1, claimSignatureReserveSize, createEngine, type C2paEngine, type ClaimSigner } from '@c2pa-mesh/engine';
-import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
+import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh/testing';
 import { pemToDer } from '@c2pa-mesh/pki';
 import { CertificateAuthorityService } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

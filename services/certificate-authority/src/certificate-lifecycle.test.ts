@@ -1,7 +1,7 @@
 import { Code, ConnectError, createClient, type Client } from '@connectrpc/connect';
 import * as pkijs from 'pkijs';
 import { createIdentityResolver } from '@c2pa-mesh/auth';
-import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
+import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh/testing';
 import { parseCertificate } from '@c2pa-mesh/pki';
 import { CertificateAuthorityService } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

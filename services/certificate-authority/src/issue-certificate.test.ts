@@ -2,7 +2,7 @@ import { X509Certificate, constants, createPrivateKey, createPublicKey, verify }
 import { Code, ConnectError, createClient, type Client } from '@connectrpc/connect';
 import { createIdentityResolver } from '@c2pa-mesh/auth';
 import { decryptPrivateKey, createMemorySigner } from '@c2pa-mesh/key-custody';
-import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
+import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh/testing';
 import { OID, parseCertificate } from '@c2pa-mesh/pki';
 import { CertificateAuthorityService } from '@c2pa-mesh/proto';
 import { findCertificateById } from '@c2pa-mesh/storage';

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { createClient } from '@connectrpc/connect';
 import * as pkijs from 'pkijs';
-import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
+import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh/testing';
 import { encodeOcspRequest, ocspCertIdFor, pemToDer } from '@c2pa-mesh/pki';
 import { CertificateAuthorityService } from '@c2pa-mesh/proto';
 import { startRelyingPartyListener, type RelyingPartyListener } from '@c2pa-mesh/server';

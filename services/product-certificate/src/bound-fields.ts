@@ -1,5 +1,5 @@
 import { invalidArgument } from '@c2pa-mesh/errors';
-import { normalizeDomain } from './domains.js';
+import { normalizeDomain } from '@c2pa-mesh/mc4p';
 
 const FIELD_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const MAX_FIELDS = 50;

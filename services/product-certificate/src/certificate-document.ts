@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import type { JWTPayload } from 'jose';
 import type { AssetRow, CertificateRow, ProductCertificateRow } from '@c2pa-mesh/storage';
+import type { ProofClaims } from '@c2pa-mesh/mc4p';
 
 /** Everything a certificate document states, read together. */
 export interface CertificateFacts {
@@ -16,26 +17,6 @@ export interface CertificateFacts {
 export const PROOF_ISSUER = 'c2pa-mesh';
 
 export const FULL_CONTEXT = ['https://schema.org', 'https://w3id.org/security/suites/jws-2020/v1'] as const;
-
-/**
- * What the JWT proof attests: the certificate's bindings (domains and product context) and the
- * signed asset it rests on. A verifier offline compares these, not the document around them, with
- * what it observed.
- */
-export interface ProofClaims extends JWTPayload {
-  iss: string;
-  sub: string;
-  iat: number;
-  mc4p: {
-    imageId: string;
-    authorizedDomains: string[];
-    boundFields: Record<string, string>;
-    asset: { sha256: string; url?: string; format: string };
-    activeManifest: string;
-    validationState: string;
-    dateIssued: string;
-  };
-}
 
 export function proofClaims(certificate: ProductCertificateRow, asset: AssetRow, signedAt: Date): ProofClaims {
   return {

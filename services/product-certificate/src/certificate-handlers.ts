@@ -2,7 +2,8 @@ import { create } from '@bufbuild/protobuf';
 import type { HandlerContext } from '@connectrpc/connect';
 import { invalidArgument, notFound } from '@c2pa-mesh/errors';
 import { productCertificateV1 } from '@c2pa-mesh/proto';
-import { pageOf, pageRequest, requiredProject, visibleTo } from '@c2pa-mesh/service-registry';
+import { requiredProject, visibleTo } from '@c2pa-mesh/server';
+import { pageOf, pageRequest } from '@c2pa-mesh/storage';
 import { findAssetById, findProjectById, findProductCertificate, listProductCertificates, listProductCertificateKeys, listPublishedProductCertificateKeys } from '@c2pa-mesh/storage';
 import { parseAssetUrl, parseAuthorizedDomains, parseBoundFields } from './bound-fields.js';
 import { fullCertificate } from './certificate-document.js';
@@ -11,7 +12,7 @@ import type { ProductCertificateDeps } from './deps.js';
 import { loadFacts } from './facts.js';
 import { toProductCertificate, toProofKey } from './messages.js';
 import { parseProofAlgorithm } from './proof-keys.js';
-import { normalizeDomain } from './domains.js';
+import { normalizeDomain } from '@c2pa-mesh/mc4p';
 
 async function visibleCertificate(deps: ProductCertificateDeps, ctx: HandlerContext, imageId: string) {
   if (imageId === '') throw invalidArgument('image_id is required');

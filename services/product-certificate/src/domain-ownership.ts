@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { Resolver } from 'node:dns/promises';
 import type { LookupAddress } from 'node:dns';
 import { failedPrecondition, isMeshError } from '@c2pa-mesh/errors';
-import type { UrlFetcher } from '@c2pa-mesh/service-verification';
 import {
   markProductCertificateDomainVerified,
   upsertProductCertificateDomain,
@@ -10,6 +9,11 @@ import {
   type Database,
   type ProductCertificateDomainRow,
 } from '@c2pa-mesh/storage';
+
+/** The shape of the fetcher this module calls; the mesh passes in VerificationService's URL fetcher. */
+export interface WellKnownFetcher {
+  fetchAsset(options: { url: string; maxBytes: number; signal?: AbortSignal }): Promise<{ bytes: Uint8Array }>;
+}
 
 /** Where the challenge is published, and what it holds. */
 export const DNS_CHALLENGE_PREFIX = '_c2pa-mesh-challenge';
@@ -48,7 +52,8 @@ export interface DomainOwnership {
 export interface DomainOwnershipOptions {
   enforced: boolean;
   /** Fetches the well-known file under the mesh's one outbound-fetch (SSRF) policy. */
-  fetcher: UrlFetcher;
+  /** The mesh's one outbound-fetch policy (VerifyUrl's fetcher: public addresses only, pinned). */
+  fetcher: WellKnownFetcher;
   /** DNS servers for the TXT lookup (`host:port`); empty: the system's. */
   dnsServers?: readonly string[];
 }

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import { createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
+import { createTestMesh, type TestMesh } from '@c2pa-mesh/mesh/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startDnsServer, type TestDnsServer } from './test-support/dns-server.js';
 import { createProject, issueProjectSigner, productCertificates, projectIdentity, serveOverHttps, signedAndVerified, type MeshOverHttps } from './test-support/mintall-test-kit.js';

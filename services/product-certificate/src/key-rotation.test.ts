@@ -1,4 +1,4 @@
-import { createTestDatabase, type TestDatabase } from '@c2pa-mesh/storage';
+import { createTestDatabase, type TestDatabase } from '@c2pa-mesh/storage/testing';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -2,7 +2,7 @@ import { findProductCertificate, type ProductCertificateRow } from '@c2pa-mesh/s
 import { claimMismatches, fullCertificate, minimalCertificate, proofClaims, type CertificateFacts } from './certificate-document.js';
 import { isImageId } from './certification.js';
 import type { ProductCertificateDeps } from './deps.js';
-import { normalizeDomain } from './domains.js';
+import { normalizeDomain } from '@c2pa-mesh/mc4p';
 import { loadFacts } from './facts.js';
 import type { PublishedJwk } from './proof-keys.js';
 
@@ -28,9 +28,6 @@ export interface PublicProductCertificates {
   certificate(imageId: string, options: { full: boolean }): Promise<PublicAnswer>;
   verify(imageId: string, request: unknown): Promise<PublicAnswer>;
 }
-
-/** Largest verify request body read. */
-export const MAX_VERIFY_BODY_BYTES = 16 * 1024;
 
 type Found = { row: ProductCertificateRow } | { answer: PublicAnswer };
 

@@ -1,6 +1,6 @@
 import { Code } from '@connectrpc/connect';
 import { API_KEY_PREFIX, hashApiKey } from '@c2pa-mesh/auth';
-import { createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
+import { createTestMesh, type TestMesh } from '@c2pa-mesh/mesh/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminRegistry, failure, registryWithKey, type RegistryClient } from './test-support/registry-test-kit.js';
 

@@ -21,10 +21,10 @@ import {
   type ApiKeyRow,
   type NewApiKey,
 } from '@c2pa-mesh/storage';
-import { existingProject, requiredProject, visibleTo } from './access.js';
+import { existingProject, requiredProject, visibleTo } from '@c2pa-mesh/server';
 import type { RegistryServiceDeps } from './deps.js';
 import { apiKeyStatus, toApiKey } from './messages.js';
-import { pageOf, pageRequest } from './paging.js';
+import { pageOf, pageRequest } from '@c2pa-mesh/storage';
 import { boundedText, displayName, futureTimestamp, parseOrigins, parseScopes, requiredId } from './validation.js';
 
 const DEFAULT_GRACE_HOURS = 48;

@@ -15,10 +15,10 @@ import {
   updateAssetFields,
   type AssetRow,
 } from '@c2pa-mesh/storage';
-import { requiredProject, visibleTo } from './access.js';
+import { requiredProject, visibleTo } from '@c2pa-mesh/server';
 import type { RegistryServiceDeps } from './deps.js';
 import { toAsset } from './messages.js';
-import { pageOf, pageRequest } from './paging.js';
+import { pageOf, pageRequest } from '@c2pa-mesh/storage';
 import { boundedText, oneOf, parseContentHash, parseTags, parseTimestamp, requiredId } from './validation.js';
 
 const KINDS = ['ASSET', 'HASH_RECORD'] as const;

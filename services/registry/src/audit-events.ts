@@ -2,10 +2,10 @@ import { create } from '@bufbuild/protobuf';
 import type { HandlerContext } from '@connectrpc/connect';
 import { registryV1 } from '@c2pa-mesh/proto';
 import { listAuditEvents } from '@c2pa-mesh/storage';
-import { requestedProject } from './access.js';
+import { requestedProject } from '@c2pa-mesh/server';
 import type { RegistryServiceDeps } from './deps.js';
 import { toAuditEvent } from './messages.js';
-import { pageOf, pageRequest } from './paging.js';
+import { pageOf, pageRequest } from '@c2pa-mesh/storage';
 import { boundedText, oneOf, optionalTimestamp } from './validation.js';
 
 const STATUSES = { SUCCESS: 'ok', ERROR: 'error' } as const;

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import { createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
+import { createTestMesh, type TestMesh } from '@c2pa-mesh/mesh/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminRegistry, projectWithKey, registryWithKey, type RegistryClient } from './test-support/registry-test-kit.js';
 

@@ -3,7 +3,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { Code } from '@connectrpc/connect';
 import { createIdentityResolver, type PeerCertificate } from '@c2pa-mesh/auth';
 import { generateKeyPair } from '@c2pa-mesh/key-custody';
-import { createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
+import { createTestMesh, type TestMesh } from '@c2pa-mesh/mesh/testing';
 import { issueCertificate } from '@c2pa-mesh/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminRegistry, failure, registryWithKey, type RegistryClient } from './test-support/registry-test-kit.js';

@@ -5,10 +5,10 @@ import { MESH_SPIFFE_PREFIX } from '@c2pa-mesh/auth';
 import { invalidArgument } from '@c2pa-mesh/errors';
 import { registryV1 } from '@c2pa-mesh/proto';
 import { deleteClientBinding, findClientBindingById, insertClientBinding, listClientBindings, newId } from '@c2pa-mesh/storage';
-import { existingProject, requiredProject, visibleTo } from './access.js';
+import { existingProject, requiredProject, visibleTo } from '@c2pa-mesh/server';
 import type { RegistryServiceDeps } from './deps.js';
 import { toClientBinding } from './messages.js';
-import { pageOf, pageRequest } from './paging.js';
+import { pageOf, pageRequest } from '@c2pa-mesh/storage';
 import { boundedText, parseScopes, requiredId } from './validation.js';
 
 /** SHA-256 of the DER SubjectPublicKeyInfo: the same fingerprint the listener computes per connection. */

@@ -3,10 +3,10 @@ import type { HandlerContext } from '@connectrpc/connect';
 import { alreadyExists, invalidArgument, notFound } from '@c2pa-mesh/errors';
 import { registryV1 } from '@c2pa-mesh/proto';
 import { findCertificateById, findProjectByName, insertProject, listProjects, newId, updateProject, type Database } from '@c2pa-mesh/storage';
-import { existingProject, requestedProject, requireMeshWide } from './access.js';
+import { existingProject, requestedProject, requireMeshWide } from '@c2pa-mesh/server';
 import type { RegistryServiceDeps } from './deps.js';
 import { toProject } from './messages.js';
-import { pageOf, pageRequest } from './paging.js';
+import { pageOf, pageRequest } from '@c2pa-mesh/storage';
 import { boundedText, displayName } from './validation.js';
 
 const UNIQUE_VIOLATION = '23505';

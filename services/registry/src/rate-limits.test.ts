@@ -1,7 +1,7 @@
 import { Code, createClient } from '@connectrpc/connect';
 import { createIdentityResolver } from '@c2pa-mesh/auth';
 import { createInProcessTransport } from '@c2pa-mesh/clients';
-import { createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
+import { createTestMesh, type TestMesh } from '@c2pa-mesh/mesh/testing';
 import { RegistryService } from '@c2pa-mesh/proto';
 import { createMeshInterceptor } from '@c2pa-mesh/server';
 import { pino } from 'pino';

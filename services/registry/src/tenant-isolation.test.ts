@@ -1,5 +1,5 @@
 import { Code } from '@connectrpc/connect';
-import { createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
+import { createTestMesh, type TestMesh } from '@c2pa-mesh/mesh/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminRegistry, failure, projectWithKey, registryAs, registryWithKey, SHA256_A, SHA256_B, type RegistryClient } from './test-support/registry-test-kit.js';
 import { serviceIdentity } from './test-support/service-identities.js';

@@ -1,4 +1,4 @@
-import { createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
+import { createTestMesh, type TestMesh } from '@c2pa-mesh/mesh/testing';
 import { insertAuditEvent, insertProject, type NewAuditEvent } from '@c2pa-mesh/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminRegistry, type RegistryClient } from './test-support/registry-test-kit.js';

@@ -2,7 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import type { HandlerContext } from '@connectrpc/connect';
 import { registryV1 } from '@c2pa-mesh/proto';
 import { recentFailedCalls, usageByDay, usageByFormat, usageByProject, usageTotals, type UsageWindow } from '@c2pa-mesh/storage';
-import { requestedProject } from './access.js';
+import { requestedProject } from '@c2pa-mesh/server';
 import type { RegistryServiceDeps } from './deps.js';
 import { toAuditEvent } from './messages.js';
 

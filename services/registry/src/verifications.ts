@@ -3,10 +3,10 @@ import type { HandlerContext } from '@connectrpc/connect';
 import { invalidArgument } from '@c2pa-mesh/errors';
 import { registryV1 } from '@c2pa-mesh/proto';
 import { insertVerification, insertWithWebhookEvent, newId, queryVerifications } from '@c2pa-mesh/storage';
-import { requestedProject } from './access.js';
+import { requestedProject } from '@c2pa-mesh/server';
 import type { RegistryServiceDeps } from './deps.js';
 import { toVerificationRecord } from './messages.js';
-import { pageOf, pageRequest } from './paging.js';
+import { pageOf, pageRequest } from '@c2pa-mesh/storage';
 import { boundedText, oneOf, optionalTimestamp, parseContentHash, parseTimestamp } from './validation.js';
 
 const STATES = ['INVALID', 'VALID', 'TRUSTED'] as const;

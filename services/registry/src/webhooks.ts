@@ -14,10 +14,10 @@ import {
   newId,
   type WebhookEvent,
 } from '@c2pa-mesh/storage';
-import { existingProject, requiredProject, visibleTo } from './access.js';
+import { existingProject, requiredProject, visibleTo } from '@c2pa-mesh/server';
 import type { RegistryServiceDeps } from './deps.js';
 import { toWebhook, toWebhookDelivery } from './messages.js';
-import { pageOf, pageRequest } from './paging.js';
+import { pageOf, pageRequest } from '@c2pa-mesh/storage';
 import { generateWebhookSecret } from './webhook-signature.js';
 import { requiredId } from './validation.js';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
+import { createTestMesh, type TestMesh } from '@c2pa-mesh/mesh/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProject, generatorManifest, issueProjectSigner, projectKey, readMedia, registryClient, signingClient } from './test-support/signing-test-kit.js';
 

@@ -8,7 +8,7 @@ import { create } from '@bufbuild/protobuf';
 import { BMFF, JPEG, PNG } from '@trustnxt/c2pa-ts/asset';
 import { Decoder, Tag, type Options as CborOptions } from 'cbor-x';
 import { coseInManifestStore } from '@c2pa-mesh/engine';
-import { createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
+import { createTestMesh, type TestMesh } from '@c2pa-mesh/mesh/testing';
 import { signingV1 } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { C2PA_TS_FORMATS, judgeWithC2paTs } from '@c2pa-mesh/engine/test-support/c2pa-ts-judge';

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { createClient, Code } from '@connectrpc/connect';
 import { Decoder, Tag, type Options as CborOptions } from 'cbor-x';
 import { countersignatureData, sigStructure } from '@c2pa-mesh/engine';
-import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
+import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh/testing';
 import { readTimeStamp } from '@c2pa-mesh/pki';
 import { VerificationService } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

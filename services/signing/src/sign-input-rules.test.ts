@@ -1,5 +1,5 @@
 import { Code } from '@connectrpc/connect';
-import { createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
+import { createTestMesh, type TestMesh } from '@c2pa-mesh/mesh/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSignerDirectory } from './signer-directory.js';
 import {
@@ -114,10 +114,10 @@ describe('Sign refuses bad input before anything is signed or written', () => {
     expect(error.rawMessage).toBe(`the asset is ${jpeg.length} bytes (0.1 MiB); this caller may sign assets of at most 50000 bytes (0.0 MiB)`);
   });
 
-  it('a key of one project cannot sign for another', async () => {
+  it('a key of one project cannot sign for another: not_found, as the registry answers', async () => {
     const error = await failure(signingClient(mesh, projectKey(projectId)).sign({ asset: jpeg, format: 'image/jpeg', manifestJson: manifest, projectId: otherProjectId }));
-    expect(error.code).toBe(Code.PermissionDenied);
-    expect(error.rawMessage).toMatch(/^this identity acts for project .* and cannot sign for project /);
+    expect(error.code).toBe(Code.NotFound);
+    expect(error.rawMessage).toBe(`no project ${otherProjectId}`);
   });
 
   it('nothing was signed, time-stamped or registered for any of them', async () => {
@@ -145,11 +145,11 @@ describe('signers', () => {
     expect(signers.map((s) => s.id)).toEqual(expect.arrayContaining([signer.certificateId, mesh.pki.defaultSignerId]));
   });
 
-  it("another project's signer → permission_denied", async () => {
+  it("another project's signer → not_found, as a missing one", async () => {
     const foreign = await issueProjectSigner(mesh, otherProjectId, 'Other Newsroom Signer');
     const error = await failure(signingClient(mesh, projectKey(projectId)).sign({ asset: jpeg, format: 'image/jpeg', manifestJson: manifest, signerId: foreign.certificateId }));
-    expect(error.code).toBe(Code.PermissionDenied);
-    expect(error.rawMessage).toBe(`signer ${foreign.certificateId} belongs to another project; a project signs with its own signers or the mesh-wide ones`);
+    expect(error.code).toBe(Code.NotFound);
+    expect(error.rawMessage).toBe(`no signer ${foreign.certificateId}; ListSigners shows the signers you may use`);
   });
 
   it('a revoked signer cannot sign → failed_precondition', async () => {

@@ -1,5 +1,5 @@
 import { Code, createClient } from '@connectrpc/connect';
-import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
+import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh/testing';
 import { signingV1, verificationV1, VerificationService } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProject, failure, generatorManifest, readMedia, signingClient, TRAINED_ALGORITHMIC_MEDIA } from './test-support/signing-test-kit.js';

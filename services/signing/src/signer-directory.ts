@@ -1,7 +1,7 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { MeshClients } from '@c2pa-mesh/clients';
 import type { ClaimSigner } from '@c2pa-mesh/engine';
-import { failedPrecondition, invalidArgument, notFound, permissionDenied, unavailable } from '@c2pa-mesh/errors';
+import { failedPrecondition, invalidArgument, notFound, unavailable } from '@c2pa-mesh/errors';
 import { pemToDer } from '@c2pa-mesh/pki';
 import type { certificateAuthorityV1 } from '@c2pa-mesh/proto';
 import { dependencyError } from './dependency-errors.js';
@@ -42,6 +42,9 @@ export interface SignerDirectory {
   resolve(choice: SignerChoice): Promise<SigningIdentity>;
 }
 
+/** The answer for a signer that does not exist or is another project's: the two must read alike. */
+const unknownSigner = (id: string, cause?: unknown) => notFound(`no signer ${id}; ListSigners shows the signers you may use`, { cause, details: { field: 'signer_id' } });
+
 /** Signer ids are certificate ids: short tokens, never paths or free text. */
 const SIGNER_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
 
@@ -76,13 +79,17 @@ export function createSignerDirectory(clients: MeshClients, clock: () => Date = 
   function check(certificate: certificateAuthorityV1.Certificate, projectId: string, named: boolean): SigningIdentity {
     const id = certificate.certificateId;
     const described = named ? `signer ${id}` : `the default signer ${id}`;
-    if (certificate.profile !== 'C2PA_SIGNING' || !certificate.keyHeldByCa) {
-      throw failedPrecondition(`${described} is not a C2PA signing identity whose key the mesh holds; ListSigners shows those you may use`, {
-        details: { field: 'signer_id', signerId: id },
+    // Another project's certificate is answered before anything else is said of it, exactly as a
+    // missing signer: a project's caller learns nothing about other tenants (the registry and the
+    // CA answer the same).
+    if (certificate.projectId !== '' && certificate.projectId !== projectId) {
+      if (named) throw unknownSigner(id);
+      throw failedPrecondition(`${described} of this project is not one of its own signers; set another default signer (UpdateProject)`, {
+        details: { field: 'default_signer_id' },
       });
     }
-    if (certificate.projectId !== '' && certificate.projectId !== projectId) {
-      throw permissionDenied(`${described} belongs to another project; a project signs with its own signers or the mesh-wide ones`, {
+    if (certificate.profile !== 'C2PA_SIGNING' || !certificate.keyHeldByCa) {
+      throw failedPrecondition(`${described} is not a C2PA signing identity whose key the mesh holds; ListSigners shows those you may use`, {
         details: { field: 'signer_id', signerId: id },
       });
     }
@@ -129,12 +136,10 @@ export function createSignerDirectory(clients: MeshClients, clock: () => Date = 
 
   async function readCertificate(id: string, named: boolean): Promise<certificateAuthorityV1.Certificate> {
     const { certificate } = await clients.certificateAuthority.getCertificate({ certificateId: id }).catch((error: unknown) => {
-      if (named && error instanceof ConnectError && error.code === Code.NotFound) {
-        throw notFound(`no signer ${id}; ListSigners shows the signers you may use`, { cause: error, details: { field: 'signer_id' } });
-      }
+      if (named && error instanceof ConnectError && error.code === Code.NotFound) throw unknownSigner(id, error);
       throw dependencyError(error, `the default signer ${id} could not be read`, { [Code.NotFound]: 'unavailable' });
     });
-    if (certificate === undefined) throw notFound(`no signer ${id}`);
+    if (certificate === undefined) throw unknownSigner(id);
     return certificate;
   }
 

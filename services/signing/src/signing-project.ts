@@ -1,6 +1,6 @@
 import type { Identity } from '@c2pa-mesh/auth';
 import type { MeshClients } from '@c2pa-mesh/clients';
-import { invalidArgument, notFound, permissionDenied } from '@c2pa-mesh/errors';
+import { invalidArgument, notFound } from '@c2pa-mesh/errors';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { dependencyError } from './dependency-errors.js';
 
@@ -19,11 +19,9 @@ export async function resolveSigningProject(clients: MeshClients, identity: Iden
   const requested = requestedProjectId.trim();
   let projectId: string;
   if (identity.projectId !== undefined) {
-    if (requested !== '' && requested !== identity.projectId) {
-      throw permissionDenied(`this identity acts for project ${identity.projectId} and cannot sign for project ${requested}; leave project_id empty`, {
-        details: { field: 'project_id' },
-      });
-    }
+    // Another project is reported exactly as the registry reports a missing one: a project's
+    // key learns nothing about other tenants.
+    if (requested !== '' && requested !== identity.projectId) throw notFound(`no project ${requested}`, { details: { field: 'project_id' } });
     projectId = identity.projectId;
   } else {
     if (requested === '') {

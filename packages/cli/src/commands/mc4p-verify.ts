@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { createEngine, sniffFormat } from '@c2pa-mesh/engine';
-import { normalizeDomain, type ProofClaims } from '@c2pa-mesh/service-product-certificate';
+import { normalizeDomain, type ProofClaims } from '@c2pa-mesh/mc4p';
 import { CliError, formatTable, write, writeJson, type CliIo } from '../io.js';
 
 export type Mc4pProfile = 'minimal' | 'standard' | 'full';

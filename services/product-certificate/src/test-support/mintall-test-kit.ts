@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { createClient, type Client } from '@connectrpc/connect';
 import type { Identity, Scope } from '@c2pa-mesh/auth';
 import { createdManifest, readMedia } from '@c2pa-mesh/engine/test-support';
-import { ADMIN_IDENTITY, type TestMesh } from '@c2pa-mesh/mesh';
+import { ADMIN_IDENTITY, type TestMesh } from '@c2pa-mesh/mesh/testing';
 import { CertificateAuthorityService, ProductCertificateService, RegistryService, SigningService, VerificationService } from '@c2pa-mesh/proto';
 import { startTlsListener, type RunningListener } from '@c2pa-mesh/server';
 import { pino } from 'pino';

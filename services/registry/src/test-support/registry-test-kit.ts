@@ -1,6 +1,6 @@
 import { createClient, ConnectError, type Client, type Transport } from '@connectrpc/connect';
 import type { Identity } from '@c2pa-mesh/auth';
-import { ADMIN_IDENTITY, type TestMesh } from '@c2pa-mesh/mesh';
+import { ADMIN_IDENTITY, type TestMesh } from '@c2pa-mesh/mesh/testing';
 import { RegistryService } from '@c2pa-mesh/proto';
 
 export type RegistryClient = Client<typeof RegistryService>;

@@ -1,7 +1,7 @@
 import { createClient, ConnectError, type Client } from '@connectrpc/connect';
 import type { Identity, Scope } from '@c2pa-mesh/auth';
-import type { TestMesh } from '@c2pa-mesh/mesh';
-import { ADMIN_IDENTITY } from '@c2pa-mesh/mesh';
+import type { TestMesh } from '@c2pa-mesh/mesh/testing';
+import { ADMIN_IDENTITY } from '@c2pa-mesh/mesh/testing';
 import { TRAINED_ALGORITHMIC_MEDIA } from '@c2pa-mesh/engine/test-support';
 import { CertificateAuthorityService, RegistryService, SigningService } from '@c2pa-mesh/proto';
 import { expect } from 'vitest';

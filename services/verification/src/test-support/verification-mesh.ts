@@ -1,7 +1,7 @@
 import { createClient, type Client } from '@connectrpc/connect';
 import type { Identity } from '@c2pa-mesh/auth';
 import { createInProcessTransport } from '@c2pa-mesh/clients';
-import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
+import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh/testing';
 import { CertificateAuthorityService, RegistryService, SigningService, VerificationService } from '@c2pa-mesh/proto';
 import { pino } from 'pino';
 import { createVerificationService } from '../routes.js';

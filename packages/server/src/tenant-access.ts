@@ -1,6 +1,6 @@
 import type { HandlerContext } from '@connectrpc/connect';
 import { invalidArgument, notFound, permissionDenied } from '@c2pa-mesh/errors';
-import { callContext, callerIdentity } from '@c2pa-mesh/server';
+import { callContext, callerIdentity } from './context.js';
 import { type Database, type ProjectRow, findProjectById } from '@c2pa-mesh/storage';
 
 /**

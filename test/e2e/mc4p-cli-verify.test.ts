@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { flipMediaByte, readMedia } from '@c2pa-mesh/engine/test-support';
-import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh';
+import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh/testing';
 import {
   createProject,
   issueProjectSigner,
@@ -13,7 +13,7 @@ import {
   signedAndVerified,
 } from '@c2pa-mesh/service-product-certificate/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './program.js';
+import { runCli } from '@c2pa-mesh/cli';
 
 /**
  * `c2pa-mesh mc4p verify` offline: the certificate and the JWKS are fetched once over HTTPS, the

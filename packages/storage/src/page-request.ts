@@ -1,4 +1,5 @@
-import { decodePageToken, encodePageToken, pageSize, type KeysetPosition } from '@c2pa-mesh/storage';
+import { decodePageToken, encodePageToken, pageSize } from './pagination.js';
+import type { KeysetPosition } from './repositories/keyset.js';
 
 export interface PageRequest {
   /** Rows to fetch: one more than the page, to know whether another page follows. */

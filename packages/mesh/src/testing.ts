@@ -5,7 +5,7 @@ import type { Transport } from '@connectrpc/connect';
 import { ADMIN_SCOPES, type Identity } from '@c2pa-mesh/auth';
 import { createInProcessTransport } from '@c2pa-mesh/clients';
 import { loadConfig, type MeshConfig } from '@c2pa-mesh/config';
-import { createTestDatabase, type TestDatabase } from '@c2pa-mesh/storage';
+import { createTestDatabase, type TestDatabase } from '@c2pa-mesh/storage/testing';
 import { pino } from 'pino';
 import { assembleMesh, type MeshAssembly } from './mesh.js';
 

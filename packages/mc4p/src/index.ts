@@ -1,0 +1,2 @@
+export { normalizeDomain } from './domains.js';
+export type { ProofClaims } from './proof-claims.js';
