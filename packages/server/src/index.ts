@@ -7,3 +7,5 @@ export * from './relying-party.js';
 export * from './health.js';
 export * from './reflection.js';
 export * from './logger.js';
+export * from './tracing.js';
+export * from './tracing-interceptor.js';
