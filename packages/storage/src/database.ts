@@ -7,6 +7,7 @@ import pg from 'pg';
 import { migrations } from './migrations/index.js';
 import { PreparedPGliteDialect } from './pglite-driver.js';
 import type { MeshDatabase } from './schema.js';
+import { tracedDialect } from './traced-dialect.js';
 
 export type Database = Kysely<MeshDatabase>;
 
@@ -43,7 +44,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     });
     // An idle client that loses its server must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
-    return new Kysely<MeshDatabase>({ dialect: new PostgresDialect({ pool }) });
+    return new Kysely<MeshDatabase>({ dialect: tracedDialect(new PostgresDialect({ pool }), 'pg') });
   }
   let dataDir: string | undefined;
   if (options.pgliteDir) {
@@ -54,7 +55,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     parsers: { [INT8_OID]: (value: string) => Number(value), [NUMERIC_OID]: (value: string) => Number(value) },
   });
   await pglite.waitReady;
-  return new Kysely<MeshDatabase>({ dialect: new PreparedPGliteDialect(pglite) });
+  return new Kysely<MeshDatabase>({ dialect: tracedDialect(new PreparedPGliteDialect(pglite), 'pglite') });
 }
 
 /** Brings the schema to the latest migration; throws with the failing migration's name. */
