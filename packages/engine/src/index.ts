@@ -36,3 +36,4 @@ export type {
   ValidationState,
   ValidationStatusEntry,
 } from './types.js';
+export { withEngineSpans } from './traced-engine.js';
