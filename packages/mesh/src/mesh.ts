@@ -8,6 +8,7 @@ import { CertificateAuthorityService, Health, RegistryService, ServerReflection,
 import {
   createHealthService,
   createMeshInterceptor,
+  createTracingInterceptor,
   createReflectionService,
   startRelyingPartyListener,
   startTlsListener,
@@ -29,7 +30,7 @@ import { createVerificationService } from '@c2pa-mesh/service-verification';
 import { createUrlFetcher, verificationSettingsFromEnv } from '@c2pa-mesh/service-verification';
 import { createGateway } from '@c2pa-mesh/gateway';
 import { type Database, migrateToLatest, openDatabase } from '@c2pa-mesh/storage';
-import { createEngine, type C2paEngine } from '@c2pa-mesh/engine';
+import { createEngine, withEngineSpans, type C2paEngine } from '@c2pa-mesh/engine';
 import type { Logger } from 'pino';
 import { bootstrapPki, type MeshPki } from './bootstrap-pki.js';
 
@@ -88,7 +89,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
   // Client-certificate checks are kept only where the CA runs and hears every status change.
   const resolver = createIdentityResolver(db, { certificateChecksCached: () => certificateAuthority?.statusChangesHeard() ?? false });
   const audit = createAuditSink(db);
-  const interceptors = [createMeshInterceptor({ resolver, audit, logger, admission: createRateLimitAdmission(db, { logger }) })];
+  const interceptors = [createTracingInterceptor(), createMeshInterceptor({ resolver, audit, logger, admission: createRateLimitAdmission(db, { logger }) })];
   const local = new Set(config.services);
   const serviceKeys = new Map<ServiceName, string>();
   for (const service of config.services) serviceKeys.set(service, await readFile(pki.services[service].privateKeyPath, 'utf8'));
@@ -133,7 +134,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     relyingPartyRoutes.push(...certificateAuthorityRoutes(certificateAuthority));
   }
   // One engine pool per process, shared by signing and verification.
-  const engine = local.has('signing') || local.has('verification') ? createEngine({ threads: config.engineThreads }) : undefined;
+  const engine = local.has('signing') || local.has('verification') ? withEngineSpans(createEngine({ threads: config.engineThreads })) : undefined;
   let webhookDispatcher: WebhookDispatcher | undefined;
   if (local.has('registry')) {
     const webhookTargets = createWebhookTargetGuard(config.webhookAllowHosts);
