@@ -27,7 +27,7 @@ export function createTracePropagationInterceptor(target: 'in-process' | 'remote
         endSpan(span);
         return res;
       }
-      return { ...res, message: streamInContext(res.message, active, (error) => endSpan(span, error)) } as StreamResponse;
+      return { ...res, message: streamInContext(res.message, active, req.signal, (error) => endSpan(span, error)) } as StreamResponse;
     } catch (error) {
       endSpan(span, error);
       throw error;

@@ -41,7 +41,7 @@ export function createTracingInterceptor(): Interceptor {
         finishServerSpan(span, requestId());
         return res;
       }
-      return { ...res, message: streamInContext(res.message, active, (error) => finishServerSpan(span, requestId(), error)) } as StreamResponse;
+      return { ...res, message: streamInContext(res.message, active, req.signal, (error) => finishServerSpan(span, requestId(), error)) } as StreamResponse;
     } catch (error) {
       finishServerSpan(span, requestId(), error);
       throw error;

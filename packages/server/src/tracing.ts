@@ -40,18 +40,23 @@ export async function inSpan<T>(name: string, attributes: Attributes, work: (spa
 
 /**
  * A response stream read inside `ctx` (the transport pulls it after the interceptor returned,
- * outside the span), calling `done` once when it ends, fails or is abandoned.
+ * outside the span), calling `done` once when it ends, fails, is abandoned or its call is
+ * cancelled (`signal`: Connect's clients stop reading a stream by aborting, never by return()).
  */
-export function streamInContext<T>(source: AsyncIterable<T>, ctx: Context, done: (error?: unknown) => void): AsyncIterable<T> {
+export function streamInContext<T>(source: AsyncIterable<T>, ctx: Context, signal: AbortSignal, done: (error?: unknown) => void): AsyncIterable<T> {
+  let finished = false;
+  const onAbort = () => finish(signal.reason ?? new Error('the call was cancelled'));
+  const finish = (error?: unknown) => {
+    if (finished) return;
+    finished = true;
+    signal.removeEventListener('abort', onAbort);
+    done(error);
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
   return {
     [Symbol.asyncIterator]() {
       const iterator = source[Symbol.asyncIterator]();
-      let finished = false;
-      const finish = (error?: unknown) => {
-        if (finished) return;
-        finished = true;
-        done(error);
-      };
       return {
         async next() {
           try {
