@@ -21,6 +21,7 @@ describe('traces: one Sign across four processes, exported by OTLP to a receiver
   // The caller's own span, sent as W3C traceparent: the mesh continues the caller's trace.
   const traceId = randomBytes(16).toString('hex');
   const callerSpanId = randomBytes(8).toString('hex');
+  const httpCallerSpanId = randomBytes(8).toString('hex');
   let signed: { assetId: string };
   let trace: ReceivedSpan[];
 
@@ -42,6 +43,9 @@ describe('traces: one Sign across four processes, exported by OTLP to a receiver
       { asset: new Uint8Array(readFileSync(path.join(FIXTURES, 'no_manifest.jpg'))), format: 'image/jpeg', manifestJson: manifest, projectId },
       { headers: { traceparent: `00-${traceId}-${callerSpanId}-01` } },
     );
+    // A plain HTTP request to the relying-party listener continues the caller's trace as well.
+    const pki = await fetch(`${mesh.processes['certificate-authority'].pkiUrl}/healthz`, { headers: { traceparent: `00-${traceId}-${httpCallerSpanId}-01` } });
+    expect(pki.status).toBe(200);
     expect(receiver.spans).toEqual([]);
     await mesh.stop();
     mesh = undefined;
@@ -75,7 +79,8 @@ describe('traces: one Sign across four processes, exported by OTLP to a receiver
     expect(sign.attributes).toMatchObject({ 'rpc.system': 'connect_rpc', 'rpc.service': 'c2pamesh.signing.v1.SigningService', 'c2pamesh.code': 'ok', 'rpc.grpc.status_code': 0 });
     expect(sign.attributes['c2pamesh.request_id']).toMatch(/^req_/);
     // The whole trace hangs below the caller's span; nothing in it is orphaned.
-    for (const span of trace) if (span !== sign) expect(descends(span, sign), `${span.serviceName} ${span.name}`).toBe(true);
+    const rest = trace.filter((s) => s !== sign && s.parentSpanId !== httpCallerSpanId);
+    for (const span of rest) expect(descends(span, sign), `${span.serviceName} ${span.name}`).toBe(true);
     // The Sign's work happened in this trace only: no other trace has a Sign or a SignData.
     const elsewhere = receiver.spans.filter((s) => s.traceId !== traceId && ['Sign', 'SignData', 'Timestamp', 'RegisterAsset'].includes(String(s.attributes['rpc.method'])));
     expect(elsewhere.map((s) => `${s.serviceName} ${s.name}`)).toEqual([]);
@@ -101,6 +106,12 @@ describe('traces: one Sign across four processes, exported by OTLP to a receiver
       expect(below.filter((s) => s.attributes['db.system.name'] === 'postgresql').length, `database spans below ${method}`).toBeGreaterThan(0);
       if (pkiSpan) one(below.filter((s) => s.name === pkiSpan), pkiSpan);
     }
+  });
+
+  it('a request to the relying-party listener is a server span continuing its caller', () => {
+    const span = one(trace.filter((s) => s.parentSpanId === httpCallerSpanId), 'the /healthz span');
+    expect(span).toMatchObject({ serviceName: 'c2pa-mesh-certificate-authority', kind: SERVER, name: 'GET /healthz' });
+    expect(span.attributes).toMatchObject({ 'c2pamesh.listener': 'pki', 'http.response.status_code': 200 });
   });
 
   it('the engine job and the queries of the signing process are spans of the Sign', () => {

@@ -9,6 +9,7 @@ import {
   createHealthService,
   createMeshInterceptor,
   createTracingInterceptor,
+  withHttpSpan,
   createReflectionService,
   startRelyingPartyListener,
   startTlsListener,
@@ -220,7 +221,7 @@ export async function startMesh(config: MeshConfig, logger: Logger): Promise<Run
       interceptors: mesh.interceptors,
       logger,
       readMaxBytes: READ_MAX_BYTES,
-      fallback: mesh.gateway,
+      fallback: withHttpSpan('gateway', mesh.gateway),
     });
     if (config.services.includes('certificate-authority')) {
       relyingParty = await startRelyingPartyListener({ host: config.pkiHttpHost, port: config.pkiHttpPort, routes: mesh.relyingPartyRoutes, logger });

@@ -9,3 +9,4 @@ export * from './reflection.js';
 export * from './logger.js';
 export * from './tracing.js';
 export * from './tracing-interceptor.js';
+export * from './tracing-http.js';

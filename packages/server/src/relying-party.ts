@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { Logger } from 'pino';
 import { listen } from './listen.js';
+import { withHttpSpan } from './tracing-http.js';
 
 /** A handler on the plain-HTTP listener that relying parties reach without credentials. */
 export interface RelyingPartyRoute {
@@ -71,7 +72,7 @@ export async function startRelyingPartyListener(options: {
     return routes.find((r) => r.method === method && (r.path === path || (r.path.endsWith('/') && path.startsWith(r.path) && path.length > r.path.length)));
   }
 
-  const server = http.createServer(async (req, res) => {
+  const server = http.createServer(withHttpSpan('pki', async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://relying-party');
     const method = req.method ?? 'GET';
     let response: RelyingPartyResponse;
@@ -102,7 +103,7 @@ export async function startRelyingPartyListener(options: {
     const body = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : Buffer.from(response.body.buffer, response.body.byteOffset, response.body.byteLength);
     res.writeHead(response.status, { 'content-type': response.contentType, 'content-length': body.length, ...response.headers });
     res.end(body);
-  });
+  }));
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
