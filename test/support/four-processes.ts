@@ -21,7 +21,7 @@ const urlVariable = (name: string) => `MESH_${name.toUpperCase().replace(/-/g, '
  * in-memory PGlite served over the PostgreSQL wire protocol — a test-only stand-in for a server,
  * since several processes cannot open one embedded database directory.
  */
-export async function startFourProcessMesh(): Promise<FourProcessMesh> {
+export async function startFourProcessMesh(options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<FourProcessMesh> {
   let databaseUrl: string;
   let closeDatabase: () => Promise<void>;
   const baseUrl = process.env.DATABASE_URL;
@@ -60,9 +60,9 @@ export async function startFourProcessMesh(): Promise<FourProcessMesh> {
     const pkiPort = await freePort();
     // One after the other: the first migrates the database and bootstraps the PKI, the others reuse both.
     for (const name of SERVICE_ORDER) {
-      const env: Record<string, string> = { ...urls, DATABASE_URL: databaseUrl, MESH_SERVICES: name, MESH_PORT: String(ports[name]), PKI_HTTP_PORT: String(pkiPort) };
+      const env: Record<string, string> = { ...options.env, ...urls, DATABASE_URL: databaseUrl, MESH_SERVICES: name, MESH_PORT: String(ports[name]), PKI_HTTP_PORT: String(pkiPort) };
       delete env[urlVariable(name)];
-      processes[name] = await startMeshProcess({ dataDir, env });
+      processes[name] = await startMeshProcess({ dataDir, env, timeoutMs: options.timeoutMs });
     }
   } catch (err) {
     await stop().catch(() => {});

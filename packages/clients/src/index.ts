@@ -6,6 +6,9 @@ import type { Identity } from '@c2pa-mesh/auth';
 import type { ServiceName } from '@c2pa-mesh/config';
 import { CertificateAuthorityService, RegistryService, SigningService, VerificationService } from '@c2pa-mesh/proto';
 import { peerKey, type PeerContext } from '@c2pa-mesh/server';
+import { createTracePropagationInterceptor } from './trace-propagation.js';
+
+export { createTracePropagationInterceptor };
 
 /** Typed clients for the four services: the only way one service reaches another. */
 export interface MeshClients {
@@ -61,7 +64,7 @@ export function createPeerTransportFactory(routes: (router: ConnectRouter) => vo
       httpClient: createUniversalHandlerClient(handlers),
       baseUrl: 'https://in-process',
       useBinaryFormat: true,
-      interceptors: [],
+      interceptors: [createTracePropagationInterceptor('in-process')],
       acceptCompression: [],
       sendCompression: null,
       compressMinBytes: Number.MAX_SAFE_INTEGER,
@@ -113,7 +116,7 @@ export function createCallerClientsFactory(options: CallerClientsOptions): (peer
     if (!url) throw new Error(`no URL configured for the ${service} service`);
     let transport = remoteTransports.get(url);
     if (!transport) {
-      transport = createGrpcTransport({ baseUrl: url, nodeOptions: { ca: options.remote.caPem } });
+      transport = createGrpcTransport({ baseUrl: url, nodeOptions: { ca: options.remote.caPem }, interceptors: [createTracePropagationInterceptor('remote')] });
       remoteTransports.set(url, transport);
     }
     return transport;
@@ -163,6 +166,7 @@ export function createMeshClients(options: MeshClientOptions): MeshClients {
     if (!transport) {
       transport = createGrpcTransport({
         baseUrl: url,
+        interceptors: [createTracePropagationInterceptor('remote')],
         nodeOptions: {
           ca: options.remote.caPem,
           cert: options.remote.certificatePem,

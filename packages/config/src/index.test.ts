@@ -50,4 +50,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ MESH_WEBHOOK_ALLOW_HOSTS: 'https://hooks.internal/' })).toThrow(/MESH_WEBHOOK_ALLOW_HOSTS/);
     expect(() => loadConfig({ MESH_WEBHOOK_POLL_MS: '0' })).toThrow(/MESH_WEBHOOK_POLL_MS/);
   });
+
+  it('turns tracing on only with an OTLP endpoint, naming the process after its service', () => {
+    expect(loadConfig({}).tracing).toEqual({ enabled: false, endpoint: undefined, serviceName: 'c2pa-mesh' });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }).tracing).toEqual({ enabled: true, endpoint: 'http://127.0.0.1:4318', serviceName: 'c2pa-mesh' });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://otel.internal/v1/traces' }).tracing.enabled).toBe(true);
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_SDK_DISABLED: 'true' }).tracing.enabled).toBe(false);
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_TRACES_EXPORTER: 'none' }).tracing.enabled).toBe(false);
+    const ca = loadConfig({ MESH_SERVICES: 'certificate-authority', MESH_SIGNING_URL: 'https://a', MESH_VERIFICATION_URL: 'https://b', MESH_REGISTRY_URL: 'https://c' });
+    expect(ca.tracing.serviceName).toBe('c2pa-mesh-certificate-authority');
+    expect(loadConfig({ OTEL_SERVICE_NAME: 'provenance' }).tracing.serviceName).toBe('provenance');
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: '127.0.0.1:4318' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/);
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://collector:4317' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/);
+  });
 });

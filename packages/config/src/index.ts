@@ -47,6 +47,8 @@ export interface MeshConfig {
   webhookRetryBaseMs: number;
   /** How often the webhook dispatcher looks for due deliveries (MESH_WEBHOOK_POLL_MS). */
   webhookPollMs: number;
+  /** OpenTelemetry traces; see tracingConfig. */
+  tracing: TracingConfig;
 }
 
 /** Raised at start-up; the message names the variable and what is wrong with it. */
@@ -116,6 +118,40 @@ export function serviceUrlVariable(service: ServiceName): string {
   return `MESH_${service.toUpperCase().replace(/-/g, '_')}_URL`;
 }
 
+export interface TracingConfig {
+  /**
+   * Traces are exported by OTLP when OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
+   * is set, unless OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none; otherwise no SDK starts.
+   * The other OTEL_* variables (protocol, headers, sampler, resource attributes) are read by the
+   * OpenTelemetry SDK itself.
+   */
+  enabled: boolean;
+  /** The collector, as given (the SDK appends /v1/traces to OTEL_EXPORTER_OTLP_ENDPOINT). */
+  endpoint: string | undefined;
+  /** OTEL_SERVICE_NAME, else c2pa-mesh, or c2pa-mesh-<service> for a process running one service. */
+  serviceName: string;
+}
+
+function otlpUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `expected the collector's URL such as http://127.0.0.1:4318, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(name, `must be an http:// or https:// URL, got "${raw}"`);
+  return raw;
+}
+
+export function tracingConfig(env: NodeJS.ProcessEnv, services: readonly ServiceName[]): TracingConfig {
+  const endpoint = otlpUrl(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ?? otlpUrl(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  const disabled = /^true$/i.test(env.OTEL_SDK_DISABLED?.trim() ?? '') || (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((s) => s.trim()).includes('none');
+  const serviceName = env.OTEL_SERVICE_NAME?.trim() || (services.length === 1 ? `c2pa-mesh-${services[0]}` : 'c2pa-mesh');
+  return { enabled: endpoint !== undefined && !disabled, endpoint, serviceName };
+}
+
 /** Reads the configuration once; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeshConfig {
   const dataDir = path.resolve(env.MESH_DATA_DIR || './.data');
@@ -177,5 +213,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeshConfig {
     webhookAllowHosts: webhookAllowHosts(env),
     webhookRetryBaseMs: positiveInt(env, 'MESH_WEBHOOK_RETRY_BASE_MS', 10_000),
     webhookPollMs: positiveInt(env, 'MESH_WEBHOOK_POLL_MS', 1000),
+    tracing: tracingConfig(env, services),
   };
 }

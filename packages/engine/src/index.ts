@@ -39,3 +39,4 @@ export type {
   ValidationState,
   ValidationStatusEntry,
 } from './types.js';
+export { withEngineSpans } from './traced-engine.js';

@@ -4,6 +4,7 @@ import 'reflect-metadata';
 import { ConfigError, loadConfig } from '@c2pa-mesh/config';
 import { createLogger } from '@c2pa-mesh/server';
 import { startMesh } from './mesh.js';
+import { startTracing } from './tracing.js';
 
 let config;
 try {
@@ -16,6 +17,8 @@ try {
   throw err;
 }
 const logger = createLogger(config.logLevel);
+// Before the mesh starts, so that start-up queries already find the tracer provider.
+const tracing = await startTracing(config.tracing, logger);
 
 try {
   const mesh = await startMesh(config, logger);
@@ -36,7 +39,9 @@ try {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down: no new connections, finishing calls in flight');
-    mesh.close().then(
+    // The spans of the last calls are exported after the calls finished, before the process ends.
+    const closed = mesh.close().finally(() => tracing.shutdown());
+    closed.then(
       () => {
         logger.info('stopped');
         logger.flush();

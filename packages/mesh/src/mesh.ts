@@ -9,6 +9,8 @@ import {
   createHealthService,
   createMeshInterceptor,
   createMetricsInterceptor,
+  createTracingInterceptor,
+  withHttpSpan,
   createReflectionService,
   startMetricsListener,
   startRelyingPartyListener,
@@ -45,7 +47,7 @@ import { createUrlFetcher, verificationSettingsFromEnv } from '@c2pa-mesh/servic
 import { createGateway } from '@c2pa-mesh/gateway';
 import { type Database, migrateToLatest, openDatabase } from '@c2pa-mesh/storage';
 import { sql } from 'kysely';
-import { createEngine, type C2paEngine } from '@c2pa-mesh/engine';
+import { createEngine, withEngineSpans, type C2paEngine } from '@c2pa-mesh/engine';
 import type { Logger } from 'pino';
 import { bootstrapPki, type MeshPki } from './bootstrap-pki.js';
 import { createMeshMetrics, type MeshMetrics } from './mesh-metrics.js';
@@ -112,7 +114,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
   // Client-certificate checks are kept only where the CA runs and hears every status change.
   const resolver = createIdentityResolver(db, { certificateChecksCached: () => certificateAuthority?.statusChangesHeard() ?? false });
   const audit = createAuditSink(db);
-  const interceptors = [createMetricsInterceptor(metrics.rpc), createMeshInterceptor({ resolver, audit, logger, admission: metrics.countRefusals(createRateLimitAdmission(db, { logger })) })];
+  const interceptors = [createTracingInterceptor(), createMetricsInterceptor(metrics.rpc), createMeshInterceptor({ resolver, audit, logger, admission: metrics.countRefusals(createRateLimitAdmission(db, { logger })) })];
   const local = new Set(config.services);
   const serviceKeys = new Map<ServiceName, string>();
   for (const service of config.services) serviceKeys.set(service, await readFile(pki.services[service].privateKeyPath, 'utf8'));
@@ -158,7 +160,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     relyingPartyRoutes.push(...certificateAuthorityRoutes(certificateAuthority));
   }
   // One engine pool per process, shared by signing and verification.
-  const engine = local.has('signing') || local.has('verification') ? createEngine({ threads: config.engineThreads }) : undefined;
+  const engine = local.has('signing') || local.has('verification') ? withEngineSpans(createEngine({ threads: config.engineThreads })) : undefined;
   if (engine) metrics.observeEngine(engine);
   metrics.observeDatabase(db);
   let webhookDispatcher: WebhookDispatcher | undefined;
@@ -313,7 +315,7 @@ export async function startMesh(config: MeshConfig, logger: Logger): Promise<Run
       interceptors: mesh.interceptors,
       logger,
       readMaxBytes: READ_MAX_BYTES,
-      fallback: mesh.gateway,
+      fallback: withHttpSpan('gateway', mesh.gateway),
     });
     if (config.services.includes('certificate-authority')) {
       relyingParty = await startRelyingPartyListener({ host: config.pkiHttpHost, port: config.pkiHttpPort, routes: mesh.relyingPartyRoutes, logger });

@@ -10,3 +10,6 @@ export * from './logger.js';
 export * from './rpc-metrics.js';
 export * from './metrics-listener.js';
 export { existingProject, requestedProject, requiredProject, requireMeshWide, visibleTo } from './tenant-access.js';
+export * from './tracing.js';
+export * from './tracing-interceptor.js';
+export * from './tracing-http.js';

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { newRequestId, requestIdFrom } from './interceptors.js';
 import { listen } from './listen.js';
+import { withHttpSpan } from './tracing-http.js';
 
 /** A handler on the plain-HTTP listener that relying parties reach without credentials. */
 export interface RelyingPartyRoute {
@@ -82,7 +83,7 @@ export async function startRelyingPartyListener(options: {
     return routes.find((r) => r.method === method && (r.path === path || (r.path.endsWith('/') && path.startsWith(r.path) && path.length > r.path.length)));
   }
 
-  const server = http.createServer(async (req, res) => {
+  const server = http.createServer(withHttpSpan('pki', async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const startedAt = performance.now();
     // As on the TLS listener: a caller's own valid id is kept so its logs and ours line up.
     const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);
@@ -133,7 +134,7 @@ export async function startRelyingPartyListener(options: {
     const body = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : Buffer.from(response.body.buffer, response.body.byteOffset, response.body.byteLength);
     res.writeHead(response.status, { 'content-type': response.contentType, 'content-length': body.length, ...response.headers, 'x-request-id': requestId });
     res.end(body);
-  });
+  }));
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { migrations } from './migrations/index.js';
 import { PreparedPGliteDialect } from './pglite-driver.js';
 import type { MeshDatabase } from './schema.js';
+import { tracedDialect } from './traced-dialect.js';
 
 export type Database = Kysely<MeshDatabase>;
 
@@ -62,7 +63,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     });
     // An idle client that loses its server must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
-    const db = new Kysely<MeshDatabase>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<MeshDatabase>({ dialect: tracedDialect(new PostgresDialect({ pool }), 'pg') });
     const max = options.poolSize ?? 10;
     poolStats.set(db, () => ({ driver: 'pg', max, open: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }));
     return db;
@@ -77,7 +78,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
   });
   await pglite.waitReady;
   const dialect = new PreparedPGliteDialect(pglite);
-  const db = new Kysely<MeshDatabase>({ dialect });
+  const db = new Kysely<MeshDatabase>({ dialect: tracedDialect(dialect, 'pglite') });
   poolStats.set(db, () => {
     const { waiting, running } = dialect.queries;
     return { driver: 'pglite', max: 1, open: pglite.closed ? 0 : 1, idle: running > 0 || pglite.closed ? 0 : 1, waiting };

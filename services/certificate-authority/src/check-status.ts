@@ -2,7 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import type { HandlerContext } from '@connectrpc/connect';
 import { invalidArgument } from '@c2pa-mesh/errors';
 import { certificateAuthorityV1 } from '@c2pa-mesh/proto';
-import { callerIdentity } from '@c2pa-mesh/server';
+import { callerIdentity, inSpan } from '@c2pa-mesh/server';
 import { findCertificateById, findCertificatesBySerial, type CertificateRow } from '@c2pa-mesh/storage';
 import type { CertificateAuthority } from './certificate-authority.js';
 import { visibleCertificate } from './certificate-queries.js';
@@ -44,7 +44,7 @@ export async function checkStatus(ca: CertificateAuthority, req: certificateAuth
     return create(certificateAuthorityV1.CheckStatusResponseSchema, { status: 'UNKNOWN', serialNumber: canonicalSerial(req.serialNumber) });
   }
   const status = revocationStatusOf(row);
-  const signed = req.omitOcspResponse ? undefined : await ca.ocsp.signedResponseFor(row);
+  const signed = req.omitOcspResponse ? undefined : await inSpan('pki ocsp-response', { 'c2pamesh.certificate_id': row.id }, () => ca.ocsp.signedResponseFor(row));
   const now = new Date(Math.floor(Date.now() / 1000) * 1000);
   return create(certificateAuthorityV1.CheckStatusResponseSchema, {
     status: status.status === 'good' ? 'GOOD' : 'REVOKED',

@@ -2,7 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import type { HandlerContext } from '@connectrpc/connect';
 import { failedPrecondition, invalidArgument, notFound } from '@c2pa-mesh/errors';
 import { certificateAuthorityV1 } from '@c2pa-mesh/proto';
-import { callContext } from '@c2pa-mesh/server';
+import { callContext, inSpan } from '@c2pa-mesh/server';
 import { findCertificateById } from '@c2pa-mesh/storage';
 import type { CertificateAuthority } from './certificate-authority.js';
 import { certificateStatus } from './certificate-records.js';
@@ -27,6 +27,8 @@ export async function signData(ca: CertificateAuthority, req: certificateAuthori
   const status = certificateStatus(row);
   if (status !== 'ACTIVE') throw failedPrecondition(`certificate ${row.id} is ${status}; only ACTIVE certificates sign`);
   const signer = ca.heldKeySigner(row);
-  const signature = await signer.sign(req.data, { ecdsaEncoding: encoding });
+  const signature = await inSpan('pki sign-data', { 'c2pamesh.certificate_id': row.id, 'c2pamesh.algorithm': signer.algorithm }, () =>
+    signer.sign(req.data, { ecdsaEncoding: encoding }),
+  );
   return create(certificateAuthorityV1.SignDataResponseSchema, { signature, algorithm: signer.algorithm });
 }

@@ -3,7 +3,7 @@ import type { HandlerContext } from '@connectrpc/connect';
 import { invalidArgument } from '@c2pa-mesh/errors';
 import { MAX_TIME_STAMP_REQUEST_BYTES } from '@c2pa-mesh/pki';
 import { certificateAuthorityV1 } from '@c2pa-mesh/proto';
-import { callContext } from '@c2pa-mesh/server';
+import { callContext, inSpan } from '@c2pa-mesh/server';
 import type { CertificateAuthority } from './certificate-authority.js';
 
 /** RFC 3161 over RPC: the same exchange as `POST /tsa`, for callers with the `sign` scope. */
@@ -12,7 +12,11 @@ export async function timestamp(ca: CertificateAuthority, req: certificateAuthor
   callContext(ctx).sizeBytes = query.length;
   if (query.length === 0) throw invalidArgument('timestamp_query is required: a DER TimeStampReq (e.g. from `openssl ts -query`)');
   if (query.length > MAX_TIME_STAMP_REQUEST_BYTES) throw invalidArgument(`timestamp_query is larger than ${MAX_TIME_STAMP_REQUEST_BYTES} bytes`);
-  const result = await ca.tsa.respond(query);
+  const result = await inSpan('pki time-stamp', {}, async (span) => {
+    const answer = await ca.tsa.respond(query);
+    span.setAttribute('c2pamesh.tsa_status', answer.status);
+    return answer;
+  });
   if (result.status === 'rejection' && result.malformed) {
     throw invalidArgument(`timestamp_query is not a DER TimeStampReq: ${result.statusText}`);
   }
