@@ -8,6 +8,7 @@ import { requestIdFrom } from './interceptors.js';
 import { clientIp, peerCertificate } from './peer.js';
 import { listen } from './listen.js';
 import { unaryRequestBody } from './request-body.js';
+import { requestDecodingGate, requestDecodingInterceptor } from './request-decoding.js';
 
 export interface TlsListenerOptions {
   host: string;
@@ -42,7 +43,9 @@ const CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024;
  */
 function connectHandler(options: TlsListenerOptions) {
   const router = createConnectRouter({
-    interceptors: options.interceptors,
+    // Decoding failures of the caller's messages are invalid_argument, not internal (see there).
+    interceptors: [requestDecodingInterceptor, ...options.interceptors],
+    requestGate: requestDecodingGate,
     readMaxBytes: options.readMaxBytes,
     acceptCompression: [compressionGzip, compressionBrotli],
     // Responses are not compressed: they are mostly media, which is compressed already, and gzip
