@@ -6,7 +6,11 @@
 import { readFile } from 'node:fs/promises';
 import http2 from 'node:http2';
 import path from 'node:path';
+import { Code, ConnectError, createClient } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
+import { RegistryService, SigningService } from '@c2pa-mesh/proto';
 import { startTlsListener, type RunningListener } from '@c2pa-mesh/server';
+import { listAuditEvents } from '@c2pa-mesh/storage';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestMesh, type TestMesh } from './test-harness.js';
@@ -135,6 +139,31 @@ describe('streams reset mid-upload', () => {
     } finally {
       session.close();
     }
+  }, 60_000);
+});
+
+describe('calls the caller gave up on', () => {
+  /** The audit event of `requestId`, once it is written. */
+  async function auditCode(requestId: string): Promise<string> {
+    for (let i = 0; i < 100; i++) {
+      const [event] = await listAuditEvents(mesh.db, { requestId, limit: 1 });
+      if (event) return event.code;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`no audit event for ${requestId}`);
+  }
+
+  it('are audited as deadline_exceeded, not internal: a Sign past its gRPC deadline', async () => {
+    const transport = createGrpcTransport({ baseUrl: listener.url, nodeOptions: { ca: tls.ca, cert: tls.cert, key: tls.key } });
+    const { project } = await createClient(RegistryService, transport).createProject({ name: 'given up' });
+    const signing = createClient(SigningService, transport);
+    const asset = await readFile(path.join(MEDIA, 'sample1.png'));
+    const request = { asset, format: 'image/png', projectId: project!.projectId };
+
+    const deadline = await signing.sign(request, { timeoutMs: 150, headers: { 'x-request-id': 'req-given-up-deadline' } }).then(() => undefined, (e: unknown) => ConnectError.from(e));
+    expect(deadline?.code).toBe(Code.DeadlineExceeded);
+    expect(await auditCode('req-given-up-deadline')).toBe('deadline_exceeded');
+
   }, 60_000);
 });
 

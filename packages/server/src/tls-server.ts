@@ -65,6 +65,7 @@ function connectHandler(options: TlsListenerOptions) {
     }
     const contextValues = createContextValues();
     contextValues.set(peerKey, {
+      receivedAt: performance.now(),
       requestId: (req as { meshRequestId?: string }).meshRequestId ?? requestIdFrom(undefined),
       clientIp: clientIp(req),
       credentials: { certificate: peerCertificate(req) },
