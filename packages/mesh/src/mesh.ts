@@ -198,7 +198,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
 
 /** Opens the database, assembles the local services and starts both listeners. */
 export async function startMesh(config: MeshConfig, logger: Logger): Promise<RunningMesh> {
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'db') });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'db'), connectTimeoutMs: config.databaseConnectTimeoutMs });
   let tls: RunningListener | undefined;
   let relyingParty: RelyingPartyListener | undefined;
   let assembly: MeshAssembly | undefined;
