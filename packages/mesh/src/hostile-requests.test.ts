@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import http2 from 'node:http2';
+import tls from 'node:tls';
 import path from 'node:path';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
@@ -16,14 +17,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestMesh, type TestMesh } from './test-harness.js';
 
 const MEDIA = path.resolve(import.meta.dirname, '../../../test/fixtures/media');
+const IDLE_TIMEOUT_MS = 2000;
 
 let mesh: TestMesh;
 let listener: RunningListener;
-let tls: { ca: string; cert: string; key: string };
+let tls_: { ca: string; cert: string; key: string };
 
 beforeAll(async () => {
   mesh = await createTestMesh();
-  tls = { ca: mesh.pki.meshCa.pem, cert: mesh.pki.admin.pem, key: await readFile(mesh.pki.admin.privateKeyPath, 'utf8') };
+  tls_ = { ca: mesh.pki.meshCa.pem, cert: mesh.pki.admin.pem, key: await readFile(mesh.pki.admin.privateKeyPath, 'utf8') };
   listener = await startTlsListener({
     host: '127.0.0.1',
     port: 0,
@@ -33,6 +35,7 @@ beforeAll(async () => {
     routes: mesh.routes,
     interceptors: mesh.interceptors,
     logger: pino({ level: 'silent' }),
+    idleTimeoutMs: IDLE_TIMEOUT_MS,
   });
 }, 120_000);
 
@@ -72,7 +75,7 @@ function exchange(session: http2.ClientHttp2Session, headers: http2.OutgoingHttp
 }
 
 const connect = (options: http2.SecureClientSessionOptions = {}) => {
-  const session = http2.connect(listener.url, { ca: tls.ca, cert: tls.cert, key: tls.key, ...options });
+  const session = http2.connect(listener.url, { ca: tls_.ca, cert: tls_.cert, key: tls_.key, ...options });
   session.on('error', () => {});
   return session;
 };
@@ -154,7 +157,7 @@ describe('calls the caller gave up on', () => {
   }
 
   it('are audited as deadline_exceeded, not internal: a Sign past its gRPC deadline', async () => {
-    const transport = createGrpcTransport({ baseUrl: listener.url, nodeOptions: { ca: tls.ca, cert: tls.cert, key: tls.key } });
+    const transport = createGrpcTransport({ baseUrl: listener.url, nodeOptions: { ca: tls_.ca, cert: tls_.cert, key: tls_.key } });
     const { project } = await createClient(RegistryService, transport).createProject({ name: 'given up' });
     const signing = createClient(SigningService, transport);
     const asset = await readFile(path.join(MEDIA, 'sample1.png'));
@@ -165,6 +168,47 @@ describe('calls the caller gave up on', () => {
     expect(await auditCode('req-given-up-deadline')).toBe('deadline_exceeded');
 
   }, 60_000);
+});
+
+describe('idle connections', () => {
+  it('are closed after the idle timeout when they complete the handshake and send nothing (HTTP/2 and HTTP/1.1)', async () => {
+    const { hostname, port } = new URL(listener.url);
+    const closedAfter = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        new Promise<number>((resolve, reject) => {
+          const socket = tls.connect({ host: hostname, port: Number(port), ca: tls_.ca, ALPNProtocols: [i % 2 ? 'h2' : 'http/1.1'] });
+          let handshakeAt = 0;
+          socket.once('secureConnect', () => (handshakeAt = performance.now()));
+          socket.on('error', () => {});
+          // Read what the server sends (its HTTP/2 SETTINGS), or the end of the stream is never seen.
+          socket.resume();
+          socket.once('close', () => (handshakeAt ? resolve(performance.now() - handshakeAt) : reject(new Error('no handshake'))));
+        }),
+      ),
+    );
+    for (const ms of closedAfter) {
+      expect(ms).toBeGreaterThanOrEqual(IDLE_TIMEOUT_MS - 100);
+      expect(ms).toBeLessThan(IDLE_TIMEOUT_MS * 3);
+    }
+  }, 30_000);
+
+  it('keep a call that is quiet for longer than the timeout: a Health Watch stream', async () => {
+    const session = connect();
+    try {
+      const stream = session.request({ ':method': 'POST', ':path': '/grpc.health.v1.Health/Watch', 'content-type': 'application/grpc', te: 'trailers' });
+      stream.on('error', () => {});
+      stream.end(Uint8Array.of(0, 0, 0, 0, 0));
+      let messages = 0;
+      stream.on('data', () => messages++);
+      await new Promise((resolve) => setTimeout(resolve, IDLE_TIMEOUT_MS * 2));
+      expect(messages).toBeGreaterThan(0);
+      expect(stream.closed).toBe(false);
+      expect(session.destroyed).toBe(false);
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+    } finally {
+      session.close();
+    }
+  }, 30_000);
 });
 
 function varint(n: number): Buffer {

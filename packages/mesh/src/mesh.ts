@@ -219,6 +219,7 @@ export async function startMesh(config: MeshConfig, logger: Logger): Promise<Run
       interceptors: mesh.interceptors,
       logger,
       readMaxBytes: READ_MAX_BYTES,
+      idleTimeoutMs: config.idleTimeoutMs,
       fallback: mesh.gateway,
     });
     if (config.services.includes('certificate-authority')) {
