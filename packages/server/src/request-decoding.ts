@@ -1,4 +1,5 @@
 import { Code, ConnectError, type HandlerContext, type Interceptor, type StreamRequest } from '@connectrpc/connect';
+import { invalidArgument } from '@c2pa-mesh/errors';
 import { callKey } from './context.js';
 
 /**
@@ -44,7 +45,44 @@ async function* decodedMessages<I>(messages: AsyncIterable<I>): AsyncIterable<I>
   }
 }
 
+/**
+ * The path of the first string in `value` that holds U+0000, which no PostgreSQL text column can
+ * store: left to the database, it fails the query and the call with `internal`.
+ */
+function nulCharacterAt(value: unknown, path: string, depth: number): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (depth > 16 || typeof value !== 'object' || value === null || value instanceof Uint8Array) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    if (key === '$typeName') continue;
+    const found = nulCharacterAt(item, Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key, depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+function refuseNulCharacters(message: unknown): void {
+  const field = nulCharacterAt(message, '', 0);
+  if (field !== undefined) throw invalidArgument(`${field} contains a NUL character (U+0000), which no text field may hold`, { details: { field } });
+}
+
+async function* nulCheckedMessages<I>(messages: AsyncIterable<I>): AsyncIterable<I> {
+  for await (const message of messages) {
+    refuseNulCharacters(message);
+    yield message;
+  }
+}
+
+/** Outermost: decoding failures of a client stream become invalid_argument before anyone sees them. */
 export const requestDecodingInterceptor: Interceptor = (next) => async (req) => {
   if (!req.stream) return next(req);
   return next({ ...req, message: decodedMessages(req.message) } as StreamRequest);
+};
+
+/** Innermost, after authentication: refuses text with NUL characters (mapped and audited as usual). */
+export const nulCharacterInterceptor: Interceptor = (next) => async (req) => {
+  if (!req.stream) {
+    refuseNulCharacters(req.message);
+    return next(req);
+  }
+  return next({ ...req, message: nulCheckedMessages(req.message) } as StreamRequest);
 };

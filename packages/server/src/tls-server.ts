@@ -8,7 +8,7 @@ import { requestIdFrom } from './interceptors.js';
 import { clientIp, peerCertificate } from './peer.js';
 import { listen } from './listen.js';
 import { unaryRequestBody } from './request-body.js';
-import { requestDecodingGate, requestDecodingInterceptor } from './request-decoding.js';
+import { nulCharacterInterceptor, requestDecodingGate, requestDecodingInterceptor } from './request-decoding.js';
 
 export interface TlsListenerOptions {
   host: string;
@@ -53,7 +53,7 @@ const CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024;
 function connectHandler(options: TlsListenerOptions) {
   const router = createConnectRouter({
     // Decoding failures of the caller's messages are invalid_argument, not internal (see there).
-    interceptors: [requestDecodingInterceptor, ...options.interceptors],
+    interceptors: [requestDecodingInterceptor, ...options.interceptors, nulCharacterInterceptor],
     requestGate: requestDecodingGate,
     readMaxBytes: options.readMaxBytes,
     acceptCompression: [compressionGzip, compressionBrotli],
