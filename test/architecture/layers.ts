@@ -9,8 +9,9 @@ export const LAYERS: readonly (readonly string[])[] = [
   // Vocabulary: domain errors, configuration, generated protobuf types.
   ['errors', 'config', 'proto'],
   // Leaves that do one job each: the C2PA engine, private keys, the database, the vocabulary of
-  // MC4P product certificates (shared by the service that issues them and the offline verifier).
-  ['engine', 'key-custody', 'storage', 'mc4p'],
+  // MC4P product certificates (shared by the service that issues them and the offline verifier),
+  // the one policy on which addresses outbound fetches may reach.
+  ['engine', 'key-custody', 'storage', 'mc4p', 'address-policy'],
   // Certificates, OCSP, CRLs, time-stamps (over key custody).
   ['pki'],
   // Identities, scopes, API keys (over storage).

@@ -36,6 +36,10 @@ export interface MeshConfig {
   logLevel: LogLevel;
   /** Bounded wait for in-flight calls on shutdown. */
   shutdownGraceMs: number;
+  /** A TLS connection with no request in flight is closed after this long (MESH_IDLE_TIMEOUT_MS). */
+  idleTimeoutMs: number;
+  /** How long connecting to PostgreSQL may take, at start and later (MESH_DATABASE_CONNECT_TIMEOUT_MS). */
+  databaseConnectTimeoutMs: number;
   /** Worker threads running the C2PA engine. */
   engineThreads: number;
   /**
@@ -209,6 +213,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeshConfig {
     serviceUrls,
     logLevel,
     shutdownGraceMs: positiveInt(env, 'MESH_SHUTDOWN_GRACE_MS', 10_000),
+    idleTimeoutMs: positiveInt(env, 'MESH_IDLE_TIMEOUT_MS', 60_000),
+    databaseConnectTimeoutMs: positiveInt(env, 'MESH_DATABASE_CONNECT_TIMEOUT_MS', 10_000),
     engineThreads: positiveInt(env, 'MESH_ENGINE_THREADS', 2),
     webhookAllowHosts: webhookAllowHosts(env),
     webhookRetryBaseMs: positiveInt(env, 'MESH_WEBHOOK_RETRY_BASE_MS', 10_000),

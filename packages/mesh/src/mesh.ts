@@ -293,7 +293,7 @@ export async function startMesh(config: MeshConfig, logger: Logger): Promise<Run
   let relyingParty: RelyingPartyListener | undefined;
   let assembly: MeshAssembly | undefined;
   try {
-    db = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'db') });
+    db = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'db'), connectTimeoutMs: config.databaseConnectTimeoutMs });
     state.db = db;
     const applied = await migrateToLatest(db);
     state.migrated = true;
@@ -315,6 +315,7 @@ export async function startMesh(config: MeshConfig, logger: Logger): Promise<Run
       interceptors: mesh.interceptors,
       logger,
       readMaxBytes: READ_MAX_BYTES,
+      idleTimeoutMs: config.idleTimeoutMs,
       fallback: withHttpSpan('gateway', mesh.gateway),
     });
     if (config.services.includes('certificate-authority')) {

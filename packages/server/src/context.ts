@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 export interface PeerContext {
   clientIp: string;
   credentials: CallerCredentials;
+  /** performance.now() when the request's headers arrived: before its body was read. */
+  receivedAt?: number;
   /** Request id chosen at the HTTP layer (also sent as `x-request-id`). */
   requestId?: string;
   /**

@@ -45,3 +45,32 @@ export function toConnectError(error: unknown, requestId: string): { connectErro
   }
   return { connectError: new ConnectError(`internal error (request id ${requestId})`, Code.Internal, metadata), expected: false };
 }
+
+const GRPC_TIMEOUT_UNITS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 };
+
+/** The time limit the caller declared (`grpc-timeout`, `connect-timeout-ms`), in ms. */
+function declaredTimeoutMs(header: Headers): number | undefined {
+  const grpc = /^(\d{1,8})([HMSmun])$/.exec(header.get('grpc-timeout') ?? '');
+  if (grpc) return Number(grpc[1]) * GRPC_TIMEOUT_UNITS[grpc[2]];
+  const connect = /^\d{1,10}$/.exec(header.get('connect-timeout-ms') ?? '');
+  return connect ? Number(connect[0]) : undefined;
+}
+
+/**
+ * Why a call ended early on the caller's side, when it did: its deadline (`grpc-timeout`,
+ * `connect-timeout-ms`) passed, or the caller cancelled or went away. Whatever the handler threw
+ * after that is a consequence, not a server failure, and is recorded as `deadline_exceeded` or
+ * `canceled` so that usage statistics and logs do not count it as `internal`. A client whose own
+ * timer fires resets the stream (`canceled`) about when the server's deadline passes, so a call
+ * that ran for its whole declared time counts as `deadline_exceeded` either way (with a little
+ slack: the client's timer starts before its request reaches the server).
+ */
+export function callerAbort(signal: AbortSignal, header: Headers, elapsedMs: number): ConnectError | undefined {
+  if (!signal.aborted) return undefined;
+  const reason: unknown = signal.reason;
+  const timeoutMs = declaredTimeoutMs(header);
+  if ((reason instanceof ConnectError && reason.code === Code.DeadlineExceeded) || (timeoutMs !== undefined && elapsedMs >= timeoutMs - Math.max(100, timeoutMs * 0.1))) {
+    return new ConnectError('the call did not finish before its deadline', Code.DeadlineExceeded);
+  }
+  return new ConnectError('the caller cancelled the call', Code.Canceled);
+}

@@ -5,7 +5,7 @@ import { METHOD_SCOPES, hasScope, type Identity, type IdentityResolver } from '@
 import { permissionDenied, unauthenticated } from '@c2pa-mesh/errors';
 import type { Logger } from 'pino';
 import { callKey, peerKey, type CallContext } from './context.js';
-import { codeName, toConnectError } from './error-mapping.js';
+import { callerAbort, codeName, toConnectError } from './error-mapping.js';
 
 export interface AuditRecord {
   service: string;
@@ -151,7 +151,9 @@ export function createMeshInterceptor(options: MeshInterceptorOptions): Intercep
       }
     };
     const fail = async (cause: unknown): Promise<never> => {
-      const { connectError, expected } = toConnectError(cause, requestId);
+      const aborted = callerAbort(req.signal, req.header, performance.now() - (peer?.receivedAt ?? call.startedAt));
+      if (aborted) call.logger.debug({ err: cause }, 'failed after the caller cancelled or the deadline passed');
+      const { connectError, expected } = toConnectError(aborted ?? cause, requestId);
       await finish(connectError, cause, expected);
       throw connectError;
     };
@@ -174,7 +176,10 @@ export function createMeshInterceptor(options: MeshInterceptorOptions): Intercep
           await fail(cause);
         } finally {
           // Also reached when the caller cancels mid-stream.
-          if (!failed) await finish(undefined);
+          if (!failed) {
+            const aborted = callerAbort(req.signal, req.header, performance.now() - (peer?.receivedAt ?? call.startedAt));
+            await finish(aborted && toConnectError(aborted, requestId).connectError);
+          }
         }
       }
       return { ...res, message: observed() } as StreamResponse;

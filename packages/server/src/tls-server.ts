@@ -8,6 +8,7 @@ import { requestIdFrom } from './interceptors.js';
 import { clientIp, peerCertificate } from './peer.js';
 import { listen } from './listen.js';
 import { unaryRequestBody } from './request-body.js';
+import { nulCharacterInterceptor, requestDecodingGate, requestDecodingInterceptor } from './request-decoding.js';
 
 export interface TlsListenerOptions {
   host: string;
@@ -21,6 +22,11 @@ export interface TlsListenerOptions {
   logger: Logger;
   /** Largest accepted request message; Connect refuses bigger ones with resource_exhausted. */
   readMaxBytes?: number;
+  /**
+   * A connection with no request in flight is closed after this long without traffic, including
+   * one that completed its TLS handshake and never sent a request. Default 60 s.
+   */
+  idleTimeoutMs?: number;
   /** Optional plain-HTTP handler for paths that are not RPCs (the drop-in REST gateway). */
   fallback?: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
 }
@@ -32,6 +38,10 @@ export interface RunningListener {
   close(graceMs: number): Promise<void>;
 }
 
+/** Requests in flight on a TLS connection, kept on the socket (HTTP/2: reached through the session's socket proxy). */
+const IN_FLIGHT = Symbol('requests in flight');
+type CountedSocket = { [IN_FLIGHT]?: { requests: number } };
+
 /** HTTP/2 receive window per stream and per connection (see the server's settings below). */
 const STREAM_WINDOW_BYTES = 4 * 1024 * 1024;
 const CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024;
@@ -42,7 +52,9 @@ const CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024;
  */
 function connectHandler(options: TlsListenerOptions) {
   const router = createConnectRouter({
-    interceptors: options.interceptors,
+    // Decoding failures of the caller's messages are invalid_argument, not internal (see there).
+    interceptors: [requestDecodingInterceptor, ...options.interceptors, nulCharacterInterceptor],
+    requestGate: requestDecodingGate,
     readMaxBytes: options.readMaxBytes,
     acceptCompression: [compressionGzip, compressionBrotli],
     // Responses are not compressed: they are mostly media, which is compressed already, and gzip
@@ -62,6 +74,7 @@ function connectHandler(options: TlsListenerOptions) {
     }
     const contextValues = createContextValues();
     contextValues.set(peerKey, {
+      receivedAt: performance.now(),
       requestId: (req as { meshRequestId?: string }).meshRequestId ?? requestIdFrom(undefined),
       clientIp: clientIp(req),
       credentials: { certificate: peerCertificate(req) },
@@ -107,16 +120,35 @@ export async function startTlsListener(options: TlsListenerOptions): Promise<Run
       const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);
       (req as unknown as { meshRequestId: string }).meshRequestId = requestId;
       res.setHeader('x-request-id', requestId);
+      // Counted so that the idle timeout never cuts a call that is quiet while it works.
+      // The counter object is read once, while the HTTP/2 stream still reaches its session's socket.
+      const inFlight = (req.socket as unknown as CountedSocket)[IN_FLIGHT];
+      if (inFlight) {
+        inFlight.requests++;
+        res.once('close', () => inFlight.requests--);
+      }
       handler(req, res);
     },
   );
 
+  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
   server.on('secureConnection', (socket: TLSSocket) => {
     const presented = socket.getPeerX509Certificate();
     if (presented && !socket.authorized) {
       options.logger.warn({ clientIp: socket.remoteAddress, reason: socket.authorizationError }, 'client certificate refused');
       socket.destroy();
+      return;
     }
+    // Node closes neither an HTTP/2 connection nor a TLS connection that never sent a request:
+    // left alone, each holds a socket and its TLS state for good.
+    const inFlight = { requests: 0 };
+    (socket as unknown as CountedSocket)[IN_FLIGHT] = inFlight;
+    socket.setTimeout(idleTimeoutMs);
+    socket.on('timeout', () => {
+      if (inFlight.requests > 0) return;
+      options.logger.debug({ clientIp: socket.remoteAddress, idleTimeoutMs }, 'idle connection closed');
+      socket.destroy();
+    });
   });
   server.on('tlsClientError', (err) => options.logger.debug({ err }, 'TLS handshake failed'));
 

@@ -17,6 +17,23 @@ export interface OpenDatabaseOptions {
   pgliteDir?: string;
   /** Connections in the PostgreSQL pool. */
   poolSize?: number;
+  /**
+   * How long opening a PostgreSQL connection (TCP, TLS, start-up, authentication) may take
+   * before it fails; also bounds the check made when the database is opened. Default 10 s.
+   */
+  connectTimeoutMs?: number;
+}
+
+export const DEFAULT_DATABASE_CONNECT_TIMEOUT_MS = 10_000;
+
+/** host:port/database of a PostgreSQL URL, without the credentials, for messages. */
+function describeDatabase(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.host}${parsed.pathname}`;
+  } catch {
+    return 'DATABASE_URL';
+  }
 }
 
 /** How busy the database connections are, for metrics. */
@@ -56,13 +73,31 @@ const pgTypes = {
 
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
   if (options.databaseUrl) {
+    const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_DATABASE_CONNECT_TIMEOUT_MS;
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: options.poolSize ?? 10,
       types: pgTypes as pg.CustomTypesConfig,
+      // Without it a server that accepts the connection and never answers keeps the caller
+      // waiting for as long as the operating system keeps the connection open.
+      connectionTimeoutMillis: connectTimeoutMs,
     });
     // An idle client that loses its server must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
+    // Fail now, with a message that says where, rather than at the first query.
+    try {
+      await pool.query('select 1');
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      const reason = (error as Error).message;
+      const timedOut = /timeout/i.test(reason);
+      throw new Error(
+        timedOut
+          ? `the database at ${describeDatabase(options.databaseUrl)} did not answer within ${connectTimeoutMs} ms (MESH_DATABASE_CONNECT_TIMEOUT_MS); is it a PostgreSQL server, and is it up?`
+          : `the database at ${describeDatabase(options.databaseUrl)} cannot be reached: ${reason}`,
+        { cause: error },
+      );
+    }
     const db = new Kysely<MeshDatabase>({ dialect: tracedDialect(new PostgresDialect({ pool }), 'pg') });
     const max = options.poolSize ?? 10;
     poolStats.set(db, () => ({ driver: 'pg', max, open: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }));

@@ -1,6 +1,7 @@
 import dns from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { AddressPolicy } from '@c2pa-mesh/address-policy';
 import { invalidArgument } from '@c2pa-mesh/errors';
 
 /**
@@ -60,12 +61,11 @@ export function createWebhookTargetGuard(allowHosts: readonly string[] = []): We
     return ipaddr.isValid(host) && inAllowedRange(ipaddr.process(host));
   }
 
+  // The mesh's one outbound address policy (public unicast only, no cloud metadata endpoints),
+  // with the operator's MESH_WEBHOOK_ALLOW_HOSTS as its allowlist.
+  const policy = new AddressPolicy(allowHosts.map((entry) => bareHost(entry.trim())).filter(Boolean));
   function addressAllowed(hostname: string, address: string): boolean {
-    if (!ipaddr.isValid(address)) return false;
-    const parsed = ipaddr.process(address);
-    // Public unicast only: no loopback, private, link-local (cloud metadata), CGNAT, NAT64, multicast…
-    if (parsed.range() === 'unicast') return true;
-    return allow.names.has(bareHost(hostname)) || inAllowedRange(parsed);
+    return policy.check(bareHost(hostname), address).allowed;
   }
 
   const lookup: LookupFunction = (hostname, options, callback) => {

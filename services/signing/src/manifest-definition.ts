@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { invalidArgument } from '@c2pa-mesh/errors';
+import { checkManifestCounts, checkManifestText } from './manifest-limits.js';
 
 /**
  * The manifest definition a caller sends (`manifest_json`), checked before the C2PA engine sees
@@ -207,6 +208,7 @@ function completeSchemaOrgContexts(assertions: Json[]): { assertions: Json[]; wa
  * returns the definition for the engine. Throws invalid_argument naming the offending field.
  */
 export function prepareManifestDefinition(manifestJson: string, options: { title?: string } = {}): PreparedManifest {
+  checkManifestText(manifestJson);
   let definition: Record<string, Json>;
   const defaulted = manifestJson.trim() === '';
   if (defaulted) {
@@ -222,6 +224,7 @@ export function prepareManifestDefinition(manifestJson: string, options: { title
       throw invalidArgument(`${FIELD} must be a JSON object (a C2PA manifest definition), not ${typeName(parsed)}`, { details: { field: FIELD } });
     }
     definition = parsed;
+    checkManifestCounts(definition, (label) => ACTIONS_LABEL.test(label));
   }
 
   for (const [key, value] of Object.entries(definition)) {

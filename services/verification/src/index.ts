@@ -2,4 +2,4 @@ export * from './routes.js';
 export { verificationSettingsFromEnv, DEFAULT_VERIFICATION_SETTINGS, type VerificationSettings, type UrlFetchSettings } from './settings.js';
 export { createTrustStore, type TrustStore, type TrustConfiguration } from './trust-store.js';
 export { createUrlFetcher, type UrlFetcher, type ResolveHost } from './url-fetch.js';
-export { AddressPolicy } from './address-policy.js';
+export { AddressPolicy } from '@c2pa-mesh/address-policy';

@@ -2,7 +2,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupAddress } from 'node:dns';
 import { Client } from 'undici';
 import { MeshError, failedPrecondition, invalidArgument, resourceExhausted } from '@c2pa-mesh/errors';
-import { AddressPolicy } from './address-policy.js';
+import { AddressPolicy } from '@c2pa-mesh/address-policy';
 import type { UrlFetchSettings } from './settings.js';
 
 /** Resolves a host name to its addresses (the system resolver unless a test supplies one). */

@@ -1,7 +1,8 @@
 import ipaddr from 'ipaddr.js';
 
 /**
- * Which network addresses VerifyUrl may connect to. Only public unicast addresses, by the special
+ * Which network addresses the mesh may connect to for a URL a caller chose: VerifyUrl, the
+ * gateway's file_url and webhook deliveries all use this one policy. Only public unicast addresses, by the special
  * ranges ipaddr.js knows (loopback, private, link-local, carrier-grade NAT, unique-local,
  * multicast, unspecified, broadcast, reserved, documentation, 6to4/Teredo/NAT64 tunnels that can
  * wrap any of those, ...), plus the cloud metadata endpoints some providers put on addresses that

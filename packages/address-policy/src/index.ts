@@ -1,0 +1,1 @@
+export { AddressPolicy, type AddressVerdict } from './address-policy.js';
