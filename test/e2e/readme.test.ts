@@ -15,6 +15,7 @@ const README_FILES: Record<string, string> = {
   'photos/harbour.jpg': 'no_manifest.jpg',
   'photos/chart.png': 'sample1.png',
   'clip.mp4': 'video1_no_manifest.mp4',
+  'test/fixtures/media/C.jpg': 'C.jpg',
 };
 
 /** What the examples call besides node and npx. */
