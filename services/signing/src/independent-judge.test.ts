@@ -188,3 +188,27 @@ describe('the time-stamp in a signature, judged by openssl', () => {
     expect(await opensslTsVerify(reply, otherImprint)).toMatch(/failed: .*message imprint mismatch/is);
   });
 });
+
+describe('a file that already has Content Credentials, signed again', () => {
+  it('C.jpg re-signed with no intent: both manifests kept, the new one with a parentOf ingredient, Trusted in c2pa-rs, valid in c2pa-ts', async () => {
+    const original = readMedia('C.jpg');
+    const response = await signingClient(mesh).sign({ asset: original, format: 'image/jpeg', manifestJson: JSON.stringify({ title: 'C.jpg, re-signed' }), projectId });
+    expect(response.intent).toBe(signingV1.SignIntent.EDIT);
+    const { report, verdict } = await expectJudgedValid('image/jpeg', response.signedAsset);
+
+    const store = JSON.parse(report!.manifestStoreJson);
+    const labels = Object.keys(store.manifests);
+    expect(labels).toHaveLength(2);
+    expect(store.active_manifest).toBe(response.activeManifestLabel);
+    const active = store.manifests[store.active_manifest];
+    const parent = active.ingredients.find((i: { relationship: string }) => i.relationship === 'parentOf');
+    expect(parent.format).toBe('image/jpeg');
+    // The ingredient's own manifest is the one C.jpg carried, kept in the store beside the new one.
+    expect(labels).toContain(parent.active_manifest);
+    expect(parent.active_manifest).not.toBe(store.active_manifest);
+    const actions = active.assertions.find((a: { label: string }) => /^c2pa\.actions/.test(a.label)).data.actions;
+    expect(actions[0].action).toBe('c2pa.opened');
+    // c2pa-ts read the ingredient too and found nothing wrong with it.
+    expect(verdict.explained).toEqual([]);
+  });
+});
