@@ -100,8 +100,15 @@ describe('CreateProductCertificate', () => {
   it('treats another project\'s asset and certificate as not found', async () => {
     const other = productCertificates(mesh, projectIdentity(otherProjectId));
     expect((await failure(other.createProductCertificate({ assetId, authorizedDomains: ['other.example'] }))).code).toBe(Code.NotFound);
-    for (const call of [other.getProductCertificate({ imageId }), other.pauseProductCertificate({ imageId }), other.revokeProductCertificate({ imageId }), other.updateProductCertificate({ imageId, authorizedDomains: ['other.example'] })]) {
-      expect((await failure(call)).code).toBe(Code.NotFound);
+    // One call at a time: each refusal is awaited before the next call starts.
+    const calls = [
+      () => other.getProductCertificate({ imageId }),
+      () => other.pauseProductCertificate({ imageId }),
+      () => other.revokeProductCertificate({ imageId }),
+      () => other.updateProductCertificate({ imageId, authorizedDomains: ['other.example'] }),
+    ];
+    for (const call of calls) {
+      expect((await failure(call())).code).toBe(Code.NotFound);
     }
     expect((await other.listProductCertificates({})).certificates).toEqual([]);
     const own = await productCertificates(mesh, projectIdentity(projectId)).listProductCertificates({});
