@@ -15,12 +15,11 @@ import { createConnectTransport } from '@connectrpc/connect-node';
 import { checkDeclaredFormat, sniffFormat } from '@c2pa-mesh/engine';
 import { isMeshError } from '@c2pa-mesh/errors';
 import { CertificateAuthorityService, Health, RegistryService, SigningService, VerificationService } from '@c2pa-mesh/proto';
-import { startTlsListener, type RunningListener } from '@c2pa-mesh/server';
+import type { RunningListener } from '@c2pa-mesh/server';
 import fc from 'fast-check';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareManifestDefinition } from '@c2pa-mesh/service-signing';
-import { createTestMesh, type TestMesh } from './testing.js';
+import { createTestMesh, startTestListener, type TestMesh } from './testing.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_206);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1);
@@ -41,17 +40,7 @@ let session: http2.ClientHttp2Session;
 
 beforeAll(async () => {
   mesh = await createTestMesh();
-  tls = { ca: mesh.pki.meshCa.pem, cert: mesh.pki.admin.pem, key: await readFile(mesh.pki.admin.privateKeyPath, 'utf8') };
-  listener = await startTlsListener({
-    host: '127.0.0.1',
-    port: 0,
-    certificatePem: mesh.pki.server.pem,
-    privateKeyPem: await readFile(mesh.pki.server.privateKeyPath, 'utf8'),
-    clientCaPem: mesh.pki.meshCa.pem,
-    routes: mesh.routes,
-    interceptors: mesh.interceptors,
-    logger: pino({ level: 'silent' }),
-  });
+  ({ listener, adminTls: tls } = await startTestListener(mesh));
   session = http2.connect(listener.url, { ...tls, maxSessionMemory: 1000 });
   session.on('error', () => {});
 }, 120_000);

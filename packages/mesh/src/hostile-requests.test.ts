@@ -10,11 +10,10 @@ import path from 'node:path';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { RegistryService, SigningService } from '@c2pa-mesh/proto';
-import { startTlsListener, type RunningListener } from '@c2pa-mesh/server';
+import type { RunningListener } from '@c2pa-mesh/server';
 import { listAuditEvents } from '@c2pa-mesh/storage';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestMesh, type TestMesh } from './testing.js';
+import { createTestMesh, startTestListener, type TestMesh } from './testing.js';
 
 const MEDIA = path.resolve(import.meta.dirname, '../../../test/fixtures/media');
 const IDLE_TIMEOUT_MS = 2000;
@@ -25,18 +24,7 @@ let tls_: { ca: string; cert: string; key: string };
 
 beforeAll(async () => {
   mesh = await createTestMesh();
-  tls_ = { ca: mesh.pki.meshCa.pem, cert: mesh.pki.admin.pem, key: await readFile(mesh.pki.admin.privateKeyPath, 'utf8') };
-  listener = await startTlsListener({
-    host: '127.0.0.1',
-    port: 0,
-    certificatePem: mesh.pki.server.pem,
-    privateKeyPem: await readFile(mesh.pki.server.privateKeyPath, 'utf8'),
-    clientCaPem: mesh.pki.meshCa.pem,
-    routes: mesh.routes,
-    interceptors: mesh.interceptors,
-    logger: pino({ level: 'silent' }),
-    idleTimeoutMs: IDLE_TIMEOUT_MS,
-  });
+  ({ listener, adminTls: tls_ } = await startTestListener(mesh, { idleTimeoutMs: IDLE_TIMEOUT_MS }));
 }, 120_000);
 
 afterAll(async () => {

@@ -9,12 +9,11 @@ import http2 from 'node:http2';
 import path from 'node:path';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
-import { startTlsListener, type RunningListener } from '@c2pa-mesh/server';
+import type { RunningListener } from '@c2pa-mesh/server';
 import { VerificationService, verificationV1 } from '@c2pa-mesh/proto';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanUp } from '../../../test/support/cleanup.js';
-import { createTestMesh, type TestMesh } from './testing.js';
+import { createTestMesh, startTestListener, type TestMesh } from './testing.js';
 
 const MEDIA = path.resolve(import.meta.dirname, '../../../test/fixtures/media');
 /** Small enough that a test can go over it; the signed fixture fits. */
@@ -28,18 +27,7 @@ let tls: { ca: string; cert: string; key: string };
 beforeAll(async () => {
   mesh = await createTestMesh();
   signedJpeg = new Uint8Array(await readFile(path.join(MEDIA, 'C.jpg')));
-  tls = { ca: mesh.pki.meshCa.pem, cert: mesh.pki.admin.pem, key: await readFile(mesh.pki.admin.privateKeyPath, 'utf8') };
-  listener = await startTlsListener({
-    host: '127.0.0.1',
-    port: 0,
-    certificatePem: mesh.pki.server.pem,
-    privateKeyPem: await readFile(mesh.pki.server.privateKeyPath, 'utf8'),
-    clientCaPem: mesh.pki.meshCa.pem,
-    routes: mesh.routes,
-    interceptors: mesh.interceptors,
-    logger: pino({ level: 'silent' }),
-    readMaxBytes: READ_MAX_BYTES,
-  });
+  ({ listener, adminTls: tls } = await startTestListener(mesh, { readMaxBytes: READ_MAX_BYTES }));
 }, 120_000);
 
 afterAll(() => cleanUp({ listener: () => listener?.close(0), mesh: () => mesh?.close() }));

@@ -1,10 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Transport } from '@connectrpc/connect';
 import { ADMIN_SCOPES, type Identity } from '@c2pa-mesh/auth';
 import { createInProcessTransport } from '@c2pa-mesh/clients';
 import { loadConfig, type MeshConfig } from '@c2pa-mesh/config';
+import { startTlsListener, type RunningListener, type TlsListenerOptions } from '@c2pa-mesh/server';
 import { createTestDatabase, type TestDatabase } from '@c2pa-mesh/storage/testing';
 import { pino } from 'pino';
 import { assembleMesh, type MeshAssembly } from './mesh.js';
@@ -61,4 +62,31 @@ export async function createTestMesh(env: Record<string, string> = {}): Promise<
     }
     throw err;
   }
+}
+
+/** PEM material of the admin identity, as a TLS client presents it. */
+export interface AdminTls {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/**
+ * A real TLS listener (port 0, silent log) serving a test mesh's routes through its interceptors,
+ * with the admin client credentials to call it; `options` adds or overrides listener settings.
+ */
+export async function startTestListener(mesh: TestMesh, options: Partial<TlsListenerOptions> = {}): Promise<{ listener: RunningListener; adminTls: AdminTls }> {
+  const adminTls = { ca: mesh.pki.meshCa.pem, cert: mesh.pki.admin.pem, key: await readFile(mesh.pki.admin.privateKeyPath, 'utf8') };
+  const listener = await startTlsListener({
+    host: '127.0.0.1',
+    port: 0,
+    certificatePem: mesh.pki.server.pem,
+    privateKeyPem: await readFile(mesh.pki.server.privateKeyPath, 'utf8'),
+    clientCaPem: mesh.pki.meshCa.pem,
+    routes: mesh.routes,
+    interceptors: mesh.interceptors,
+    logger: pino({ level: 'silent' }),
+    ...options,
+  });
+  return { listener, adminTls };
 }
