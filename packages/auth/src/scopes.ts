@@ -101,4 +101,10 @@ export const METHOD_SCOPES: Record<string, MethodRequirement> = {
   'c2pamesh.productcertificate.v1.ProductCertificateService/ListProofKeys': ['registry.read'],
   'c2pamesh.productcertificate.v1.ProductCertificateService/StartDomainVerification': ['registry.write'],
   'c2pamesh.productcertificate.v1.ProductCertificateService/CheckDomainVerification': ['registry.write'],
+
+  // Only the signing service appends; the log itself is public (also served as tiles over HTTP).
+  'c2pamesh.transparencylog.v1.TransparencyLogService/AppendEntry': ['mesh.internal'],
+  'c2pamesh.transparencylog.v1.TransparencyLogService/GetCheckpoint': 'authenticated',
+  'c2pamesh.transparencylog.v1.TransparencyLogService/GetInclusionProof': 'authenticated',
+  'c2pamesh.transparencylog.v1.TransparencyLogService/GetConsistencyProof': 'authenticated',
 };

@@ -4,7 +4,7 @@ import { createTransport } from '@connectrpc/connect/protocol-connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import type { Identity } from '@c2pa-mesh/auth';
 import type { ServiceName } from '@c2pa-mesh/config';
-import { CertificateAuthorityService, RegistryService, SigningService, VerificationService } from '@c2pa-mesh/proto';
+import { CertificateAuthorityService, RegistryService, SigningService, TransparencyLogService, VerificationService } from '@c2pa-mesh/proto';
 import { peerKey, type PeerContext } from '@c2pa-mesh/server';
 import { createTracePropagationInterceptor } from './trace-propagation.js';
 
@@ -16,6 +16,8 @@ export interface MeshClients {
   verification: Client<typeof VerificationService>;
   certificateAuthority: Client<typeof CertificateAuthorityService>;
   registry: Client<typeof RegistryService>;
+  /** The transparency log, served where the registry runs (its sequencer owns the log). */
+  transparencyLog: Client<typeof TransparencyLogService>;
 }
 
 export interface MeshClientOptions {
@@ -137,6 +139,9 @@ export function createCallerClientsFactory(options: CallerClientsOptions): (peer
       get registry() {
         return createClient(RegistryService, transportFor('registry'));
       },
+      get transparencyLog() {
+        return createClient(TransparencyLogService, transportFor('registry'));
+      },
     };
   };
 }
@@ -187,6 +192,7 @@ export function createMeshClients(options: MeshClientOptions): MeshClients {
   const verification = lazy(() => createClient(VerificationService, transportFor('verification')));
   const certificateAuthority = lazy(() => createClient(CertificateAuthorityService, transportFor('certificate-authority')));
   const registry = lazy(() => createClient(RegistryService, transportFor('registry')));
+  const transparencyLog = lazy(() => createClient(TransparencyLogService, transportFor('registry')));
   return {
     get signing() {
       return signing();
@@ -199,6 +205,9 @@ export function createMeshClients(options: MeshClientOptions): MeshClients {
     },
     get registry() {
       return registry();
+    },
+    get transparencyLog() {
+      return transparencyLog();
     },
   };
 }

@@ -4,7 +4,17 @@ import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
 import { SERVICE_SCOPES, createIdentityResolver, serviceSpiffeId, type Identity } from '@c2pa-mesh/auth';
 import { createCallerClientsFactory, createMeshClients, type MeshClients } from '@c2pa-mesh/clients';
 import type { MeshConfig, ServiceName } from '@c2pa-mesh/config';
-import { CertificateAuthorityService, Health, ProductCertificateService, RegistryService, ServerReflection, SigningService, VerificationService, allFileDescriptors } from '@c2pa-mesh/proto';
+import {
+  CertificateAuthorityService,
+  Health,
+  ProductCertificateService,
+  RegistryService,
+  ServerReflection,
+  SigningService,
+  TransparencyLogService,
+  VerificationService,
+  allFileDescriptors,
+} from '@c2pa-mesh/proto';
 import {
   createHealthService,
   createMeshInterceptor,
@@ -49,7 +59,9 @@ import { type Database, migrateToLatest, openDatabase } from '@c2pa-mesh/storage
 import { sql } from 'kysely';
 import { createEngine, withEngineSpans, type C2paEngine } from '@c2pa-mesh/engine';
 import type { Logger } from 'pino';
+import { createTransparencyLogService, openTransparencyLog, transparencyLogSettingsFromEnv, type TransparencyLog } from '@c2pa-mesh/transparency-log';
 import { bootstrapPki, type MeshPki } from './bootstrap-pki.js';
+import { transparencyLogRoutes } from './transparency-log-routes.js';
 import { createMeshMetrics, type MeshMetrics } from './mesh-metrics.js';
 
 export interface RunningMesh {
@@ -202,6 +214,25 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     productCertificates = createPublicProductCertificates(productDeps);
     proofKeyRotation = startProofKeyRotation({ keys, everyDays: settings.keyRotationDays, algorithm: settings.algorithm, logger: productLogger });
   }
+  // The transparency log lives in the database: the registry's process sequences it and answers
+  // its RPCs; the CA's process serves it as tiles on the relying-party listener.
+  let transparencyLog: TransparencyLog | undefined;
+  if (local.has('registry') || local.has('certificate-authority')) {
+    const settings = transparencyLogSettingsFromEnv(process.env);
+    const log = await openTransparencyLog({
+      db,
+      // Only the registry's process sequences (and so holds the log key); the CA's only reads.
+      ...(local.has('registry') ? { keyEncryptionKey: pki.keyEncryptionKey } : {}),
+      ...settings,
+      onBatchError: (err) => logger.error({ err }, 'transparency log: a batch could not be written'),
+    });
+    transparencyLog = log;
+    if (local.has('registry')) {
+      const logImpl = createTransparencyLogService(log);
+      registrations.push((router) => router.service(TransparencyLogService, logImpl));
+    }
+    if (local.has('certificate-authority')) relyingPartyRoutes.push(...transparencyLogRoutes(log));
+  }
   if (local.has('signing')) {
     const impl = createSigningService({ clients: clientsFor('signing'), engine: engine!, config, logger: logger.child({ service: 'signing' }) });
     registrations.push((router) => router.service(SigningService, impl));
@@ -211,7 +242,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     registrations.push((router) => router.service(VerificationService, impl));
   }
   const servedNames = config.services.map((s) => DESCRIPTORS[s].typeName);
-  if (local.has('registry')) servedNames.push(ProductCertificateService.typeName);
+  if (local.has('registry')) servedNames.push(ProductCertificateService.typeName, TransparencyLogService.typeName);
   const health = createHealthService({ services: servedNames, serving: () => serving });
   const reflection = createReflectionService(allFileDescriptors, [...servedNames, Health.typeName, ServerReflection.typeName]);
   registrations.push((router) => {
@@ -243,7 +274,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
       serving = value;
     },
     async close() {
-      await Promise.all([engine?.close(), certificateAuthority?.close(), webhookDispatcher?.close(), proofKeyRotation?.close()]);
+      await Promise.all([engine?.close(), certificateAuthority?.close(), webhookDispatcher?.close(), proofKeyRotation?.close(), transparencyLog?.close()]);
     },
   };
 }

@@ -20,6 +20,10 @@ import {
   file_c2pamesh_productcertificate_v1_product_certificate,
   ProductCertificateService,
 } from './gen/c2pamesh/productcertificate/v1/product_certificate_pb.js';
+import {
+  file_c2pamesh_transparencylog_v1_transparency_log,
+  TransparencyLogService,
+} from './gen/c2pamesh/transparencylog/v1/transparency_log_pb.js';
 import { file_grpc_health_v1_health, Health } from './gen/grpc/health/v1/health_pb.js';
 import {
   file_grpc_reflection_v1_reflection,
@@ -33,6 +37,7 @@ export * as verificationV1 from './gen/c2pamesh/verification/v1/verification_pb.
 export * as certificateAuthorityV1 from './gen/c2pamesh/certificateauthority/v1/certificateauthority_pb.js';
 export * as registryV1 from './registry-v1.js';
 export * as productCertificateV1 from './gen/c2pamesh/productcertificate/v1/product_certificate_pb.js';
+export * as transparencyLogV1 from './gen/c2pamesh/transparencylog/v1/transparency_log_pb.js';
 export * as healthV1 from './gen/grpc/health/v1/health_pb.js';
 export * as reflectionV1 from './gen/grpc/reflection/v1/reflection_pb.js';
 
@@ -44,6 +49,7 @@ export {
   RegistryService,
   ServerReflection,
   SigningService,
+  TransparencyLogService,
   VerificationService,
 };
 
@@ -55,6 +61,7 @@ export const allFileDescriptors: readonly GenFile[] = [
   file_c2pamesh_registry_v1_types,
   file_c2pamesh_registry_v1_registry,
   file_c2pamesh_productcertificate_v1_product_certificate,
+  file_c2pamesh_transparencylog_v1_transparency_log,
   file_grpc_health_v1_health,
   file_grpc_reflection_v1_reflection,
 ];

@@ -101,6 +101,8 @@ export interface AssetTable {
   signed_at: Timestamp;
   created_at: DefaultTimestamp;
   updated_at: DefaultTimestamp;
+  /** Leaf index of the claim signature in the transparency log; null: not logged. */
+  log_index: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface VerificationTable {
@@ -215,6 +217,45 @@ export interface ProductCertificateDomainTable {
   created_at: DefaultTimestamp;
 }
 
+/** The transparency log's one state row (id 1): its origin, key and committed size. */
+export interface TlogStateTable {
+  id: number;
+  origin: string;
+  public_key: Uint8Array;
+  encrypted_private_key: Uint8Array;
+  tree_size: number;
+  created_at: DefaultTimestamp;
+}
+
+export interface TlogLeafTable {
+  idx: number;
+  leaf_hash: Uint8Array;
+  entry: Uint8Array;
+  appended_at: DefaultTimestamp;
+}
+
+/** A complete subtree hash: `level` levels above the leaves, the `idx`-th of its level. */
+export interface TlogNodeTable {
+  level: number;
+  idx: number;
+  hash: Uint8Array;
+}
+
+export interface TlogCheckpointTable {
+  tree_size: number;
+  root_hash: Uint8Array;
+  note: string;
+  created_at: DefaultTimestamp;
+}
+
+export interface TlogCosignatureTable {
+  tree_size: number;
+  witness: string;
+  signature_line: string;
+  cosigned_at: Timestamp;
+  received_at: DefaultTimestamp;
+}
+
 export interface MeshDatabase {
   projects: ProjectTable;
   certificates: CertificateTable;
@@ -230,6 +271,11 @@ export interface MeshDatabase {
   product_certificate_keys: ProductCertificateKeyTable;
   product_certificates: ProductCertificateTable;
   product_certificate_domains: ProductCertificateDomainTable;
+  tlog_state: TlogStateTable;
+  tlog_leaves: TlogLeafTable;
+  tlog_nodes: TlogNodeTable;
+  tlog_checkpoints: TlogCheckpointTable;
+  tlog_cosignatures: TlogCosignatureTable;
 }
 
 export type CertificateRow = Selectable<CertificateTable>;

@@ -29,7 +29,7 @@ function withRegistryDown(clients: MeshClients, error: ConnectError): MeshClient
   const registry = new Proxy(clients.registry, {
     get: (target, property, receiver) => (property === 'registerAsset' ? async () => Promise.reject(error) : Reflect.get(target, property, receiver)),
   });
-  return { signing: clients.signing, verification: clients.verification, certificateAuthority: clients.certificateAuthority, registry };
+  return { signing: clients.signing, verification: clients.verification, certificateAuthority: clients.certificateAuthority, registry, transparencyLog: clients.transparencyLog };
 }
 
 describe('registration failures', () => {
