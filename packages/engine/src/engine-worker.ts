@@ -72,16 +72,23 @@ async function recycling<T>(bytes: number, recycleAfterBytes: number, job: () =>
   return { ...outcome, retiring, memoryBytes: wasm.memory.buffer.byteLength };
 }
 
-/** Fingerprint of the active signature's certificate, from the COSE_Sign1 in the manifest. */
-function signingCertificateSha256(reader: WasmReader, activeManifestLabel: string): string | undefined {
+/**
+ * The active signature's COSE_Sign1 (the `c2pa.signature` box content) and the fingerprint of its
+ * certificate.
+ */
+function activeSignature(reader: WasmReader, activeManifestLabel: string): { cose?: Uint8Array; certificateSha256?: string } {
   try {
     // c2pa-wasm answers this URI with the whole manifest store; the walk finds the signature.
     const store = reader.resourceToBytes(`self#jumbf=/c2pa/${activeManifestLabel}/c2pa.signature`);
     const cose = coseInManifestStore(store, activeManifestLabel);
-    const certificate = cose === undefined ? undefined : signingCertificateOf(cose);
-    return certificate === undefined ? undefined : createHash('sha256').update(certificate).digest('base64');
+    if (cose === undefined) return {};
+    const certificate = signingCertificateOf(cose);
+    return {
+      cose: cose.slice(),
+      ...(certificate === undefined ? {} : { certificateSha256: createHash('sha256').update(certificate).digest('base64') }),
+    };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
@@ -98,8 +105,9 @@ async function read(task: ReadTask): Promise<TaskOutcome<ReadResult>> {
         // The crJSON report only adds the issuer name and time-stamp time; the read stands without.
       }
       if (activeManifestLabel !== undefined) {
-        const fingerprint = signingCertificateSha256(reader, activeManifestLabel);
-        if (fingerprint !== undefined) signature.signingCertificateSha256 = fingerprint;
+        const { cose, certificateSha256 } = activeSignature(reader, activeManifestLabel);
+        if (certificateSha256 !== undefined) signature.signingCertificateSha256 = certificateSha256;
+        if (cose !== undefined) signature.claimSignature = cose;
       }
       return { ok: true, value: { manifestStoreJson, activeManifestLabel, signature }, threadId, retiring };
     } finally {

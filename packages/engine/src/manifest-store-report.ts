@@ -10,6 +10,8 @@ export interface SignatureDetails {
   timeStampedAt?: string;
   /** SHA-256 (base64) of the signing certificate's DER. */
   signingCertificateSha256?: string;
+  /** The active manifest's COSE_Sign1, exactly as in its `c2pa.signature` box. */
+  claimSignature?: Uint8Array;
 }
 
 type Json = Record<string, unknown>;
@@ -93,6 +95,7 @@ export function summarizeManifestStore(
     ingredients: activeManifestLabel === undefined ? [] : ingredientChain(manifests, activeManifestLabel, failingDeltas(results)),
   };
   if (activeManifestLabel !== undefined) report.activeManifestLabel = activeManifestLabel;
+  if (signature.claimSignature !== undefined) report.claimSignature = signature.claimSignature;
   if (signatureInfo !== undefined) {
     const signer = {
       commonName: str(signatureInfo.common_name),

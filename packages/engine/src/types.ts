@@ -137,6 +137,8 @@ export interface ManifestStoreReport {
   };
   /** RFC 3339; from the time-stamp when the signature carries one. */
   signedAt?: string;
+  /** The active manifest's COSE_Sign1, exactly as in its `c2pa.signature` box (the log's leaf). */
+  claimSignature?: Uint8Array;
   claimGenerator?: string;
   title?: string;
   format?: string;

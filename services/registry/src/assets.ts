@@ -31,6 +31,12 @@ async function visibleAsset(deps: RegistryServiceDeps, ctx: HandlerContext, asse
   return visibleTo(ctx, await findAssetById(deps.db, assetId), 'asset', assetId);
 }
 
+function logIndexOf(value: bigint | undefined): number | null {
+  if (value === undefined) return null;
+  if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) throw invalidArgument('log_index must be a leaf index (0 to 2^53)', { details: { field: 'log_index' } });
+  return Number(value);
+}
+
 /** Called by the Signing service for every file or content hash it signed. */
 export async function registerAsset(deps: RegistryServiceDeps, req: registryV1.RegisterAssetRequest, ctx: HandlerContext) {
   const projectId = requiredProject(ctx, req.projectId);
@@ -57,6 +63,7 @@ export async function registerAsset(deps: RegistryServiceDeps, req: registryV1.R
     author: req.author || null,
     payloadJson: req.payloadJson || null,
     signedAt: parseTimestamp(req.signedAt, 'signed_at'),
+    logIndex: logIndexOf(req.logIndex),
   };
   if (!(await findProjectById(deps.db, projectId))) throw notFound(`no project ${projectId}`);
   // The entry and its asset.signed event commit together (when a webhook subscribes to it).

@@ -97,6 +97,7 @@ export function toAsset(row: AssetRow, options: { provenanceOnly?: boolean } = {
     headline: row.headline ?? '',
     author: row.author ?? '',
     payloadJson: row.payload_json ?? '',
+    ...(row.log_index === null || row.log_index === undefined ? {} : { logIndex: BigInt(row.log_index) }),
   });
 }
 

@@ -10,6 +10,7 @@ import { prepareManifestDefinition, type ManifestWarning, type PreparedManifest 
 import { MAX_TITLE_LENGTH, registryLabels, signableFormat, type RegistryLabels } from './sign-request-rules.js';
 import { resolveSigningCredentials, type SigningCredentials } from './signing-credentials.js';
 import { intentToProto, requestedIntent } from './sign-intent.js';
+import { logClaimSignature, type LoggedSignature } from './transparency-log.js';
 
 /**
  * Signing a media file, shared by Sign and SignStream: the request is checked and its signer
@@ -61,6 +62,8 @@ export interface SignedAsset {
   warnings: ManifestWarning[];
   /** The intent the manifest was made with; undefined: the caller's own parent, signed as given. */
   intent?: SignIntent;
+  /** The claim signature's place in the transparency log. */
+  log: LoggedSignature;
 }
 
 /** The response fields Sign and SignStream share (everything but the signed bytes themselves). */
@@ -80,6 +83,7 @@ export function signResultFields(signed: SignedAsset, call: { requestId: string;
     format: signed.format,
     warnings: signed.warnings.map((warning) => create(signingV1.SigningWarningSchema, warning)),
     intent: intentToProto(signed.intent),
+    ...signed.log,
   };
 }
 
@@ -143,6 +147,7 @@ export async function signPlannedAsset(
   if (inputSha256 === undefined) throw new MeshError('internal', 'the engine did not hash the asset it was given');
   const assetSha256 = result.signedAssetSha256;
   const signedAt = timeStamp.genTime.toISOString();
+  const log = await logClaimSignature(deps, claimSigner.claimSignature);
 
   const { asset: registered } = await deps.clients.registry
     .registerAsset({
@@ -160,6 +165,7 @@ export async function signPlannedAsset(
       title: (plan.labels.title || plan.manifest.title || '').slice(0, MAX_TITLE_LENGTH),
       tags: plan.labels.tags,
       signedAt,
+      logIndex: log.logIndex,
     })
     .catch((error: unknown) => {
       throw dependencyError(error, 'the asset was signed but the registry did not record it, so it is not returned; retry the request');
@@ -180,5 +186,6 @@ export async function signPlannedAsset(
     format: plan.format,
     warnings: plan.manifest.warnings,
     ...(result.intent === undefined ? {} : { intent: result.intent }),
+    log,
   };
 }

@@ -7,6 +7,8 @@ import type { SigningIdentity } from './signer-directory.js';
 export interface MeshClaimSigner extends ClaimSigner {
   /** The time-stamp of the last signature made, once the engine has asked for one. */
   readonly timeStamp: ReceivedTimeStamp | undefined;
+  /** The last COSE_Sign1 handed to the engine: the `c2pa.signature` box content, byte for byte. */
+  readonly claimSignature: Uint8Array | undefined;
 }
 
 /**
@@ -23,14 +25,18 @@ export function createMeshClaimSigner(clients: MeshClients, signer: SigningIdent
     ocspResponseLength: ocspResponse.length,
   });
   let timeStamp: ReceivedTimeStamp | undefined;
+  let claimSignature: Uint8Array | undefined;
   return {
     alg: signer.alg,
     reserveSize,
     get timeStamp() {
       return timeStamp;
     },
+    get claimSignature() {
+      return claimSignature;
+    },
     async sign(claim) {
-      return buildCoseSign1({
+      claimSignature = await buildCoseSign1({
         alg: signer.alg,
         certificateChainDer: signer.chainDer,
         claim,
@@ -42,6 +48,7 @@ export function createMeshClaimSigner(clients: MeshClients, signer: SigningIdent
         ocspResponses: [ocspResponse],
         reserveSize,
       });
+      return claimSignature;
     },
   };
 }

@@ -8,6 +8,7 @@ import { assetFormat } from './asset-format.js';
 import type { LiveCertificateStatus } from './certificate-status.js';
 import { callDependency } from './dependency.js';
 import type { VerificationServiceDeps } from './routes.js';
+import { logStandingOf } from './transparency-log.js';
 
 const { ValidationState } = verificationV1;
 
@@ -167,8 +168,9 @@ export async function verifyAsset(
   const state = STATE_BY_ENGINE[report.validationState];
   const signer = report.signer?.commonName ?? report.signer?.organization ?? '';
   // The CA and the registry are asked at the same time: neither answer depends on the other.
-  const [live] = await Promise.all([
+  const [live, logStanding] = await Promise.all([
     report.signer === undefined ? undefined : liveStatusOf(deps, report.signer, prefetched),
+    logStandingOf(deps, report.claimSignature),
     recordVerification(deps, call, { assetSha256, state, format, signer, source: item.source, errors: report.errors }),
   ]);
 
@@ -195,6 +197,7 @@ export async function verifyAsset(
     claimGenerator: report.claimGenerator ?? '',
     title: report.title ?? '',
     ingredients: ingredients(report.ingredients),
+    ...logStanding,
   });
 }
 

@@ -23,6 +23,8 @@ export interface NewAsset {
   author: string | null;
   payloadJson: string | null;
   signedAt: Date;
+  /** Leaf index of the claim signature in the transparency log; absent: not logged. */
+  logIndex?: number | null;
 }
 
 export async function insertAsset(db: Db, asset: NewAsset): Promise<AssetRow> {
@@ -50,6 +52,7 @@ export async function insertAsset(db: Db, asset: NewAsset): Promise<AssetRow> {
       author: asset.author,
       payload_json: asset.payloadJson,
       signed_at: asset.signedAt,
+      log_index: asset.logIndex ?? null,
       created_at: now,
       updated_at: now,
     })
