@@ -9,6 +9,7 @@ import { signHash } from './commands/sign-hash.js';
 import { signFiles } from './commands/sign.js';
 import { verifyFiles } from './commands/verify.js';
 import { verifyProductCertificate } from './commands/mc4p-verify.js';
+import { DEFAULT_LOG_URL, runWitness, verifyInLog } from './commands/log.js';
 
 const VERSION = '0.1.0';
 
@@ -97,6 +98,29 @@ export function buildProgram(io: CliIo, finish: (code: number) => void): Command
     .option('--trust-anchors <file>', 'PEM trust anchors for the C2PA check (e.g. .data/pki/c2pa-root.pem)')
     .option('--json', 'print machine-readable JSON')
     .action((certificate: string, image: string, options) => run(() => verifyProductCertificate(certificate, image, options, io))());
+
+  const log = program.command('log').description('the mesh\'s transparency log of claim signatures (C2SP tlog-tiles)');
+  log
+    .command('verify')
+    .argument('<file>', 'a signed media file')
+    .description('check offline, from the log\'s tiles, that the file\'s claim signature is in the log (and, with --state, that the log only grew)')
+    .option('--log-url <url>', `the log's tiles (env C2PA_MESH_LOG_URL)`, undefined)
+    .option('--log-key <vkey>', 'the log\'s note verifier key, <origin>+<id>+<key> (env C2PA_MESH_LOG_KEY; default: the key the log publishes)')
+    .option('--state <file>', 'remember the verified checkpoint here; the next run checks consistency with it')
+    .option('--witness-key <vkey>', 'a witness whose cosignature to report; repeatable', collect)
+    .option('--json', 'print machine-readable JSON')
+    .action((file: string, options) => run(() => verifyInLog(file, options, io))());
+  log
+    .command('witness')
+    .description('verify the log\'s consistency from its tiles and cosign its checkpoints (tlog-cosignature)')
+    .option('--log-url <url>', `the log's tiles (default ${DEFAULT_LOG_URL})`, undefined)
+    .requiredOption('--log-key <vkey>', 'the log\'s note verifier key, <origin>+<id>+<key>')
+    .requiredOption('--name <name>', 'the witness\'s name, e.g. witness.example.com/w1')
+    .requiredOption('--key <file>', 'the witness\'s Ed25519 private key, PEM (made, 0600, when absent)')
+    .requiredOption('--state <file>', 'the last checkpoint this witness cosigned')
+    .option('--interval <ms>', 'check again every <ms> (default: once)', positiveInteger)
+    .option('--json', 'print machine-readable JSON')
+    .action((options) => run(() => runWitness(options, io))());
 
   const keys = program.command('keys').description('API keys: create, list, rotate, revoke');
   withConnection(keys.command('create'))

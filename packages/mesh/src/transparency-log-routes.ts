@@ -9,7 +9,7 @@ const MAX_COSIGNATURE_BYTES = 16 * 1024;
 
 /**
  * The log as C2SP tlog-tiles on the relying-party listener: `/log/checkpoint` (mutable, short
- * cache), `/log/tile/<L>/<N>[.p/<W>]` and `/log/tile/entries/<N>[.p/<W>]` (immutable), and
+ * cache), `/log/key` (the log's note verifier key), `/log/tile/<L>/<N>[.p/<W>]` and `/log/tile/entries/<N>[.p/<W>]` (immutable), and
  * `POST /log/cosignature` where witnesses hand back their cosignatures (accepted only from the
  * witness keys the log trusts, after verification).
  */
@@ -22,6 +22,12 @@ export function transparencyLogRoutes(log: TransparencyLog): RelyingPartyRoute[]
         const checkpoint = await log.latestCheckpoint();
         return { status: 200, contentType: 'text/plain; charset=utf-8', body: checkpoint.note, headers: { 'cache-control': 'no-cache, max-age=0' } };
       },
+    },
+    {
+      // Not part of tlog-tiles: the log's note verifier key, for clients that do not pin one yet.
+      method: 'GET',
+      path: '/log/key',
+      handle: () => ({ status: 200, contentType: 'text/plain; charset=utf-8', body: `${log.verifierKey}\n` }),
     },
     {
       method: 'GET',
