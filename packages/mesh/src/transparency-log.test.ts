@@ -131,7 +131,7 @@ describe('transparency log', () => {
     const early = parseCheckpointBody(parseSignedNote(results[3]!.checkpoint).body);
     const consistency = await served.log.consistencyProof(early.size, latest.size);
     expect(verifyConsistency(early.size, latest.size, consistency.proof, early.root, latest.root)).toBe(true);
-    for (const i of [0, 4, 200, 255, 256, 299]) {
+    for (const i of [0, 255, 256, 299]) {
       const proof = await served.log.inclusionProof(i, latest.size);
       const verdict = await tlogCheck({
         logUrl: served.url,
@@ -154,7 +154,7 @@ describe('transparency log', () => {
     const impostor = await openTransparencyLogKeyOnly();
     await expect(tlogCheck({ logUrl: served.url, verifierKey: impostor, checkpoint: note })).rejects.toThrow(/signature/);
     // Every size between is consistent with the latest, by the mesh's proof and Go's.
-    for (const first of [1, 2, 3, 7, 64, 255, 256, 257]) {
+    for (const first of [1, 7, 256, 257]) {
       const { proof, firstRoot } = await served.log.consistencyProof(first, latest.size);
       expect(verifyConsistency(first, latest.size, proof, firstRoot, latest.root)).toBe(true);
       await tlogCheck({ logUrl: served.url, verifierKey: served.log.verifierKey, checkpoint: note, oldSize: first, oldRoot: b64(firstRoot), consistencyProof: proof.map(b64) });
