@@ -124,7 +124,14 @@ export async function verifyInLog(file: string, options: LogVerifyOptions, io: C
     if (options.json) writeJson(io, result);
     else {
       write(io.stdout, `${file}: in the log ${checkpoint.origin} at index ${index} of ${checkpoint.size} (inclusion proven from the tiles)`);
-      write(io.stdout, previous === undefined ? 'consistency: no earlier checkpoint to compare (use --state FILE)' : `consistency: the tree of ${checkpoint.size} extends the tree of ${previous.size} verified before`);
+      write(
+        io.stdout,
+        previous !== undefined
+          ? `consistency: the tree of ${checkpoint.size} extends the tree of ${previous.size} verified before`
+          : options.state
+            ? `consistency: first checkpoint seen, kept in ${options.state} for the next run`
+            : 'consistency: no earlier checkpoint to compare (use --state FILE)',
+      );
       if (witnesses.length > 0) write(io.stdout, `cosigned by: ${cosigners.length > 0 ? cosigners.join(', ') : 'none of the given witnesses'}`);
       if (!pinned) write(io.stderr, `log key taken from ${url}/key: ${key.name}+${Buffer.from(key.keyId).toString('hex')}+… (pin it with --log-key)`);
     }
