@@ -215,6 +215,16 @@ export interface ProductCertificateDomainTable {
   created_at: DefaultTimestamp;
 }
 
+/** A web console session; the secret itself is only in the browser's cookie. */
+export interface ConsoleSessionTable {
+  id_hash: string;
+  subject_kind: string; // ADMIN_CERTIFICATE (accounts later)
+  subject: string;
+  certificate_spki_sha256: string | null;
+  created_at: DefaultTimestamp;
+  expires_at: Timestamp;
+}
+
 export interface MeshDatabase {
   projects: ProjectTable;
   certificates: CertificateTable;
@@ -230,6 +240,7 @@ export interface MeshDatabase {
   product_certificate_keys: ProductCertificateKeyTable;
   product_certificates: ProductCertificateTable;
   product_certificate_domains: ProductCertificateDomainTable;
+  console_sessions: ConsoleSessionTable;
 }
 
 export type CertificateRow = Selectable<CertificateTable>;
@@ -247,3 +258,4 @@ export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;
 export type ProductCertificateKeyRow = Selectable<ProductCertificateKeyTable>;
 export type ProductCertificateRow = Selectable<ProductCertificateTable>;
 export type ProductCertificateDomainRow = Selectable<ProductCertificateDomainTable>;
+export type ConsoleSessionRow = Selectable<ConsoleSessionTable>;

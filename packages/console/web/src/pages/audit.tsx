@@ -1,0 +1,77 @@
+import { useState } from 'preact/hooks';
+import type { registryV1 } from '@c2pa-mesh/proto';
+import { registry } from '../api';
+import { ErrorNote, ProjectSelect, Table, bytes, useLoad, when } from '../ui';
+
+/** The audit log polls every 5 s, so new calls appear without a reload. */
+const POLL_MS = 5000;
+
+export function Audit() {
+  const [project, setProject] = useState('');
+  const [operation, setOperation] = useState('');
+  const [status, setStatus] = useState('');
+  const [older, setOlder] = useState<registryV1.AuditEvent[]>([]);
+  const [nextToken, setNextToken] = useState('');
+  const page = useLoad(
+    async () => {
+      const res = await registry.listAuditEvents({ projectId: project, operation, status, pageSize: 100 });
+      setOlder([]);
+      setNextToken(res.nextPageToken);
+      return res.events;
+    },
+    [project, operation, status],
+    POLL_MS,
+  );
+  async function more() {
+    const res = await registry.listAuditEvents({ projectId: project, operation, status, pageSize: 100, pageToken: nextToken });
+    setOlder((o) => [...o, ...res.events]);
+    setNextToken(res.nextPageToken);
+  }
+  const events = [...(page.data ?? []), ...older];
+  return (
+    <>
+      <h1>Audit log</h1>
+      <ErrorNote error={page.error} />
+      <div class="toolbar">
+        <ProjectSelect value={project} onChange={setProject} allowAll />
+        <label>
+          Operation
+          <input value={operation} placeholder="e.g. Sign" onChange={(e) => setOperation((e.target as HTMLInputElement).value.trim())} />
+        </label>
+        <label>
+          Status
+          <select value={status} onChange={(e) => setStatus((e.target as HTMLSelectElement).value)}>
+            <option value="">Any</option>
+            <option value="SUCCESS">Success</option>
+            <option value="ERROR">Error</option>
+          </select>
+        </label>
+      </div>
+      <Table label="Audit events, newest first" head={['Time', 'Op', 'Format', 'Status', 'Project', 'Client IP', 'Size', 'Duration', 'Error', 'Request id']} empty={events.length === 0}>
+        {events.map((e) => (
+          <tr>
+            <td>{when(e.occurredAt)}</td>
+            <td>{e.operation}</td>
+            <td>{e.format}</td>
+            <td>
+              <span class={e.status === 'SUCCESS' ? 'badge active' : 'badge revoked'}>{e.status === 'SUCCESS' ? 'ok' : e.code}</span>
+            </td>
+            <td>{e.projectId}</td>
+            <td>{e.clientIp}</td>
+            <td>{bytes(e.sizeBytes)}</td>
+            <td>{Number(e.durationMs)} ms</td>
+            <td class="wrap">{e.error}</td>
+            <td>
+              <code>{e.requestId}</code>
+            </td>
+          </tr>
+        ))}
+      </Table>
+      {nextToken && (
+        <button type="button" class="secondary" onClick={more}>
+          Load older events
+        </button>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,23 @@
+import type { Insertable, Kysely, Transaction } from 'kysely';
+import type { ConsoleSessionRow, ConsoleSessionTable, MeshDatabase } from '../schema.js';
+
+type Db = Kysely<MeshDatabase> | Transaction<MeshDatabase>;
+
+export async function insertConsoleSession(db: Db, session: Insertable<ConsoleSessionTable>): Promise<void> {
+  await db.insertInto('console_sessions').values(session).execute();
+}
+
+/** The session whose secret hashes to `idHash`, if it has not expired. */
+export async function findConsoleSession(db: Db, idHash: string, now = new Date()): Promise<ConsoleSessionRow | undefined> {
+  return db.selectFrom('console_sessions').selectAll().where('id_hash', '=', idHash).where('expires_at', '>', now).executeTakeFirst();
+}
+
+export async function deleteConsoleSession(db: Db, idHash: string): Promise<void> {
+  await db.deleteFrom('console_sessions').where('id_hash', '=', idHash).execute();
+}
+
+/** Removes expired sessions; returns how many. */
+export async function deleteExpiredConsoleSessions(db: Db, now = new Date()): Promise<number> {
+  const result = await db.deleteFrom('console_sessions').where('expires_at', '<=', now).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
