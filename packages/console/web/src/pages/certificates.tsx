@@ -126,7 +126,7 @@ export function Certificates() {
                 <button type="button" class="secondary" aria-label={`Download the chain of ${c.commonName}`} onClick={() => chain(c)}>
                   Chain
                 </button>
-                {c.status !== 'REVOKED' && (
+                {c.status !== 'REVOKED' && !c.profile.endsWith('_CA') && (
                   <button type="button" class="danger" aria-label={`Revoke ${c.commonName}`} onClick={() => setRevoking(c)}>
                     Revoke
                   </button>
