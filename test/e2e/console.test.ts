@@ -187,6 +187,8 @@ describe('the web console in a real browser', () => {
       await page.locator('h1').first().waitFor();
       if (name === 'verify') await dropFile(page, 'signed.png', signedAsset, 'image/png');
       if (name === 'verify') await page.getByTestId('validation-state').waitFor({ timeout: 30_000 });
+      if (name === 'sign') await dropFile(page, 'photo.jpg', new Uint8Array(await readFile(path.join(FIXTURES, 'no_manifest.jpg'))), 'image/jpeg');
+      if (name === 'sign') await page.getByRole('button', { name: 'Download signed photo.jpg' }).waitFor({ timeout: 30_000 });
       await page.waitForLoadState('networkidle');
       expect(await seriousViolations(page), name).toEqual([]);
       await page.screenshot({ path: path.join(shots, `console-${name}.png`), fullPage: name !== 'audit' });

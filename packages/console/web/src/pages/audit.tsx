@@ -1,9 +1,9 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { registryV1 } from '@c2pa-mesh/proto';
 import { registry } from '../api';
 import { ErrorNote, ProjectSelect, Table, bytes, useLoad, when } from '../ui';
 
-/** The audit log polls every 5 s, so new calls appear without a reload. */
+/** The audit log polls every 5 s while the tab is visible, so new calls appear without a reload. */
 const POLL_MS = 5000;
 
 export function Audit() {
@@ -15,13 +15,17 @@ export function Audit() {
   const page = useLoad(
     async () => {
       const res = await registry.listAuditEvents({ projectId: project, operation, status, pageSize: 100 });
-      setOlder([]);
-      setNextToken(res.nextPageToken);
+      // The first page follows the log; older pages already loaded stay as they are.
+      setNextToken((token) => token || res.nextPageToken);
       return res.events;
     },
     [project, operation, status],
     POLL_MS,
   );
+  useEffect(() => {
+    setOlder([]);
+    setNextToken('');
+  }, [project, operation, status]);
   async function more() {
     const res = await registry.listAuditEvents({ projectId: project, operation, status, pageSize: 100, pageToken: nextToken });
     setOlder((o) => [...o, ...res.events]);

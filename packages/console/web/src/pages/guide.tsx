@@ -7,12 +7,12 @@ function snippets(base: string, project: string) {
     {
       lang: 'curl',
       code: `# Verify a file (any key with the verify scope)
-curl --fail -s ${base}/c2pamesh.verification.v1.VerificationService/Verify \\
+curl --fail -s --cacert mesh-ca.pem ${base}/c2pamesh.verification.v1.VerificationService/Verify \\
   -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\
   -d "{\\"asset\\":\\"$(base64 -w0 photo.jpg)\\"}"
 
 # Sign a file for project ${project || 'PROJECT_ID'}
-curl --fail -s ${base}/c2pamesh.signing.v1.SigningService/Sign \\
+curl --fail -s --cacert mesh-ca.pem ${base}/c2pamesh.signing.v1.SigningService/Sign \\
   -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\
   -d "{\\"asset\\":\\"$(base64 -w0 photo.jpg)\\",\\"format\\":\\"image/jpeg\\"}"`,
     },
@@ -27,6 +27,7 @@ import { SigningService } from './gen/c2pamesh/signing/v1/signing_pb.js';
 const transport = createConnectTransport({
   baseUrl: '${base}',
   httpVersion: '2',
+  nodeOptions: { ca: await readFile('mesh-ca.pem') }, // the mesh CA signs this server's certificate
   interceptors: [(next) => (req) => { req.header.set('Authorization', 'Bearer ${key}'); return next(req); }],
 });
 const signing = createClient(SigningService, transport);
@@ -53,6 +54,7 @@ print(r.json()["validationState"])`,
       lang: 'C#',
       code: `using System.Net.Http.Json;
 
+// Trust mesh-ca.pem first (system store, or HttpClientHandler.ServerCertificateCustomValidationCallback).
 var http = new HttpClient { BaseAddress = new Uri("${base}/") };
 http.DefaultRequestHeaders.Authorization = new("Bearer", "${key}"); // project ${project || 'PROJECT_ID'}
 var asset = Convert.ToBase64String(await File.ReadAllBytesAsync("photo.jpg"));
