@@ -92,7 +92,7 @@ describe('the web console in a real browser', () => {
     page.on('console', (msg) => {
       if (/Content[- ]Security[- ]Policy/i.test(msg.text())) cspViolations.push(msg.text());
     });
-  });
+  }, 240_000);
   afterAll(() =>
     cleanUp({
       browser: () => context?.close(),
@@ -130,13 +130,20 @@ describe('the web console in a real browser', () => {
     await page.getByRole('cell', { name: 'CMS production', exact: true }).waitFor();
     expect(await page.content()).not.toContain(key);
 
-    // The key works with curl.
+    // The key works with curl, and the open overview counts the call without a reload.
+    await page.goto(`${mesh.url}/console/#/overview`);
+    const today = async () => Number((await page.getByTestId('today-requests').textContent())!.replace(/,/g, ''));
+    await expect.poll(today).toBeGreaterThan(0);
+    const before = await today();
     const body = path.join(scratch, 'sign.json');
     const png = await readFile(path.join(FIXTURES, 'sample1.png'));
     await writeFile(body, JSON.stringify({ asset: png.toString('base64'), format: 'image/png', manifestJson: MANIFEST }));
     const signed = await curlSign(mesh, key, body);
     expect(signed.code, signed.stderr).toBe(0);
     const signedAsset = Buffer.from(JSON.parse(signed.stdout).signedAsset, 'base64');
+    await expect.poll(today, { timeout: 20_000 }).toBeGreaterThan(before);
+    await page.getByRole('row', { name: /Console newsroom/ }).waitFor();
+    await page.goto(`${mesh.url}/console/#/keys`);
 
     // Revoked in the console, after a confirmation that says what happens: the next call fails.
     await page.getByRole('button', { name: 'Revoke key CMS production' }).click();

@@ -99,6 +99,23 @@ describe('console sessions and files', () => {
     // An unknown session is unauthenticated, even with a token.
     expect(JSON.parse((await rpc('__Host-mesh-console=cs_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', csrfToken)).body).code).toBe('unauthenticated');
 
+    // The change marker of live pages: only for a session; 304 until something other than a read happens.
+    expect((await request('GET', '/console/api/changes')).status).toBe(401);
+    const marked = await request('GET', '/console/api/changes', { headers: { cookie: session } });
+    expect(marked.status).toBe(200);
+    const etag = String(marked.headers.etag);
+    expect((await request('GET', '/console/api/changes', { headers: { cookie: session, 'if-none-match': etag } })).status).toBe(304);
+    expect((await rpc(session, csrfToken)).status).toBe(200);
+    expect((await request('GET', '/console/api/changes', { headers: { cookie: session, 'if-none-match': etag } })).status).toBe(304);
+    const created = await request('POST', '/c2pamesh.registry.v1.RegistryService/CreateProject', {
+      headers: { cookie: session, 'x-csrf-token': csrfToken, 'content-type': 'application/json' },
+      body: '{"name":"changed"}',
+    });
+    expect(created.status).toBe(200);
+    const changed = await request('GET', '/console/api/changes', { headers: { cookie: session, 'if-none-match': etag } });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.etag).not.toBe(etag);
+
     expect((await request('DELETE', '/console/api/session', { headers: { cookie: session } })).status).toBe(403);
     const out = await request('DELETE', '/console/api/session', { headers: { cookie: session, 'x-csrf-token': csrfToken } });
     expect(out.status).toBe(200);

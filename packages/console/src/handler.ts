@@ -13,12 +13,13 @@ import {
   type IdentityResolver,
 } from '@c2pa-mesh/auth';
 import { peerCertificate } from '@c2pa-mesh/server';
-import { type Database, deleteConsoleSession, deleteExpiredConsoleSessions, findConsoleSession, insertConsoleSession } from '@c2pa-mesh/storage';
+import { type Database, deleteConsoleSession, deleteExpiredConsoleSessions, findConsoleSession, insertConsoleSession, latestAuditChange } from '@c2pa-mesh/storage';
 import type { Logger } from 'pino';
 import { SECURITY_HEADERS } from './headers.js';
 
 export const CONSOLE_PATH = '/console';
 const SESSION_API = `${CONSOLE_PATH}/api/session`;
+const CHANGES_API = `${CONSOLE_PATH}/api/changes`;
 /** A console session lasts a working day; then the person signs in again. */
 const SESSION_LIFETIME_MS = 8 * 60 * 60 * 1000;
 
@@ -180,6 +181,20 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): ConsoleHan
     sendJson(res, 200, { signedOut: true }, { 'set-cookie': sessionCookie('', 0) });
   }
 
+  /**
+   * Live pages poll this with If-None-Match: 304 while nothing but reads happened, so they fetch
+   * their figures again (RPCs, audited) only when something changed. It is mesh-wide, which is
+   * right for the admin; a session of a project's member would get a marker of its projects.
+   */
+  async function changes(req: Req, res: Res) {
+    if (req.method !== 'GET') return sendJson(res, 405, { error: 'use GET' }, { allow: 'GET' });
+    if (!(await currentSession(req))) return sendJson(res, 401, { error: 'not signed in' });
+    const latest = await latestAuditChange(db);
+    const etag = `"${latest ? `${latest.occurred_at.getTime()}-${latest.id}` : 'none'}"`;
+    if (req.headers['if-none-match'] === etag) return send(res, 304, { etag, 'cache-control': 'no-cache' }, '');
+    sendJson(res, 200, { changed: latest?.occurred_at.toISOString() ?? null }, { etag, 'cache-control': 'no-cache' });
+  }
+
   async function serveFile(req: Req, res: Res, urlPath: string) {
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }, 'method not allowed\n');
     let relative = urlPath.slice(`${CONSOLE_PATH}/`.length);
@@ -215,6 +230,7 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): ConsoleHan
       if (req.method === 'DELETE') return signOut(req, res);
       return sendJson(res, 405, { error: 'use GET, POST or DELETE' }, { allow: 'GET, POST, DELETE' });
     }
+    if (urlPath === CHANGES_API) return changes(req, res);
     if (urlPath.startsWith(`${CONSOLE_PATH}/api/`)) return sendJson(res, 404, { error: `no such console endpoint: ${urlPath}` });
     return serveFile(req, res, urlPath);
   }

@@ -77,3 +77,39 @@ export function errorText(err: unknown): string {
   if (err instanceof ConnectError) return `${Code[err.code] ?? 'error'}: ${err.rawMessage}`;
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * Live pages: one poll every 3 s of the console's change marker with If-None-Match. The mesh
+ * answers 304 while nothing but reads happened; on a new marker every subscribed page loads its
+ * figures again. Nothing is polled while the tab is hidden.
+ */
+const CHANGES_URL = '/console/api/changes';
+const LIVE_POLL_MS = 3000;
+const liveListeners = new Set<() => void>();
+let liveEtag = '';
+let liveTimer: ReturnType<typeof setInterval> | undefined;
+
+async function pollChanges() {
+  if (document.visibilityState !== 'visible') return;
+  const res = await fetch(CHANGES_URL, { credentials: 'same-origin', cache: 'no-store', headers: liveEtag ? { 'if-none-match': liveEtag } : {} }).catch(() => undefined);
+  if (res?.status !== 200) return;
+  const first = liveEtag === '';
+  liveEtag = res.headers.get('etag') ?? '';
+  if (!first) liveListeners.forEach((listener) => listener());
+}
+
+export function onMeshChange(listener: () => void): () => void {
+  liveListeners.add(listener);
+  if (!liveTimer) {
+    void pollChanges();
+    liveTimer = setInterval(() => void pollChanges(), LIVE_POLL_MS);
+  }
+  return () => {
+    liveListeners.delete(listener);
+    if (liveListeners.size === 0 && liveTimer) {
+      clearInterval(liveTimer);
+      liveTimer = undefined;
+      liveEtag = '';
+    }
+  };
+}

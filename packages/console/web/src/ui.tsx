@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { errorText, registry } from './api';
+import { errorText, onMeshChange, registry } from './api';
 
 export const num = (value: bigint | number | undefined) => Number(value ?? 0).toLocaleString('en-US');
 export const ms = (value: bigint | number | undefined) => `${Math.round(Number(value ?? 0)).toLocaleString('en-US')} ms`;
@@ -18,8 +18,15 @@ export function when(iso: string | undefined): string {
   return Number.isNaN(date.getTime()) ? iso : date.toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
 }
 
-/** Loads data, again every `pollMs` while the tab is visible; keeps the last good result on a failed poll. */
-export function useLoad<T>(load: () => Promise<T>, deps: unknown[], pollMs?: number): { data?: T; error?: string; reload: () => void } {
+/** Every minute even when no change was seen: reads by other callers count in the figures too. */
+const LIVE_FALLBACK_MS = 60_000;
+
+/**
+ * Loads data; `refresh` loads it again: `'live'` when the mesh reports a change (and once a
+ * minute), a number of milliseconds for a plain interval. Only while the tab is visible; a failed
+ * reload keeps the last good result.
+ */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[], refresh?: number | 'live'): { data?: T; error?: string; reload: () => void } {
   const [state, setState] = useState<{ data?: T; error?: string }>({});
   const [tick, setTick] = useState(0);
   useEffect(() => {
@@ -30,10 +37,13 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], pollMs?: num
         (err) => !cancelled && setState((s) => ({ data: s.data, error: errorText(err) })),
       );
     run();
-    const timer = pollMs ? setInterval(() => document.visibilityState === 'visible' && run(), pollMs) : undefined;
+    const every = refresh === 'live' ? LIVE_FALLBACK_MS : refresh;
+    const timer = every ? setInterval(() => document.visibilityState === 'visible' && run(), every) : undefined;
+    const unsubscribe = refresh === 'live' ? onMeshChange(run) : undefined;
     return () => {
       cancelled = true;
       if (timer) clearInterval(timer);
+      unsubscribe?.();
     };
   }, [...deps, tick]);
   return { ...state, reload: () => setTick((t) => t + 1) };

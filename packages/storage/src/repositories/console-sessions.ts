@@ -21,3 +21,20 @@ export async function deleteExpiredConsoleSessions(db: Db, now = new Date()): Pr
   const result = await db.deleteFrom('console_sessions').where('expires_at', '<=', now).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/**
+ * The newest audit event that is not a read (`List…`, `Get…`): what the console's live pages
+ * watch. Its own polling reads never move it; a sign, a verify, a key change or a refused call do.
+ * Walks the time index from the newest row and stops at the first match.
+ */
+export async function latestAuditChange(db: Db): Promise<{ id: string; occurred_at: Date } | undefined> {
+  return db
+    .selectFrom('audit_events')
+    .select(['id', 'occurred_at'])
+    .where('operation', 'not like', 'List%')
+    .where('operation', 'not like', 'Get%')
+    .orderBy('occurred_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}

@@ -3,8 +3,8 @@ import type { registryV1 } from '@c2pa-mesh/proto';
 import { registry } from '../api';
 import { ErrorNote, ProjectSelect, Table, bytes, useLoad, when } from '../ui';
 
-/** The audit log polls every 5 s while the tab is visible, so new calls appear without a reload. */
-const POLL_MS = 5000;
+/** New calls appear without a reload (see onMeshChange). */
+const LIVE = 'live';
 
 export function Audit() {
   const [project, setProject] = useState('');
@@ -20,7 +20,7 @@ export function Audit() {
       return res.events;
     },
     [project, operation, status],
-    POLL_MS,
+    LIVE,
   );
   useEffect(() => {
     setOlder([]);
