@@ -8,13 +8,15 @@
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# Build stage: production dependencies only (TypeScript runs through tsx, a runtime dependency).
+# Build stage: production dependencies only (TypeScript runs through tsx, a runtime dependency),
+# and the web console built with Vite (the read-only runtime finds it current and builds nothing).
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages ./packages
 COPY services ./services
 RUN npm ci --omit=dev --no-audit --no-fund \
+  && node --import tsx packages/console/src/build-cli.ts \
   && npm cache clean --force
 
 # Runtime stage: the application owned by root and read-only to the user that runs it.

@@ -23,7 +23,8 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['clients'],
   // The services and the HTTP gateway in front of them, peers that reach each other only
   // through clients.
-  ['service-certificate-authority', 'service-registry', 'service-signing', 'service-verification', 'service-product-certificate', 'gateway'],
+  // The web console's server side (static files, sessions) sits beside the gateway.
+  ['service-certificate-authority', 'service-registry', 'service-signing', 'service-verification', 'service-product-certificate', 'gateway', 'console'],
   // Programs: the mesh assembles the services; the CLI talks to a mesh over the network.
   ['mesh', 'cli'],
 ];

@@ -1,6 +1,7 @@
-import { type Database, findApiKeyBySecretHash, findClientBindingForCertificate } from '@c2pa-mesh/storage';
-import { unauthenticated } from '@c2pa-mesh/errors';
+import { type Database, findApiKeyBySecretHash, findClientBindingForCertificate, findConsoleSession } from '@c2pa-mesh/storage';
+import { permissionDenied, unauthenticated } from '@c2pa-mesh/errors';
 import { API_KEY_PREFIX, hashApiKey } from './api-key-secret.js';
+import { CONSOLE_CSRF_HEADER, consoleCsrfMatches, hashConsoleSessionToken, type ConsoleSessionCredentials } from './console-session.js';
 import { ADMIN_SCOPES, type Identity } from './identity.js';
 import { DEFAULT_MAX_ASSET_BYTES, DEFAULT_REQUESTS_PER_MINUTE } from './limits.js';
 import { SERVICE_SCOPES, isPublicScope, type Scope } from './scopes.js';
@@ -23,6 +24,8 @@ export interface CallerCredentials {
   /** The token from `Authorization: Bearer …`, if any. */
   bearerToken?: string;
   origin?: string;
+  /** The web console's session cookie and CSRF header, when the call comes from the console. */
+  consoleSession?: ConsoleSessionCredentials;
 }
 
 export interface IdentityResolver {
@@ -129,11 +132,35 @@ export function createIdentityResolver(db: Database, options: IdentityResolverOp
     };
   }
 
+  /**
+   * A console session stands for the person who opened it, with the identity their sign-in
+   * method gives (today the admin client certificate; accounts add their own kind). Every call
+   * made with it must carry its CSRF token.
+   */
+  async function fromConsoleSession(session: ConsoleSessionCredentials): Promise<Identity> {
+    const row = await findConsoleSession(db, hashConsoleSessionToken(session.token));
+    if (!row) throw unauthenticated('your console session has ended: sign in again');
+    if (!consoleCsrfMatches(session.token, session.csrfToken)) {
+      throw permissionDenied(`calls made with a console session must carry its CSRF token in the ${CONSOLE_CSRF_HEADER} header`);
+    }
+    switch (row.subject_kind) {
+      case 'ADMIN_CERTIFICATE':
+        // The certificate that signed in may have been revoked since.
+        if (row.certificate_spki_sha256) await checkNotRevoked(row.certificate_spki_sha256);
+        return { kind: 'ADMIN', id: row.subject, scopes: ADMIN_SCOPES };
+      default:
+        throw unauthenticated('this console session was opened by a sign-in method this mesh does not know: sign in again');
+    }
+  }
+
   return {
     async resolve(credentials) {
       // An explicit API key wins over a certificate: a browser or script may reach us through
       // a TLS terminator that presents its own certificate.
       if (credentials.bearerToken !== undefined) return fromApiKey(credentials.bearerToken);
+      // The console's session wins over the certificate the browser may present as well: the
+      // session is what the CSRF token protects.
+      if (credentials.consoleSession) return fromConsoleSession(credentials.consoleSession);
       if (credentials.certificate) return fromCertificate(credentials.certificate);
       return undefined;
     },

@@ -2,6 +2,7 @@ import './native-base64.js'; // first: protobuf-es picks up the base64 methods w
 import path from 'node:path';
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from '@c2pa-mesh/config';
+import { ensureConsoleBuilt } from '@c2pa-mesh/console';
 import { createLogger } from '@c2pa-mesh/server';
 import { startMesh } from './mesh.js';
 import { startTracing } from './tracing.js';
@@ -21,7 +22,11 @@ const logger = createLogger(config.logLevel);
 const tracing = await startTracing(config.tracing, logger);
 
 try {
+  // The console is built (when its sources changed) while the mesh starts: `npm start` serves a
+  // current console without a separate build step. A failed build leaves the mesh running.
+  const consoleBuild = ensureConsoleBuilt(logger).catch((err: unknown) => logger.error({ err }, 'the console could not be built; /console/ is unavailable'));
   const mesh = await startMesh(config, logger);
+  await consoleBuild;
   const pki = mesh.pki.dir;
   const files = {
     'mesh-ca': path.join(pki, 'mesh-ca.pem'),

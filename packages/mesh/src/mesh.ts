@@ -55,6 +55,7 @@ import { createSigningService } from '@c2pa-mesh/service-signing';
 import { createVerificationService } from '@c2pa-mesh/service-verification';
 import { createUrlFetcher, verificationSettingsFromEnv } from '@c2pa-mesh/service-verification';
 import { createGateway } from '@c2pa-mesh/gateway';
+import { createConsoleHandler, DEFAULT_CONSOLE_DIST, type ConsoleHandler } from '@c2pa-mesh/console';
 import { type Database, migrateToLatest, openDatabase } from '@c2pa-mesh/storage';
 import { sql } from 'kysely';
 import { createEngine, withEngineSpans, type C2paEngine } from '@c2pa-mesh/engine';
@@ -105,6 +106,8 @@ export interface MeshAssembly {
   audit: AuditSink;
   /** The drop-in HTTP gateway (MirrorStage, Verimago, DigiCert shapes) for the TLS listener. */
   gateway: ReturnType<typeof createGateway>;
+  /** The web console (`/console/`) for the TLS listener. */
+  console: ConsoleHandler;
   /** This mesh's metrics (its own registry). */
   metrics: MeshMetrics;
   /** False once draining started: health answers NOT_SERVING. */
@@ -260,6 +263,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     serving: () => serving,
     productCertificates,
   });
+  const consoleHandler = createConsoleHandler({ db, resolver, distDir: DEFAULT_CONSOLE_DIST, logger: logger.child({ component: 'console' }) });
   return {
     pki,
     routes,
@@ -269,6 +273,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     engine,
     audit,
     gateway,
+    console: consoleHandler,
     metrics,
     setServing(value) {
       serving = value;
@@ -347,7 +352,8 @@ export async function startMesh(config: MeshConfig, logger: Logger): Promise<Run
       logger,
       readMaxBytes: READ_MAX_BYTES,
       idleTimeoutMs: config.idleTimeoutMs,
-      fallback: withHttpSpan('gateway', mesh.gateway),
+      // Plain HTTP paths: the console under /console/, the drop-in REST gateway everywhere else.
+      fallback: withHttpSpan('gateway', (req, res) => (mesh.console.handles(req) ? mesh.console.handle(req, res) : mesh.gateway(req, res))),
     });
     if (config.services.includes('certificate-authority')) {
       relyingParty = await startRelyingPartyListener({ host: config.pkiHttpHost, port: config.pkiHttpPort, routes: mesh.relyingPartyRoutes, logger });

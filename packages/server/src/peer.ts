@@ -2,7 +2,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
-import type { PeerCertificate } from '@c2pa-mesh/auth';
+import { CONSOLE_CSRF_HEADER, consoleSessionFromCookie, type ConsoleSessionCredentials, type PeerCertificate } from '@c2pa-mesh/auth';
 
 const parsed = new WeakMap<TLSSocket, PeerCertificate | null>();
 
@@ -50,4 +50,12 @@ export function peerCertificate(req: IncomingMessage | Http2ServerRequest): Peer
 export function clientIp(req: IncomingMessage | Http2ServerRequest): string {
   const address = socketOf(req)?.remoteAddress ?? req.socket?.remoteAddress ?? '';
   return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+/** The web console's session cookie and CSRF header, when the request carries the cookie. */
+export function consoleSessionCredentials(req: IncomingMessage | Http2ServerRequest): ConsoleSessionCredentials | undefined {
+  const token = consoleSessionFromCookie(req.headers.cookie);
+  if (!token) return undefined;
+  const csrf = req.headers[CONSOLE_CSRF_HEADER];
+  return { token, csrfToken: typeof csrf === 'string' ? csrf : undefined };
 }

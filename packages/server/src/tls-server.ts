@@ -5,7 +5,7 @@ import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, un
 import type { Logger } from 'pino';
 import { peerKey } from './context.js';
 import { requestIdFrom } from './interceptors.js';
-import { clientIp, peerCertificate } from './peer.js';
+import { clientIp, consoleSessionCredentials, peerCertificate } from './peer.js';
 import { listen } from './listen.js';
 import { unaryRequestBody } from './request-body.js';
 import { nulCharacterInterceptor, requestDecodingGate, requestDecodingInterceptor } from './request-decoding.js';
@@ -77,7 +77,7 @@ function connectHandler(options: TlsListenerOptions) {
       receivedAt: performance.now(),
       requestId: (req as { meshRequestId?: string }).meshRequestId ?? requestIdFrom(undefined),
       clientIp: clientIp(req),
-      credentials: { certificate: peerCertificate(req) },
+      credentials: { certificate: peerCertificate(req), consoleSession: consoleSessionCredentials(req) },
     });
     const request = universalRequestFromNodeRequest(req, res, undefined, contextValues);
     if (handler.method.methodKind === 'unary') request.body = unaryRequestBody(req);

@@ -256,6 +256,16 @@ export interface TlogCosignatureTable {
   received_at: DefaultTimestamp;
 }
 
+/** A web console session; the secret itself is only in the browser's cookie. */
+export interface ConsoleSessionTable {
+  id_hash: string;
+  subject_kind: string; // ADMIN_CERTIFICATE (accounts later)
+  subject: string;
+  certificate_spki_sha256: string | null;
+  created_at: DefaultTimestamp;
+  expires_at: Timestamp;
+}
+
 export interface MeshDatabase {
   projects: ProjectTable;
   certificates: CertificateTable;
@@ -276,6 +286,7 @@ export interface MeshDatabase {
   tlog_nodes: TlogNodeTable;
   tlog_checkpoints: TlogCheckpointTable;
   tlog_cosignatures: TlogCosignatureTable;
+  console_sessions: ConsoleSessionTable;
 }
 
 export type CertificateRow = Selectable<CertificateTable>;
@@ -293,3 +304,4 @@ export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;
 export type ProductCertificateKeyRow = Selectable<ProductCertificateKeyTable>;
 export type ProductCertificateRow = Selectable<ProductCertificateTable>;
 export type ProductCertificateDomainRow = Selectable<ProductCertificateDomainTable>;
+export type ConsoleSessionRow = Selectable<ConsoleSessionTable>;

@@ -1,0 +1,216 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import axe from 'axe-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanUp, removeDir } from '../support/cleanup.js';
+import { FIXTURES, REPO_ROOT, startMeshProcess, type MeshProcess } from '../support/start-mesh.js';
+
+/**
+ * The web console in a real browser (Debian's chromium, driven by playwright-core) against the
+ * mesh as `npm start` runs it: sign in with the admin client certificate, create an API key and
+ * see it once, use it with curl, revoke it and see curl refused, sign and verify files, find the
+ * calls in the overview and the audit log; axe-core on every page, each page also at 360 px.
+ * `UPDATE_SCREENSHOTS=1` writes the screenshots of the README to docs/.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const run = promisify(execFile);
+const MANIFEST = JSON.stringify({
+  title: 'curl with a console key',
+  assertions: [{ label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.created', digitalSourceType: 'http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture' }] } }],
+});
+const PAGES = ['overview', 'keys', 'audit', 'verify', 'sign', 'certificates', 'webhooks', 'guide'] as const;
+
+async function curlSign(mesh: MeshProcess, key: string, body: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const args = ['--fail', '-sS', '--cacert', mesh.files.meshCa, '-H', `Authorization: Bearer ${key}`, '-H', 'Content-Type: application/json', '--data-binary', `@${body}`, `${mesh.url}/c2pamesh.signing.v1.SigningService/Sign`];
+  try {
+    const { stdout, stderr } = await run('curl', args, { maxBuffer: 64 * 1024 * 1024 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** axe-core in the page (evaluated over the DevTools protocol: the page's CSP allows no injected script tag). */
+async function seriousViolations(page: Page): Promise<string[]> {
+  await page.evaluate(axe.source);
+  const results = (await page.evaluate("axe.run(document, { resultTypes: ['violations'] })")) as axe.AxeResults;
+  return results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}
+
+/** Drops a file on the page's drop zone the way a browser does: a drop event carrying a DataTransfer. */
+async function dropFile(page: Page, name: string, bytes: Uint8Array, type: string) {
+  // Runs in the page (no DOM types here: the test code is compiled for Node).
+  const transfer = await page.evaluateHandle(
+    ({ name, data, type }) => {
+      const dom = globalThis as unknown as { DataTransfer: new () => { items: { add(file: unknown): void } } };
+      const dt = new dom.DataTransfer();
+      dt.items.add(new File([Uint8Array.from(atob(data), (c) => c.charCodeAt(0))], name, { type }));
+      return dt;
+    },
+    { name, data: Buffer.from(bytes).toString('base64'), type },
+  );
+  await page.dispatchEvent('[data-testid=dropzone]', 'drop', { dataTransfer: transfer });
+}
+
+describe('the web console in a real browser', () => {
+  let mesh: MeshProcess;
+  let scratch: string;
+  let context: BrowserContext;
+  let page: Page;
+  const cspViolations: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run installs it)`);
+    scratch = await mkdtemp(path.join(os.tmpdir(), 'c2pa-mesh-console-'));
+    mesh = await startMeshProcess({ timeoutMs: 120_000 });
+    // Another mesh process may be building the console: wait for the page (bounded).
+    for (let i = 0; ; i++) {
+      const { stdout } = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', mesh.files.meshCa, `${mesh.url}/console/`]);
+      if (stdout === '200') break;
+      if (i > 120) throw new Error(`/console/ answers ${stdout}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    // A new, empty profile; the admin client certificate presented to the mesh's origin only.
+    context = await chromium.launchPersistentContext(path.join(scratch, 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      clientCertificates: [{ origin: mesh.url, certPath: mesh.files.adminCert, keyPath: mesh.files.adminKey }],
+      // The mesh's server certificate chains to the mesh CA, which the browser does not know.
+      ignoreHTTPSErrors: true,
+      viewport: { width: 1280, height: 900 },
+      acceptDownloads: true,
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', (msg) => {
+      if (/Content[- ]Security[- ]Policy/i.test(msg.text())) cspViolations.push(msg.text());
+    });
+  }, 240_000);
+  afterAll(() =>
+    cleanUp({
+      browser: () => context?.close(),
+      mesh: () => mesh?.stop(),
+      scratch: () => removeDir(scratch),
+    }),
+  );
+
+  it('signs in, manages a key used by curl, signs and verifies, and shows it all; every page passes axe-core', async () => {
+    const response = await page.goto(`${mesh.url}/console/`);
+    const csp = response!.headers()['content-security-policy'];
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(response!.headers()['x-frame-options']).toBe('DENY');
+
+    // Sign-in with the certificate the browser presented.
+    await page.getByRole('button', { name: 'Sign in with the admin certificate' }).click();
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    const cookie = (await context.cookies(mesh.url)).find((c) => c.name === '__Host-mesh-console')!;
+    expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/' });
+
+    // A project and a key for it; the secret is shown once.
+    await page.goto(`${mesh.url}/console/#/keys`);
+    await page.getByLabel('New project name').fill('Console newsroom');
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.getByRole('combobox', { name: 'Project' }).locator('option', { hasText: 'Console newsroom' }).waitFor({ state: 'attached' });
+    const projectId = /\(([^()]+)\)$/.exec((await page.getByRole('combobox', { name: 'Project' }).locator('option:checked').textContent())!)![1];
+    await page.getByLabel('Name', { exact: true }).fill('CMS production');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await page.getByText("Copy it now: it won't be shown again.").waitFor();
+    const key = (await page.getByTestId('new-key').textContent())!.trim();
+    expect(key).toMatch(/^c2m_/);
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    await page.reload();
+    await page.getByRole('cell', { name: 'CMS production', exact: true }).waitFor();
+    expect(await page.content()).not.toContain(key);
+
+    // The key works with curl, and the open overview counts the call without a reload.
+    await page.goto(`${mesh.url}/console/#/overview`);
+    const today = async () => Number((await page.getByTestId('today-requests').textContent())!.replace(/,/g, ''));
+    await expect.poll(today).toBeGreaterThan(0);
+    const before = await today();
+    const body = path.join(scratch, 'sign.json');
+    const png = await readFile(path.join(FIXTURES, 'sample1.png'));
+    await writeFile(body, JSON.stringify({ asset: png.toString('base64'), format: 'image/png', manifestJson: MANIFEST }));
+    const signed = await curlSign(mesh, key, body);
+    expect(signed.code, signed.stderr).toBe(0);
+    const signedAsset = Buffer.from(JSON.parse(signed.stdout).signedAsset, 'base64');
+    await expect.poll(today, { timeout: 20_000 }).toBeGreaterThan(before);
+    await page.getByRole('row', { name: /Console newsroom/ }).waitFor();
+    await page.goto(`${mesh.url}/console/#/keys`);
+
+    // Revoked in the console, after a confirmation that says what happens: the next call fails.
+    await page.getByRole('button', { name: 'Revoke key CMS production' }).click();
+    await page.getByRole('dialog').getByText('Every call made with this key will fail at once.').waitFor();
+    await page.getByRole('button', { name: 'Revoke the key' }).click();
+    await page.getByRole('row', { name: /CMS production/ }).getByText('REVOKED').waitFor();
+    const refused = await curlSign(mesh, key, body);
+    expect(refused.code).toBe(22);
+    expect(refused.stderr).toContain('401');
+
+    // Verify: what the mesh signed is Trusted; one changed byte is Invalid with the data hash mismatch.
+    await page.goto(`${mesh.url}/console/#/verify`);
+    await dropFile(page, 'signed.png', signedAsset, 'image/png');
+    await expect.poll(() => page.getByTestId('validation-state').textContent(), { timeout: 30_000 }).toBe('Trusted');
+    await page.getByText('curl with a console key').first().waitFor();
+    const tampered = Uint8Array.from(signedAsset);
+    tampered[tampered.length - 200] ^= 0x01;
+    await dropFile(page, 'tampered.png', tampered, 'image/png');
+    await expect.poll(() => page.getByTestId('validation-state').textContent(), { timeout: 30_000 }).toBe('Invalid');
+    await page.getByText('assertion.dataHash.mismatch').first().waitFor();
+
+    // Sign in the console: drop a file, download the signed one.
+    await page.goto(`${mesh.url}/console/#/sign`);
+    await page.getByRole('combobox', { name: 'Project' }).selectOption(projectId);
+    await dropFile(page, 'photo.jpg', new Uint8Array(await readFile(path.join(FIXTURES, 'no_manifest.jpg'))), 'image/jpeg');
+    const downloaded = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download signed photo.jpg' }).click({ timeout: 30_000 });
+    const file = await (await downloaded).path();
+    expect((await readFile(file)).length).toBeGreaterThan(97_591);
+
+    // The overview counts the calls (live: it polls), the audit log lists them.
+    await page.goto(`${mesh.url}/console/#/overview`);
+    const projectRow = page.getByRole('row', { name: /Console newsroom/ });
+    await projectRow.waitFor({ timeout: 20_000 });
+    expect(Number((await page.getByTestId('today-requests').textContent())!.replace(/,/g, ''))).toBeGreaterThan(0);
+    await page.goto(`${mesh.url}/console/#/audit`);
+    const auditRow = page.getByRole('row').filter({ hasText: 'Sign' }).filter({ hasText: projectId });
+    await auditRow.first().waitFor({ timeout: 20_000 });
+    await page.getByRole('row').filter({ hasText: 'unauthenticated' }).first().waitFor({ timeout: 20_000 });
+
+    // Every page: no serious or critical axe-core finding, at desktop width and at 360 px, where
+    // nothing may make the page scroll sideways.
+    const shots = process.env.UPDATE_SCREENSHOTS ? path.join(REPO_ROOT, 'docs') : path.join(scratch, 'shots');
+    await mkdir(shots, { recursive: true });
+    for (const name of PAGES) {
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.goto(`${mesh.url}/console/#/${name}`);
+      await page.locator('h1').first().waitFor();
+      if (name === 'verify') await dropFile(page, 'signed.png', signedAsset, 'image/png');
+      if (name === 'verify') await page.getByTestId('validation-state').waitFor({ timeout: 30_000 });
+      if (name === 'sign') await dropFile(page, 'photo.jpg', new Uint8Array(await readFile(path.join(FIXTURES, 'no_manifest.jpg'))), 'image/jpeg');
+      if (name === 'sign') await page.getByRole('button', { name: 'Download signed photo.jpg' }).waitFor({ timeout: 30_000 });
+      await page.waitForLoadState('networkidle');
+      expect(await seriousViolations(page), name).toEqual([]);
+      await page.screenshot({ path: path.join(shots, `console-${name}.png`), fullPage: name !== 'audit' });
+      await page.setViewportSize({ width: 360, height: 740 });
+      expect(await page.evaluate('document.documentElement.scrollWidth'), `${name} at 360 px`).toBeLessThanOrEqual(360);
+      expect(await seriousViolations(page), `${name} at 360 px`).toEqual([]);
+      if (name === 'overview') await page.screenshot({ path: path.join(shots, 'console-overview-360.png') });
+    }
+
+    // Signing out ends the session on the server: the same cookie opens nothing.
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in with the admin certificate' }).waitFor();
+    const stale = await run('curl', ['-s', '--cacert', mesh.files.meshCa, '-H', 'Content-Type: application/json', '-H', `Cookie: __Host-mesh-console=${cookie.value}`, '-d', '{}', `${mesh.url}/c2pamesh.registry.v1.RegistryService/GetUsageStats`]);
+    expect(JSON.parse(stale.stdout).code).toBe('unauthenticated');
+    expect(cspViolations).toEqual([]);
+  }, 240_000);
+});
