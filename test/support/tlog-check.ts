@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +17,8 @@ let built: Promise<string> | undefined;
 
 async function build(): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tlog-check-'));
+  // The binary and Go's build cache go when the test process does.
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const binary = path.join(dir, 'tlog-check');
   await run('go', ['build', '-o', binary, '.'], {
     cwd: path.join(REPO_ROOT, 'test/support/tlog-check'),
