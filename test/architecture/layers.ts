@@ -22,7 +22,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['clients'],
   // The services and the HTTP gateway in front of them, peers that reach each other only
   // through clients.
-  ['service-certificate-authority', 'service-registry', 'service-signing', 'service-verification', 'service-product-certificate', 'gateway'],
+  ['service-certificate-authority', 'service-registry', 'service-signing', 'service-verification', 'service-product-certificate', 'service-account', 'gateway'],
   // Programs: the mesh assembles the services; the CLI talks to a mesh over the network.
   ['mesh', 'cli'],
 ];

@@ -3,3 +3,4 @@ export * from './identity.js';
 export * from './resolver.js';
 export * from './api-key-secret.js';
 export * from './limits.js';
+export * from './access-token.js';

@@ -89,6 +89,21 @@ export const METHOD_SCOPES: Record<string, MethodRequirement> = {
   'c2pamesh.registry.v1.RegistryService/DeleteWebhook': ['registry.write'],
   'c2pamesh.registry.v1.RegistryService/ListWebhookDeliveries': ['registry.read'],
 
+  // People sign in: these need no identity (each limits its attempts per address, Login also per account).
+  'c2pamesh.account.v1.AccountService/Register': 'public',
+  'c2pamesh.account.v1.AccountService/VerifyEmail': 'public',
+  'c2pamesh.account.v1.AccountService/ResendVerification': 'public',
+  'c2pamesh.account.v1.AccountService/Login': 'public',
+  'c2pamesh.account.v1.AccountService/Refresh': 'public',
+  'c2pamesh.account.v1.AccountService/Logout': 'public',
+  'c2pamesh.account.v1.AccountService/ForgotPassword': 'public',
+  'c2pamesh.account.v1.AccountService/ResetPassword': 'public',
+  // A person's own account: any identity gets in, the handlers accept only a person's access token.
+  'c2pamesh.account.v1.AccountService/ChangePassword': 'authenticated',
+  'c2pamesh.account.v1.AccountService/GetCurrentUser': 'authenticated',
+  'c2pamesh.account.v1.AccountService/ListSessions': 'authenticated',
+  'c2pamesh.account.v1.AccountService/RevokeSession': 'authenticated',
+
   'c2pamesh.productcertificate.v1.ProductCertificateService/CreateProductCertificate': ['registry.write'],
   'c2pamesh.productcertificate.v1.ProductCertificateService/GetProductCertificate': ['registry.read'],
   'c2pamesh.productcertificate.v1.ProductCertificateService/ListProductCertificates': ['registry.read'],

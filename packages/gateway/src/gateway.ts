@@ -9,7 +9,7 @@ import { httpFailureFor, type GatewayOperation, type HttpFailure } from './http-
 import { digiCertSign } from './digicert.js';
 import { health, mirrorStageSign, mirrorStageVerify, warmup } from './mirrorstage.js';
 import { verimagoSign, verimagoVerifyByHash } from './verimago.js';
-import { mintallCertificate, mintallJwks, mintallVerify, type PublicProductCertificates } from './mintall.js';
+import { meshJwks, mintallCertificate, mintallJwks, mintallVerify, type PublicProductCertificates } from './mintall.js';
 import type { FileUrlFetcher } from './file-url.js';
 
 export interface GatewayOptions {
@@ -30,6 +30,8 @@ export interface GatewayOptions {
   publicLookupsPerMinute?: number;
   /** Mintall's public MC4P API and the proof JWKS, where this process runs product certificates. */
   productCertificates?: PublicProductCertificates;
+  /** The public keys of people's access tokens (AccountService), merged into `/.well-known/jwks.json`. */
+  accountKeys?: { jwks(): Promise<{ keys: object[] }> };
 }
 
 /** How an API answered errors: MirrorStage and Verimago `{error}`, DigiCert OAuth-style codes. */
@@ -63,7 +65,7 @@ const ROUTES: Route[] = [
   // DigiCert's clients call this full path on their host; only the base URL should change.
   { method: 'POST', path: '/documentmanager/api/c2pa/v1/sign', operation: 'sign', errorStyle: 'oauth', handle: digiCertSign },
   // Mintall's MC4P API: public, no credentials; its clients change only the base URL.
-  { method: 'GET', path: '/.well-known/jwks.json', operation: 'lookup', errorStyle: 'message', handle: mintallJwks },
+  { method: 'GET', path: '/.well-known/jwks.json', operation: 'lookup', errorStyle: 'message', handle: meshJwks },
   { method: 'GET', path: '/mintall/api/v1/.well-known/jwks.json', operation: 'lookup', errorStyle: 'message', handle: mintallJwks },
   { method: 'GET', path: '/mintall/api/v1/mc4p/', operation: 'lookup', errorStyle: 'message', handle: mintallCertificate },
   { method: 'POST', path: '/mintall/api/v1/mc4p/', operation: 'lookup', errorStyle: 'message', handle: mintallVerify },
