@@ -1,8 +1,9 @@
 import { decodeProtectedHeader, errors, importJWK, jwtVerify, type CryptoKey, type JWK } from 'jose';
 import { unauthenticated } from '@c2pa-mesh/errors';
-import { type Database, findAccountSession, findAccountSigningKey, findUserById } from '@c2pa-mesh/storage';
+import { type Database, findAccountSession, findAccountSigningKey, findProjectRole, findUserById } from '@c2pa-mesh/storage';
 import type { Identity } from './identity.js';
 import { DEFAULT_MAX_ASSET_BYTES, DEFAULT_REQUESTS_PER_MINUTE } from './limits.js';
+import { ROLE_SCOPES, isOrganizationRole } from './scopes.js';
 
 /** `iss` and `aud` of the access tokens this mesh makes for people (AccountService/Login). */
 export const ACCESS_TOKEN_ISSUER = 'c2pa-mesh';
@@ -71,14 +72,16 @@ export function createAccessTokenVerifier(db: Database) {
       }
       const user = await findUserById(db, userId);
       if (!user || user.status !== 'ACTIVE') throw unauthenticated('this account is disabled');
-      return {
-        kind: 'USER',
-        id: userId,
-        sessionId,
-        // People act through organizations; an account alone holds no scope.
-        scopes: new Set(),
-        limits: { maxAssetBytes: DEFAULT_MAX_ASSET_BYTES, requestsPerMinute: DEFAULT_REQUESTS_PER_MINUTE },
-      };
+      const limits = { maxAssetBytes: DEFAULT_MAX_ASSET_BYTES, requestsPerMinute: DEFAULT_REQUESTS_PER_MINUTE };
+      // People act through organizations: a token made for no project holds no scope.
+      const projectId = typeof payload.pid === 'string' && payload.pid !== '' ? payload.pid : undefined;
+      if (projectId === undefined) return { kind: 'USER', id: userId, sessionId, scopes: new Set(), limits };
+      // The role is read now, not from the token: a removed member or a lowered role counts at once.
+      const membership = await findProjectRole(db, projectId, userId);
+      if (!membership || !isOrganizationRole(membership.role)) {
+        throw unauthenticated('you are no longer a member of the organization of this token\'s project: refresh the token without it, or for another project');
+      }
+      return { kind: 'USER', id: userId, sessionId, projectId, scopes: new Set(ROLE_SCOPES[membership.role]), limits };
     },
   };
 }

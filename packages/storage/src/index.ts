@@ -17,3 +17,4 @@ export * from './repositories/rate-limits.js';
 export * from './repositories/webhooks.js';
 export * from './repositories/product-certificates.js';
 export * from './repositories/accounts.js';
+export * from './repositories/organizations.js';

@@ -283,6 +283,36 @@ export interface MailOutboxTable {
   sent_at: NullableTimestamp;
 }
 
+export interface OrganizationTable {
+  id: string;
+  name: string;
+  created_at: DefaultTimestamp;
+}
+
+export interface OrganizationMemberTable {
+  organization_id: string;
+  user_id: string;
+  role: string; // owner | admin | member | viewer
+  created_at: DefaultTimestamp;
+}
+
+export interface OrganizationProjectTable {
+  project_id: string;
+  organization_id: string;
+}
+
+export interface OrganizationInvitationTable {
+  id: string;
+  organization_id: string;
+  email: string;
+  role: string;
+  token_hash: string;
+  invited_by: string;
+  created_at: DefaultTimestamp;
+  expires_at: Timestamp;
+  accepted_at: NullableTimestamp;
+}
+
 export interface MeshDatabase {
   projects: ProjectTable;
   certificates: CertificateTable;
@@ -304,6 +334,10 @@ export interface MeshDatabase {
   account_refresh_tokens: AccountRefreshTokenTable;
   account_signing_keys: AccountSigningKeyTable;
   mail_outbox: MailOutboxTable;
+  organizations: OrganizationTable;
+  organization_members: OrganizationMemberTable;
+  organization_projects: OrganizationProjectTable;
+  organization_invitations: OrganizationInvitationTable;
 }
 
 export type CertificateRow = Selectable<CertificateTable>;
@@ -327,3 +361,6 @@ export type AccountSessionRow = Selectable<AccountSessionTable>;
 export type AccountRefreshTokenRow = Selectable<AccountRefreshTokenTable>;
 export type AccountSigningKeyRow = Selectable<AccountSigningKeyTable>;
 export type MailOutboxRow = Selectable<MailOutboxTable>;
+export type OrganizationRow = Selectable<OrganizationTable>;
+export type OrganizationMemberRow = Selectable<OrganizationMemberTable>;
+export type OrganizationInvitationRow = Selectable<OrganizationInvitationTable>;

@@ -2,10 +2,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import type { HandlerContext } from '@connectrpc/connect';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound, permissionDenied, unauthenticated } from '@c2pa-mesh/errors';
+import { ROLE_SCOPES, isOrganizationRole } from '@c2pa-mesh/auth';
 import { accountV1 } from '@c2pa-mesh/proto';
 import { callerIdentity, peerKey } from '@c2pa-mesh/server';
 import {
   findAccountSession,
+  findProjectRole,
   findRefreshTokenByHash,
   findUserByEmail,
   findUserById,
@@ -35,7 +37,7 @@ const DISPLAY_NAME_MAX_LENGTH = 100;
 /** The one answer to a wrong password and to an unknown address. */
 export const WRONG_CREDENTIALS = 'wrong e-mail address or password';
 
-function normalizeEmail(raw: string): string {
+export function normalizeEmail(raw: string): string {
   const email = raw.trim().toLowerCase();
   if (email === '') throw invalidArgument('email is required');
   if (email.length > EMAIL_MAX_LENGTH) throw invalidArgument(`email must be at most ${EMAIL_MAX_LENGTH} characters long`);
@@ -64,7 +66,7 @@ export function toUser(row: UserRow): accountV1.User {
 }
 
 /** The person behind the call's access token. */
-async function currentUser(deps: AccountDeps, ctx: HandlerContext): Promise<{ user: UserRow; sessionId: string }> {
+export async function currentUser(deps: AccountDeps, ctx: HandlerContext): Promise<{ user: UserRow; sessionId: string }> {
   const identity = callerIdentity(ctx);
   if (identity.kind !== 'USER' || identity.sessionId === undefined) {
     throw permissionDenied('this call is for people signed in with an access token (AccountService/Login), not for API keys or client certificates');
@@ -78,11 +80,20 @@ function hashRefreshToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-async function issueTokens(deps: AccountDeps, user: UserRow, session: AccountSessionRow): Promise<accountV1.Tokens> {
+/** The scopes the user's role gives on `projectId` (not_found when the user has none there). */
+async function projectScopes(deps: AccountDeps, userId: string, projectId: string): Promise<string[]> {
+  if (projectId === '') return [];
+  const membership = await findProjectRole(deps.db, projectId, userId);
+  if (!membership || !isOrganizationRole(membership.role)) throw notFound(`no project ${projectId}`);
+  return [...ROLE_SCOPES[membership.role]];
+}
+
+async function issueTokens(deps: AccountDeps, user: UserRow, session: AccountSessionRow, projectId: string): Promise<accountV1.Tokens> {
+  const scopes = await projectScopes(deps, user.id, projectId);
   const refreshToken = `${REFRESH_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
   await insertRefreshToken(deps.db, { id: newId('rft'), sessionId: session.id, tokenHash: hashRefreshToken(refreshToken) });
   const ttl = deps.config.accessTokenTtlSeconds;
-  const accessToken = await deps.keys.issue({ userId: user.id, sessionId: session.id, email: user.email, ttlSeconds: ttl });
+  const accessToken = await deps.keys.issue({ userId: user.id, sessionId: session.id, email: user.email, projectId: projectId || undefined, ttlSeconds: ttl });
   return create(accountV1.TokensSchema, {
     accessToken,
     tokenType: 'Bearer',
@@ -90,6 +101,8 @@ async function issueTokens(deps: AccountDeps, user: UserRow, session: AccountSes
     refreshToken,
     refreshExpiresIn: BigInt(Math.max(0, Math.floor((session.expires_at.getTime() - Date.now()) / 1000))),
     sessionId: session.id,
+    projectId,
+    scopes,
   });
 }
 
@@ -148,6 +161,8 @@ export async function login(deps: AccountDeps, req: accountV1.LoginRequest, ctx:
   const ok = await deps.passwords.check(user?.password_hash, req.password);
   if (!user || !ok || user.status !== 'ACTIVE') throw unauthenticated(WRONG_CREDENTIALS);
   if (!user.email_verified_at) throw failedPrecondition('verify your e-mail address first with the code mailed to it (VerifyEmail; ResendVerification mails a new one)');
+  // Before a session is made: a project the user has no role on makes no session.
+  await projectScopes(deps, user.id, req.projectId);
   const session = await insertAccountSession(deps.db, {
     id: newId('ses'),
     userId: user.id,
@@ -155,7 +170,7 @@ export async function login(deps: AccountDeps, req: accountV1.LoginRequest, ctx:
     userAgent,
     expiresAt: new Date(Date.now() + deps.config.refreshTokenTtlSeconds * 1000),
   });
-  return create(accountV1.LoginResponseSchema, { tokens: await issueTokens(deps, user, session), user: toUser(user) });
+  return create(accountV1.LoginResponseSchema, { tokens: await issueTokens(deps, user, session, req.projectId), user: toUser(user) });
 }
 
 const SESSION_ENDED = 'this session has ended: log in again';
@@ -169,7 +184,10 @@ export async function refresh(deps: AccountDeps, req: accountV1.RefreshRequest) 
   if (!session || session.revoked_at !== null || session.expires_at.getTime() <= Date.now()) throw unauthenticated(SESSION_ENDED);
   // A retired token presented again: it was copied. End the whole session, the thief's copy and
   // the owner's alike. The same when two refreshes race with one token.
-  if (token.rotated_at !== null || !(await retireRefreshToken(deps.db, token.id))) {
+  const reused = token.rotated_at !== null;
+  // A project the user has no role on is refused before the token is retired: it still works.
+  if (!reused) await projectScopes(deps, session.user_id, req.projectId);
+  if (reused || !(await retireRefreshToken(deps.db, token.id))) {
     await revokeAccountSession(deps.db, session.id, 'refresh token reused');
     deps.logger.warn({ sessionId: session.id, userId: session.user_id }, 'a retired refresh token was presented again: session ended');
     throw unauthenticated('this refresh token was already used, so its session has been ended to be safe: log in again');
@@ -177,7 +195,7 @@ export async function refresh(deps: AccountDeps, req: accountV1.RefreshRequest) 
   const user = await findUserById(deps.db, session.user_id);
   if (!user || user.status !== 'ACTIVE') throw unauthenticated(SESSION_ENDED);
   await touchAccountSession(deps.db, session.id);
-  return create(accountV1.RefreshResponseSchema, { tokens: await issueTokens(deps, user, session) });
+  return create(accountV1.RefreshResponseSchema, { tokens: await issueTokens(deps, user, session, req.projectId) });
 }
 
 export async function logout(deps: AccountDeps, req: accountV1.LogoutRequest) {

@@ -20,7 +20,7 @@ function toPem(der: Uint8Array): string {
 
 export interface AccessTokenKeys {
   /** A signed access token for a user's session. */
-  issue(claims: { userId: string; sessionId: string; email: string; ttlSeconds: number }): Promise<string>;
+  issue(claims: { userId: string; sessionId: string; email: string; projectId?: string; ttlSeconds: number }): Promise<string>;
   /** The public keys, as `/.well-known/jwks.json` publishes them. */
   jwks(): Promise<{ keys: JWK[] }>;
 }
@@ -55,9 +55,9 @@ export function createAccessTokenKeys(db: Database, keyEncryptionKey: Uint8Array
   }
 
   return {
-    async issue({ userId, sessionId, email, ttlSeconds }) {
+    async issue({ userId, sessionId, email, projectId, ttlSeconds }) {
       const key = await activeKey();
-      return new SignJWT({ sid: sessionId, email })
+      return new SignJWT({ sid: sessionId, email, ...(projectId ? { pid: projectId } : {}) })
         .setProtectedHeader({ alg: key.algorithm, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
         .setIssuer(ACCESS_TOKEN_ISSUER)
         .setAudience(ACCESS_TOKEN_AUDIENCE)

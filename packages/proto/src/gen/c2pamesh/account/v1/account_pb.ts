@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file c2pamesh/account/v1/account.proto.
  */
 export const file_c2pamesh_account_v1_account: GenFile = /*@__PURE__*/
-  fileDesc("CiFjMnBhbWVzaC9hY2NvdW50L3YxL2FjY291bnQucHJvdG8SE2MycGFtZXNoLmFjY291bnQudjEiaAoEVXNlchIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIWCg5lbWFpbF92ZXJpZmllZBgEIAEoCBISCgpjcmVhdGVkX2F0GAUgASgJIo0BCgZUb2tlbnMSFAoMYWNjZXNzX3Rva2VuGAEgASgJEhIKCnRva2VuX3R5cGUYAiABKAkSEgoKZXhwaXJlc19pbhgDIAEoAxIVCg1yZWZyZXNoX3Rva2VuGAQgASgJEhoKEnJlZnJlc2hfZXhwaXJlc19pbhgFIAEoAxISCgpzZXNzaW9uX2lkGAYgASgJIkgKD1JlZ2lzdGVyUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRIUCgxkaXNwbGF5X25hbWUYAyABKAkiOwoQUmVnaXN0ZXJSZXNwb25zZRInCgR1c2VyGAEgASgLMhkuYzJwYW1lc2guYWNjb3VudC52MS5Vc2VyIjEKElZlcmlmeUVtYWlsUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIMCgRjb2RlGAIgASgJIj4KE1ZlcmlmeUVtYWlsUmVzcG9uc2USJwoEdXNlchgBIAEoCzIZLmMycGFtZXNoLmFjY291bnQudjEuVXNlciIqChlSZXNlbmRWZXJpZmljYXRpb25SZXF1ZXN0Eg0KBWVtYWlsGAEgASgJIhwKGlJlc2VuZFZlcmlmaWNhdGlvblJlc3BvbnNlIi8KDExvZ2luUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCSJlCg1Mb2dpblJlc3BvbnNlEisKBnRva2VucxgBIAEoCzIbLmMycGFtZXNoLmFjY291bnQudjEuVG9rZW5zEicKBHVzZXIYAiABKAsyGS5jMnBhbWVzaC5hY2NvdW50LnYxLlVzZXIiJwoOUmVmcmVzaFJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCSI+Cg9SZWZyZXNoUmVzcG9uc2USKwoGdG9rZW5zGAEgASgLMhsuYzJwYW1lc2guYWNjb3VudC52MS5Ub2tlbnMiJgoNTG9nb3V0UmVxdWVzdBIVCg1yZWZyZXNoX3Rva2VuGAEgASgJIhAKDkxvZ291dFJlc3BvbnNlIiYKFUZvcmdvdFBhc3N3b3JkUmVxdWVzdBINCgVlbWFpbBgBIAEoCSIYChZGb3Jnb3RQYXNzd29yZFJlc3BvbnNlIkkKFFJlc2V0UGFzc3dvcmRSZXF1ZXN0Eg0KBWVtYWlsGAEgASgJEgwKBGNvZGUYAiABKAkSFAoMbmV3X3Bhc3N3b3JkGAMgASgJIhcKFVJlc2V0UGFzc3dvcmRSZXNwb25zZSJHChVDaGFuZ2VQYXNzd29yZFJlcXVlc3QSGAoQY3VycmVudF9wYXNzd29yZBgBIAEoCRIUCgxuZXdfcGFzc3dvcmQYAiABKAkiGAoWQ2hhbmdlUGFzc3dvcmRSZXNwb25zZSIXChVHZXRDdXJyZW50VXNlclJlcXVlc3QiQQoWR2V0Q3VycmVudFVzZXJSZXNwb25zZRInCgR1c2VyGAEgASgLMhkuYzJwYW1lc2guYWNjb3VudC52MS5Vc2VyIpMBCgdTZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAkSEgoKY3JlYXRlZF9hdBgCIAEoCRIUCgxsYXN0X3VzZWRfYXQYAyABKAkSEgoKZXhwaXJlc19hdBgEIAEoCRIRCgljbGllbnRfaXAYBSABKAkSEgoKdXNlcl9hZ2VudBgGIAEoCRIPCgdjdXJyZW50GAcgASgIIhUKE0xpc3RTZXNzaW9uc1JlcXVlc3QiRgoUTGlzdFNlc3Npb25zUmVzcG9uc2USLgoIc2Vzc2lvbnMYASADKAsyHC5jMnBhbWVzaC5hY2NvdW50LnYxLlNlc3Npb24iKgoUUmV2b2tlU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSIXChVSZXZva2VTZXNzaW9uUmVzcG9uc2UysQkKDkFjY291bnRTZXJ2aWNlElcKCFJlZ2lzdGVyEiQuYzJwYW1lc2guYWNjb3VudC52MS5SZWdpc3RlclJlcXVlc3QaJS5jMnBhbWVzaC5hY2NvdW50LnYxLlJlZ2lzdGVyUmVzcG9uc2USYAoLVmVyaWZ5RW1haWwSJy5jMnBhbWVzaC5hY2NvdW50LnYxLlZlcmlmeUVtYWlsUmVxdWVzdBooLmMycGFtZXNoLmFjY291bnQudjEuVmVyaWZ5RW1haWxSZXNwb25zZRJ1ChJSZXNlbmRWZXJpZmljYXRpb24SLi5jMnBhbWVzaC5hY2NvdW50LnYxLlJlc2VuZFZlcmlmaWNhdGlvblJlcXVlc3QaLy5jMnBhbWVzaC5hY2NvdW50LnYxLlJlc2VuZFZlcmlmaWNhdGlvblJlc3BvbnNlEk4KBUxvZ2luEiEuYzJwYW1lc2guYWNjb3VudC52MS5Mb2dpblJlcXVlc3QaIi5jMnBhbWVzaC5hY2NvdW50LnYxLkxvZ2luUmVzcG9uc2USVAoHUmVmcmVzaBIjLmMycGFtZXNoLmFjY291bnQudjEuUmVmcmVzaFJlcXVlc3QaJC5jMnBhbWVzaC5hY2NvdW50LnYxLlJlZnJlc2hSZXNwb25zZRJRCgZMb2dvdXQSIi5jMnBhbWVzaC5hY2NvdW50LnYxLkxvZ291dFJlcXVlc3QaIy5jMnBhbWVzaC5hY2NvdW50LnYxLkxvZ291dFJlc3BvbnNlEmkKDkZvcmdvdFBhc3N3b3JkEiouYzJwYW1lc2guYWNjb3VudC52MS5Gb3Jnb3RQYXNzd29yZFJlcXVlc3QaKy5jMnBhbWVzaC5hY2NvdW50LnYxLkZvcmdvdFBhc3N3b3JkUmVzcG9uc2USZgoNUmVzZXRQYXNzd29yZBIpLmMycGFtZXNoLmFjY291bnQudjEuUmVzZXRQYXNzd29yZFJlcXVlc3QaKi5jMnBhbWVzaC5hY2NvdW50LnYxLlJlc2V0UGFzc3dvcmRSZXNwb25zZRJpCg5DaGFuZ2VQYXNzd29yZBIqLmMycGFtZXNoLmFjY291bnQudjEuQ2hhbmdlUGFzc3dvcmRSZXF1ZXN0GisuYzJwYW1lc2guYWNjb3VudC52MS5DaGFuZ2VQYXNzd29yZFJlc3BvbnNlEmkKDkdldEN1cnJlbnRVc2VyEiouYzJwYW1lc2guYWNjb3VudC52MS5HZXRDdXJyZW50VXNlclJlcXVlc3QaKy5jMnBhbWVzaC5hY2NvdW50LnYxLkdldEN1cnJlbnRVc2VyUmVzcG9uc2USYwoMTGlzdFNlc3Npb25zEiguYzJwYW1lc2guYWNjb3VudC52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0GikuYzJwYW1lc2guYWNjb3VudC52MS5MaXN0U2Vzc2lvbnNSZXNwb25zZRJmCg1SZXZva2VTZXNzaW9uEikuYzJwYW1lc2guYWNjb3VudC52MS5SZXZva2VTZXNzaW9uUmVxdWVzdBoqLmMycGFtZXNoLmFjY291bnQudjEuUmV2b2tlU2Vzc2lvblJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("CiFjMnBhbWVzaC9hY2NvdW50L3YxL2FjY291bnQucHJvdG8SE2MycGFtZXNoLmFjY291bnQudjEiaAoEVXNlchIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIWCg5lbWFpbF92ZXJpZmllZBgEIAEoCBISCgpjcmVhdGVkX2F0GAUgASgJIrEBCgZUb2tlbnMSFAoMYWNjZXNzX3Rva2VuGAEgASgJEhIKCnRva2VuX3R5cGUYAiABKAkSEgoKZXhwaXJlc19pbhgDIAEoAxIVCg1yZWZyZXNoX3Rva2VuGAQgASgJEhoKEnJlZnJlc2hfZXhwaXJlc19pbhgFIAEoAxISCgpzZXNzaW9uX2lkGAYgASgJEhIKCnByb2plY3RfaWQYByABKAkSDgoGc2NvcGVzGAggAygJIkgKD1JlZ2lzdGVyUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRIUCgxkaXNwbGF5X25hbWUYAyABKAkiOwoQUmVnaXN0ZXJSZXNwb25zZRInCgR1c2VyGAEgASgLMhkuYzJwYW1lc2guYWNjb3VudC52MS5Vc2VyIjEKElZlcmlmeUVtYWlsUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIMCgRjb2RlGAIgASgJIj4KE1ZlcmlmeUVtYWlsUmVzcG9uc2USJwoEdXNlchgBIAEoCzIZLmMycGFtZXNoLmFjY291bnQudjEuVXNlciIqChlSZXNlbmRWZXJpZmljYXRpb25SZXF1ZXN0Eg0KBWVtYWlsGAEgASgJIhwKGlJlc2VuZFZlcmlmaWNhdGlvblJlc3BvbnNlIkMKDExvZ2luUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRISCgpwcm9qZWN0X2lkGAMgASgJImUKDUxvZ2luUmVzcG9uc2USKwoGdG9rZW5zGAEgASgLMhsuYzJwYW1lc2guYWNjb3VudC52MS5Ub2tlbnMSJwoEdXNlchgCIAEoCzIZLmMycGFtZXNoLmFjY291bnQudjEuVXNlciI7Cg5SZWZyZXNoUmVxdWVzdBIVCg1yZWZyZXNoX3Rva2VuGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkiPgoPUmVmcmVzaFJlc3BvbnNlEisKBnRva2VucxgBIAEoCzIbLmMycGFtZXNoLmFjY291bnQudjEuVG9rZW5zIiYKDUxvZ291dFJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCSIQCg5Mb2dvdXRSZXNwb25zZSImChVGb3Jnb3RQYXNzd29yZFJlcXVlc3QSDQoFZW1haWwYASABKAkiGAoWRm9yZ290UGFzc3dvcmRSZXNwb25zZSJJChRSZXNldFBhc3N3b3JkUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIMCgRjb2RlGAIgASgJEhQKDG5ld19wYXNzd29yZBgDIAEoCSIXChVSZXNldFBhc3N3b3JkUmVzcG9uc2UiRwoVQ2hhbmdlUGFzc3dvcmRSZXF1ZXN0EhgKEGN1cnJlbnRfcGFzc3dvcmQYASABKAkSFAoMbmV3X3Bhc3N3b3JkGAIgASgJIhgKFkNoYW5nZVBhc3N3b3JkUmVzcG9uc2UiFwoVR2V0Q3VycmVudFVzZXJSZXF1ZXN0IkEKFkdldEN1cnJlbnRVc2VyUmVzcG9uc2USJwoEdXNlchgBIAEoCzIZLmMycGFtZXNoLmFjY291bnQudjEuVXNlciKTAQoHU2Vzc2lvbhISCgpzZXNzaW9uX2lkGAEgASgJEhIKCmNyZWF0ZWRfYXQYAiABKAkSFAoMbGFzdF91c2VkX2F0GAMgASgJEhIKCmV4cGlyZXNfYXQYBCABKAkSEQoJY2xpZW50X2lwGAUgASgJEhIKCnVzZXJfYWdlbnQYBiABKAkSDwoHY3VycmVudBgHIAEoCCIVChNMaXN0U2Vzc2lvbnNSZXF1ZXN0IkYKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEi4KCHNlc3Npb25zGAEgAygLMhwuYzJwYW1lc2guYWNjb3VudC52MS5TZXNzaW9uIioKFFJldm9rZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiFwoVUmV2b2tlU2Vzc2lvblJlc3BvbnNlImwKDE9yZ2FuaXphdGlvbhIXCg9vcmdhbml6YXRpb25faWQYASABKAkSDAoEbmFtZRgCIAEoCRIMCgRyb2xlGAMgASgJEhMKC3Byb2plY3RfaWRzGAQgAygJEhIKCmNyZWF0ZWRfYXQYBSABKAkiXwoGTWVtYmVyEg8KB3VzZXJfaWQYASABKAkSDQoFZW1haWwYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEgwKBHJvbGUYBCABKAkSEQoJam9pbmVkX2F0GAUgASgJIikKGUNyZWF0ZU9yZ2FuaXphdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCSJVChpDcmVhdGVPcmdhbml6YXRpb25SZXNwb25zZRI3Cgxvcmdhbml6YXRpb24YASABKAsyIS5jMnBhbWVzaC5hY2NvdW50LnYxLk9yZ2FuaXphdGlvbiIaChhMaXN0T3JnYW5pemF0aW9uc1JlcXVlc3QiVQoZTGlzdE9yZ2FuaXphdGlvbnNSZXNwb25zZRI4Cg1vcmdhbml6YXRpb25zGAEgAygLMiEuYzJwYW1lc2guYWNjb3VudC52MS5Pcmdhbml6YXRpb24iXgogQ3JlYXRlT3JnYW5pemF0aW9uUHJvamVjdFJlcXVlc3QSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkiNwohQ3JlYXRlT3JnYW5pemF0aW9uUHJvamVjdFJlc3BvbnNlEhIKCnByb2plY3RfaWQYASABKAkiSwoTSW52aXRlTWVtYmVyUmVxdWVzdBIXCg9vcmdhbml6YXRpb25faWQYASABKAkSDQoFZW1haWwYAiABKAkSDAoEcm9sZRgDIAEoCSJBChRJbnZpdGVNZW1iZXJSZXNwb25zZRIVCg1pbnZpdGF0aW9uX2lkGAEgASgJEhIKCmV4cGlyZXNfYXQYAiABKAkiKAoXQWNjZXB0SW52aXRhdGlvblJlcXVlc3QSDQoFdG9rZW4YASABKAkiUwoYQWNjZXB0SW52aXRhdGlvblJlc3BvbnNlEjcKDG9yZ2FuaXphdGlvbhgBIAEoCzIhLmMycGFtZXNoLmFjY291bnQudjEuT3JnYW5pemF0aW9uIi0KEkxpc3RNZW1iZXJzUmVxdWVzdBIXCg9vcmdhbml6YXRpb25faWQYASABKAkiQwoTTGlzdE1lbWJlcnNSZXNwb25zZRIsCgdtZW1iZXJzGAEgAygLMhsuYzJwYW1lc2guYWNjb3VudC52MS5NZW1iZXIiUQoXVXBkYXRlTWVtYmVyUm9sZVJlcXVlc3QSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSDAoEcm9sZRgDIAEoCSJHChhVcGRhdGVNZW1iZXJSb2xlUmVzcG9uc2USKwoGbWVtYmVyGAEgASgLMhsuYzJwYW1lc2guYWNjb3VudC52MS5NZW1iZXIiPwoTUmVtb3ZlTWVtYmVyUmVxdWVzdBIXCg9vcmdhbml6YXRpb25faWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCSIWChRSZW1vdmVNZW1iZXJSZXNwb25zZTK3EAoOQWNjb3VudFNlcnZpY2USVwoIUmVnaXN0ZXISJC5jMnBhbWVzaC5hY2NvdW50LnYxLlJlZ2lzdGVyUmVxdWVzdBolLmMycGFtZXNoLmFjY291bnQudjEuUmVnaXN0ZXJSZXNwb25zZRJgCgtWZXJpZnlFbWFpbBInLmMycGFtZXNoLmFjY291bnQudjEuVmVyaWZ5RW1haWxSZXF1ZXN0GiguYzJwYW1lc2guYWNjb3VudC52MS5WZXJpZnlFbWFpbFJlc3BvbnNlEnUKElJlc2VuZFZlcmlmaWNhdGlvbhIuLmMycGFtZXNoLmFjY291bnQudjEuUmVzZW5kVmVyaWZpY2F0aW9uUmVxdWVzdBovLmMycGFtZXNoLmFjY291bnQudjEuUmVzZW5kVmVyaWZpY2F0aW9uUmVzcG9uc2USTgoFTG9naW4SIS5jMnBhbWVzaC5hY2NvdW50LnYxLkxvZ2luUmVxdWVzdBoiLmMycGFtZXNoLmFjY291bnQudjEuTG9naW5SZXNwb25zZRJUCgdSZWZyZXNoEiMuYzJwYW1lc2guYWNjb3VudC52MS5SZWZyZXNoUmVxdWVzdBokLmMycGFtZXNoLmFjY291bnQudjEuUmVmcmVzaFJlc3BvbnNlElEKBkxvZ291dBIiLmMycGFtZXNoLmFjY291bnQudjEuTG9nb3V0UmVxdWVzdBojLmMycGFtZXNoLmFjY291bnQudjEuTG9nb3V0UmVzcG9uc2USaQoORm9yZ290UGFzc3dvcmQSKi5jMnBhbWVzaC5hY2NvdW50LnYxLkZvcmdvdFBhc3N3b3JkUmVxdWVzdBorLmMycGFtZXNoLmFjY291bnQudjEuRm9yZ290UGFzc3dvcmRSZXNwb25zZRJmCg1SZXNldFBhc3N3b3JkEikuYzJwYW1lc2guYWNjb3VudC52MS5SZXNldFBhc3N3b3JkUmVxdWVzdBoqLmMycGFtZXNoLmFjY291bnQudjEuUmVzZXRQYXNzd29yZFJlc3BvbnNlEmkKDkNoYW5nZVBhc3N3b3JkEiouYzJwYW1lc2guYWNjb3VudC52MS5DaGFuZ2VQYXNzd29yZFJlcXVlc3QaKy5jMnBhbWVzaC5hY2NvdW50LnYxLkNoYW5nZVBhc3N3b3JkUmVzcG9uc2USaQoOR2V0Q3VycmVudFVzZXISKi5jMnBhbWVzaC5hY2NvdW50LnYxLkdldEN1cnJlbnRVc2VyUmVxdWVzdBorLmMycGFtZXNoLmFjY291bnQudjEuR2V0Q3VycmVudFVzZXJSZXNwb25zZRJjCgxMaXN0U2Vzc2lvbnMSKC5jMnBhbWVzaC5hY2NvdW50LnYxLkxpc3RTZXNzaW9uc1JlcXVlc3QaKS5jMnBhbWVzaC5hY2NvdW50LnYxLkxpc3RTZXNzaW9uc1Jlc3BvbnNlEmYKDVJldm9rZVNlc3Npb24SKS5jMnBhbWVzaC5hY2NvdW50LnYxLlJldm9rZVNlc3Npb25SZXF1ZXN0GiouYzJwYW1lc2guYWNjb3VudC52MS5SZXZva2VTZXNzaW9uUmVzcG9uc2USdQoSQ3JlYXRlT3JnYW5pemF0aW9uEi4uYzJwYW1lc2guYWNjb3VudC52MS5DcmVhdGVPcmdhbml6YXRpb25SZXF1ZXN0Gi8uYzJwYW1lc2guYWNjb3VudC52MS5DcmVhdGVPcmdhbml6YXRpb25SZXNwb25zZRJyChFMaXN0T3JnYW5pemF0aW9ucxItLmMycGFtZXNoLmFjY291bnQudjEuTGlzdE9yZ2FuaXphdGlvbnNSZXF1ZXN0Gi4uYzJwYW1lc2guYWNjb3VudC52MS5MaXN0T3JnYW5pemF0aW9uc1Jlc3BvbnNlEooBChlDcmVhdGVPcmdhbml6YXRpb25Qcm9qZWN0EjUuYzJwYW1lc2guYWNjb3VudC52MS5DcmVhdGVPcmdhbml6YXRpb25Qcm9qZWN0UmVxdWVzdBo2LmMycGFtZXNoLmFjY291bnQudjEuQ3JlYXRlT3JnYW5pemF0aW9uUHJvamVjdFJlc3BvbnNlEmMKDEludml0ZU1lbWJlchIoLmMycGFtZXNoLmFjY291bnQudjEuSW52aXRlTWVtYmVyUmVxdWVzdBopLmMycGFtZXNoLmFjY291bnQudjEuSW52aXRlTWVtYmVyUmVzcG9uc2USbwoQQWNjZXB0SW52aXRhdGlvbhIsLmMycGFtZXNoLmFjY291bnQudjEuQWNjZXB0SW52aXRhdGlvblJlcXVlc3QaLS5jMnBhbWVzaC5hY2NvdW50LnYxLkFjY2VwdEludml0YXRpb25SZXNwb25zZRJgCgtMaXN0TWVtYmVycxInLmMycGFtZXNoLmFjY291bnQudjEuTGlzdE1lbWJlcnNSZXF1ZXN0GiguYzJwYW1lc2guYWNjb3VudC52MS5MaXN0TWVtYmVyc1Jlc3BvbnNlEm8KEFVwZGF0ZU1lbWJlclJvbGUSLC5jMnBhbWVzaC5hY2NvdW50LnYxLlVwZGF0ZU1lbWJlclJvbGVSZXF1ZXN0Gi0uYzJwYW1lc2guYWNjb3VudC52MS5VcGRhdGVNZW1iZXJSb2xlUmVzcG9uc2USYwoMUmVtb3ZlTWVtYmVyEiguYzJwYW1lc2guYWNjb3VudC52MS5SZW1vdmVNZW1iZXJSZXF1ZXN0GikuYzJwYW1lc2guYWNjb3VudC52MS5SZW1vdmVNZW1iZXJSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * A person's account. Never carries the password or its hash.
@@ -98,6 +98,20 @@ export type Tokens = Message<"c2pamesh.account.v1.Tokens"> & {
    * @generated from field: string session_id = 6;
    */
   sessionId: string;
+
+  /**
+   * The project the access token acts on, when one was asked for; empty otherwise.
+   *
+   * @generated from field: string project_id = 7;
+   */
+  projectId: string;
+
+  /**
+   * The scopes the token carries on that project (from the caller's role).
+   *
+   * @generated from field: repeated string scopes = 8;
+   */
+  scopes: string[];
 };
 
 /**
@@ -235,6 +249,13 @@ export type LoginRequest = Message<"c2pamesh.account.v1.LoginRequest"> & {
    * @generated from field: string password = 2;
    */
   password: string;
+
+  /**
+   * Optional: a project of one of the caller's organizations for the access token to act on.
+   *
+   * @generated from field: string project_id = 3;
+   */
+  projectId: string;
 };
 
 /**
@@ -274,6 +295,13 @@ export type RefreshRequest = Message<"c2pamesh.account.v1.RefreshRequest"> & {
    * @generated from field: string refresh_token = 1;
    */
   refreshToken: string;
+
+  /**
+   * Optional: the project the new access token acts on (empty: none).
+   *
+   * @generated from field: string project_id = 2;
+   */
+  projectId: string;
 };
 
 /**
@@ -577,6 +605,392 @@ export const RevokeSessionResponseSchema: GenMessage<RevokeSessionResponse> = /*
   messageDesc(file_c2pamesh_account_v1_account, 26);
 
 /**
+ * Roles in an organization, strongest first: `owner`, `admin`, `member`, `viewer`.
+ *
+ * @generated from message c2pamesh.account.v1.Organization
+ */
+export type Organization = Message<"c2pamesh.account.v1.Organization"> & {
+  /**
+   * @generated from field: string organization_id = 1;
+   */
+  organizationId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * The caller's role.
+   *
+   * @generated from field: string role = 3;
+   */
+  role: string;
+
+  /**
+   * @generated from field: repeated string project_ids = 4;
+   */
+  projectIds: string[];
+
+  /**
+   * @generated from field: string created_at = 5;
+   */
+  createdAt: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.Organization.
+ * Use `create(OrganizationSchema)` to create a new message.
+ */
+export const OrganizationSchema: GenMessage<Organization> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 27);
+
+/**
+ * @generated from message c2pamesh.account.v1.Member
+ */
+export type Member = Message<"c2pamesh.account.v1.Member"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: string email = 2;
+   */
+  email: string;
+
+  /**
+   * @generated from field: string display_name = 3;
+   */
+  displayName: string;
+
+  /**
+   * @generated from field: string role = 4;
+   */
+  role: string;
+
+  /**
+   * @generated from field: string joined_at = 5;
+   */
+  joinedAt: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.Member.
+ * Use `create(MemberSchema)` to create a new message.
+ */
+export const MemberSchema: GenMessage<Member> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 28);
+
+/**
+ * @generated from message c2pamesh.account.v1.CreateOrganizationRequest
+ */
+export type CreateOrganizationRequest = Message<"c2pamesh.account.v1.CreateOrganizationRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.CreateOrganizationRequest.
+ * Use `create(CreateOrganizationRequestSchema)` to create a new message.
+ */
+export const CreateOrganizationRequestSchema: GenMessage<CreateOrganizationRequest> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 29);
+
+/**
+ * @generated from message c2pamesh.account.v1.CreateOrganizationResponse
+ */
+export type CreateOrganizationResponse = Message<"c2pamesh.account.v1.CreateOrganizationResponse"> & {
+  /**
+   * @generated from field: c2pamesh.account.v1.Organization organization = 1;
+   */
+  organization?: Organization | undefined;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.CreateOrganizationResponse.
+ * Use `create(CreateOrganizationResponseSchema)` to create a new message.
+ */
+export const CreateOrganizationResponseSchema: GenMessage<CreateOrganizationResponse> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 30);
+
+/**
+ * @generated from message c2pamesh.account.v1.ListOrganizationsRequest
+ */
+export type ListOrganizationsRequest = Message<"c2pamesh.account.v1.ListOrganizationsRequest"> & {
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.ListOrganizationsRequest.
+ * Use `create(ListOrganizationsRequestSchema)` to create a new message.
+ */
+export const ListOrganizationsRequestSchema: GenMessage<ListOrganizationsRequest> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 31);
+
+/**
+ * @generated from message c2pamesh.account.v1.ListOrganizationsResponse
+ */
+export type ListOrganizationsResponse = Message<"c2pamesh.account.v1.ListOrganizationsResponse"> & {
+  /**
+   * @generated from field: repeated c2pamesh.account.v1.Organization organizations = 1;
+   */
+  organizations: Organization[];
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.ListOrganizationsResponse.
+ * Use `create(ListOrganizationsResponseSchema)` to create a new message.
+ */
+export const ListOrganizationsResponseSchema: GenMessage<ListOrganizationsResponse> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 32);
+
+/**
+ * @generated from message c2pamesh.account.v1.CreateOrganizationProjectRequest
+ */
+export type CreateOrganizationProjectRequest = Message<"c2pamesh.account.v1.CreateOrganizationProjectRequest"> & {
+  /**
+   * @generated from field: string organization_id = 1;
+   */
+  organizationId: string;
+
+  /**
+   * Project names are unique in the mesh, without regard to case.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string description = 3;
+   */
+  description: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.CreateOrganizationProjectRequest.
+ * Use `create(CreateOrganizationProjectRequestSchema)` to create a new message.
+ */
+export const CreateOrganizationProjectRequestSchema: GenMessage<CreateOrganizationProjectRequest> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 33);
+
+/**
+ * @generated from message c2pamesh.account.v1.CreateOrganizationProjectResponse
+ */
+export type CreateOrganizationProjectResponse = Message<"c2pamesh.account.v1.CreateOrganizationProjectResponse"> & {
+  /**
+   * @generated from field: string project_id = 1;
+   */
+  projectId: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.CreateOrganizationProjectResponse.
+ * Use `create(CreateOrganizationProjectResponseSchema)` to create a new message.
+ */
+export const CreateOrganizationProjectResponseSchema: GenMessage<CreateOrganizationProjectResponse> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 34);
+
+/**
+ * @generated from message c2pamesh.account.v1.InviteMemberRequest
+ */
+export type InviteMemberRequest = Message<"c2pamesh.account.v1.InviteMemberRequest"> & {
+  /**
+   * @generated from field: string organization_id = 1;
+   */
+  organizationId: string;
+
+  /**
+   * @generated from field: string email = 2;
+   */
+  email: string;
+
+  /**
+   * @generated from field: string role = 3;
+   */
+  role: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.InviteMemberRequest.
+ * Use `create(InviteMemberRequestSchema)` to create a new message.
+ */
+export const InviteMemberRequestSchema: GenMessage<InviteMemberRequest> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 35);
+
+/**
+ * @generated from message c2pamesh.account.v1.InviteMemberResponse
+ */
+export type InviteMemberResponse = Message<"c2pamesh.account.v1.InviteMemberResponse"> & {
+  /**
+   * @generated from field: string invitation_id = 1;
+   */
+  invitationId: string;
+
+  /**
+   * @generated from field: string expires_at = 2;
+   */
+  expiresAt: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.InviteMemberResponse.
+ * Use `create(InviteMemberResponseSchema)` to create a new message.
+ */
+export const InviteMemberResponseSchema: GenMessage<InviteMemberResponse> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 36);
+
+/**
+ * @generated from message c2pamesh.account.v1.AcceptInvitationRequest
+ */
+export type AcceptInvitationRequest = Message<"c2pamesh.account.v1.AcceptInvitationRequest"> & {
+  /**
+   * The token from the invitation mail.
+   *
+   * @generated from field: string token = 1;
+   */
+  token: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.AcceptInvitationRequest.
+ * Use `create(AcceptInvitationRequestSchema)` to create a new message.
+ */
+export const AcceptInvitationRequestSchema: GenMessage<AcceptInvitationRequest> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 37);
+
+/**
+ * @generated from message c2pamesh.account.v1.AcceptInvitationResponse
+ */
+export type AcceptInvitationResponse = Message<"c2pamesh.account.v1.AcceptInvitationResponse"> & {
+  /**
+   * @generated from field: c2pamesh.account.v1.Organization organization = 1;
+   */
+  organization?: Organization | undefined;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.AcceptInvitationResponse.
+ * Use `create(AcceptInvitationResponseSchema)` to create a new message.
+ */
+export const AcceptInvitationResponseSchema: GenMessage<AcceptInvitationResponse> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 38);
+
+/**
+ * @generated from message c2pamesh.account.v1.ListMembersRequest
+ */
+export type ListMembersRequest = Message<"c2pamesh.account.v1.ListMembersRequest"> & {
+  /**
+   * @generated from field: string organization_id = 1;
+   */
+  organizationId: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.ListMembersRequest.
+ * Use `create(ListMembersRequestSchema)` to create a new message.
+ */
+export const ListMembersRequestSchema: GenMessage<ListMembersRequest> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 39);
+
+/**
+ * @generated from message c2pamesh.account.v1.ListMembersResponse
+ */
+export type ListMembersResponse = Message<"c2pamesh.account.v1.ListMembersResponse"> & {
+  /**
+   * @generated from field: repeated c2pamesh.account.v1.Member members = 1;
+   */
+  members: Member[];
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.ListMembersResponse.
+ * Use `create(ListMembersResponseSchema)` to create a new message.
+ */
+export const ListMembersResponseSchema: GenMessage<ListMembersResponse> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 40);
+
+/**
+ * @generated from message c2pamesh.account.v1.UpdateMemberRoleRequest
+ */
+export type UpdateMemberRoleRequest = Message<"c2pamesh.account.v1.UpdateMemberRoleRequest"> & {
+  /**
+   * @generated from field: string organization_id = 1;
+   */
+  organizationId: string;
+
+  /**
+   * @generated from field: string user_id = 2;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: string role = 3;
+   */
+  role: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.UpdateMemberRoleRequest.
+ * Use `create(UpdateMemberRoleRequestSchema)` to create a new message.
+ */
+export const UpdateMemberRoleRequestSchema: GenMessage<UpdateMemberRoleRequest> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 41);
+
+/**
+ * @generated from message c2pamesh.account.v1.UpdateMemberRoleResponse
+ */
+export type UpdateMemberRoleResponse = Message<"c2pamesh.account.v1.UpdateMemberRoleResponse"> & {
+  /**
+   * @generated from field: c2pamesh.account.v1.Member member = 1;
+   */
+  member?: Member | undefined;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.UpdateMemberRoleResponse.
+ * Use `create(UpdateMemberRoleResponseSchema)` to create a new message.
+ */
+export const UpdateMemberRoleResponseSchema: GenMessage<UpdateMemberRoleResponse> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 42);
+
+/**
+ * @generated from message c2pamesh.account.v1.RemoveMemberRequest
+ */
+export type RemoveMemberRequest = Message<"c2pamesh.account.v1.RemoveMemberRequest"> & {
+  /**
+   * @generated from field: string organization_id = 1;
+   */
+  organizationId: string;
+
+  /**
+   * @generated from field: string user_id = 2;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.RemoveMemberRequest.
+ * Use `create(RemoveMemberRequestSchema)` to create a new message.
+ */
+export const RemoveMemberRequestSchema: GenMessage<RemoveMemberRequest> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 43);
+
+/**
+ * @generated from message c2pamesh.account.v1.RemoveMemberResponse
+ */
+export type RemoveMemberResponse = Message<"c2pamesh.account.v1.RemoveMemberResponse"> & {
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.RemoveMemberResponse.
+ * Use `create(RemoveMemberResponseSchema)` to create a new message.
+ */
+export const RemoveMemberResponseSchema: GenMessage<RemoveMemberResponse> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 44);
+
+/**
  * AccountService signs people in. A person registers with an e-mail address and a password,
  * confirms the address with a code sent to it, and logs in for a short-lived access token (a JWT
  * signed by a mesh key, published in `/.well-known/jwks.json`) and an opaque refresh token. The
@@ -713,6 +1127,86 @@ export const AccountService: GenService<{
     methodKind: "unary";
     input: typeof RevokeSessionRequestSchema;
     output: typeof RevokeSessionResponseSchema;
+  },
+  /**
+   * CreateOrganization makes an organization whose owner is the caller.
+   *
+   * @generated from rpc c2pamesh.account.v1.AccountService.CreateOrganization
+   */
+  createOrganization: {
+    methodKind: "unary";
+    input: typeof CreateOrganizationRequestSchema;
+    output: typeof CreateOrganizationResponseSchema;
+  },
+  /**
+   * ListOrganizations lists the caller's organizations with their role and projects.
+   *
+   * @generated from rpc c2pamesh.account.v1.AccountService.ListOrganizations
+   */
+  listOrganizations: {
+    methodKind: "unary";
+    input: typeof ListOrganizationsRequestSchema;
+    output: typeof ListOrganizationsResponseSchema;
+  },
+  /**
+   * CreateOrganizationProject makes a project owned by the organization (owner or admin).
+   *
+   * @generated from rpc c2pamesh.account.v1.AccountService.CreateOrganizationProject
+   */
+  createOrganizationProject: {
+    methodKind: "unary";
+    input: typeof CreateOrganizationProjectRequestSchema;
+    output: typeof CreateOrganizationProjectResponseSchema;
+  },
+  /**
+   * InviteMember mails an invitation with a role (owner or admin; only an owner invites owners).
+   *
+   * @generated from rpc c2pamesh.account.v1.AccountService.InviteMember
+   */
+  inviteMember: {
+    methodKind: "unary";
+    input: typeof InviteMemberRequestSchema;
+    output: typeof InviteMemberResponseSchema;
+  },
+  /**
+   * AcceptInvitation makes the caller, whose address the invitation was mailed to, a member.
+   *
+   * @generated from rpc c2pamesh.account.v1.AccountService.AcceptInvitation
+   */
+  acceptInvitation: {
+    methodKind: "unary";
+    input: typeof AcceptInvitationRequestSchema;
+    output: typeof AcceptInvitationResponseSchema;
+  },
+  /**
+   * ListMembers lists an organization's members (any member).
+   *
+   * @generated from rpc c2pamesh.account.v1.AccountService.ListMembers
+   */
+  listMembers: {
+    methodKind: "unary";
+    input: typeof ListMembersRequestSchema;
+    output: typeof ListMembersResponseSchema;
+  },
+  /**
+   * UpdateMemberRole changes a member's role (owner or admin; only an owner touches owners).
+   *
+   * @generated from rpc c2pamesh.account.v1.AccountService.UpdateMemberRole
+   */
+  updateMemberRole: {
+    methodKind: "unary";
+    input: typeof UpdateMemberRoleRequestSchema;
+    output: typeof UpdateMemberRoleResponseSchema;
+  },
+  /**
+   * RemoveMember removes a member (owner or admin; only an owner removes owners; the last owner stays).
+   *
+   * @generated from rpc c2pamesh.account.v1.AccountService.RemoveMember
+   */
+  removeMember: {
+    methodKind: "unary";
+    input: typeof RemoveMemberRequestSchema;
+    output: typeof RemoveMemberResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_c2pamesh_account_v1_account, 0);
