@@ -4,7 +4,7 @@ import { createTransport } from '@connectrpc/connect/protocol-connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import type { Identity } from '@c2pa-mesh/auth';
 import type { ServiceName } from '@c2pa-mesh/config';
-import { CertificateAuthorityService, RegistryService, SigningService, VerificationService } from '@c2pa-mesh/proto';
+import { AccountService, CertificateAuthorityService, RegistryService, SigningService, VerificationService } from '@c2pa-mesh/proto';
 import { peerKey, type PeerContext } from '@c2pa-mesh/server';
 import { createTracePropagationInterceptor } from './trace-propagation.js';
 
@@ -16,6 +16,12 @@ export interface MeshClients {
   verification: Client<typeof VerificationService>;
   certificateAuthority: Client<typeof CertificateAuthorityService>;
   registry: Client<typeof RegistryService>;
+}
+
+/** What an outside caller reaches through the gateway: the services, and accounts of people. */
+export interface CallerClients extends MeshClients {
+  /** Served beside the registry (where the registry runs). */
+  account: Client<typeof AccountService>;
 }
 
 export interface MeshClientOptions {
@@ -108,7 +114,7 @@ export interface CallerClientsOptions {
  * certificate, so only the credentials the caller sends in its headers (an API key) go along — a
  * caller can never borrow the rights of the service it happens to reach first.
  */
-export function createCallerClientsFactory(options: CallerClientsOptions): (peer: PeerContext) => MeshClients {
+export function createCallerClientsFactory(options: CallerClientsOptions): (peer: PeerContext) => CallerClients {
   const localTransport = createPeerTransportFactory(options.routes, options.interceptors);
   const remoteTransports = new Map<string, Transport>();
   function remoteTransport(service: ServiceName): Transport {
@@ -136,6 +142,9 @@ export function createCallerClientsFactory(options: CallerClientsOptions): (peer
       },
       get registry() {
         return createClient(RegistryService, transportFor('registry'));
+      },
+      get account() {
+        return createClient(AccountService, transportFor('registry'));
       },
     };
   };
