@@ -9,6 +9,7 @@ import { signHash } from './commands/sign-hash.js';
 import { signFiles } from './commands/sign.js';
 import { verifyFiles } from './commands/verify.js';
 import { verifyProductCertificate } from './commands/mc4p-verify.js';
+import { login, logout } from './commands/login.js';
 
 const VERSION = '0.1.0';
 
@@ -97,6 +98,16 @@ export function buildProgram(io: CliIo, finish: (code: number) => void): Command
     .option('--trust-anchors <file>', 'PEM trust anchors for the C2PA check (e.g. .data/pki/c2pa-root.pem)')
     .option('--json', 'print machine-readable JSON')
     .action((certificate: string, image: string, options) => run(() => verifyProductCertificate(certificate, image, options, io))());
+
+  withConnection(program.command('login'))
+    .description('log in as a person (AccountService): the tokens are kept in the config dir, mode 0600, and used by every command until logout')
+    .requiredOption('--email <address>', 'your e-mail address')
+    .option('--password-stdin', 'read the password from standard input (else env C2PA_MESH_PASSWORD)')
+    .option('--project <id>', 'act on this project of your organization, with the scopes of your role')
+    .action((options) => run(() => login(options, io))());
+  withConnection(program.command('logout'))
+    .description('end the session of `login` and forget its tokens')
+    .action((options) => run(() => logout(options, io))());
 
   const keys = program.command('keys').description('API keys: create, list, rotate, revoke');
   withConnection(keys.command('create'))
