@@ -24,7 +24,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   // The services and the HTTP gateway in front of them, peers that reach each other only
   // through clients.
   // The web console's server side (static files, sessions) sits beside the gateway.
-  ['service-certificate-authority', 'service-registry', 'service-signing', 'service-verification', 'service-product-certificate', 'gateway', 'console'],
+  ['service-certificate-authority', 'service-registry', 'service-signing', 'service-verification', 'service-product-certificate', 'service-account', 'gateway', 'console'],
   // Programs: the mesh assembles the services; the CLI talks to a mesh over the network.
   ['mesh', 'cli'],
 ];

@@ -97,7 +97,7 @@ describe('Mintall MC4P API on a running mesh, with curl', () => {
     const jwks = await curlJson(['-X', 'GET', `${base()}/api/v1/.well-known/jwks.json`]);
     expect(jwks.status).toBe(200);
     expect(jwks.json().keys[0]).toMatchObject({ use: 'sig', alg: 'ES256' });
-    const cached = await curlJson(['-H', `If-None-Match: ${jwks.headers.etag}`, `${mesh.url}/.well-known/jwks.json`]);
+    const cached = await curlJson(['-H', `If-None-Match: ${jwks.headers.etag}`, `${base()}/api/v1/.well-known/jwks.json`]);
     expect(cached.status).toBe(304);
   });
 

@@ -5,7 +5,7 @@ import type { PublicScope, Scope } from './scopes.js';
  * `ANONYMOUS` is never resolved from a credential: the HTTP gateway makes one per client address
  * for its public endpoints (lookup by hash), with the `verify` scope only and a per-address limit.
  */
-export type IdentityKind = 'ADMIN' | 'SERVICE' | 'CLIENT_CERTIFICATE' | 'API_KEY' | 'ANONYMOUS';
+export type IdentityKind = 'ADMIN' | 'SERVICE' | 'CLIENT_CERTIFICATE' | 'API_KEY' | 'USER' | 'ANONYMOUS';
 
 /** Who is calling, as established by the transport (client certificate) or a bearer API key. */
 export interface Identity {
@@ -24,6 +24,8 @@ export interface Identity {
   limits?: IdentityLimits;
   /** Browser origins allowed for this key; empty means any (server-to-server). */
   allowedOrigins?: readonly string[];
+  /** For USER identities (a person's access token): the session the token belongs to. */
+  sessionId?: string;
 }
 
 export function hasScope(identity: Identity, scope: Scope): boolean {

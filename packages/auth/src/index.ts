@@ -4,3 +4,4 @@ export * from './resolver.js';
 export * from './api-key-secret.js';
 export * from './limits.js';
 export * from './console-session.js';
+export * from './access-token.js';

@@ -1,4 +1,5 @@
 import { type Database, findApiKeyBySecretHash, findClientBindingForCertificate, findConsoleSession } from '@c2pa-mesh/storage';
+import { ACCESS_TOKEN_SHAPE, createAccessTokenVerifier } from './access-token.js';
 import { permissionDenied, unauthenticated } from '@c2pa-mesh/errors';
 import { API_KEY_PREFIX, hashApiKey } from './api-key-secret.js';
 import { CONSOLE_CSRF_HEADER, consoleCsrfMatches, hashConsoleSessionToken, type ConsoleSessionCredentials } from './console-session.js';
@@ -114,7 +115,9 @@ export function createIdentityResolver(db: Database, options: IdentityResolverOp
 
   async function fromApiKey(token: string): Promise<Identity> {
     // Not one of ours at all: no need to ask the database.
-    if (!token.startsWith(API_KEY_PREFIX)) throw unauthenticated(`invalid API key: keys of this mesh start with "${API_KEY_PREFIX}"`);
+    if (!token.startsWith(API_KEY_PREFIX)) {
+      throw unauthenticated(`invalid bearer token: API keys of this mesh start with "${API_KEY_PREFIX}", access tokens are JWTs from AccountService/Login`);
+    }
     const row = await findApiKeyBySecretHash(db, hashApiKey(token));
     if (!row) throw unauthenticated('invalid API key');
     const now = Date.now();
@@ -153,11 +156,16 @@ export function createIdentityResolver(db: Database, options: IdentityResolverOp
     }
   }
 
+  const accessTokens = createAccessTokenVerifier(db);
+
   return {
     async resolve(credentials) {
       // An explicit API key wins over a certificate: a browser or script may reach us through
-      // a TLS terminator that presents its own certificate.
-      if (credentials.bearerToken !== undefined) return fromApiKey(credentials.bearerToken);
+      // a TLS terminator that presents its own certificate. A person's access token is a JWT,
+      // told apart from an API key by its shape (API keys start with API_KEY_PREFIX).
+      if (credentials.bearerToken !== undefined) {
+        return ACCESS_TOKEN_SHAPE.test(credentials.bearerToken) ? accessTokens.resolve(credentials.bearerToken) : fromApiKey(credentials.bearerToken);
+      }
       // The console's session wins over the certificate the browser may present as well: the
       // session is what the CSRF token protects.
       if (credentials.consoleSession) return fromConsoleSession(credentials.consoleSession);

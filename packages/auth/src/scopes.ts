@@ -89,6 +89,30 @@ export const METHOD_SCOPES: Record<string, MethodRequirement> = {
   'c2pamesh.registry.v1.RegistryService/DeleteWebhook': ['registry.write'],
   'c2pamesh.registry.v1.RegistryService/ListWebhookDeliveries': ['registry.read'],
 
+  // People sign in: these need no identity (each limits its attempts per address, Login also per account).
+  'c2pamesh.account.v1.AccountService/Register': 'public',
+  'c2pamesh.account.v1.AccountService/VerifyEmail': 'public',
+  'c2pamesh.account.v1.AccountService/ResendVerification': 'public',
+  'c2pamesh.account.v1.AccountService/Login': 'public',
+  'c2pamesh.account.v1.AccountService/Refresh': 'public',
+  'c2pamesh.account.v1.AccountService/Logout': 'public',
+  'c2pamesh.account.v1.AccountService/ForgotPassword': 'public',
+  'c2pamesh.account.v1.AccountService/ResetPassword': 'public',
+  // A person's own account: any identity gets in, the handlers accept only a person's access token.
+  'c2pamesh.account.v1.AccountService/ChangePassword': 'authenticated',
+  'c2pamesh.account.v1.AccountService/GetCurrentUser': 'authenticated',
+  'c2pamesh.account.v1.AccountService/ListSessions': 'authenticated',
+  'c2pamesh.account.v1.AccountService/RevokeSession': 'authenticated',
+  // Organizations: the handlers check the caller's role in the organization named.
+  'c2pamesh.account.v1.AccountService/CreateOrganization': 'authenticated',
+  'c2pamesh.account.v1.AccountService/ListOrganizations': 'authenticated',
+  'c2pamesh.account.v1.AccountService/CreateOrganizationProject': 'authenticated',
+  'c2pamesh.account.v1.AccountService/InviteMember': 'authenticated',
+  'c2pamesh.account.v1.AccountService/AcceptInvitation': 'authenticated',
+  'c2pamesh.account.v1.AccountService/ListMembers': 'authenticated',
+  'c2pamesh.account.v1.AccountService/UpdateMemberRole': 'authenticated',
+  'c2pamesh.account.v1.AccountService/RemoveMember': 'authenticated',
+
   'c2pamesh.productcertificate.v1.ProductCertificateService/CreateProductCertificate': ['registry.write'],
   'c2pamesh.productcertificate.v1.ProductCertificateService/GetProductCertificate': ['registry.read'],
   'c2pamesh.productcertificate.v1.ProductCertificateService/ListProductCertificates': ['registry.read'],
@@ -107,4 +131,23 @@ export const METHOD_SCOPES: Record<string, MethodRequirement> = {
   'c2pamesh.transparencylog.v1.TransparencyLogService/GetCheckpoint': 'authenticated',
   'c2pamesh.transparencylog.v1.TransparencyLogService/GetInclusionProof': 'authenticated',
   'c2pamesh.transparencylog.v1.TransparencyLogService/GetConsistencyProof': 'authenticated',
+};
+
+/** Roles of people in an organization, strongest first. */
+export const ORGANIZATION_ROLES = ['owner', 'admin', 'member', 'viewer'] as const;
+export type OrganizationRole = (typeof ORGANIZATION_ROLES)[number];
+
+export function isOrganizationRole(value: string): value is OrganizationRole {
+  return (ORGANIZATION_ROLES as readonly string[]).includes(value);
+}
+
+/**
+ * The scopes a role gives on each project of its organization; a person's access token made for
+ * one of them carries these, held to that project by the same tenant checks as an API key.
+ */
+export const ROLE_SCOPES: Record<OrganizationRole, readonly PublicScope[]> = {
+  owner: ['sign', 'verify', 'registry.read', 'registry.write', 'ca.issue', 'ca.revoke', 'admin'],
+  admin: ['sign', 'verify', 'registry.read', 'registry.write', 'ca.issue', 'ca.revoke', 'admin'],
+  member: ['sign', 'verify', 'registry.read', 'registry.write'],
+  viewer: ['verify', 'registry.read'],
 };

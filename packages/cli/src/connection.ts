@@ -5,6 +5,8 @@ import { createConnectTransport } from '@connectrpc/connect-node';
 import { CertificateAuthorityService, RegistryService, SigningService, VerificationService } from '@c2pa-mesh/proto';
 import { inFlagNames } from './flag-names.js';
 import { CliError, type CliIo } from './io.js';
+import { storedLogin } from './credentials.js';
+import { currentAccessToken } from './commands/login.js';
 
 /** How to reach the mesh; every command takes these options. */
 export interface ConnectionOptions {
@@ -59,18 +61,28 @@ function inCliWords(flagNames: ReadonlyMap<string, string>): Interceptor {
  * request's Authorization header; otherwise the CLI presents a client certificate, by default
  * the admin certificate the mesh wrote into its data dir on first start.
  */
-export function connect(options: ConnectionOptions, io: CliIo): MeshConnection {
+const PKI_HINT = 'start the mesh once (npm start) to create it, set MESH_DATA_DIR or --data-dir, or pass --ca/--cert/--key';
+
+/** The mesh's URL and the CA to trust for it. */
+export function meshTarget(options: ConnectionOptions, io: CliIo): { url: string; ca: Buffer; pki: (name: string) => string } {
   const dataDir = path.resolve(io.cwd, options.dataDir ?? io.env.MESH_DATA_DIR ?? '.data');
   const pki = (name: string) => path.join(dataDir, 'pki', name);
   const url = (options.url ?? io.env.C2PA_MESH_URL ?? DEFAULT_URL).replace(/\/+$/, '');
   if (!/^https:\/\//.test(url)) throw new CliError(`--url must be an https:// URL (the mesh listens on TLS), got "${url}"`, 2);
+  const ca = readPem(options.ca ? path.resolve(io.cwd, options.ca) : pki('mesh-ca.pem'), 'the mesh CA certificate', PKI_HINT);
+  return { url, ca, pki };
+}
+
+export function connect(options: ConnectionOptions, io: CliIo): MeshConnection {
+  const { url, ca, pki } = meshTarget(options, io);
   const apiKey = options.apiKey ?? io.env.C2PA_MESH_API_KEY;
-  const hint = 'start the mesh once (npm start) to create it, set MESH_DATA_DIR or --data-dir, or pass --ca/--cert/--key';
-  const ca = readPem(options.ca ? path.resolve(io.cwd, options.ca) : pki('mesh-ca.pem'), 'the mesh CA certificate', hint);
+  const hint = PKI_HINT;
+  // After `c2pa-mesh login`, commands act as that person, unless given an API key or a certificate.
+  const login = !apiKey && !options.cert ? storedLogin(io, url) : undefined;
 
   let clientCertificate: { cert: Buffer; key: Buffer } | undefined;
-  let credential = 'API key';
-  if (!apiKey || options.cert) {
+  let credential = login ? `login ${login.email}` : 'API key';
+  if (!login && (!apiKey || options.cert)) {
     const certFile = options.cert ? path.resolve(io.cwd, options.cert) : pki('admin.pem');
     const keyFile = options.key ? path.resolve(io.cwd, options.key) : options.cert ? undefined : pki('admin-key.pem');
     if (!keyFile) throw new CliError('--cert needs --key (the client certificate\'s private key)', 2);
@@ -81,12 +93,16 @@ export function connect(options: ConnectionOptions, io: CliIo): MeshConnection {
     req.header.set('authorization', `Bearer ${apiKey}`);
     return next(req);
   };
+  const withLogin: Interceptor = (next) => async (req) => {
+    req.header.set('authorization', `Bearer ${await currentAccessToken(options, io, url)}`);
+    return next(req);
+  };
   const transport = createConnectTransport({
     baseUrl: url,
     httpVersion: '2',
     useBinaryFormat: true,
     nodeOptions: { ca, ...clientCertificate },
-    interceptors: [...(apiKey ? [withApiKey] : []), ...(options.flagNames ? [inCliWords(options.flagNames)] : [])],
+    interceptors: [...(login ? [withLogin] : apiKey ? [withApiKey] : []), ...(options.flagNames ? [inCliWords(options.flagNames)] : [])],
   });
   return {
     url,

@@ -7,6 +7,8 @@ export interface CliIo {
   stderr: Writable & { isTTY?: boolean; columns?: number };
   env: Record<string, string | undefined>;
   cwd: string;
+  /** Where `login --password-stdin` reads the password; the process's stdin when absent. */
+  stdin?: NodeJS.ReadableStream;
 }
 
 /** A failure the user caused or can fix; printed without a stack, exit code 1 (2 for usage). */

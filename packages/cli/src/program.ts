@@ -10,6 +10,7 @@ import { signFiles } from './commands/sign.js';
 import { verifyFiles } from './commands/verify.js';
 import { verifyProductCertificate } from './commands/mc4p-verify.js';
 import { DEFAULT_LOG_URL, runWitness, verifyInLog } from './commands/log.js';
+import { login, logout } from './commands/login.js';
 
 const VERSION = '0.1.0';
 
@@ -121,6 +122,15 @@ export function buildProgram(io: CliIo, finish: (code: number) => void): Command
     .option('--interval <ms>', 'check again every <ms> (default: once)', positiveInteger)
     .option('--json', 'print machine-readable JSON')
     .action((options) => run(() => runWitness(options, io))());
+  withConnection(program.command('login'))
+    .description('log in as a person (AccountService): the tokens are kept in the config dir, mode 0600, and used by every command until logout')
+    .requiredOption('--email <address>', 'your e-mail address')
+    .option('--password-stdin', 'read the password from standard input (else env C2PA_MESH_PASSWORD)')
+    .option('--project <id>', 'act on this project of your organization, with the scopes of your role')
+    .action((options) => run(() => login(options, io))());
+  withConnection(program.command('logout'))
+    .description('end the session of `login` and forget its tokens')
+    .action((options) => run(() => logout(options, io))());
 
   const keys = program.command('keys').description('API keys: create, list, rotate, revoke');
   withConnection(keys.command('create'))

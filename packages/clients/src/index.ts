@@ -4,7 +4,7 @@ import { createTransport } from '@connectrpc/connect/protocol-connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import type { Identity } from '@c2pa-mesh/auth';
 import type { ServiceName } from '@c2pa-mesh/config';
-import { CertificateAuthorityService, RegistryService, SigningService, TransparencyLogService, VerificationService } from '@c2pa-mesh/proto';
+import { AccountService, CertificateAuthorityService, RegistryService, SigningService, TransparencyLogService, VerificationService } from '@c2pa-mesh/proto';
 import { peerKey, type PeerContext } from '@c2pa-mesh/server';
 import { createTracePropagationInterceptor } from './trace-propagation.js';
 
@@ -18,6 +18,12 @@ export interface MeshClients {
   registry: Client<typeof RegistryService>;
   /** The transparency log, served where the registry runs (its sequencer owns the log). */
   transparencyLog: Client<typeof TransparencyLogService>;
+}
+
+/** What an outside caller reaches through the gateway: the services, and accounts of people. */
+export interface CallerClients extends MeshClients {
+  /** Served beside the registry (where the registry runs). */
+  account: Client<typeof AccountService>;
 }
 
 export interface MeshClientOptions {
@@ -110,7 +116,7 @@ export interface CallerClientsOptions {
  * certificate, so only the credentials the caller sends in its headers (an API key) go along — a
  * caller can never borrow the rights of the service it happens to reach first.
  */
-export function createCallerClientsFactory(options: CallerClientsOptions): (peer: PeerContext) => MeshClients {
+export function createCallerClientsFactory(options: CallerClientsOptions): (peer: PeerContext) => CallerClients {
   const localTransport = createPeerTransportFactory(options.routes, options.interceptors);
   const remoteTransports = new Map<string, Transport>();
   function remoteTransport(service: ServiceName): Transport {
@@ -141,6 +147,9 @@ export function createCallerClientsFactory(options: CallerClientsOptions): (peer
       },
       get transparencyLog() {
         return createClient(TransparencyLogService, transportFor('registry'));
+      },
+      get account() {
+        return createClient(AccountService, transportFor('registry'));
       },
     };
   };

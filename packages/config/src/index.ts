@@ -53,6 +53,8 @@ export interface MeshConfig {
   webhookPollMs: number;
   /** OpenTelemetry traces; see tracingConfig. */
   tracing: TracingConfig;
+  /** Accounts of people and the mail sent to them; see accountsConfig. */
+  accounts: AccountsConfig;
 }
 
 /** Raised at start-up; the message names the variable and what is wrong with it. */
@@ -156,6 +158,44 @@ export function tracingConfig(env: NodeJS.ProcessEnv, services: readonly Service
   return { enabled: endpoint !== undefined && !disabled, endpoint, serviceName };
 }
 
+export interface AccountsConfig {
+  /** MESH_SMTP_URL (`smtp://host:port` or `smtps://…`); unset: mail goes to the outbox table and the log. */
+  smtpUrl: string | undefined;
+  /** MESH_MAIL_FROM: the sender of the mail. */
+  mailFrom: string;
+  /** Lifetime of an access token (MESH_ACCESS_TOKEN_TTL_SECONDS, default 15 minutes). */
+  accessTokenTtlSeconds: number;
+  /** Lifetime of a session without refresh (MESH_REFRESH_TOKEN_TTL_SECONDS, default 30 days). */
+  refreshTokenTtlSeconds: number;
+  /** Login attempts per minute for one e-mail address (MESH_LOGIN_ATTEMPTS_PER_ACCOUNT, default 10). */
+  loginAttemptsPerAccount: number;
+  /** Login attempts per minute from one client address (MESH_LOGIN_ATTEMPTS_PER_ADDRESS, default 30). */
+  loginAttemptsPerAddress: number;
+}
+
+export function accountsConfig(env: NodeJS.ProcessEnv): AccountsConfig {
+  const rawSmtp = env.MESH_SMTP_URL?.trim() || undefined;
+  if (rawSmtp !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(rawSmtp);
+    } catch {
+      throw new ConfigError('MESH_SMTP_URL', `expected a URL such as smtp://127.0.0.1:25, got "${rawSmtp}"`);
+    }
+    if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw new ConfigError('MESH_SMTP_URL', `must be an smtp:// or smtps:// URL, got "${url.protocol}//…"`);
+  }
+  const mailFrom = env.MESH_MAIL_FROM?.trim() || 'c2pa-mesh <no-reply@localhost>';
+  if (!/^[^\r\n]+@[^\r\n]+$/.test(mailFrom)) throw new ConfigError('MESH_MAIL_FROM', `expected an e-mail address such as "C2PA Mesh <no-reply@example.com>", got "${mailFrom}"`);
+  return {
+    smtpUrl: rawSmtp,
+    mailFrom,
+    accessTokenTtlSeconds: positiveInt(env, 'MESH_ACCESS_TOKEN_TTL_SECONDS', 900),
+    refreshTokenTtlSeconds: positiveInt(env, 'MESH_REFRESH_TOKEN_TTL_SECONDS', 30 * 24 * 3600),
+    loginAttemptsPerAccount: positiveInt(env, 'MESH_LOGIN_ATTEMPTS_PER_ACCOUNT', 10),
+    loginAttemptsPerAddress: positiveInt(env, 'MESH_LOGIN_ATTEMPTS_PER_ADDRESS', 30),
+  };
+}
+
 /** Reads the configuration once; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeshConfig {
   const dataDir = path.resolve(env.MESH_DATA_DIR || './.data');
@@ -220,5 +260,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeshConfig {
     webhookRetryBaseMs: positiveInt(env, 'MESH_WEBHOOK_RETRY_BASE_MS', 10_000),
     webhookPollMs: positiveInt(env, 'MESH_WEBHOOK_POLL_MS', 1000),
     tracing: tracingConfig(env, services),
+    accounts: accountsConfig(env),
   };
 }

@@ -1,6 +1,6 @@
 import { ConnectError } from '@connectrpc/connect';
 import type { IdentityResolver } from '@c2pa-mesh/auth';
-import type { MeshClients } from '@c2pa-mesh/clients';
+import type { CallerClients } from '@c2pa-mesh/clients';
 import type { AuditSink, PeerContext } from '@c2pa-mesh/server';
 import { isMeshError } from '@c2pa-mesh/errors';
 import type { Logger } from 'pino';
@@ -9,12 +9,13 @@ import { httpFailureFor, type GatewayOperation, type HttpFailure } from './http-
 import { digiCertSign } from './digicert.js';
 import { health, mirrorStageSign, mirrorStageVerify, warmup } from './mirrorstage.js';
 import { verimagoSign, verimagoVerifyByHash } from './verimago.js';
-import { mintallCertificate, mintallJwks, mintallVerify, type PublicProductCertificates } from './mintall.js';
+import { meshJwks, mintallCertificate, mintallJwks, mintallVerify, type PublicProductCertificates } from './mintall.js';
 import type { FileUrlFetcher } from './file-url.js';
+import { certanaAuth, certanaErrorCode } from './certana.js';
 
 export interface GatewayOptions {
   /** Clients that act as the HTTP caller (see createCallerClientsFactory). */
-  clientsFor(peer: PeerContext): MeshClients;
+  clientsFor(peer: PeerContext): CallerClients;
   /** Used only to learn a caller's size limit before reading its upload. */
   resolver: IdentityResolver;
   /** The C2PA engine pool, when this process runs one: `POST /v1/warmup` warms it. */
@@ -30,10 +31,12 @@ export interface GatewayOptions {
   publicLookupsPerMinute?: number;
   /** Mintall's public MC4P API and the proof JWKS, where this process runs product certificates. */
   productCertificates?: PublicProductCertificates;
+  /** The public keys of people's access tokens (AccountService), merged into `/.well-known/jwks.json`. */
+  accountKeys?: { jwks(): Promise<{ keys: object[] }> };
 }
 
-/** How an API answered errors: MirrorStage and Verimago `{error}`, DigiCert OAuth-style codes. */
-export type ErrorStyle = 'message' | 'oauth';
+/** How an API answered errors: MirrorStage and Verimago `{error}`, DigiCert OAuth-style codes, Certana `{detail, error_code}`. */
+export type ErrorStyle = 'message' | 'oauth' | 'certana';
 
 export type RouteContext = GatewayOptions;
 
@@ -63,9 +66,11 @@ const ROUTES: Route[] = [
   // DigiCert's clients call this full path on their host; only the base URL should change.
   { method: 'POST', path: '/documentmanager/api/c2pa/v1/sign', operation: 'sign', errorStyle: 'oauth', handle: digiCertSign },
   // Mintall's MC4P API: public, no credentials; its clients change only the base URL.
-  { method: 'GET', path: '/.well-known/jwks.json', operation: 'lookup', errorStyle: 'message', handle: mintallJwks },
+  { method: 'GET', path: '/.well-known/jwks.json', operation: 'lookup', errorStyle: 'message', handle: meshJwks },
   { method: 'GET', path: '/mintall/api/v1/.well-known/jwks.json', operation: 'lookup', errorStyle: 'message', handle: mintallJwks },
   { method: 'GET', path: '/mintall/api/v1/mc4p/', operation: 'lookup', errorStyle: 'message', handle: mintallCertificate },
+  // Certana's API: people's accounts (register, verify the address, log in, refresh, log out).
+  { method: 'POST', path: '/certana/v1/auth/', operation: 'other', errorStyle: 'certana', handle: certanaAuth },
   { method: 'POST', path: '/mintall/api/v1/mc4p/', operation: 'lookup', errorStyle: 'message', handle: mintallVerify },
 ];
 
@@ -95,7 +100,8 @@ const OAUTH_ERRORS: Record<number, string> = {
 };
 
 /** The JSON error body in the shape the caller's former API used. */
-export function errorBody(style: ErrorStyle, failure: Pick<HttpFailure, 'status' | 'message'>, requestId: string): Record<string, string> {
+export function errorBody(style: ErrorStyle, failure: Pick<HttpFailure, 'status' | 'code' | 'message'>, requestId: string, path = ''): Record<string, string> {
+  if (style === 'certana') return { detail: failure.message, error_code: certanaErrorCode(failure, path), timestamp: new Date().toISOString() };
   if (style === 'oauth') {
     return { error: OAUTH_ERRORS[failure.status] ?? 'server_error', error_description: failure.message, request_id: requestId };
   }
@@ -106,7 +112,7 @@ export function sendFailure(exchange: Exchange, failure: HttpFailure, style: Err
   const headers: Record<string, string> = {};
   if (failure.retryAfter !== undefined) headers['retry-after'] = failure.retryAfter;
   if (failure.status === 401) headers['www-authenticate'] = 'Bearer realm="c2pa-mesh"';
-  sendJson(exchange, failure.status, errorBody(style, failure, exchange.requestId), headers);
+  sendJson(exchange, failure.status, errorBody(style, failure, exchange.requestId, exchange.path), headers);
 }
 
 /** Browsers may call the gateway from pages: answer preflights; API keys still check origins. */

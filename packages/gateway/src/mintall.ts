@@ -66,10 +66,20 @@ function notFoundHere(exchange: Exchange, message: string): void {
   sendUncached(exchange, { status: 404, body: { errors: [{ code: 'not_found', message }] } });
 }
 
-/** `GET /.well-known/jwks.json` and `GET /mintall/api/v1/.well-known/jwks.json`. */
+/** `GET /mintall/api/v1/.well-known/jwks.json`: the keys of the MC4P proofs. */
 export async function mintallJwks(exchange: Exchange, context: RouteContext): Promise<void> {
   if (!context.productCertificates) return notFoundHere(exchange, 'product certificates are not served by this process');
   sendCacheable(exchange, await context.productCertificates.jwks(), 'application/jwk-set+json');
+}
+
+/**
+ * `GET /.well-known/jwks.json`: one JWKS of every key the mesh signs JWTs with, the MC4P proof
+ * keys and the keys of people's access tokens; each key's kid names what it signs.
+ */
+export async function meshJwks(exchange: Exchange, context: RouteContext): Promise<void> {
+  if (!context.productCertificates && !context.accountKeys) return notFoundHere(exchange, 'no JWT keys are served by this process');
+  const sets = await Promise.all([context.productCertificates?.jwks(), context.accountKeys?.jwks()]);
+  sendCacheable(exchange, { keys: sets.flatMap((set) => set?.keys ?? []) }, 'application/jwk-set+json');
 }
 
 /** `GET mc4p/{image_id}/certificate[?full=true]`. */

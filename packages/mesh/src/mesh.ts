@@ -5,6 +5,7 @@ import { SERVICE_SCOPES, createIdentityResolver, serviceSpiffeId, type Identity 
 import { createCallerClientsFactory, createMeshClients, type MeshClients } from '@c2pa-mesh/clients';
 import type { MeshConfig, ServiceName } from '@c2pa-mesh/config';
 import {
+  AccountService,
   CertificateAuthorityService,
   Health,
   ProductCertificateService,
@@ -51,6 +52,7 @@ import {
   type ProofKeyRotation,
   type PublicProductCertificates,
 } from '@c2pa-mesh/service-product-certificate';
+import { createAccessTokenKeys, createAccountService, createMailer, createPasswordChecker, type AccessTokenKeys, type Mailer } from '@c2pa-mesh/service-account';
 import { createSigningService } from '@c2pa-mesh/service-signing';
 import { createVerificationService } from '@c2pa-mesh/service-verification';
 import { createUrlFetcher, verificationSettingsFromEnv } from '@c2pa-mesh/service-verification';
@@ -181,6 +183,8 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
   let webhookDispatcher: WebhookDispatcher | undefined;
   let proofKeyRotation: ProofKeyRotation | undefined;
   let productCertificates: PublicProductCertificates | undefined;
+  let accountKeys: AccessTokenKeys | undefined;
+  let mailer: Mailer | undefined;
   if (local.has('registry')) {
     const webhookTargets = createWebhookTargetGuard(config.webhookAllowHosts);
     const impl = createRegistryService({
@@ -216,6 +220,12 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     registrations.push((router) => router.service(ProductCertificateService, productImpl));
     productCertificates = createPublicProductCertificates(productDeps);
     proofKeyRotation = startProofKeyRotation({ keys, everyDays: settings.keyRotationDays, algorithm: settings.algorithm, logger: productLogger });
+    // Accounts of people live beside the registry too: the projects they act on are its.
+    const accountLogger = logger.child({ service: 'account' });
+    accountKeys = createAccessTokenKeys(db, pki.keyEncryptionKey);
+    mailer = createMailer({ db, logger: accountLogger.child({ component: 'mail' }), config: config.accounts });
+    const accountImpl = createAccountService({ db, logger: accountLogger, config: config.accounts, keys: accountKeys, mailer, passwords: createPasswordChecker() });
+    registrations.push((router) => router.service(AccountService, accountImpl));
   }
   // The transparency log lives in the database: the registry's process sequences it and answers
   // its RPCs; the CA's process serves it as tiles on the relying-party listener.
@@ -245,7 +255,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     registrations.push((router) => router.service(VerificationService, impl));
   }
   const servedNames = config.services.map((s) => DESCRIPTORS[s].typeName);
-  if (local.has('registry')) servedNames.push(ProductCertificateService.typeName, TransparencyLogService.typeName);
+  if (local.has('registry')) servedNames.push(ProductCertificateService.typeName, TransparencyLogService.typeName, AccountService.typeName);
   const health = createHealthService({ services: servedNames, serving: () => serving });
   const reflection = createReflectionService(allFileDescriptors, [...servedNames, Health.typeName, ServerReflection.typeName]);
   registrations.push((router) => {
@@ -262,6 +272,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     logger: logger.child({ component: 'gateway' }),
     serving: () => serving,
     productCertificates,
+    accountKeys,
   });
   const consoleHandler = createConsoleHandler({ db, resolver, distDir: DEFAULT_CONSOLE_DIST, logger: logger.child({ component: 'console' }) });
   return {
@@ -279,6 +290,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
       serving = value;
     },
     async close() {
+      mailer?.close();
       await Promise.all([engine?.close(), certificateAuthority?.close(), webhookDispatcher?.close(), proofKeyRotation?.close(), transparencyLog?.close()]);
     },
   };

@@ -7,7 +7,7 @@ import { createInProcessTransport } from '@c2pa-mesh/clients';
 import { loadConfig, type MeshConfig } from '@c2pa-mesh/config';
 import { startTlsListener, type RunningListener, type TlsListenerOptions } from '@c2pa-mesh/server';
 import { createTestDatabase, type TestDatabase } from '@c2pa-mesh/storage/testing';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { assembleMesh, type MeshAssembly } from './mesh.js';
 
 export interface TestMesh extends MeshAssembly {
@@ -26,14 +26,14 @@ export const ADMIN_IDENTITY: Identity = { kind: 'ADMIN', id: 'spiffe://c2pa-mesh
  * DATABASE_URL is set), a real PKI bootstrapped into a temporary data dir, the real interceptors.
  * Calls go through the Connect protocol layer with no sockets (as createRouterTransport does).
  */
-export async function createTestMesh(env: Record<string, string> = {}): Promise<TestMesh> {
+export async function createTestMesh(env: Record<string, string> = {}, options: { logger?: Logger } = {}): Promise<TestMesh> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'c2pa-mesh-test-'));
   let database: TestDatabase | undefined;
   try {
     const opened = await createTestDatabase();
     database = opened;
     const config = loadConfig({ MESH_DATA_DIR: dataDir, LOG_LEVEL: 'error', ...env });
-    const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+    const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
     const mesh = await assembleMesh(config, opened.db, logger);
     return {
       ...mesh,

@@ -14,6 +14,7 @@ import type { DescField, JsonObject } from '@bufbuild/protobuf';
 import type { GenFile } from '@bufbuild/protobuf/codegenv2';
 import { describe, expect, it } from 'vitest';
 import {
+  AccountService,
   allFileDescriptors,
   CertificateAuthorityService,
   Health,
@@ -136,6 +137,7 @@ describe('allFileDescriptors', () => {
       CertificateAuthorityService,
       RegistryService,
       ProductCertificateService,
+      AccountService,
       Health,
       ServerReflection,
     ]) {

@@ -24,6 +24,7 @@ import {
   file_c2pamesh_transparencylog_v1_transparency_log,
   TransparencyLogService,
 } from './gen/c2pamesh/transparencylog/v1/transparency_log_pb.js';
+import { AccountService, file_c2pamesh_account_v1_account } from './gen/c2pamesh/account/v1/account_pb.js';
 import { file_grpc_health_v1_health, Health } from './gen/grpc/health/v1/health_pb.js';
 import {
   file_grpc_reflection_v1_reflection,
@@ -38,11 +39,13 @@ export * as certificateAuthorityV1 from './gen/c2pamesh/certificateauthority/v1/
 export * as registryV1 from './registry-v1.js';
 export * as productCertificateV1 from './gen/c2pamesh/productcertificate/v1/product_certificate_pb.js';
 export * as transparencyLogV1 from './gen/c2pamesh/transparencylog/v1/transparency_log_pb.js';
+export * as accountV1 from './gen/c2pamesh/account/v1/account_pb.js';
 export * as healthV1 from './gen/grpc/health/v1/health_pb.js';
 export * as reflectionV1 from './gen/grpc/reflection/v1/reflection_pb.js';
 
 // The service descriptors, directly, for routers and clients.
 export {
+  AccountService,
   CertificateAuthorityService,
   Health,
   ProductCertificateService,
@@ -62,6 +65,7 @@ export const allFileDescriptors: readonly GenFile[] = [
   file_c2pamesh_registry_v1_registry,
   file_c2pamesh_productcertificate_v1_product_certificate,
   file_c2pamesh_transparencylog_v1_transparency_log,
+  file_c2pamesh_account_v1_account,
   file_grpc_health_v1_health,
   file_grpc_reflection_v1_reflection,
 ];

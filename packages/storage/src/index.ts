@@ -17,3 +17,5 @@ export * from './repositories/rate-limits.js';
 export * from './repositories/webhooks.js';
 export * from './repositories/product-certificates.js';
 export * from './repositories/console-sessions.js';
+export * from './repositories/accounts.js';
+export * from './repositories/organizations.js';

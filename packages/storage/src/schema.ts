@@ -266,6 +266,104 @@ export interface ConsoleSessionTable {
   expires_at: Timestamp;
 }
 
+/** A person's account. `password_hash` is an Argon2id PHC string: never returned, logged or audited. */
+export interface UserTable {
+  id: string;
+  email: string; // lower case
+  display_name: string;
+  password_hash: string;
+  status: string; // ACTIVE | DISABLED
+  email_verified_at: NullableTimestamp;
+  password_changed_at: DefaultTimestamp;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+
+/** A code mailed to a user, kept as its SHA-256 only. */
+export interface AccountCodeTable {
+  id: string;
+  user_id: string;
+  purpose: string; // VERIFY_EMAIL | RESET_PASSWORD
+  code_hash: string;
+  attempts: Generated<number>;
+  expires_at: Timestamp;
+  used_at: NullableTimestamp;
+  created_at: DefaultTimestamp;
+}
+
+/** One login: the family of refresh tokens rotated from it. */
+export interface AccountSessionTable {
+  id: string;
+  user_id: string;
+  client_ip: string;
+  user_agent: string;
+  created_at: DefaultTimestamp;
+  last_used_at: DefaultTimestamp;
+  expires_at: Timestamp;
+  revoked_at: NullableTimestamp;
+  revoke_reason: string | null;
+}
+
+export interface AccountRefreshTokenTable {
+  id: string;
+  session_id: string;
+  token_hash: string;
+  created_at: DefaultTimestamp;
+  rotated_at: NullableTimestamp;
+}
+
+/** A key that signs access tokens; its public half is in the JWKS. */
+export interface AccountSigningKeyTable {
+  kid: string;
+  algorithm: string;
+  public_jwk: ColumnType<Record<string, unknown>, string, string>;
+  encrypted_private_key: Uint8Array;
+  status: string; // ACTIVE | RETIRED
+  created_at: DefaultTimestamp;
+}
+
+/** Mail waiting to be sent, or kept when no SMTP server is configured. */
+export interface MailOutboxTable {
+  id: string;
+  recipient: string;
+  subject: string;
+  body_text: string;
+  status: string; // OUTBOX | SENT | FAILED
+  error: string | null;
+  created_at: DefaultTimestamp;
+  sent_at: NullableTimestamp;
+}
+
+export interface OrganizationTable {
+  id: string;
+  name: string;
+  created_at: DefaultTimestamp;
+}
+
+export interface OrganizationMemberTable {
+  organization_id: string;
+  user_id: string;
+  role: string; // owner | admin | member | viewer
+  created_at: DefaultTimestamp;
+}
+
+export interface OrganizationProjectTable {
+  project_id: string;
+  organization_id: string;
+}
+
+export interface OrganizationInvitationTable {
+  id: string;
+  organization_id: string;
+  email: string;
+  role: string;
+  token_hash: string;
+  invited_by: string;
+  created_at: DefaultTimestamp;
+  expires_at: Timestamp;
+  accepted_at: NullableTimestamp;
+}
+
 export interface MeshDatabase {
   projects: ProjectTable;
   certificates: CertificateTable;
@@ -287,6 +385,16 @@ export interface MeshDatabase {
   tlog_checkpoints: TlogCheckpointTable;
   tlog_cosignatures: TlogCosignatureTable;
   console_sessions: ConsoleSessionTable;
+  users: UserTable;
+  account_codes: AccountCodeTable;
+  account_sessions: AccountSessionTable;
+  account_refresh_tokens: AccountRefreshTokenTable;
+  account_signing_keys: AccountSigningKeyTable;
+  mail_outbox: MailOutboxTable;
+  organizations: OrganizationTable;
+  organization_members: OrganizationMemberTable;
+  organization_projects: OrganizationProjectTable;
+  organization_invitations: OrganizationInvitationTable;
 }
 
 export type CertificateRow = Selectable<CertificateTable>;
@@ -305,3 +413,12 @@ export type ProductCertificateKeyRow = Selectable<ProductCertificateKeyTable>;
 export type ProductCertificateRow = Selectable<ProductCertificateTable>;
 export type ProductCertificateDomainRow = Selectable<ProductCertificateDomainTable>;
 export type ConsoleSessionRow = Selectable<ConsoleSessionTable>;
+export type UserRow = Selectable<UserTable>;
+export type AccountCodeRow = Selectable<AccountCodeTable>;
+export type AccountSessionRow = Selectable<AccountSessionTable>;
+export type AccountRefreshTokenRow = Selectable<AccountRefreshTokenTable>;
+export type AccountSigningKeyRow = Selectable<AccountSigningKeyTable>;
+export type MailOutboxRow = Selectable<MailOutboxTable>;
+export type OrganizationRow = Selectable<OrganizationTable>;
+export type OrganizationMemberRow = Selectable<OrganizationMemberTable>;
+export type OrganizationInvitationRow = Selectable<OrganizationInvitationTable>;

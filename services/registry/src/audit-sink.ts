@@ -1,10 +1,10 @@
-import { CertificateAuthorityService, Health, RegistryService, ServerReflection, SigningService, VerificationService } from '@c2pa-mesh/proto';
+import { AccountService, CertificateAuthorityService, Health, RegistryService, ServerReflection, SigningService, VerificationService } from '@c2pa-mesh/proto';
 import type { AuditRecord, AuditSink } from '@c2pa-mesh/server';
 import { type Database, insertAuditEvent, recordApiKeyUse } from '@c2pa-mesh/storage';
 
 /** The interceptor names services briefly (`signing`); the audit log keeps the full name. */
 const FULL_SERVICE_NAMES = new Map(
-  [SigningService, VerificationService, CertificateAuthorityService, RegistryService, Health, ServerReflection].map((s) => {
+  [SigningService, VerificationService, CertificateAuthorityService, RegistryService, AccountService, Health, ServerReflection].map((s) => {
     const parts = s.typeName.split('.');
     return [parts[parts.length - 3], s.typeName] as const;
   }),

@@ -36,6 +36,7 @@ function bucketOf(identity: Identity | undefined, clientIp: string): { bucket: s
   if (!identity.limits) return undefined;
   // ANONYMOUS: the gateway's public lookups, one identity per client address (its id names it).
   if (identity.kind === 'ANONYMOUS') return { bucket: `public:${identity.id}`, limit: identity.limits.requestsPerMinute, who: `public calls from ${clientIp || 'this address'}` };
+  if (identity.kind === 'USER') return { bucket: `user:${identity.id}`, limit: identity.limits.requestsPerMinute, who: 'this account' };
   const prefix = identity.kind === 'API_KEY' ? 'key' : 'cert';
   return { bucket: `${prefix}:${identity.id}`, limit: identity.limits.requestsPerMinute, who: identity.kind === 'API_KEY' ? 'this API key' : 'this client certificate' };
 }

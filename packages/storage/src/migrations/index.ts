@@ -3,6 +3,8 @@ import * as initial from './2026-11-23T0001-initial.js';
 import * as registry from './2026-11-24T0001-registry.js';
 import * as productCertificates from './2026-12-06T0001-product-certificates.js';
 import * as transparencyLog from './2026-12-06T0101-transparency-log.js';
+import * as accounts from './2026-12-06T0301-accounts.js';
+import * as organizations from './2026-12-06T0302-organizations.js';
 import * as consoleSessions from './2026-12-06T0401-console-sessions.js';
 
 /** Every migration, by its sortable name. Add new ones here; never edit a landed one. */
@@ -11,5 +13,7 @@ export const migrations: Record<string, Migration> = {
   '2026-11-24T0001-registry': registry,
   '2026-12-06T0001-product-certificates': productCertificates,
   '2026-12-06T0101-transparency-log': transparencyLog,
+  '2026-12-06T0301-accounts': accounts,
+  '2026-12-06T0302-organizations': organizations,
   '2026-12-06T0401-console-sessions': consoleSessions,
 };

@@ -1,0 +1,137 @@
+import { invalidArgument, unauthenticated } from '@c2pa-mesh/errors';
+import { callOptions } from './caller.js';
+import { header, readBody, send, sendJson, type Exchange } from './exchange.js';
+import type { RouteContext } from './gateway.js';
+import type { HttpFailure } from './http-errors.js';
+
+/**
+ * Certana's REST shapes under `/certana/v1/`: answers in its envelope `{data, message, timestamp,
+ * request_id}`, errors as `{detail, error_code, timestamp}`. Its users and tokens are the mesh's
+ * accounts (AccountService): a Certana client changes only its base URL. One difference it
+ * will meet: an address must be verified with the mailed code (`auth/verify-email`) before login.
+ */
+export const CERTANA_PREFIX = '/certana/v1/';
+const MAX_JSON_BYTES = 64 * 1024;
+
+/** Certana's error codes (its reference's table), by what failed. */
+export function certanaErrorCode(failure: Pick<HttpFailure, 'status' | 'code' | 'message'>, path = ''): string {
+  switch (failure.status) {
+    case 401:
+      if (/expired/i.test(failure.message)) return 'TOKEN_EXPIRED';
+      if (path.endsWith('/auth/login')) return 'INVALID_CREDENTIALS';
+      return /API key/i.test(failure.message) ? 'INVALID_API_KEY' : 'UNAUTHORIZED';
+    case 403:
+      return 'FORBIDDEN';
+    case 404:
+      return path.includes('/assets/') ? 'ASSET_NOT_FOUND' : 'NOT_FOUND';
+    case 409:
+      return 'CONFLICT';
+    case 413:
+      return 'FILE_TOO_LARGE';
+    case 429:
+      return 'RATE_LIMITED';
+    case 400:
+      return failure.code === 'failed_precondition' ? 'PRECONDITION_FAILED' : 'VALIDATION_ERROR';
+    default:
+      return failure.status >= 500 ? 'PROCESSING_FAILED' : 'ERROR';
+  }
+}
+
+function envelope(exchange: Exchange, status: number, data: unknown, message: string): void {
+  sendJson(exchange, status, { data, message, timestamp: new Date().toISOString(), request_id: exchange.requestId });
+}
+
+async function jsonBody(exchange: Exchange): Promise<Record<string, unknown>> {
+  const text = Buffer.from(await readBody(exchange, MAX_JSON_BYTES, 'the JSON body')).toString('utf8');
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw invalidArgument('the body must be JSON (Content-Type: application/json)');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidArgument('the body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+function field(body: Record<string, unknown>, name: string, required = true): string {
+  const value = body[name];
+  if (value === undefined || value === null) {
+    if (required) throw invalidArgument(`missing field "${name}"`, { details: { field: name } });
+    return '';
+  }
+  if (typeof value !== 'string') throw invalidArgument(`"${name}" must be a string`, { details: { field: name } });
+  return value;
+}
+
+/** `POST auth/register` → 201 with the user. */
+async function register(exchange: Exchange, context: RouteContext): Promise<void> {
+  const body = await jsonBody(exchange);
+  const { user } = await context.clientsFor(exchange.peer).account.register(
+    { email: field(body, 'email'), password: field(body, 'password'), displayName: field(body, 'full_name', false) },
+    callOptions(exchange),
+  );
+  envelope(
+    exchange,
+    201,
+    { id: user!.userId, email: user!.email, full_name: user!.displayName, tier: 'free', email_verified: user!.emailVerified, created_at: user!.createdAt },
+    `User registered; a verification code was mailed to ${user!.email} (POST auth/verify-email)`,
+  );
+}
+
+/** `POST auth/verify-email` (the mesh's addition): the mailed code confirms the address. */
+async function verifyEmail(exchange: Exchange, context: RouteContext): Promise<void> {
+  const body = await jsonBody(exchange);
+  const { user } = await context.clientsFor(exchange.peer).account.verifyEmail({ email: field(body, 'email'), code: field(body, 'code') }, callOptions(exchange));
+  envelope(exchange, 200, { id: user!.userId, email: user!.email, email_verified: user!.emailVerified }, 'E-mail address verified');
+}
+
+/** `POST auth/login` → tokens. */
+async function login(exchange: Exchange, context: RouteContext): Promise<void> {
+  const body = await jsonBody(exchange);
+  const { tokens } = await context.clientsFor(exchange.peer).account.login({ email: field(body, 'email'), password: field(body, 'password') }, callOptions(exchange));
+  envelope(
+    exchange,
+    200,
+    { access_token: tokens!.accessToken, refresh_token: tokens!.refreshToken, token_type: 'bearer', expires_in: Number(tokens!.expiresIn) },
+    'Login successful',
+  );
+}
+
+/** `POST auth/refresh` → a new access token, and the new refresh token (the one sent is retired). */
+async function refresh(exchange: Exchange, context: RouteContext): Promise<void> {
+  const body = await jsonBody(exchange);
+  const { tokens } = await context.clientsFor(exchange.peer).account.refresh({ refreshToken: field(body, 'refresh_token') }, callOptions(exchange));
+  envelope(
+    exchange,
+    200,
+    { access_token: tokens!.accessToken, refresh_token: tokens!.refreshToken, token_type: 'bearer', expires_in: Number(tokens!.expiresIn) },
+    'Token refreshed',
+  );
+}
+
+/** `POST auth/logout` with the access token → 204: its session ends, its tokens stop working. */
+async function logout(exchange: Exchange, context: RouteContext): Promise<void> {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header(exchange.req, 'authorization') ?? '');
+  if (!match) throw unauthenticated('logout needs "Authorization: Bearer <access token>"');
+  const identity = await context.resolver.resolve({ bearerToken: match[1] });
+  if (!identity || identity.kind !== 'USER' || !identity.sessionId) throw unauthenticated('logout needs a person\'s access token from auth/login, not an API key');
+  await context.clientsFor(exchange.peer).account.revokeSession({ sessionId: identity.sessionId }, callOptions(exchange));
+  send(exchange, 204, new Uint8Array(), {});
+}
+
+const AUTH_ROUTES: Record<string, (exchange: Exchange, context: RouteContext) => Promise<void>> = {
+  'auth/register': register,
+  'auth/verify-email': verifyEmail,
+  'auth/login': login,
+  'auth/refresh': refresh,
+  'auth/logout': logout,
+};
+
+/** `POST /certana/v1/auth/…`. */
+export async function certanaAuth(exchange: Exchange, context: RouteContext, rest: string): Promise<void> {
+  const handle = AUTH_ROUTES[`auth/${rest}`];
+  if (!handle) {
+    return sendJson(exchange, 404, { detail: `no such endpoint: ${exchange.method} ${exchange.path}`, error_code: 'NOT_FOUND', timestamp: new Date().toISOString() });
+  }
+  await handle(exchange, context);
+}
