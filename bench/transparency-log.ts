@@ -116,6 +116,13 @@ ${rows
 - A closed loop of *n* appenders cannot exceed *n* / (batch interval + write time) entries/s: the
   64-appender rows show the wait, the larger ones the sequencer's throughput.
 - An append's wait is the batch interval plus the batch's transaction; a Sign waits for it once.
+- The cost is in writing the entries: PGlite turns every bytea parameter into hex text in
+  JavaScript on the process's own thread (its profile is mostly that serialization and its
+  in-memory file system), so on the embedded database the rate is bound by entry bytes;
+  PostgreSQL is the database for high append rates. A row that shows one batch had all its
+  appenders in a single transaction that outlasted the run.
+- The machine is shared: at a load average above the core count every row is lower than on an
+  idle machine (compare the rows, not the absolute figures).
 `;
 process.stdout.write(report);
 const out = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', 'transparency-log.md');

@@ -27,7 +27,7 @@ export function transparencyLogRoutes(log: TransparencyLog): RelyingPartyRoute[]
       // Not part of tlog-tiles: the log's note verifier key, for clients that do not pin one yet.
       method: 'GET',
       path: '/log/key',
-      handle: () => ({ status: 200, contentType: 'text/plain; charset=utf-8', body: `${log.verifierKey}\n` }),
+      handle: () => (log.verifierKey === '' ? text(503, 'the log has not made its key yet; retry shortly') : { status: 200, contentType: 'text/plain; charset=utf-8', body: `${log.verifierKey}\n` }),
     },
     {
       method: 'GET',
