@@ -12,8 +12,9 @@ export const LAYERS: readonly (readonly string[])[] = [
   // MC4P product certificates (shared by the service that issues them and the offline verifier),
   // the one policy on which addresses outbound fetches may reach.
   ['engine', 'key-custody', 'storage', 'mc4p', 'address-policy'],
-  // Certificates, OCSP, CRLs, time-stamps (over key custody).
-  ['pki'],
+  // Certificates, OCSP, CRLs, time-stamps (over key custody); the streaming C2PA manifest writer
+  // for large assets (over the engine's signer and intents).
+  ['pki', 'c2pa-stream'],
   // Identities, scopes, API keys (over storage).
   ['auth'],
   // Connect plumbing: interceptors, TLS listener, error mapping.
