@@ -10,7 +10,21 @@ import { concat } from './jumbf.js';
 /** One piece of the signed asset, in order. */
 export type OutputPart = { kind: 'source'; offset: number; length: number } | { kind: 'bytes'; bytes: Uint8Array } | { kind: 'store' };
 
+/** A range of the signed asset the hard binding hashes; `withOffset`: its offset first (BMFF v2+). */
+export interface HashedRange {
+  offset: number;
+  length: number;
+  withOffset: boolean;
+}
+
 export interface EmbeddingLayout {
+  /**
+   * `data`: `c2pa.hash.data`, every byte but the store's. `bmff`: `c2pa.hash.bmff.v3`, the
+   * top-level boxes `hashedRanges` names, each after its offset.
+   */
+  binding: 'data' | 'bmff';
+  /** For `bmff`: the ranges hashed, given the parts. */
+  hashedRanges?(parts: OutputPart[]): HashedRange[];
   /** The signed asset for a wrapped store of this length (the store part is the exclusion). */
   parts(wrappedStoreLength: number): OutputPart[];
   /** Bytes that carry the store in the format (segments, a chunk). */
@@ -56,6 +70,7 @@ export async function riffLayout(source: ByteSource, format: string): Promise<Em
     at = next;
   }
   return {
+    binding: 'data',
     evenStore: true,
     wrappedLength: (storeLength) => 8 + storeLength,
     wrap(store) {
@@ -119,6 +134,7 @@ export async function jpegLayout(source: ByteSource, format: string): Promise<Em
   }
   const segmentsFor = (storeLength: number) => Math.max(1, Math.ceil(storeLength / JPEG_SEGMENT_DATA));
   return {
+    binding: 'data',
     evenStore: false,
     wrappedLength: (storeLength) => storeLength + segmentsFor(storeLength) * 12 + (segmentsFor(storeLength) - 1) * 8,
     wrap(store) {
@@ -143,10 +159,75 @@ export async function jpegLayout(source: ByteSource, format: string): Promise<Em
   };
 }
 
-/** The data-hash formats the streaming signer writes, by canonical MIME type. */
+/** The C2PA box's extended type (c2pa-rs `C2PA_UUID`). */
+export const C2PA_BMFF_UUID = Uint8Array.from([0xd8, 0xfe, 0xc3, 0xd6, 0x1b, 0x0e, 0x48, 0x3c, 0x92, 0x97, 0x58, 0x28, 0x87, 0x7e, 0xc4, 0x81]);
+/** Top-level boxes the BMFF hash leaves out besides the C2PA box, as c2pa-rs writes them. */
+export const BMFF_EXCLUDED_BOXES = ['ftyp', 'mfra', 'free', 'skip'];
+const BMFF_PURPOSE = 'manifest';
+
+/**
+ * ISO BMFF (MP4, MOV, M4A, ...): the store in a top-level `uuid` box (C2PA extended type,
+ * version/flags 0, purpose "manifest", a zero Merkle offset), as c2pa-rs `bmff_io.rs` writes it,
+ * but appended after the last box instead of after `ftyp`: no chunk offset (`stco`, `co64`,
+ * `iloc`) changes, so the media is copied as it is and hashed as it is sent. The
+ * `c2pa.hash.bmff.v3` exclusions find the box by type, wherever it is.
+ */
+export async function bmffLayout(source: ByteSource, format: string): Promise<EmbeddingLayout> {
+  const boxes: Array<{ type: string; offset: number; length: number }> = [];
+  for (let at = 0; at < source.size; ) {
+    const header = await source.read(at, 32);
+    if (header.length < 8) throw invalidArgument(`the ${format} has a box header at byte ${at} that runs past the end of the asset`);
+    const view = new DataView(header.buffer, header.byteOffset, header.length);
+    let size = view.getUint32(0);
+    const type = ascii(header.subarray(4, 8));
+    if (size === 1) {
+      if (header.length < 16) throw invalidArgument(`the ${format} box "${type}" at byte ${at} runs past the end of the asset`);
+      size = Number(view.getBigUint64(8));
+    } else if (size === 0) {
+      throw failedPrecondition(`the last box of the ${format} ("${type}") runs to the end of the file without a size; the streaming signer cannot append its manifest after it`, {
+        details: { reason: 'streaming-unsupported' },
+      });
+    }
+    if (size < 8 || at + size > source.size) throw invalidArgument(`the ${format} box "${type}" at byte ${at} runs past the end of the asset`);
+    if (at === 0 && type !== 'ftyp') throw invalidArgument(`the asset is not an ISO BMFF file (${format}): it does not start with an ftyp box`);
+    if (type === 'uuid' && header.length >= 24 && C2PA_BMFF_UUID.every((b, i) => header[8 + i] === b)) alreadySigned(format);
+    if (type === 'moof') {
+      throw failedPrecondition(`the ${format} is fragmented (moof boxes); the streaming signer does not write the Merkle hashes fragmented media needs yet`, {
+        details: { reason: 'streaming-unsupported' },
+      });
+    }
+    boxes.push({ type, offset: at, length: size });
+    at += size;
+  }
+  const prefixLength = 8 + 16 + 4 + BMFF_PURPOSE.length + 1 + 8;
+  return {
+    binding: 'bmff',
+    evenStore: false,
+    wrappedLength: (storeLength) => prefixLength + storeLength,
+    wrap(store) {
+      const prefix = new Uint8Array(prefixLength);
+      const view = new DataView(prefix.buffer);
+      view.setUint32(0, prefixLength + store.length);
+      prefix.set([0x75, 0x75, 0x69, 0x64], 4); // "uuid"
+      prefix.set(C2PA_BMFF_UUID, 8);
+      // version 0, flags 0 (bytes 24-27), the purpose and its NUL, then the Merkle offset 0.
+      prefix.set(new TextEncoder().encode(BMFF_PURPOSE), 28);
+      return concat([prefix, store]);
+    },
+    parts: () => [{ kind: 'source', offset: 0, length: source.size }, { kind: 'store' }],
+    hashedRanges: () => boxes.filter((box) => !BMFF_EXCLUDED_BOXES.includes(box.type)).map((box) => ({ offset: box.offset, length: box.length, withOffset: true })),
+  };
+}
+
+/** The formats the streaming signer writes, by canonical MIME type. */
 export const STREAMING_LAYOUTS: Readonly<Record<string, (source: ByteSource, format: string) => Promise<EmbeddingLayout>>> = {
   'audio/wav': riffLayout,
   'image/webp': riffLayout,
   'video/avi': riffLayout,
   'image/jpeg': jpegLayout,
+  'video/mp4': bmffLayout,
+  'audio/mp4': bmffLayout,
+  'video/quicktime': bmffLayout,
+  'video/x-m4v': bmffLayout,
+  'image/avif': bmffLayout,
 };

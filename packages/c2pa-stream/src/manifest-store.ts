@@ -56,18 +56,37 @@ export interface DataHash {
   exclusions: Array<{ start: number; length: number }>;
   /** 32 bytes; zeros while sizing the store. */
   hash: Uint8Array;
-  /** Zero bytes that keep the store at the length the layout needs (see ManifestStoreWriter.dataHashPad). */
+  /** Zero bytes that keep the store at the length the layout needs. */
   padLength: number;
+}
+
+/** A hard binding assertion: its label and CBOR content (hash included). */
+export interface HardBinding {
+  label: string;
+  data: Map<string, unknown>;
+}
+
+export function dataHashBinding(dataHash: DataHash): HardBinding {
+  return {
+    label: DATA_HASH_LABEL,
+    data: new Map<string, unknown>([
+      ['exclusions', dataHash.exclusions.map(({ start, length }) => new Map([['start', start], ['length', length]]))],
+      ['name', 'jumbf manifest'],
+      ['alg', 'sha256'],
+      ['hash', dataHash.hash],
+      ['pad', new Uint8Array(dataHash.padLength)],
+    ]),
+  };
 }
 
 export interface ManifestStoreWriter {
   manifestLabel: string;
   /** The claim for this hard binding (what the signer signs). */
-  claim(dataHash: DataHash): Uint8Array;
+  claim(binding: HardBinding): Uint8Array;
   /** The complete store: assertions, the claim and its signature (exactly the signer's reserveSize bytes). */
-  store(dataHash: DataHash, claim: Uint8Array, signature: Uint8Array): Uint8Array;
+  store(binding: HardBinding, claim: Uint8Array, signature: Uint8Array): Uint8Array;
   /** Length of the store for this hard binding; the hash value does not change it. */
-  storeLength(dataHash: DataHash): number;
+  storeLength(binding: HardBinding): number;
 }
 
 /**
@@ -126,19 +145,7 @@ export function manifestStoreWriter(definitionJson: string, options: { signature
   const generatorInfo = toCborValue(generator);
   const signaturePlaceholder = new Uint8Array(options.signatureReserveSize);
 
-  const dataHashBox = (dataHash: DataHash) =>
-    assertionBox(
-      DATA_HASH_LABEL,
-      'cbor',
-      new Map<string, unknown>([
-        ['exclusions', dataHash.exclusions.map(({ start, length }) => new Map([['start', start], ['length', length]]))],
-        ['name', 'jumbf manifest'],
-        ['alg', 'sha256'],
-        ['hash', dataHash.hash],
-        ['pad', new Uint8Array(dataHash.padLength)],
-      ]),
-      true,
-    );
+  const bindingBox = (binding: HardBinding) => assertionBox(binding.label, 'cbor', binding.data, true);
 
   const hashedUri = (assertion: AssertionBox) => new Map<string, unknown>([['url', `self#jumbf=c2pa.assertions/${assertion.label}`], ['hash', assertion.hash]]);
 
@@ -167,27 +174,27 @@ export function manifestStoreWriter(definitionJson: string, options: { signature
 
   // Hash boxes are made once per hard binding: the salt is random, so the claim must hash the
   // very box the store holds.
-  const made = new WeakMap<DataHash, AssertionBox>();
-  const hashBoxOf = (dataHash: DataHash) => {
-    let hashBox = made.get(dataHash);
+  const made = new WeakMap<HardBinding, AssertionBox>();
+  const hashBoxOf = (binding: HardBinding) => {
+    let hashBox = made.get(binding);
     if (hashBox === undefined) {
-      hashBox = dataHashBox(dataHash);
-      made.set(dataHash, hashBox);
+      hashBox = bindingBox(binding);
+      made.set(binding, hashBox);
     }
     return hashBox;
   };
 
   return {
     manifestLabel,
-    claim: (dataHash) => claimFor(hashBoxOf(dataHash)),
-    store(dataHash, claim, signature) {
+    claim: (binding) => claimFor(hashBoxOf(binding)),
+    store(binding, claim, signature) {
       if (signature.length !== options.signatureReserveSize) {
         throw failedPrecondition(`the claim signature is ${signature.length} bytes, not the ${options.signatureReserveSize} reserved`);
       }
-      return assemble(hashBoxOf(dataHash), claim, signature);
+      return assemble(hashBoxOf(binding), claim, signature);
     },
-    storeLength(dataHash) {
-      const hashBox = dataHashBox(dataHash);
+    storeLength(binding) {
+      const hashBox = bindingBox(binding);
       return assemble(hashBox, claimFor(hashBox), signaturePlaceholder).length;
     },
   };

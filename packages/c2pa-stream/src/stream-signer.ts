@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { failedPrecondition, invalidArgument } from '@c2pa-mesh/errors';
 import type { ClaimSigner } from '@c2pa-mesh/engine';
 import { readRange, type ByteSource } from './byte-source.js';
-import { STREAMING_LAYOUTS, type EmbeddingLayout, type OutputPart } from './layouts.js';
-import { manifestStoreWriter, type DataHash, type ManifestStoreWriter } from './manifest-store.js';
+import { BMFF_EXCLUDED_BOXES, C2PA_BMFF_UUID, STREAMING_LAYOUTS, type EmbeddingLayout, type HashedRange, type OutputPart } from './layouts.js';
+import { dataHashBinding, manifestStoreWriter, type HardBinding, type ManifestStoreWriter } from './manifest-store.js';
 
 /** Pieces the source is read and the output handed on in. */
 export const STREAM_CHUNK_BYTES = 1024 * 1024;
@@ -29,7 +29,7 @@ export interface StreamSigningResult {
   /** The manifest store as embedded (without the format's wrapping). */
   manifestStore: Uint8Array;
   /** The hard binding as written. */
-  dataHash: DataHash;
+  binding: HardBinding;
 }
 
 export interface StreamSigning {
@@ -48,29 +48,107 @@ export interface StreamSigning {
 
 const lengthOf = (part: OutputPart, storeLength: number) => (part.kind === 'source' ? part.length : part.kind === 'bytes' ? part.bytes.length : storeLength);
 
+/** `c2pa.hash.bmff.v3` as c2pa-rs writes it for a file without Merkle trees. */
+function bmffHashBinding(hash: Uint8Array): HardBinding {
+  return {
+    label: 'c2pa.hash.bmff.v3',
+    data: new Map<string, unknown>([
+      [
+        'exclusions',
+        [
+          new Map<string, unknown>([['xpath', '/uuid'], ['data', [new Map<string, unknown>([['offset', 8], ['value', C2PA_BMFF_UUID]])]]]),
+          ...BMFF_EXCLUDED_BOXES.map((type) => new Map([['xpath', `/${type}`]])),
+        ],
+      ],
+      ['alg', 'sha256'],
+      ['hash', hash],
+      ['name', 'jumbf manifest'],
+    ]),
+  };
+}
+
+interface SizedStore {
+  parts: OutputPart[];
+  wrapped: number;
+  storeLength: number;
+  bindingFor(hash: Uint8Array): HardBinding;
+  hashedRanges: HashedRange[];
+}
+
 /**
- * Sizes the store (its length fixes the exclusion, which is inside the store: a few rounds reach
- * the fixed point), then returns the signing to be streamed.
+ * Sizes the store. For a data hash the exclusion (where the store is, how long) is inside the
+ * store, so a few rounds reach the fixed point; the data hash's pad field absorbs what keeps the
+ * store from the parity the layout needs. A BMFF hash names boxes, not offsets.
  */
-function sizeStore(layout: EmbeddingLayout, writer: ManifestStoreWriter) {
+function sizeStore(layout: EmbeddingLayout, writer: ManifestStoreWriter): SizedStore {
   const zeroHash = new Uint8Array(32);
+  if (layout.binding === 'bmff') {
+    const storeLength = writer.storeLength(bmffHashBinding(zeroHash));
+    const wrapped = layout.wrappedLength(storeLength);
+    const parts = layout.parts(wrapped);
+    return { parts, wrapped, storeLength, bindingFor: bmffHashBinding, hashedRanges: layout.hashedRanges!(parts) };
+  }
   let wrapped = layout.wrappedLength(4096);
   for (let round = 0; round < 8; round++) {
     const parts = layout.parts(wrapped);
     const storeIndex = parts.findIndex((p) => p.kind === 'store');
     const start = parts.slice(0, storeIndex).reduce((sum, p) => sum + lengthOf(p, wrapped), 0);
-    // The pad field absorbs what keeps the store from its required parity.
     for (const padLength of [8, 9]) {
-      const dataHash: DataHash = { exclusions: [{ start, length: wrapped }], hash: zeroHash, padLength };
-      const storeLength = writer.storeLength(dataHash);
+      const binding = (hash: Uint8Array) => dataHashBinding({ exclusions: [{ start, length: wrapped }], hash, padLength });
+      const storeLength = writer.storeLength(binding(zeroHash));
       if (layout.evenStore && storeLength % 2 === 1) continue;
       const needed = layout.wrappedLength(storeLength);
-      if (needed === wrapped) return { parts, start, wrapped, storeLength, padLength };
+      if (needed === wrapped) {
+        // Every byte but the store's, in order.
+        const hashedRanges: HashedRange[] = [];
+        let at = 0;
+        for (const part of parts) {
+          const length = lengthOf(part, wrapped);
+          if (part.kind !== 'store' && length > 0) hashedRanges.push({ offset: at, length, withOffset: false });
+          at += length;
+        }
+        return { parts, wrapped, storeLength, bindingFor: binding, hashedRanges };
+      }
       wrapped = needed;
       break;
     }
   }
   throw failedPrecondition('could not lay out the manifest store in the asset; report this with the asset format');
+}
+
+/**
+ * Hashes the ranges of the signed asset the hard binding covers, fed the asset's bytes in order
+ * with their offsets (BMFF v2+: each box's offset as a 64-bit big-endian number before it).
+ */
+function rangeHasher(ranges: readonly HashedRange[]) {
+  const hash = createHash('sha256');
+  let next = 0;
+  /** The offset of ranges[next] is hashed already (it began in an earlier chunk). */
+  let offsetHashed = false;
+  return {
+    update(chunk: Uint8Array, offset: number) {
+      const end = offset + chunk.length;
+      while (next < ranges.length && ranges[next].offset < end) {
+        const range = ranges[next];
+        const rangeEnd = range.offset + range.length;
+        if (range.withOffset && !offsetHashed) {
+          const prefix = new Uint8Array(8);
+          new DataView(prefix.buffer).setBigUint64(0, BigInt(range.offset));
+          hash.update(prefix);
+        }
+        const from = Math.max(range.offset, offset);
+        const to = Math.min(rangeEnd, end);
+        if (to > from) hash.update(chunk.subarray(from - offset, to - offset));
+        if (rangeEnd > end) {
+          offsetHashed = true; // the range goes on in the next chunk
+          break;
+        }
+        next++;
+        offsetHashed = false;
+      }
+    },
+    digest: () => new Uint8Array(hash.digest()),
+  };
 }
 
 export async function prepareStreamSigning(options: StreamSigningOptions): Promise<StreamSigning> {
@@ -96,16 +174,16 @@ export async function prepareStreamSigning(options: StreamSigningOptions): Promi
     }
   }
 
-  async function signedStore(hash: Uint8Array): Promise<{ wrapped: Uint8Array; store: Uint8Array; dataHash: DataHash }> {
-    const dataHash: DataHash = { exclusions: [{ start: sized.start, length: sized.wrapped }], hash, padLength: sized.padLength };
-    const claim = writer.claim(dataHash);
+  async function signedStore(hash: Uint8Array): Promise<{ wrapped: Uint8Array; store: Uint8Array; binding: HardBinding }> {
+    const binding = sized.bindingFor(hash);
+    const claim = writer.claim(binding);
     const signature = await options.signer.sign(claim);
-    const store = writer.store(dataHash, claim, signature);
+    const store = writer.store(binding, claim, signature);
     const wrapped = layout.wrap(store);
     if (store.length !== sized.storeLength || wrapped.length !== sized.wrapped) {
       throw failedPrecondition('the signed manifest store does not fill the room laid out for it; report this with the asset format');
     }
-    return { wrapped, store, dataHash };
+    return { wrapped, store, binding };
   }
 
   return {
@@ -121,17 +199,28 @@ export async function prepareStreamSigning(options: StreamSigningOptions): Promi
       };
       let signed: Awaited<ReturnType<typeof signedStore>>;
       if (storeLast) {
-        const dataHasher = createHash('sha256');
+        const hasher = rangeHasher(sized.hashedRanges);
         for await (const chunk of media(sized.parts)) {
-          dataHasher.update(chunk);
+          hasher.update(chunk, sent);
           yield send(chunk);
         }
-        signed = await signedStore(new Uint8Array(dataHasher.digest()));
+        signed = await signedStore(hasher.digest());
         yield send(signed.wrapped);
       } else {
-        const dataHasher = createHash('sha256');
-        for await (const chunk of media(sized.parts)) dataHasher.update(chunk);
-        signed = await signedStore(new Uint8Array(dataHasher.digest()));
+        // The store comes first: hash the media (where it will be) before sending any of it.
+        const hasher = rangeHasher(sized.hashedRanges);
+        let at = 0;
+        for (const part of sized.parts) {
+          if (part.kind === 'store') {
+            at += sized.wrapped;
+            continue;
+          }
+          for await (const chunk of media([part])) {
+            hasher.update(chunk, at);
+            at += chunk.length;
+          }
+        }
+        signed = await signedStore(hasher.digest());
         for (const part of sized.parts) {
           if (part.kind === 'store') yield send(signed.wrapped);
           else yield* (async function* () {
@@ -145,7 +234,7 @@ export async function prepareStreamSigning(options: StreamSigningOptions): Promi
         signedAssetSha256: `sha256:${outputHash.digest('hex')}`,
         signedAssetBytes: sent,
         manifestStore: signed.store,
-        dataHash: signed.dataHash,
+        binding: signed.binding,
       };
     },
     result() {
