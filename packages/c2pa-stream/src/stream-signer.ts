@@ -243,3 +243,17 @@ export async function prepareStreamSigning(options: StreamSigningOptions): Promi
     },
   };
 }
+
+/**
+ * A manifest store on its own (a `.c2pa` sidecar) whose hard binding is the SHA-256 of a whole
+ * file the signer never sees: `c2pa.hash.data` without exclusions. A validator reading the file
+ * with this store as its external manifest recomputes the same hash.
+ */
+export async function signDetachedManifestStore(options: { manifestDefinition: string; signer: ClaimSigner; contentSha256: Uint8Array }): Promise<{ manifestLabel: string; manifestStore: Uint8Array }> {
+  if (options.contentSha256.length !== 32) throw invalidArgument('the content hash must be a SHA-256 digest (32 bytes)');
+  const writer = manifestStoreWriter(options.manifestDefinition, { signatureReserveSize: options.signer.reserveSize });
+  const binding = dataHashBinding({ exclusions: [], hash: options.contentSha256, padLength: 8 });
+  const claim = writer.claim(binding);
+  const signature = await options.signer.sign(claim);
+  return { manifestLabel: writer.manifestLabel, manifestStore: writer.store(binding, claim, signature) };
+}
