@@ -22,6 +22,28 @@ export interface UploadLimits {
    * `dir` instead of memory (from the start when `total_size` announces it).
    */
   spool?: { thresholdBytes: number; dir: string };
+  /** The call's signal: a caller who goes away mid-upload ends the receiving (and the spool). */
+  signal?: AbortSignal;
+}
+
+/** The next message, or a rejection as soon as the call is aborted (a cancelled stream may never end). */
+function nextOrAbort<T>(messages: AsyncIterator<T>, signal: AbortSignal | undefined): Promise<IteratorResult<T>> {
+  if (signal === undefined) return messages.next();
+  signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('the call was cancelled'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    messages.next().then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 export interface UploadedAsset {
@@ -73,7 +95,7 @@ export async function receiveAsset(messages: AsyncIterator<signingV1.SignStreamR
   const head = new Uint8Array(HEAD_BYTES);
   let spool: Awaited<ReturnType<typeof createSpool>> | undefined;
   try {
-  for (let next = await messages.next(); !next.done; next = await messages.next()) {
+  for (let next = await nextOrAbort(messages, limits.signal); !next.done; next = await nextOrAbort(messages, limits.signal)) {
     const payload = next.value.payload;
     if (payload.case === 'options') {
       throw invalidArgument('options may only be sent in the first SignStream message; the ones that follow carry chunks', { details: { field: 'options' } });

@@ -120,6 +120,40 @@ describe('SignStream of large assets', () => {
     expect(await spooled()).toEqual([]);
   });
 
+  it('removes the spooled upload when the caller goes away mid-upload or mid-download', async () => {
+    const wav = readMedia('sample1.wav');
+    // Mid-upload: the client stops sending after half the file and cancels.
+    const midUpload = new AbortController();
+    async function* halfThenCancel() {
+      let sent = 0;
+      for await (const message of upload({ format: 'audio/wav', manifestJson: generatorManifest('cancelled'), projectId }, wav)) {
+        yield message;
+        sent += message.payload.case === 'chunk' ? message.payload.value.length : 0;
+        if (sent > wav.length / 2) {
+          // Let the spool take what was sent, then go away.
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          midUpload.abort();
+          return;
+        }
+      }
+    }
+    await expect(
+      (async () => {
+        for await (const _ of signingClient(mesh).signStream(halfThenCancel(), { signal: midUpload.signal })) void _;
+      })(),
+    ).rejects.toThrow();
+    // Mid-download: the first signed chunk arrives, then the caller cancels.
+    const midDownload = new AbortController();
+    await expect(
+      (async () => {
+        for await (const message of signingClient(mesh).signStream(upload({ format: 'audio/wav', manifestJson: generatorManifest('cancelled'), projectId }, wav), { signal: midDownload.signal })) {
+          if (message.payload.case === 'chunk') midDownload.abort();
+        }
+      })(),
+    ).rejects.toThrow();
+    await expect.poll(spooled, { timeout: 10_000 }).toEqual([]);
+  });
+
   it("keeps an API key's own size limit on the large path", async () => {
     const wav = readMedia('sample1.wav');
     const error = await failure(collect(signingClient(mesh, projectKey(projectId, { maxAssetBytes: 500_000 })), upload({ format: 'audio/wav', manifestJson: generatorManifest('limited') }, wav)));

@@ -58,11 +58,17 @@ export async function* signStream(
       call.sizeBytes = received;
     },
     ...(streaming ? { spool: { thresholdBytes: deps.config.streamSignThresholdBytes, dir: path.join(deps.config.dataDir, 'spool') } } : {}),
+    signal: ctx.signal,
   });
   if (isSpooled(upload)) {
+    // A caller who goes away while the signed asset streams back may leave this generator
+    // suspended: the spool goes at once then, not when (or if) the generator is closed.
+    const removeOnAbort = () => void upload.remove();
+    ctx.signal.addEventListener('abort', removeOnAbort, { once: true });
     try {
       yield* signSpooledAsset(deps, plan, upload, { requestId: call.requestId, startedAt: call.startedAt, signal: ctx.signal });
     } finally {
+      ctx.signal.removeEventListener('abort', removeOnAbort);
       await upload.remove();
     }
     return;

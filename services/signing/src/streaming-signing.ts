@@ -41,6 +41,11 @@ export async function* signSpooledAsset(
   const definition = planIntent(plan.manifest.json, 'create', intentOptions(plan.manifest)).manifestDefinition;
   const claimSigner = createMeshClaimSigner(deps.clients, plan.signer, plan.ocspResponse);
   const source = await openFileSource(upload.path);
+  let closed: Promise<void> | undefined;
+  const close = () => (closed ??= source.close().catch(() => undefined));
+  // The file handle is released when the caller goes away, even if this generator is never resumed.
+  const closeOnAbort = () => void close();
+  call.signal?.addEventListener('abort', closeOnAbort, { once: true });
   try {
     const signing = await prepareStreamSigning({ format: plan.format, source, manifestDefinition: definition, signer: claimSigner });
     let held: Uint8Array | undefined;
@@ -92,7 +97,8 @@ export async function* signSpooledAsset(
       },
     });
   } finally {
-    await source.close();
+    call.signal?.removeEventListener('abort', closeOnAbort);
+    await close();
   }
 }
 
