@@ -13,8 +13,9 @@ export const LAYERS: readonly (readonly string[])[] = [
   // the one policy on which addresses outbound fetches may reach.
   ['engine', 'key-custody', 'storage', 'mc4p', 'address-policy'],
   // Certificates, OCSP, CRLs, time-stamps (over key custody); the transparency log of claim
-  // signatures (over the database and key custody).
-  ['pki', 'transparency-log'],
+  // signatures (over the database and key custody); the streaming C2PA manifest writer for large
+  // assets (over the engine's signer and intents).
+  ['pki', 'transparency-log', 'c2pa-stream'],
   // Identities, scopes, API keys (over storage).
   ['auth'],
   // Connect plumbing: interceptors, TLS listener, error mapping.

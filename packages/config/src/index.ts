@@ -43,6 +43,18 @@ export interface MeshConfig {
   /** Worker threads running the C2PA engine. */
   engineThreads: number;
   /**
+   * SignStream uploads larger than this (bytes) in a format the streaming signer writes are
+   * spooled to a file under the data dir and signed by it in constant memory, instead of by the
+   * engine in memory (MESH_STREAM_SIGN_THRESHOLD_BYTES).
+   */
+  streamSignThresholdBytes: number;
+  /**
+   * Largest asset the streaming signer takes from the mesh's own identities (administrators,
+   * services), which have no per-key limit (MESH_STREAM_MAX_ASSET_BYTES). A key's own limit
+   * still applies to its callers.
+   */
+  streamMaxAssetBytes: number;
+  /**
    * Webhook targets that may be private or loopback addresses, or use plain http
    * (MESH_WEBHOOK_ALLOW_HOSTS: host names, IP addresses or CIDR ranges, comma-separated).
    */
@@ -256,6 +268,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeshConfig {
     idleTimeoutMs: positiveInt(env, 'MESH_IDLE_TIMEOUT_MS', 60_000),
     databaseConnectTimeoutMs: positiveInt(env, 'MESH_DATABASE_CONNECT_TIMEOUT_MS', 10_000),
     engineThreads: positiveInt(env, 'MESH_ENGINE_THREADS', 2),
+    streamSignThresholdBytes: positiveInt(env, 'MESH_STREAM_SIGN_THRESHOLD_BYTES', 16 * 1024 * 1024),
+    streamMaxAssetBytes: positiveInt(env, 'MESH_STREAM_MAX_ASSET_BYTES', 4 * 1024 * 1024 * 1024),
     webhookAllowHosts: webhookAllowHosts(env),
     webhookRetryBaseMs: positiveInt(env, 'MESH_WEBHOOK_RETRY_BASE_MS', 10_000),
     webhookPollMs: positiveInt(env, 'MESH_WEBHOOK_POLL_MS', 1000),

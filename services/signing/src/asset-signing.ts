@@ -99,7 +99,7 @@ export function checkSigningOptions(options: AssetSigningOptions): CheckedSignin
   return { format, manifest, labels, intent, options };
 }
 
-const intentOptions = (manifest: PreparedManifest) =>
+export const intentOptions = (manifest: PreparedManifest) =>
   manifest.defaultDigitalSourceType === undefined ? {} : { defaultDigitalSourceType: manifest.defaultDigitalSourceType };
 
 /** The project, the signer and its OCSP staple: everything a signature needs before the asset. */
@@ -149,37 +149,22 @@ export async function signPlannedAsset(
   const signedAt = timeStamp.genTime.toISOString();
   const log = await logClaimSignature(deps, claimSigner.claimSignature);
 
-  const { asset: registered } = await deps.clients.registry
-    .registerAsset({
-      projectId: plan.project.projectId,
-      kind: 'ASSET',
-      assetSha256,
-      inputSha256,
-      format: plan.format,
-      sizeBytes: BigInt(result.signedAsset.length),
-      signerId: plan.signer.signerId,
-      certificateId: plan.signer.certificateId,
-      manifestLabel: result.activeManifestLabel,
-      requestId: call.requestId,
-      // A manifest title may be longer than the registry keeps; the manifest has it whole.
-      title: (plan.labels.title || plan.manifest.title || '').slice(0, MAX_TITLE_LENGTH),
-      tags: plan.labels.tags,
-      signedAt,
-      logIndex: log.logIndex,
-    })
-    .catch((error: unknown) => {
-      throw dependencyError(error, 'the asset was signed but the registry did not record it, so it is not returned; retry the request');
-    });
-  if (registered === undefined || registered.assetId === '') {
-    throw new MeshError('unavailable', 'the asset was signed but the registry returned no asset id, so it is not returned; retry the request');
-  }
+  const assetId = await registerSignedAsset(deps, plan, {
+    assetSha256,
+    inputSha256,
+    sizeBytes: result.signedAsset.length,
+    manifestLabel: result.activeManifestLabel,
+    requestId: call.requestId,
+    signedAt,
+    logIndex: log.logIndex,
+  });
   return {
     signedAsset: result.signedAsset,
     manifestStoreJson: result.manifestStoreJson,
     activeManifestLabel: result.activeManifestLabel,
     assetSha256,
     inputSha256,
-    assetId: registered.assetId,
+    assetId,
     signerId: plan.signer.signerId,
     certificateId: plan.signer.certificateId,
     signedAt,
@@ -188,4 +173,37 @@ export async function signPlannedAsset(
     ...(result.intent === undefined ? {} : { intent: result.intent }),
     log,
   };
+}
+
+/** Records a signed asset in the registry; returns its asset id. Nothing is returned to the caller without it. */
+export async function registerSignedAsset(
+  deps: SigningContext,
+  plan: AssetSigningPlan,
+  signed: { assetSha256: string; inputSha256: string; sizeBytes: number; manifestLabel: string; requestId: string; signedAt: string; logIndex?: bigint },
+): Promise<string> {
+  const { asset: registered } = await deps.clients.registry
+    .registerAsset({
+      projectId: plan.project.projectId,
+      kind: 'ASSET',
+      assetSha256: signed.assetSha256,
+      inputSha256: signed.inputSha256,
+      format: plan.format,
+      sizeBytes: BigInt(signed.sizeBytes),
+      signerId: plan.signer.signerId,
+      certificateId: plan.signer.certificateId,
+      manifestLabel: signed.manifestLabel,
+      requestId: signed.requestId,
+      // A manifest title may be longer than the registry keeps; the manifest has it whole.
+      title: (plan.labels.title || plan.manifest.title || '').slice(0, MAX_TITLE_LENGTH),
+      tags: plan.labels.tags,
+      signedAt: signed.signedAt,
+      ...(signed.logIndex === undefined ? {} : { logIndex: signed.logIndex }),
+    })
+    .catch((error: unknown) => {
+      throw dependencyError(error, 'the asset was signed but the registry did not record it, so it is not returned; retry the request');
+    });
+  if (registered === undefined || registered.assetId === '') {
+    throw new MeshError('unavailable', 'the asset was signed but the registry returned no asset id, so it is not returned; retry the request');
+  }
+  return registered.assetId;
 }

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
 import { invalidArgument } from '@c2pa-mesh/errors';
 import type { signingV1 } from '@c2pa-mesh/proto';
 import { checkAssetSize, checkMagicBytes, tooLarge } from './sign-request-rules.js';
@@ -15,12 +17,65 @@ export interface UploadLimits {
   format: string;
   /** Told the running total after every chunk (for the audit record). */
   onProgress?: (receivedBytes: number) => void;
+  /**
+   * An upload larger than `thresholdBytes` is written to a file in a new private directory under
+   * `dir` instead of memory (from the start when `total_size` announces it).
+   */
+  spool?: { thresholdBytes: number; dir: string };
+  /** The call's signal: a caller who goes away mid-upload ends the receiving (and the spool). */
+  signal?: AbortSignal;
+}
+
+/** The next message, or a rejection as soon as the call is aborted (a cancelled stream may never end). */
+function nextOrAbort<T>(messages: AsyncIterator<T>, signal: AbortSignal | undefined): Promise<IteratorResult<T>> {
+  if (signal === undefined) return messages.next();
+  signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('the call was cancelled'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    messages.next().then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 export interface UploadedAsset {
   asset: Uint8Array;
   /** `sha256:<hex>` of the asset, computed while it arrived. */
   sha256: string;
+}
+
+export interface SpooledAsset {
+  /** The file holding the asset (mode 0600, in a directory of its own). */
+  path: string;
+  size: number;
+  sha256: string;
+  /** Removes the file and its directory; safe to call more than once. */
+  remove(): Promise<void>;
+}
+
+/**
+ * A file under the data dir for one upload, removed by `remove()` (the caller's `finally`) or
+ * here when receiving fails.
+ */
+async function createSpool(dir: string): Promise<{ path: string; handle: FileHandle; remove: () => Promise<void> }> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const own = await mkdtemp(path.join(dir, 'upload-'));
+  const remove = () => rm(own, { recursive: true, force: true });
+  try {
+      const file = path.join(own, 'asset');
+      return { path: file, handle: await open(file, 'wx', 0o600), remove };
+  } catch (error) {
+    await remove();
+    throw error;
+  }
 }
 
 /**
@@ -30,15 +85,17 @@ export interface UploadedAsset {
  * a first few kilobytes that are not of the declared format. With `total_size` announced the
  * asset goes straight into one buffer of that size; otherwise the chunks are joined at the end.
  */
-export async function receiveAsset(messages: AsyncIterator<signingV1.SignStreamRequest>, limits: UploadLimits): Promise<UploadedAsset> {
+export async function receiveAsset(messages: AsyncIterator<signingV1.SignStreamRequest>, limits: UploadLimits): Promise<UploadedAsset | SpooledAsset> {
   const hash = createHash('sha256');
-  const preallocated = limits.declaredBytes > 0 ? new Uint8Array(limits.declaredBytes) : undefined;
+  const spoolAbove = limits.spool?.thresholdBytes ?? Infinity;
+  const preallocated = limits.declaredBytes > 0 && limits.declaredBytes <= spoolAbove ? new Uint8Array(limits.declaredBytes) : undefined;
   const chunks: Uint8Array[] = [];
   let received = 0;
   let headChecked = false;
   const head = new Uint8Array(HEAD_BYTES);
-
-  for (let next = await messages.next(); !next.done; next = await messages.next()) {
+  let spool: Awaited<ReturnType<typeof createSpool>> | undefined;
+  try {
+  for (let next = await nextOrAbort(messages, limits.signal); !next.done; next = await nextOrAbort(messages, limits.signal)) {
     const payload = next.value.payload;
     if (payload.case === 'options') {
       throw invalidArgument('options may only be sent in the first SignStream message; the ones that follow carry chunks', { details: { field: 'options' } });
@@ -48,7 +105,18 @@ export async function receiveAsset(messages: AsyncIterator<signingV1.SignStreamR
     if (chunk.length === 0) continue;
     const total = received + chunk.length;
     if (total > limits.maxBytes) throw tooLarge('more', limits.maxBytes);
-    if (preallocated !== undefined) {
+    if (limits.declaredBytes > 0 && total > limits.declaredBytes) {
+      throw invalidArgument(`received more than the ${limits.declaredBytes} bytes total_size announced`, { details: { field: 'total_size' } });
+    }
+    if (spool === undefined && limits.spool !== undefined && (total > spoolAbove || limits.declaredBytes > spoolAbove)) {
+      // From here on the asset goes to disk: what came so far first.
+      spool = await createSpool(limits.spool.dir);
+      for (const earlier of chunks) await writeAll(spool.handle, earlier);
+      chunks.length = 0;
+    }
+    if (spool !== undefined) {
+      await writeAll(spool.handle, chunk);
+    } else if (preallocated !== undefined) {
       if (total > preallocated.length) {
         throw invalidArgument(`received more than the ${preallocated.length} bytes total_size announced`, { details: { field: 'total_size' } });
       }
@@ -66,16 +134,36 @@ export async function receiveAsset(messages: AsyncIterator<signingV1.SignStreamR
     }
   }
 
-  if (preallocated !== undefined && received !== preallocated.length) {
-    throw invalidArgument(`received ${received} bytes but total_size announced ${preallocated.length}; the upload is incomplete`, {
+  if (limits.declaredBytes > 0 && received !== limits.declaredBytes) {
+    throw invalidArgument(`received ${received} bytes but total_size announced ${limits.declaredBytes}; the upload is incomplete`, {
       details: { field: 'total_size' },
     });
   }
   checkAssetSize(received, limits.maxBytes);
+  if (spool !== undefined) {
+    await spool.handle.close();
+    return { path: spool.path, size: received, sha256: `sha256:${hash.digest('hex')}`, remove: spool.remove };
+  }
   const asset = preallocated ?? joinChunks(chunks, received);
   chunks.length = 0;
   if (!headChecked) checkMagicBytes(limits.format, asset);
   return { asset, sha256: `sha256:${hash.digest('hex')}` };
+  } catch (error) {
+    if (spool !== undefined) {
+      await spool.handle.close().catch(() => undefined);
+      await spool.remove();
+    }
+    throw error;
+  }
+}
+
+export const isSpooled = (upload: UploadedAsset | SpooledAsset): upload is SpooledAsset => 'path' in upload;
+
+async function writeAll(handle: FileHandle, chunk: Uint8Array): Promise<void> {
+  for (let at = 0; at < chunk.length; ) {
+    const { bytesWritten } = await handle.write(chunk, at, chunk.length - at);
+    at += bytesWritten;
+  }
 }
 
 /** An ID3v2 tag (MP3, sometimes FLAC) can be longer than the head: what follows it decides. */

@@ -8,6 +8,7 @@ import { dependencyError } from './dependency-errors.js';
 import type { SigningContext } from './deps.js';
 import { checkHashRecordRequest, hashRecordPayload, signHashRecordPayload } from './hash-record.js';
 import { resolveSigningCredentials } from './signing-credentials.js';
+import { signHashSidecar, checkSidecarRequest } from './hash-sidecar.js';
 
 /** SignHash: a content hash and what it shows → a signed, time-stamped record in the registry. */
 export async function signHash(deps: SigningContext, req: signingV1.SignHashRequest, ctx: HandlerContext): Promise<signingV1.SignHashResponse> {
@@ -16,6 +17,7 @@ export async function signHash(deps: SigningContext, req: signingV1.SignHashRequ
   const fields = checkHashRecordRequest(req);
   if (fields.format) call.format = fields.format;
 
+  const sidecar = checkSidecarRequest(req, fields);
   const { project, signer, ocspResponse } = await resolveSigningCredentials(deps, identity, req);
   call.projectId = project.projectId;
   const payloadJson = hashRecordPayload(fields, signer, new Date());
@@ -28,6 +30,7 @@ export async function signHash(deps: SigningContext, req: signingV1.SignHashRequ
     ocspResponse,
   });
   const signedAt = timeStamp.genTime.toISOString();
+  const store = sidecar === undefined ? undefined : await signHashSidecar(deps, sidecar, fields.contentHash, signer, ocspResponse);
 
   const { asset } = await deps.clients.registry
     .registerAsset({
@@ -65,5 +68,6 @@ export async function signHash(deps: SigningContext, req: signingV1.SignHashRequ
     contentHash: fields.contentHash,
     signerId: signer.signerId,
     certificateId: signer.certificateId,
+    ...(store === undefined ? {} : { c2paManifestStore: store.manifestStore, c2paManifestLabel: store.manifestLabel }),
   });
 }

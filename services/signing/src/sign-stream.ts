@@ -4,9 +4,11 @@ import { invalidArgument } from '@c2pa-mesh/errors';
 import { signingV1 } from '@c2pa-mesh/proto';
 import { callContext, callerIdentity } from '@c2pa-mesh/server';
 import { checkSigningOptions, planAssetSigning, signPlannedAsset, signResultFields } from './asset-signing.js';
-import { receiveAsset } from './asset-upload.js';
+import path from 'node:path';
+import { isSpooled, receiveAsset } from './asset-upload.js';
 import type { SigningContext } from './deps.js';
 import { MIN_ASSET_BYTES, assetSizeLimit, checkAssetSize, tooLarge } from './sign-request-rules.js';
+import { canStreamSign, signSpooledAsset } from './streaming-signing.js';
 
 /** Pieces of the signed asset sent back: large enough to keep per-message overhead low. */
 export const SIGNED_CHUNK_BYTES = 1024 * 1024;
@@ -34,7 +36,10 @@ export async function* signStream(
   call.format = options.format;
   const checked = checkSigningOptions(options);
   call.format = checked.format;
-  const limit = assetSizeLimit(identity);
+  // Formats the streaming signer writes are spooled above the threshold and signed in constant
+  // memory; the mesh's own identities (no per-key limit) may then send up to the streaming limit.
+  const streaming = canStreamSign(checked.format);
+  const limit = streaming && identity.limits === undefined ? deps.config.streamMaxAssetBytes : assetSizeLimit(identity);
   const declared = options.totalSize;
   if (declared < 0n) throw invalidArgument('total_size cannot be negative; 0 means unknown', { details: { field: 'total_size' } });
   if (declared > BigInt(limit)) throw tooLarge(Number(declared), limit);
@@ -52,7 +57,22 @@ export async function* signStream(
     onProgress: (received) => {
       call.sizeBytes = received;
     },
+    ...(streaming ? { spool: { thresholdBytes: deps.config.streamSignThresholdBytes, dir: path.join(deps.config.dataDir, 'spool') } } : {}),
+    signal: ctx.signal,
   });
+  if (isSpooled(upload)) {
+    // A caller who goes away while the signed asset streams back may leave this generator
+    // suspended: the spool goes at once then, not when (or if) the generator is closed.
+    const removeOnAbort = () => void upload.remove();
+    ctx.signal.addEventListener('abort', removeOnAbort, { once: true });
+    try {
+      yield* signSpooledAsset(deps, plan, upload, { requestId: call.requestId, startedAt: call.startedAt, signal: ctx.signal });
+    } finally {
+      ctx.signal.removeEventListener('abort', removeOnAbort);
+      await upload.remove();
+    }
+    return;
+  }
   const signed = await signPlannedAsset(deps, plan, upload.asset, { requestId: call.requestId, signal: ctx.signal, handOver: { inputSha256: upload.sha256 } });
 
   const output = signed.signedAsset;

@@ -1,0 +1,233 @@
+import { failedPrecondition, invalidArgument } from '@c2pa-mesh/errors';
+import type { ByteSource } from './byte-source.js';
+import { concat } from './jumbf.js';
+
+/**
+ * Where a manifest store goes in each data-hash format, as c2pa-rs 0.91 embeds it, for an asset
+ * read from a ByteSource: only the headers are read here, never the media.
+ */
+
+/** One piece of the signed asset, in order. */
+export type OutputPart = { kind: 'source'; offset: number; length: number } | { kind: 'bytes'; bytes: Uint8Array } | { kind: 'store' };
+
+/** A range of the signed asset the hard binding hashes; `withOffset`: its offset first (BMFF v2+). */
+export interface HashedRange {
+  offset: number;
+  length: number;
+  withOffset: boolean;
+}
+
+export interface EmbeddingLayout {
+  /**
+   * `data`: `c2pa.hash.data`, every byte but the store's. `bmff`: `c2pa.hash.bmff.v3`, the
+   * top-level boxes `hashedRanges` names, each after its offset.
+   */
+  binding: 'data' | 'bmff';
+  /** For `bmff`: the ranges hashed, given the parts. */
+  hashedRanges?(parts: OutputPart[]): HashedRange[];
+  /** The signed asset for a wrapped store of this length (the store part is the exclusion). */
+  parts(wrappedStoreLength: number): OutputPart[];
+  /** Bytes that carry the store in the format (segments, a chunk). */
+  wrap(store: Uint8Array): Uint8Array;
+  wrappedLength(storeLength: number): number;
+  /** The store's length must be even (a RIFF chunk without a pad byte). */
+  evenStore: boolean;
+}
+
+const ascii = (bytes: Uint8Array) => String.fromCharCode(...bytes);
+
+function alreadySigned(format: string): never {
+  throw failedPrecondition(
+    `the ${format} already carries a C2PA manifest; the streaming signer of large assets writes new manifests only (edit and update keep the old one as an ingredient, which it cannot do yet)`,
+    { details: { reason: 'streaming-unsupported', field: 'intent' } },
+  );
+}
+
+/** The largest RIFF: its size field is 32 bits. */
+const RIFF_MAX = 0xffff_ffff;
+
+/**
+ * RIFF (WAV, WebP, AVI): a top-level `C2PA` chunk appended after the last chunk, the RIFF size
+ * patched (c2pa-rs `riff_io.rs`: "place at the end for maximum compatibility"). The exclusion is
+ * the chunk, header included.
+ */
+export async function riffLayout(source: ByteSource, format: string): Promise<EmbeddingLayout> {
+  const header = await source.read(0, 12);
+  if (header.length < 12 || ascii(header.subarray(0, 4)) !== 'RIFF') throw invalidArgument(`the asset is not a RIFF file (${format})`);
+  const view = new DataView(header.buffer, header.byteOffset, 12);
+  const declared = view.getUint32(4, true) + 8;
+  if (declared !== source.size) {
+    throw invalidArgument(`the RIFF header announces ${declared} bytes but the asset has ${source.size}; the file is truncated or has trailing data`);
+  }
+  for (let at = 12; at < source.size; ) {
+    if (at + 8 > source.size) throw invalidArgument(`a RIFF chunk header at byte ${at} runs past the end of the asset`);
+    const chunk = await source.read(at, 8);
+    const id = ascii(chunk.subarray(0, 4));
+    const size = new DataView(chunk.buffer, chunk.byteOffset, 8).getUint32(4, true);
+    if (id === 'C2PA') alreadySigned(format);
+    const next = at + 8 + size + (size % 2);
+    if (next > source.size) throw invalidArgument(`the RIFF chunk "${id}" at byte ${at} runs past the end of the asset`);
+    at = next;
+  }
+  return {
+    binding: 'data',
+    evenStore: true,
+    wrappedLength: (storeLength) => 8 + storeLength,
+    wrap(store) {
+      const chunkHeader = new Uint8Array(8);
+      chunkHeader.set([0x43, 0x32, 0x50, 0x41]); // "C2PA"
+      new DataView(chunkHeader.buffer).setUint32(4, store.length, true);
+      return concat([chunkHeader, store]);
+    },
+    parts(wrappedStoreLength) {
+      const total = source.size + wrappedStoreLength;
+      if (total - 8 > RIFF_MAX) {
+        throw failedPrecondition(`a RIFF file holds at most 4 GiB; with its manifest this ${format} would be ${total} bytes`, { details: { reason: 'riff-size' } });
+      }
+      const riffHeader = header.slice();
+      new DataView(riffHeader.buffer).setUint32(4, total - 8, true);
+      return [{ kind: 'bytes', bytes: riffHeader }, { kind: 'source', offset: 12, length: source.size - 12 }, { kind: 'store' }];
+    },
+  };
+}
+
+/** c2pa-rs splits a store into APP11 segments of at most this much JUMBF (`MAX_JPEG_MARKER_SIZE`). */
+const JPEG_SEGMENT_DATA = 64_000;
+const APP0 = 0xe0;
+const APP11 = 0xeb;
+const SOS = 0xda;
+
+/**
+ * JPEG: the store in APP11 segments (JPEG XT: "JP", box instance 0x0211, sequence number, and
+ * from the second segment on the store's first eight bytes again), placed after the last APP0
+ * (JFIF) or right after SOI, as c2pa-rs `jpeg_io.rs` does. The exclusion covers the segments,
+ * markers included.
+ */
+export async function jpegLayout(source: ByteSource, format: string): Promise<EmbeddingLayout> {
+  const head = await source.read(0, 2);
+  if (head[0] !== 0xff || head[1] !== 0xd8) throw invalidArgument('the asset is not a JPEG (no SOI marker)');
+  let insertAt = 2;
+  for (let at = 2; ; ) {
+    const marker = await source.read(at, 4);
+    if (marker.length < 2 || marker[0] !== 0xff) throw invalidArgument(`the JPEG has no valid marker at byte ${at}`);
+    const code = marker[1];
+    if (code === 0xff) {
+      at += 1; // fill byte
+      continue;
+    }
+    if (code === 0x01 || (code >= 0xd0 && code <= 0xd7)) {
+      at += 2;
+      continue;
+    }
+    if (code === 0xd9) throw invalidArgument('the JPEG ends before its image data');
+    if (marker.length < 4) throw invalidArgument(`the JPEG segment at byte ${at} runs past the end of the asset`);
+    const length = (marker[2] << 8) | marker[3];
+    if (length < 2 || at + 2 + length > source.size) throw invalidArgument(`the JPEG segment at byte ${at} runs past the end of the asset`);
+    if (code === APP11) {
+      const body = await source.read(at + 4, Math.min(length - 2, 64));
+      // "JP", En, Z, then a JUMBF superbox whose description names the C2PA store type.
+      if (ascii(body.subarray(0, 2)) === 'JP' && ascii(body.subarray(12, 16)) === 'jumb' && ascii(body.subarray(24, 28)) === 'c2pa') alreadySigned(format);
+    }
+    if (code === APP0) insertAt = at + 2 + length;
+    if (code === SOS) break;
+    at += 2 + length;
+  }
+  const segmentsFor = (storeLength: number) => Math.max(1, Math.ceil(storeLength / JPEG_SEGMENT_DATA));
+  return {
+    binding: 'data',
+    evenStore: false,
+    wrappedLength: (storeLength) => storeLength + segmentsFor(storeLength) * 12 + (segmentsFor(storeLength) - 1) * 8,
+    wrap(store) {
+      const segments: Uint8Array[] = [];
+      const count = segmentsFor(store.length);
+      for (let i = 0; i < count; i++) {
+        const data = store.subarray(i * JPEG_SEGMENT_DATA, (i + 1) * JPEG_SEGMENT_DATA);
+        const repeat = i === 0 ? new Uint8Array(0) : store.subarray(0, 8);
+        const segment = new Uint8Array(12 + repeat.length + data.length);
+        const view = new DataView(segment.buffer);
+        view.setUint16(0, 0xffeb);
+        view.setUint16(2, segment.length - 2);
+        segment.set([0x4a, 0x50, 0x02, 0x11], 4); // "JP", En = 0x0211
+        view.setUint32(8, i + 1); // Z, from 1
+        segment.set(repeat, 12);
+        segment.set(data, 12 + repeat.length);
+        segments.push(segment);
+      }
+      return concat(segments);
+    },
+    parts: () => [{ kind: 'source', offset: 0, length: insertAt }, { kind: 'store' }, { kind: 'source', offset: insertAt, length: source.size - insertAt }],
+  };
+}
+
+/** The C2PA box's extended type (c2pa-rs `C2PA_UUID`). */
+export const C2PA_BMFF_UUID = Uint8Array.from([0xd8, 0xfe, 0xc3, 0xd6, 0x1b, 0x0e, 0x48, 0x3c, 0x92, 0x97, 0x58, 0x28, 0x87, 0x7e, 0xc4, 0x81]);
+/** Top-level boxes the BMFF hash leaves out besides the C2PA box, as c2pa-rs writes them. */
+export const BMFF_EXCLUDED_BOXES = ['ftyp', 'mfra', 'free', 'skip'];
+const BMFF_PURPOSE = 'manifest';
+
+/**
+ * ISO BMFF (MP4, MOV, M4A, ...): the store in a top-level `uuid` box (C2PA extended type,
+ * version/flags 0, purpose "manifest", a zero Merkle offset), as c2pa-rs `bmff_io.rs` writes it,
+ * but appended after the last box instead of after `ftyp`: no chunk offset (`stco`, `co64`,
+ * `iloc`) changes, so the media is copied as it is and hashed as it is sent. The
+ * `c2pa.hash.bmff.v3` exclusions find the box by type, wherever it is.
+ */
+export async function bmffLayout(source: ByteSource, format: string): Promise<EmbeddingLayout> {
+  const boxes: Array<{ type: string; offset: number; length: number }> = [];
+  for (let at = 0; at < source.size; ) {
+    const header = await source.read(at, 32);
+    if (header.length < 8) throw invalidArgument(`the ${format} has a box header at byte ${at} that runs past the end of the asset`);
+    const view = new DataView(header.buffer, header.byteOffset, header.length);
+    let size = view.getUint32(0);
+    const type = ascii(header.subarray(4, 8));
+    if (size === 1) {
+      if (header.length < 16) throw invalidArgument(`the ${format} box "${type}" at byte ${at} runs past the end of the asset`);
+      size = Number(view.getBigUint64(8));
+    } else if (size === 0) {
+      throw failedPrecondition(`the last box of the ${format} ("${type}") runs to the end of the file without a size; the streaming signer cannot append its manifest after it`, {
+        details: { reason: 'streaming-unsupported' },
+      });
+    }
+    if (size < 8 || at + size > source.size) throw invalidArgument(`the ${format} box "${type}" at byte ${at} runs past the end of the asset`);
+    if (at === 0 && type !== 'ftyp') throw invalidArgument(`the asset is not an ISO BMFF file (${format}): it does not start with an ftyp box`);
+    if (type === 'uuid' && header.length >= 24 && C2PA_BMFF_UUID.every((b, i) => header[8 + i] === b)) alreadySigned(format);
+    if (type === 'moof') {
+      throw failedPrecondition(`the ${format} is fragmented (moof boxes); the streaming signer does not write the Merkle hashes fragmented media needs yet`, {
+        details: { reason: 'streaming-unsupported' },
+      });
+    }
+    boxes.push({ type, offset: at, length: size });
+    at += size;
+  }
+  const prefixLength = 8 + 16 + 4 + BMFF_PURPOSE.length + 1 + 8;
+  return {
+    binding: 'bmff',
+    evenStore: false,
+    wrappedLength: (storeLength) => prefixLength + storeLength,
+    wrap(store) {
+      const prefix = new Uint8Array(prefixLength);
+      const view = new DataView(prefix.buffer);
+      view.setUint32(0, prefixLength + store.length);
+      prefix.set([0x75, 0x75, 0x69, 0x64], 4); // "uuid"
+      prefix.set(C2PA_BMFF_UUID, 8);
+      // version 0, flags 0 (bytes 24-27), the purpose and its NUL, then the Merkle offset 0.
+      prefix.set(new TextEncoder().encode(BMFF_PURPOSE), 28);
+      return concat([prefix, store]);
+    },
+    parts: () => [{ kind: 'source', offset: 0, length: source.size }, { kind: 'store' }],
+    hashedRanges: () => boxes.filter((box) => !BMFF_EXCLUDED_BOXES.includes(box.type)).map((box) => ({ offset: box.offset, length: box.length, withOffset: true })),
+  };
+}
+
+/** The formats the streaming signer writes, by canonical MIME type. */
+export const STREAMING_LAYOUTS: Readonly<Record<string, (source: ByteSource, format: string) => Promise<EmbeddingLayout>>> = {
+  'audio/wav': riffLayout,
+  'image/webp': riffLayout,
+  'video/avi': riffLayout,
+  'image/jpeg': jpegLayout,
+  'video/mp4': bmffLayout,
+  'audio/mp4': bmffLayout,
+  'video/quicktime': bmffLayout,
+  'video/x-m4v': bmffLayout,
+  'image/avif': bmffLayout,
+};

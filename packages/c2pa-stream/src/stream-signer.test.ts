@@ -1,0 +1,169 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createEngine, planIntent, type C2paEngine, type ClaimSigner, type ManifestStoreReport } from '@c2pa-mesh/engine';
+import { createdManifest, flipMediaByte, readMedia } from '@c2pa-mesh/engine/test-support';
+import { judgeWithC2paTs } from '@c2pa-mesh/engine/test-support/c2pa-ts-judge';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanUp } from '../../../test/support/cleanup.js';
+import { createTestPki, testClaimSigner, type TestPki } from '@c2pa-mesh/engine/test-support/test-pki';
+import { opensslAuthorities, type OpensslAuthorities } from '@c2pa-mesh/engine/test-support/openssl';
+import { bytesSource, openFileSource, type ByteSource } from './byte-source.js';
+import { prepareStreamSigning } from './stream-signer.js';
+
+/**
+ * The streaming manifest writer judged by independent readers: c2pa-rs (the engine) must read
+ * what it writes Trusted with the test root as the only anchor, with the hard binding matched,
+ * and Invalid with `assertion.dataHash.mismatch` once one media byte changes; c2pa-ts must find
+ * it valid where it reads the format (JPEG).
+ */
+
+let engine: C2paEngine;
+let pki: TestPki;
+let openssl: OpensslAuthorities;
+let scratch: string;
+let signer: ClaimSigner;
+
+beforeAll(async () => {
+  engine = createEngine({ threads: 1, warmupBytes: 0 });
+  [pki, scratch] = await Promise.all([createTestPki('Stream Test'), mkdtemp(path.join(tmpdir(), 'c2pa-stream-')), engine.warmup()]);
+  openssl = await opensslAuthorities(pki);
+  const ocsp = await openssl.ocspResponse('good');
+  signer = testClaimSigner(pki, { timeStamp: (data) => openssl.timeStamp(data), ocspResponses: [ocsp] });
+});
+
+afterAll(() => cleanUp({ engine: () => engine?.close(), openssl: () => openssl?.dispose(), scratch: () => scratch && rm(scratch, { recursive: true, force: true }) }));
+
+const codes = (entries: ManifestStoreReport['errors'] | undefined) => entries?.map((e) => e.code) ?? [];
+
+/** The definition as the signing service hands it over: checked, with the create intent applied. */
+const definition = (extra: Record<string, unknown> = {}) => planIntent(createdManifest('Streamed', extra), 'create').manifestDefinition;
+
+async function signStreaming(format: string, source: ByteSource, manifestDefinition = definition(), chunkBytes?: number) {
+  const signing = await prepareStreamSigning({ format, source, manifestDefinition, signer, ...(chunkBytes === undefined ? {} : { chunkBytes }) });
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of signing.output()) chunks.push(new Uint8Array(chunk));
+  const signed = new Uint8Array(Buffer.concat(chunks));
+  expect(signed.length).toBe(signing.outputBytes);
+  return { signed, result: signing.result() };
+}
+
+const BMFF = new Set(['video/mp4', 'audio/mp4', 'video/quicktime', 'video/x-m4v', 'image/avif']);
+const hashCode = (format: string, outcome: 'match' | 'mismatch') => `assertion.${BMFF.has(format) ? 'bmffHash' : 'dataHash'}.${outcome}`;
+
+async function expectTrusted(format: string, signed: Uint8Array) {
+  const report = await engine.read({ format, asset: signed, trustAnchorsPem: pki.root.pem });
+  expect(report?.validationState, JSON.stringify(report?.errors)).toBe('Trusted');
+  expect(codes(report?.errors)).toEqual([]);
+  expect(codes(report?.successes)).toEqual(
+    expect.arrayContaining([hashCode(format, 'match'), 'claimSignature.validated', 'timeStamp.validated', 'timeStamp.trusted', 'signingCredential.ocsp.notRevoked']),
+  );
+  return report!;
+}
+
+async function expectTamperedInvalid(format: string, original: Uint8Array, signed: Uint8Array) {
+  const report = await engine.read({ format, asset: flipMediaByte(original, signed), trustAnchorsPem: pki.root.pem });
+  expect(report?.validationState).toBe('Invalid');
+  expect(codes(report?.errors)).toContain(hashCode(format, 'mismatch'));
+}
+
+describe.each([
+  ['audio/wav', 'sample1.wav'],
+  ['image/jpeg', 'no_manifest.jpg'],
+  ['image/webp', 'sample1.webp'],
+  ['video/avi', 'video1.avi'],
+  ['video/mp4', 'video1_no_manifest.mp4'],
+  ['audio/mp4', 'sample1.m4a'],
+  ['image/avif', 'sample1.avif'],
+  ['video/quicktime', 'video1.mov'],
+  ['video/x-m4v', 'video1.m4v'],
+])('%s (%s)', (format, file) => {
+  it('reads Trusted in c2pa-rs with the manifest definition intact; one media byte changed reads Invalid', async () => {
+    const original = readMedia(file);
+    const assetPath = path.join(scratch, file);
+    await writeFile(assetPath, original);
+    const source = await openFileSource(assetPath);
+    try {
+      const manifest = definition({
+        assertions: [
+          { label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.created', digitalSourceType: 'http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture' }] } },
+          { label: 'stds.schema-org.CreativeWork', data: { '@context': 'https://schema.org', '@type': 'CreativeWork', author: [{ '@type': 'Person', name: 'Ada' }] } },
+          { label: 'com.example.shot', data: { lens: '50mm', iso: 400 } },
+          { label: 'com.example.notes', kind: 'Json', data: { note: 'json kind' } },
+        ],
+      });
+      // Small pieces, so that every part of the layout is crossed by a piece boundary.
+      const { signed, result } = await signStreaming(format, source, manifest, 4099);
+      const report = await expectTrusted(format, signed);
+      expect(report.activeManifestLabel).toBe(result.manifestLabel);
+      expect(report.title).toBe('Streamed');
+      expect(report.claimGenerator).toContain('c2pa-mesh-engine-test');
+      const store = JSON.parse(report.manifestStoreJson) as { manifests: Record<string, { assertions: Array<{ label: string; data: unknown }> }> };
+      const assertions = store.manifests[result.manifestLabel].assertions;
+      // c2pa-rs lists a BMFF hash among the assertions, a data hash not.
+      expect(assertions.map((a) => a.label).filter((label) => !label.startsWith('c2pa.hash.'))).toEqual(['c2pa.actions.v2', 'stds.schema-org.CreativeWork', 'com.example.shot', 'com.example.notes']);
+      expect(assertions.find((a) => a.label === 'com.example.shot')?.data).toEqual({ lens: '50mm', iso: 400 });
+      await expectTamperedInvalid(format, original, signed);
+    } finally {
+      await source.close();
+    }
+  });
+});
+
+describe('JPEG judged by c2pa-ts', () => {
+  it('is valid with the data hash matched, also when the store spans several APP11 segments', async () => {
+    const original = readMedia('no_manifest.jpg');
+    for (const manifest of [definition(), definition({ assertions: [
+      { label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.created', digitalSourceType: 'http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture' }] } },
+      { label: 'com.example.large', data: { blob: 'x'.repeat(150_000) } },
+    ] })]) {
+      const { signed, result } = await signStreaming('image/jpeg', bytesSource(original), manifest);
+      await expectTrusted('image/jpeg', signed);
+      const verdict = await judgeWithC2paTs(signed);
+      expect(verdict.explained).toEqual([]);
+      expect(verdict.valid).toBe(true);
+      expect(verdict.successes).toEqual(expect.arrayContaining(['assertion.dataHash.match', 'claimSignature.validated', 'timeStamp.trusted']));
+      expect(result.signedAssetBytes).toBe(signed.length);
+    }
+  });
+});
+
+describe('AVIF judged by c2pa-ts (which reads HEIF-branded BMFF, not MP4)', () => {
+  it('is valid with the BMFF hash matched, the manifest box after the last box', async () => {
+    const { signed } = await signStreaming('image/avif', bytesSource(readMedia('sample1.avif')), definition(), 65_536);
+    await expectTrusted('image/avif', signed);
+    const verdict = await judgeWithC2paTs(signed);
+    expect(verdict.explained).toEqual([]);
+    expect(verdict.valid).toBe(true);
+    expect(verdict.successes).toEqual(expect.arrayContaining(['assertion.bmffHash.match', 'claimSignature.validated', 'timeStamp.trusted']));
+  });
+});
+
+describe('what the streaming path refuses', () => {
+  it('refuses an asset that already carries a manifest, and features it cannot write, with failed_precondition', async () => {
+    const { signed } = await signStreaming('audio/wav', bytesSource(readMedia('sample1.wav')));
+    await expect(prepareStreamSigning({ format: 'audio/wav', source: bytesSource(signed), manifestDefinition: definition(), signer })).rejects.toMatchObject({
+      code: 'failed_precondition',
+      message: expect.stringContaining('already carries a C2PA manifest'),
+    });
+    const jpeg = await signStreaming('image/jpeg', bytesSource(readMedia('no_manifest.jpg')));
+    await expect(prepareStreamSigning({ format: 'image/jpeg', source: bytesSource(jpeg.signed), manifestDefinition: definition(), signer })).rejects.toMatchObject({ code: 'failed_precondition' });
+    for (const extra of [
+      { ingredients: [{ title: 'x', relationship: 'componentOf' }] },
+      { thumbnail: { format: 'image/jpeg', identifier: 't' } },
+      { vendor: 'acme' },
+      { assertions: [{ label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.created', digitalSourceType: 'http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture' }] } }, { label: 'c2pa.thumbnail.claim.jpeg', data: {} }] },
+    ]) {
+      await expect(prepareStreamSigning({ format: 'audio/wav', source: bytesSource(readMedia('sample1.wav')), manifestDefinition: JSON.stringify({ ...JSON.parse(definition()), ...extra }), signer })).rejects.toMatchObject({
+        code: 'failed_precondition',
+        message: expect.stringContaining('streaming signer'),
+      });
+    }
+    await expect(prepareStreamSigning({ format: 'image/png', source: bytesSource(readMedia('sample1.png')), manifestDefinition: definition(), signer })).rejects.toMatchObject({ code: 'failed_precondition' });
+  });
+
+  it('refuses a RIFF file whose header does not match its length with invalid_argument', async () => {
+    const wav = readMedia('sample1.wav');
+    await expect(prepareStreamSigning({ format: 'audio/wav', source: bytesSource(wav.subarray(0, wav.length - 3)), manifestDefinition: definition(), signer })).rejects.toMatchObject({ code: 'invalid_argument' });
+  });
+});
