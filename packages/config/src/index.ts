@@ -42,6 +42,12 @@ export interface MeshConfig {
   databaseConnectTimeoutMs: number;
   /** Worker threads running the C2PA engine. */
   engineThreads: number;
+  /** Engine jobs that may wait for a worker in all (MESH_ENGINE_MAX_QUEUE); a project with none waiting still gets one in. */
+  engineMaxQueue: number;
+  /** Engine jobs one project may have waiting for a worker (MESH_ENGINE_MAX_QUEUE_PER_PROJECT); beyond, its calls get resource_exhausted. */
+  engineMaxQueuePerProject: number;
+  /** Running time of one engine job before it is stopped and its worker replaced (MESH_ENGINE_JOB_TIMEOUT_MS). */
+  engineJobTimeoutMs: number;
   /**
    * Webhook targets that may be private or loopback addresses, or use plain http
    * (MESH_WEBHOOK_ALLOW_HOSTS: host names, IP addresses or CIDR ranges, comma-separated).
@@ -216,6 +222,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeshConfig {
     idleTimeoutMs: positiveInt(env, 'MESH_IDLE_TIMEOUT_MS', 60_000),
     databaseConnectTimeoutMs: positiveInt(env, 'MESH_DATABASE_CONNECT_TIMEOUT_MS', 10_000),
     engineThreads: positiveInt(env, 'MESH_ENGINE_THREADS', 2),
+    engineMaxQueue: positiveInt(env, 'MESH_ENGINE_MAX_QUEUE', 32),
+    engineMaxQueuePerProject: positiveInt(env, 'MESH_ENGINE_MAX_QUEUE_PER_PROJECT', 16),
+    engineJobTimeoutMs: positiveInt(env, 'MESH_ENGINE_JOB_TIMEOUT_MS', 60_000),
     webhookAllowHosts: webhookAllowHosts(env),
     webhookRetryBaseMs: positiveInt(env, 'MESH_WEBHOOK_RETRY_BASE_MS', 10_000),
     webhookPollMs: positiveInt(env, 'MESH_WEBHOOK_POLL_MS', 1000),
