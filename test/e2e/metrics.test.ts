@@ -96,6 +96,9 @@ describe('metrics and probes on their own listener', () => {
     // Warm-up (a sign and a read per worker) and the Sign.
     expect(sampleValue(families, 'c2pamesh_engine_tasks_completed_total')).toBeGreaterThanOrEqual(2);
     expect(sampleValue(families, 'c2pamesh_engine_workers_recycled_total')).toBe(0);
+    expect(sampleValue(families, 'c2pamesh_engine_jobs_over_budget_total')).toBe(0);
+    expect(families.get('c2pamesh_engine_queue_wait_seconds')?.type).toBe('histogram');
+    expect(sampleValue(families, 'c2pamesh_engine_queue_wait_seconds_count', { kind: 'sign' })).toBeGreaterThanOrEqual(1);
     expect(sampleValue(families, 'c2pamesh_tsa_requests_total', { outcome: 'granted' })).toBeGreaterThanOrEqual(1);
     expect(sampleValue(families, 'c2pamesh_ocsp_responses_signed_total')).toBeGreaterThanOrEqual(1);
 

@@ -7,6 +7,9 @@ import type { ServiceName } from '@c2pa-mesh/config';
 import { AccountService, CertificateAuthorityService, RegistryService, SigningService, TransparencyLogService, VerificationService } from '@c2pa-mesh/proto';
 import { peerKey, type PeerContext } from '@c2pa-mesh/server';
 import { createTracePropagationInterceptor } from './trace-propagation.js';
+import { createResettingSessionManager } from './http2-sessions.js';
+
+export { createResettingSessionManager } from './http2-sessions.js';
 
 export { createTracePropagationInterceptor };
 
@@ -124,7 +127,11 @@ export function createCallerClientsFactory(options: CallerClientsOptions): (peer
     if (!url) throw new Error(`no URL configured for the ${service} service`);
     let transport = remoteTransports.get(url);
     if (!transport) {
-      transport = createGrpcTransport({ baseUrl: url, nodeOptions: { ca: options.remote.caPem }, interceptors: [createTracePropagationInterceptor('remote')] });
+      transport = createGrpcTransport({
+        baseUrl: url,
+        sessionManager: createResettingSessionManager(url, { ca: options.remote.caPem }),
+        interceptors: [createTracePropagationInterceptor('remote')],
+      });
       remoteTransports.set(url, transport);
     }
     return transport;
@@ -181,11 +188,11 @@ export function createMeshClients(options: MeshClientOptions): MeshClients {
       transport = createGrpcTransport({
         baseUrl: url,
         interceptors: [createTracePropagationInterceptor('remote')],
-        nodeOptions: {
+        sessionManager: createResettingSessionManager(url, {
           ca: options.remote.caPem,
           cert: options.remote.certificatePem,
           key: options.remote.privateKeyPem,
-        },
+        }),
       });
       transports.set(url, transport);
     }

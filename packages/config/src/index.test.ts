@@ -12,6 +12,14 @@ describe('loadConfig', () => {
     expect(config.services).toEqual(['signing', 'verification', 'certificate-authority', 'registry']);
     expect(config.dataDir.endsWith('.data')).toBe(true);
     expect(config.pkiPublicUrl).toBe('http://127.0.0.1:8080');
+    expect([config.engineThreads, config.engineMaxQueue, config.engineMaxQueuePerProject, config.engineJobTimeoutMs]).toEqual([2, 32, 16, 60_000]);
+  });
+
+  it('reads the engine queue bounds and job time budget', () => {
+    const config = loadConfig({ MESH_ENGINE_MAX_QUEUE: '64', MESH_ENGINE_MAX_QUEUE_PER_PROJECT: '4', MESH_ENGINE_JOB_TIMEOUT_MS: '5000' });
+    expect([config.engineMaxQueue, config.engineMaxQueuePerProject, config.engineJobTimeoutMs]).toEqual([64, 4, 5000]);
+    expect(() => loadConfig({ MESH_ENGINE_MAX_QUEUE_PER_PROJECT: '0' })).toThrow(/MESH_ENGINE_MAX_QUEUE_PER_PROJECT/);
+    expect(() => loadConfig({ MESH_ENGINE_JOB_TIMEOUT_MS: '1.5s' })).toThrow(/MESH_ENGINE_JOB_TIMEOUT_MS/);
   });
 
   it('names the bad variable', () => {

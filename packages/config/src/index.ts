@@ -42,6 +42,12 @@ export interface MeshConfig {
   databaseConnectTimeoutMs: number;
   /** Worker threads running the C2PA engine. */
   engineThreads: number;
+  /** Engine jobs that may wait for a worker in all (MESH_ENGINE_MAX_QUEUE); a project with none waiting still gets one in. */
+  engineMaxQueue: number;
+  /** Engine jobs one project may have waiting for a worker (MESH_ENGINE_MAX_QUEUE_PER_PROJECT); beyond, its calls get resource_exhausted. */
+  engineMaxQueuePerProject: number;
+  /** Running time of one engine job before it is stopped and its worker replaced (MESH_ENGINE_JOB_TIMEOUT_MS). */
+  engineJobTimeoutMs: number;
   /**
    * SignStream uploads larger than this (bytes) in a format the streaming signer writes are
    * spooled to a file under the data dir and signed by it in constant memory, instead of by the
@@ -270,6 +276,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeshConfig {
     engineThreads: positiveInt(env, 'MESH_ENGINE_THREADS', 2),
     streamSignThresholdBytes: positiveInt(env, 'MESH_STREAM_SIGN_THRESHOLD_BYTES', 16 * 1024 * 1024),
     streamMaxAssetBytes: positiveInt(env, 'MESH_STREAM_MAX_ASSET_BYTES', 4 * 1024 * 1024 * 1024),
+    engineMaxQueue: positiveInt(env, 'MESH_ENGINE_MAX_QUEUE', 32),
+    engineMaxQueuePerProject: positiveInt(env, 'MESH_ENGINE_MAX_QUEUE_PER_PROJECT', 16),
+    engineJobTimeoutMs: positiveInt(env, 'MESH_ENGINE_JOB_TIMEOUT_MS', 60_000),
     webhookAllowHosts: webhookAllowHosts(env),
     webhookRetryBaseMs: positiveInt(env, 'MESH_WEBHOOK_RETRY_BASE_MS', 10_000),
     webhookPollMs: positiveInt(env, 'MESH_WEBHOOK_POLL_MS', 1000),

@@ -20,6 +20,7 @@ import {
 import { checkDeclaredFormat, checkSignableForm, formatDisplayName, isSignableFormat } from './formats.js';
 import { summarizeManifestStore } from './manifest-store-report.js';
 import { allowedFingerprints, applyAllowedList } from './allowed-list.js';
+import { FairQueue, MESH_FAIRNESS_KEY, type FairnessKey } from './fair-queue.js';
 import { COSE_ALGORITHMS } from './cose-sign1.js';
 import { engineModule } from './engine-module.js';
 import { toneWav, WARMUP_MANIFEST, warmupCredentials } from './warmup-workload.js';
@@ -27,6 +28,7 @@ import { workerModuleOptions } from './worker-exec-argv.js';
 import { declaresParent, intentVariant, updateWithoutManifest, type IntentVariant } from './sign-intent.js';
 import type {
   C2paEngine,
+  EngineJobStart,
   EngineOptions,
   EngineStats,
   ManifestStoreReport,
@@ -38,6 +40,7 @@ import type {
 const DEFAULTS = {
   threads: 2,
   maxQueue: 32,
+  maxQueuePerTenant: 16,
   recycleAfterBytes: 32 * 1024 * 1024,
   taskTimeoutMs: 60_000,
   warmupBytes: 8 * 1024 * 1024,
@@ -50,6 +53,14 @@ interface TaskState {
   started: boolean;
   /** Called by the balancer as the task goes to a worker: the running-time limit starts then. */
   onStart: () => void;
+}
+
+/** A job waiting in the fair queue for a worker. */
+interface WaitingJob {
+  /** Its turn has come: hand it to piscina. */
+  start: () => void;
+  /** The engine shut down while it waited. */
+  fail: (error: unknown) => void;
 }
 
 type PiscinaOptions = NonNullable<ConstructorParameters<typeof Piscina>[0]>;
@@ -72,9 +83,13 @@ function workerExecArgv(workerUrl: URL): string[] {
  * The C2PA engine (c2pa-rs through WebAssembly) on a pool of worker threads: the engine blocks the
  * thread it runs on, so it never runs on the caller's event loop.
  *
- * - Bounded queue: beyond `maxQueue` waiting tasks, calls fail fast with resource_exhausted.
- * - Per-task timeout and abort: piscina terminates a worker whose task is aborted and starts a
- *   fresh one, so a hostile file cannot hold a thread.
+ * - Fair, bounded queue: jobs wait in a queue that takes turns between tenants and, within one,
+ *   between callers (fair-queue.ts), so one tenant's flood delays another's call by at most one
+ *   job. Beyond `maxQueuePerTenant` waiting jobs of one tenant, or `maxQueue` in all (except a
+ *   tenant's first waiting job), calls fail fast with resource_exhausted.
+ * - Time budget and abort: a job running longer than its budget (`taskTimeoutMs`, or less for
+ *   the call) or whose caller gives up is stopped: piscina terminates its worker and starts a
+ *   fresh one, so a hostile file cannot hold a thread, and other jobs go on.
  * - Recycling: WebAssembly memory never shrinks, so a worker that handled a job larger than
  *   `recycleAfterBytes` (or trapped) is replaced. It marks itself on a shared-memory board before
  *   answering; the balancer below stops giving it work, then the main thread terminates it and
@@ -85,6 +100,7 @@ function workerExecArgv(workerUrl: URL): string[] {
 export function createEngine(options: EngineOptions = {}): C2paEngine {
   const threads = Math.max(1, Math.floor(options.threads ?? DEFAULTS.threads));
   const maxQueue = Math.max(0, Math.floor(options.maxQueue ?? DEFAULTS.maxQueue));
+  const maxQueuePerTenant = Math.max(0, Math.floor(options.maxQueuePerTenant ?? DEFAULTS.maxQueuePerTenant));
   const recycleAfterBytes = options.recycleAfterBytes ?? DEFAULTS.recycleAfterBytes;
   const taskTimeoutMs = options.taskTimeoutMs ?? DEFAULTS.taskTimeoutMs;
   const warmupBytes = Math.max(0, Math.floor(options.warmupBytes ?? DEFAULTS.warmupBytes));
@@ -124,10 +140,15 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
   // dying worker are rejected individually, so there is nothing more to do with the event.
   pool.on('error', () => {});
 
+  /** Tasks handed to piscina (a worker is free, or being replaced), until they settle. */
   const submitted = new Set<TaskState>();
+  /** Jobs waiting for a worker, in turn between tenants; see fair-queue.ts. */
+  const waiting = new FairQueue<WaitingJob>();
+  const jobStartListeners = new Set<(event: EngineJobStart) => void>();
   let completed = 0;
   let recycled = 0;
   let terminated = 0;
+  let overBudget = 0;
   let largestMemoryBytes = 0;
   let exercised = false;
   let closed = false;
@@ -139,35 +160,88 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
     await worker.terminate();
   }
 
+  /** Hands waiting jobs to piscina, by turn, while a worker is free for them. */
+  function dispatch(): void {
+    while (!closed && submitted.size < threads) {
+      const job = waiting.shift();
+      if (job === undefined) return;
+      job.start();
+    }
+  }
+
+  /**
+   * Refuses a job that would wait beyond the queue bounds. A job that starts at once is never
+   * refused, nor the only waiting job of its tenant.
+   */
+  function checkRoom(key: FairnessKey): void {
+    if (waiting.size === 0 && submitted.size < threads) return;
+    const ofTenant = waiting.sizeOf(key.tenant);
+    if (ofTenant >= maxQueuePerTenant) {
+      const who = key.tenant === '' ? 'mesh-wide callers' : 'this project';
+      throw resourceExhausted(`${who} already ${key.tenant === '' ? 'have' : 'has'} ${ofTenant} C2PA engine jobs waiting, the most one project may queue; retry later, or send fewer calls at once`, {
+        metadata: { 'retry-after': '1' },
+        details: { queued: ofTenant, maxQueuePerTenant },
+      });
+    }
+    // A tenant with nothing waiting always gets one job in: a full queue is no reason to starve it.
+    if (ofTenant > 0 && waiting.size >= maxQueue) {
+      throw resourceExhausted('engine busy, retry later', {
+        metadata: { 'retry-after': '1' },
+        details: { queued: waiting.size, maxQueue },
+      });
+    }
+  }
+
   async function run<T>(
     task: EngineTask,
     transferList: TransferListItem[],
-    signal: AbortSignal | undefined,
+    job: { signal?: AbortSignal; fairness?: FairnessKey; budgetMs?: number },
     queued: boolean,
-    timeoutMs = taskTimeoutMs,
+    timeoutMs = Math.min(taskTimeoutMs, job.budgetMs ?? Infinity),
   ): Promise<TaskOutcome<T>> {
     if (closed) throw unavailable('the C2PA engine is shut down');
-    if (queued) {
-      const running = [...submitted].filter((s) => s.started).length;
-      const waiting = submitted.size - running;
-      const idleWorkers = pool.threads.filter((t) => !isRetiring(t.threadId)).length - running;
-      if (waiting + 1 - Math.max(0, idleWorkers) > maxQueue) {
-        throw resourceExhausted('engine busy, retry later', {
-          metadata: { 'retry-after': '1' },
-          details: { queued: waiting, maxQueue },
-        });
-      }
-    }
-    // The limit is on running time: waiting in the queue is bounded by maxQueue instead, and a
-    // task queued behind a worker being replaced should not expire while the new one starts.
+    const key = job.fairness ?? MESH_FAIRNESS_KEY;
+    if (queued) checkRoom(key);
+    const { signal } = job;
+    // The limit is on running time: waiting in the queue is bounded by the queue bounds instead,
+    // and a task queued behind a worker being replaced should not expire while the new one starts.
     const deadline = createDeadline(signal, timeoutMs, { startNow: false });
+    const enqueuedAt = performance.now();
     const state: TaskState = {
       started: false,
-      onStart: () => deadline.start(),
+      onStart: () => {
+        deadline.start();
+        const event: EngineJobStart = { kind: task.kind, tenant: key.tenant, caller: key.caller, waitedMs: performance.now() - enqueuedAt };
+        for (const listener of jobStartListeners) listener(event);
+      },
     };
-    submitted.add(state);
-    const queuedTask = Object.assign(task, { [Piscina.queueOptionsSymbol]: state });
+    let handedOver = false;
     try {
+      await new Promise<void>((resolve, reject) => {
+        if (deadline.signal.aborted) {
+          reject(deadline.signal.reason);
+          return;
+        }
+        const onAbort = () => {
+          if (waiting.remove(key, entry)) reject(deadline.signal.reason);
+        };
+        const entry: WaitingJob = {
+          start: () => {
+            deadline.signal.removeEventListener('abort', onAbort);
+            submitted.add(state);
+            handedOver = true;
+            resolve();
+          },
+          fail: (error) => {
+            deadline.signal.removeEventListener('abort', onAbort);
+            reject(error);
+          },
+        };
+        deadline.signal.addEventListener('abort', onAbort, { once: true });
+        waiting.push(key, entry);
+        dispatch();
+      });
+      const queuedTask = Object.assign(task, { [Piscina.queueOptionsSymbol]: state });
       const outcome = (await pool.run(queuedTask, {
         transferList,
         signal: deadline.signal,
@@ -179,11 +253,11 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
     } catch (error) {
       if (deadline.signal.aborted) {
         if (state.started) terminated++;
-        if (!deadline.expired) throw signal?.reason;
-        throw new MeshError(
-          'deadline_exceeded',
-          `the C2PA engine did not finish within ${timeoutMs} ms; the asset may be too large or malformed`,
-          { cause: error, details: { taskTimeoutMs: timeoutMs } },
+        if (!deadline.expired) throw signal?.reason ?? error;
+        overBudget++;
+        throw resourceExhausted(
+          `the C2PA engine stopped this job after ${timeoutMs} ms, its time budget for one job; the asset or manifest needs more work than one call may take: send a smaller or simpler one, or split the work`,
+          { cause: error, details: { budgetMs: timeoutMs } },
         );
       }
       if (closed) throw unavailable('the C2PA engine is shut down', { cause: error });
@@ -195,7 +269,10 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
       throw error;
     } finally {
       deadline.release();
-      submitted.delete(state);
+      if (handedOver) {
+        submitted.delete(state);
+        dispatch();
+      }
     }
   }
 
@@ -221,7 +298,7 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
       const live = pool.threads.map((t) => t.threadId);
       // A worker of a new pool takes its first task while still loading, so the ping's limit
       // covers starting a thread and the engine, not the task limit meant for assets.
-      const answered = await Promise.all(live.map(() => run<PingResult>({ kind: 'ping' }, [], undefined, false, WORKER_START_TIMEOUT_MS)));
+      const answered = await Promise.all(live.map(() => run<PingResult>({ kind: 'ping' }, [], {}, false, WORKER_START_TIMEOUT_MS)));
       const ready = new Set(answered.flatMap((o) => (o.ok ? [o.value.threadId] : [])));
       if (pool.threads.length >= threads && pool.threads.every((t) => ready.has(t.threadId))) return;
     }
@@ -261,11 +338,13 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
       const intent = intentChoice(o);
       const { port1: signerPort, port2: workerPort } = new MessageChannel();
       let signerError: unknown;
+      let signerWaiting = 0;
       signerPort.on('message', (request: SignerRequest) => {
         void (async () => {
           let reply: SignerReply;
+          signerWaiting++;
           try {
-            const cose = await o.signer.sign(request.claim);
+            const cose = await o.signer.sign(request.claim).finally(() => signerWaiting--);
             if (cose.byteLength !== o.signer.reserveSize) {
               throw new MeshError(
                 'internal',
@@ -299,9 +378,19 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
             ...(intent === undefined ? {} : { intent }),
           },
           [workerPort, ...transfer],
-          o.signal,
+          o,
           true,
-        );
+        ).catch((error: unknown) => {
+          // Out of time while the worker waited for the claim signature: the key service, the
+          // time-stamp or OCSP was slow, not the asset.
+          if (signerWaiting > 0 && isMeshError(error) && error.code === 'resource_exhausted' && error.details?.budgetMs !== undefined) {
+            throw unavailable(`the claim signature (key service, time-stamp, OCSP) did not arrive within the engine's time budget of ${String(error.details.budgetMs)} ms; retry later`, {
+              cause: error,
+              details: error.details,
+            });
+          }
+          throw error;
+        });
         // The claim signer's own error explains a failure better than the engine's echo of it.
         if (signerError !== undefined) throw claimSignerFailure(signerError);
         if (!outcome.ok) throw failure(outcome, 'sign', format);
@@ -324,7 +413,7 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
           recycleAfterBytes,
         },
         transfer,
-        o.signal,
+        o,
         true,
       );
       if (!outcome.ok) {
@@ -351,18 +440,25 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
       const running = [...submitted].filter((s) => s.started).length;
       return {
         threads: pool.threads.length,
-        queued: submitted.size - running,
+        queued: waiting.size + submitted.size - running,
         running,
         completed,
         recycled,
         terminated,
+        overBudget,
         largestMemoryBytes,
       };
+    },
+
+    onJobStart(listener) {
+      jobStartListeners.add(listener);
+      return () => jobStartListeners.delete(listener);
     },
 
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      for (const job of waiting.drain()) job.fail(unavailable('the C2PA engine is shut down'));
       await pool.close();
     },
   };

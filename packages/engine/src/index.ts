@@ -1,5 +1,6 @@
 export { createEngine } from './engine.js';
 export { createDeadline, type Deadline } from './deadline.js';
+export { FairQueue, MESH_FAIRNESS_KEY, type FairnessKey } from './fair-queue.js';
 export {
   normalizeFormat,
   sniffFormat,
@@ -28,6 +29,7 @@ export { engineSettings, ACCEPTED_EKUS, type EngineTrust } from './engine-settin
 export type {
   ClaimSigner,
   C2paEngine,
+  EngineJobStart,
   EngineOptions,
   EngineStats,
   IngredientSummary,

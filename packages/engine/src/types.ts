@@ -1,3 +1,4 @@
+import type { FairnessKey } from './fair-queue.js';
 import type { SignIntent } from './sign-intent.js';
 
 /**
@@ -31,6 +32,10 @@ export interface SignAssetOptions {
   manifestDefinition: string;
   signer: ClaimSigner;
   signal?: AbortSignal;
+  /** Whose job this is: the queue takes turns between tenants and callers (default: the mesh's own). */
+  fairness?: FairnessKey;
+  /** Running time this job may take, when less than the engine's `taskTimeoutMs`. */
+  budgetMs?: number;
   /**
    * Hand the asset's memory to the worker instead of copying it (large assets the caller no longer
    * needs): the caller must not use the buffer after calling sign(); it is detached (reads as
@@ -78,6 +83,10 @@ export interface ReadOptions {
    */
   allowedCertificatesPem?: string;
   signal?: AbortSignal;
+  /** Whose job this is: the queue takes turns between tenants and callers (default: the mesh's own). */
+  fairness?: FairnessKey;
+  /** Running time this job may take, when less than the engine's `taskTimeoutMs`. */
+  budgetMs?: number;
 }
 
 export interface ReadAssetOptions extends ReadOptions {
@@ -157,8 +166,10 @@ export interface EngineStats {
   completed: number;
   /** Workers replaced after a large job, to return WebAssembly memory. */
   recycled: number;
-  /** Workers terminated because their task was aborted or timed out. */
+  /** Workers terminated because their task was aborted or ran over its time budget. */
   terminated: number;
+  /** Jobs stopped because they ran over their time budget. */
+  overBudget: number;
   /** The largest WebAssembly memory (c2pa-rs's heap) any worker has had after a task, in bytes. */
   largestMemoryBytes: number;
 }
@@ -175,20 +186,39 @@ export interface C2paEngine {
    */
   warmup(): Promise<void>;
   stats(): EngineStats;
+  /** Calls `listener` as each job reaches a worker; returns the function that stops it. */
+  onJobStart(listener: (event: EngineJobStart) => void): () => void;
   close(): Promise<void>;
+}
+
+/** A job reaching a worker. */
+export interface EngineJobStart {
+  kind: 'ping' | 'read' | 'sign';
+  tenant: string;
+  caller: string;
+  /** Time from submission to a worker taking it. */
+  waitedMs: number;
 }
 
 export interface EngineOptions {
   /** Worker threads (default 2). */
   threads?: number;
-  /** Tasks allowed to wait for a worker before calls fail with resource_exhausted (default 32). */
+  /**
+   * Tasks allowed to wait for a worker before calls fail with resource_exhausted (default 32);
+   * a tenant with no task waiting still gets one in.
+   */
   maxQueue?: number;
+  /** Tasks of one tenant allowed to wait for a worker before its calls fail with resource_exhausted (default 16). */
+  maxQueuePerTenant?: number;
   /**
    * A worker that handled a job larger than this is replaced (default 32 MiB), and so is one whose
    * WebAssembly memory has grown by more than eight times this (at least 64 MiB).
    */
   recycleAfterBytes?: number;
-  /** A task running (not queued) longer than this is aborted and its worker replaced (default 60 s). */
+  /**
+   * The time budget of one job: a job running (not queued) longer than this is stopped with
+   * resource_exhausted and its worker replaced (default 60 s).
+   */
   taskTimeoutMs?: number;
   /** Size of the asset each worker signs and reads in `warmup()` (default 8 MiB; 0: load only). */
   warmupBytes?: number;

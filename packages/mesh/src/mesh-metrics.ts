@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from 'pino';
 import { isMeshError } from '@c2pa-mesh/errors';
 import type { C2paEngine } from '@c2pa-mesh/engine';
@@ -98,6 +98,18 @@ export function createMeshMetrics(logger: Logger): MeshMetrics {
       totalCounter('c2pamesh_engine_tasks_completed_total', 'Engine tasks a worker finished.', [], single(() => engine.stats().completed));
       totalCounter('c2pamesh_engine_workers_recycled_total', 'Engine workers replaced after a large job, to return WebAssembly memory.', [], single(() => engine.stats().recycled));
       totalCounter('c2pamesh_engine_workers_terminated_total', 'Engine workers terminated because their task was aborted or ran out of time.', [], single(() => engine.stats().terminated));
+      totalCounter('c2pamesh_engine_jobs_over_budget_total', 'Engine jobs stopped because they ran longer than their time budget (MESH_ENGINE_JOB_TIMEOUT_MS).', [], single(() => engine.stats().overBudget));
+      // By kind only: a label per project would let the number of series grow with the tenants.
+      const queueWait = new Histogram({
+        name: 'c2pamesh_engine_queue_wait_seconds',
+        help: 'Time an engine job waited for a worker, by kind (sign, read).',
+        labelNames: ['kind'],
+        buckets: [0.001, 0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+        registers,
+      });
+      engine.onJobStart((job) => {
+        if (job.kind !== 'ping') queueWait.observe({ kind: job.kind }, job.waitedMs / 1000);
+      });
     },
 
     observeCertificateAuthority(ca) {

@@ -177,7 +177,13 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     relyingPartyRoutes.push(...certificateAuthorityRoutes(certificateAuthority));
   }
   // One engine pool per process, shared by signing and verification.
-  const engine = local.has('signing') || local.has('verification') ? withEngineSpans(createEngine({ threads: config.engineThreads })) : undefined;
+  const engineOptions = {
+    threads: config.engineThreads,
+    maxQueue: config.engineMaxQueue,
+    maxQueuePerTenant: config.engineMaxQueuePerProject,
+    taskTimeoutMs: config.engineJobTimeoutMs,
+  };
+  const engine = local.has('signing') || local.has('verification') ? withEngineSpans(createEngine(engineOptions)) : undefined;
   if (engine) metrics.observeEngine(engine);
   metrics.observeDatabase(db);
   let webhookDispatcher: WebhookDispatcher | undefined;

@@ -7,6 +7,7 @@ import { peerKey } from './context.js';
 import { requestIdFrom } from './interceptors.js';
 import { clientIp, consoleSessionCredentials, peerCertificate } from './peer.js';
 import { listen } from './listen.js';
+import { SESSION_MEMORY_MB, slicedResponse, watchUnsentResponse } from './http2-session-memory.js';
 import { unaryRequestBody } from './request-body.js';
 import { nulCharacterInterceptor, requestDecodingGate, requestDecodingInterceptor } from './request-decoding.js';
 
@@ -82,7 +83,7 @@ function connectHandler(options: TlsListenerOptions) {
     const request = universalRequestFromNodeRequest(req, res, undefined, contextValues);
     if (handler.method.methodKind === 'unary') request.body = unaryRequestBody(req);
     handler(request)
-      .then((response) => universalResponseToNodeResponse(response, res))
+      .then((response) => universalResponseToNodeResponse(slicedResponse(response), res))
       .catch((reason: unknown) => {
         // Aborted: the caller went away while the answer was written; nobody is left to tell.
         if (ConnectError.from(reason).code === Code.Aborted) return;
@@ -113,6 +114,8 @@ export async function startTlsListener(options: TlsListenerOptions): Promise<Run
       // SignStream. Larger windows let the client keep sending while the handler works; what
       // one connection can have in flight unread stays bounded by the connection window.
       settings: { initialWindowSize: STREAM_WINDOW_BYTES },
+      // Explicit, because the listener manages it: see http2-session-memory.ts.
+      maxSessionMemory: SESSION_MEMORY_MB,
     },
     (req, res) => {
       // Every response carries the request id, including ones Connect answers before any
@@ -127,6 +130,7 @@ export async function startTlsListener(options: TlsListenerOptions): Promise<Run
         inFlight.requests++;
         res.once('close', () => inFlight.requests--);
       }
+      if (req.httpVersionMajor === 2) watchUnsentResponse(req, res, options.logger);
       handler(req, res);
     },
   );

@@ -119,6 +119,8 @@ export async function signPlannedAsset(
   call: {
     requestId: string;
     signal?: AbortSignal;
+    /** Who asks (the identity's id): the engine takes turns between projects and their callers. */
+    caller: string;
     /**
      * An asset received for this call alone, already hashed: its memory moves to the engine's
      * worker instead of being copied (`asset` is unusable afterwards).
@@ -136,6 +138,7 @@ export async function signPlannedAsset(
     ...(plan.trustAnchorsPem === undefined ? {} : { trustAnchorsPem: plan.trustAnchorsPem }),
     signer: claimSigner,
     signal: call.signal,
+    fairness: { tenant: plan.project.projectId, caller: call.caller },
     transferAsset: call.handOver !== undefined,
     // Both hashes come from the engine's worker, which has the bytes anyway; an upload was
     // hashed as it arrived.

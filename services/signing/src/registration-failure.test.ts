@@ -41,7 +41,7 @@ describe('registration failures', () => {
     const deps: SigningContext = { clients, engine: mesh.engine!, config: mesh.config, logger: pino({ level: 'silent' }), signers: createSignerDirectory(clients), staples: createOcspStapler(clients), ingredientTrust: createIngredientTrust(clients) };
     const checked = checkSigningOptions({ format: 'image/jpeg', manifestJson: generatorManifest('unregistered'), signerId: '', title: '', tags: [], projectId });
     const plan = await planAssetSigning(deps, ADMIN_IDENTITY, checked);
-    await expect(signPlannedAsset(deps, plan, readMedia('no_manifest.jpg'), { requestId: 'req_registry_down' })).rejects.toMatchObject({
+    await expect(signPlannedAsset(deps, plan, readMedia('no_manifest.jpg'), { requestId: 'req_registry_down', caller: ADMIN_IDENTITY.id })).rejects.toMatchObject({
       code,
       message: `the asset was signed but the registry did not record it, so it is not returned; retry the request: ${error.rawMessage}`,
     });

@@ -73,7 +73,7 @@ export async function* signStream(
     }
     return;
   }
-  const signed = await signPlannedAsset(deps, plan, upload.asset, { requestId: call.requestId, signal: ctx.signal, handOver: { inputSha256: upload.sha256 } });
+  const signed = await signPlannedAsset(deps, plan, upload.asset, { requestId: call.requestId, signal: ctx.signal, caller: identity.id, handOver: { inputSha256: upload.sha256 } });
 
   const output = signed.signedAsset;
   for (let at = 0; at < output.length; at += SIGNED_CHUNK_BYTES) {

@@ -19,7 +19,7 @@ export async function sign(deps: SigningContext, req: signingV1.SignRequest, ctx
 
   const plan = await planAssetSigning(deps, identity, checked);
   call.projectId = plan.project.projectId;
-  const signed = await signPlannedAsset(deps, plan, req.asset, { requestId: call.requestId, signal: ctx.signal });
+  const signed = await signPlannedAsset(deps, plan, req.asset, { requestId: call.requestId, signal: ctx.signal, caller: identity.id });
   return create(signingV1.SignResponseSchema, {
     signedAsset: signed.signedAsset,
     ...signResultFields(signed, call),

@@ -19,6 +19,8 @@ export type VerificationSource = 'BYTES' | 'STREAM' | 'URL' | 'BATCH';
 export interface VerificationCall {
   requestId: string;
   projectId?: string;
+  /** Who asks (the identity's id): the engine takes turns between projects and their callers. */
+  caller?: string;
   /** Aborted when the caller goes away. */
   signal?: AbortSignal;
   /** performance.now() when the request arrived: duration_ms counts from here (default: now). */
@@ -73,7 +75,7 @@ async function readManifestStore(deps: VerificationServiceDeps, asset: Uint8Arra
   const trust = await deps.trust.current();
   const deadline = createDeadline(call.signal, deps.settings.verifyTimeoutMs);
   try {
-    return await deps.engine.read({ format, asset, ...trust, signal: deadline.signal });
+    return await deps.engine.read({ format, asset, ...trust, signal: deadline.signal, fairness: { tenant: call.projectId ?? '', caller: call.caller ?? '' } });
   } catch (error) {
     if (isMeshError(error)) throw error;
     if (deadline.expired) {

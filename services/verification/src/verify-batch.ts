@@ -50,7 +50,7 @@ export async function verifyBatch(deps: VerificationServiceDeps, req: verificati
     try {
       const result = await verifyAsset(
         deps,
-        { requestId: call.requestId, projectId: identity.projectId, signal: ctx.signal },
+        { requestId: call.requestId, projectId: identity.projectId, caller: identity.id, signal: ctx.signal },
         { asset: item.asset, format: item.format, source: 'BATCH' },
       );
       return create(verificationV1.BatchResultSchema, { name: item.name, outcome: { case: 'result', value: result } });

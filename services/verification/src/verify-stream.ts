@@ -57,5 +57,5 @@ export async function verifyStream(deps: VerificationServiceDeps, requests: Asyn
   const asset = preallocated ?? new Uint8Array(Buffer.concat(chunks, received));
   const format = assetFormat(declaredFormat, asset);
   call.format = format;
-  return verifyAsset(deps, { requestId: call.requestId, projectId: identity.projectId, signal: ctx.signal, startedAt: call.startedAt }, { asset, format, source: 'STREAM' });
+  return verifyAsset(deps, { requestId: call.requestId, projectId: identity.projectId, caller: identity.id, signal: ctx.signal, startedAt: call.startedAt }, { asset, format, source: 'STREAM' });
 }

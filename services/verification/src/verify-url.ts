@@ -36,7 +36,7 @@ export async function verifyUrl(deps: VerificationServiceDeps, req: verification
   call.format = format;
   const result = await verifyAsset(
     deps,
-    { requestId: call.requestId, projectId: identity.projectId, signal: ctx.signal, startedAt: call.startedAt },
+    { requestId: call.requestId, projectId: identity.projectId, caller: identity.id, signal: ctx.signal, startedAt: call.startedAt },
     { asset: fetched.bytes, format, source: 'URL' },
   );
   return create(verificationV1.VerifyUrlResponseSchema, { result, finalUrl: fetched.finalUrl, fetchedBytes: BigInt(fetched.bytes.length) });

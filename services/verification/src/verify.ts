@@ -15,5 +15,5 @@ export async function verify(deps: VerificationServiceDeps, req: verificationV1.
   call.format = req.format || undefined;
   const format = assetFormat(req.format, req.asset);
   call.format = format;
-  return verifyAsset(deps, { requestId: call.requestId, projectId: identity.projectId, signal: ctx.signal, startedAt: call.startedAt }, { asset: req.asset, format, source: 'BYTES' });
+  return verifyAsset(deps, { requestId: call.requestId, projectId: identity.projectId, caller: identity.id, signal: ctx.signal, startedAt: call.startedAt }, { asset: req.asset, format, source: 'BYTES' });
 }
