@@ -68,6 +68,8 @@ export interface SignResult {
   /** `sha256:<hex>` of the asset as given, when the task asked for it. */
   inputSha256?: string;
   manifestStoreJson: string;
+  /** The manifest store as embedded (JUMBF). */
+  manifestStore: Uint8Array;
   activeManifestLabel: string;
   /** The intent the manifest was made with, when the task had one. */
   intent?: SignIntent;

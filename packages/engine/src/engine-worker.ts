@@ -195,7 +195,7 @@ async function sign(task: SignTask): Promise<TaskOutcome<SignResult>> {
     try {
       const manifestStoreJson = reader.json();
       const activeManifestLabel = reader.activeLabel() ?? '';
-      const value: SignResult = { signedAsset: signed.asset, signedAssetSha256: sha256Of(signed.asset), manifestStoreJson, activeManifestLabel };
+      const value: SignResult = { signedAsset: signed.asset, signedAssetSha256: sha256Of(signed.asset), manifestStoreJson, manifestStore: signed.manifest, activeManifestLabel };
       if (inputSha256 !== undefined) value.inputSha256 = inputSha256;
       if (plan?.intent !== undefined) value.intent = plan.intent;
       return { ok: true, value, threadId, retiring };

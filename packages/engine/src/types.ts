@@ -64,6 +64,8 @@ export interface SignAssetResult {
   inputSha256?: string;
   /** The manifest store of the signed asset as c2pa-rs reports it (`Reader::json`). */
   manifestStoreJson: string;
+  /** The manifest store as embedded (JUMBF, `application/c2pa`). */
+  manifestStore: Uint8Array;
   activeManifestLabel: string;
   /** The intent the manifest was made with (`auto` resolved), when one was asked for. */
   intent?: SignIntent;

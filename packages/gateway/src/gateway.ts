@@ -11,6 +11,7 @@ import { health, mirrorStageSign, mirrorStageVerify, warmup } from './mirrorstag
 import { verimagoSign, verimagoVerifyByHash } from './verimago.js';
 import { mintallCertificate, mintallJwks, mintallVerify, type PublicProductCertificates } from './mintall.js';
 import type { FileUrlFetcher } from './file-url.js';
+import { sbrManifest, sbrMatchesByBindingGet, sbrMatchesByBindingPost, sbrMatchesByContent, sbrSupportedAlgorithms } from './soft-binding-resolution.js';
 
 export interface GatewayOptions {
   /** Clients that act as the HTTP caller (see createCallerClientsFactory). */
@@ -67,6 +68,12 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/mintall/api/v1/.well-known/jwks.json', operation: 'lookup', errorStyle: 'message', handle: mintallJwks },
   { method: 'GET', path: '/mintall/api/v1/mc4p/', operation: 'lookup', errorStyle: 'message', handle: mintallCertificate },
   { method: 'POST', path: '/mintall/api/v1/mc4p/', operation: 'lookup', errorStyle: 'message', handle: mintallVerify },
+  // The C2PA Soft Binding Resolution API.
+  { method: 'GET', path: '/sbr/v1/services/supportedAlgorithms', operation: 'other', errorStyle: 'message', handle: sbrSupportedAlgorithms },
+  { method: 'GET', path: '/sbr/v1/matches/byBinding', operation: 'lookup', errorStyle: 'message', handle: sbrMatchesByBindingGet },
+  { method: 'POST', path: '/sbr/v1/matches/byBinding', operation: 'lookup', errorStyle: 'message', handle: sbrMatchesByBindingPost },
+  { method: 'POST', path: '/sbr/v1/matches/byContent', operation: 'lookup', errorStyle: 'message', handle: sbrMatchesByContent },
+  { method: 'GET', path: '/sbr/v1/manifests/', operation: 'lookup', errorStyle: 'message', handle: sbrManifest },
 ];
 
 function isJson(exchange: Exchange): boolean {

@@ -16,3 +16,4 @@ export * from './repositories/usage.js';
 export * from './repositories/rate-limits.js';
 export * from './repositories/webhooks.js';
 export * from './repositories/product-certificates.js';
+export * from './repositories/soft-bindings.js';

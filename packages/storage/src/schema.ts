@@ -230,6 +230,37 @@ export interface MeshDatabase {
   product_certificate_keys: ProductCertificateKeyTable;
   product_certificates: ProductCertificateTable;
   product_certificate_domains: ProductCertificateDomainTable;
+  soft_bindings: SoftBindingTable;
+  manifest_stores: ManifestStoreTable;
+}
+
+/** A fingerprint of a signed asset (soft binding); bands are the body's eight bytes. */
+export interface SoftBindingTable {
+  asset_id: string;
+  alg: string;
+  project_id: string;
+  manifest_label: string;
+  value: Uint8Array;
+  /** Signed 64-bit integer; written as decimal text (pg reads int8 back as text). */
+  fingerprint: ColumnType<string, string, never>;
+  band0: number;
+  band1: number;
+  band2: number;
+  band3: number;
+  band4: number;
+  band5: number;
+  band6: number;
+  band7: number;
+  created_at: DefaultTimestamp;
+}
+
+/** The manifest repository: every manifest store the mesh signed, by manifest label. */
+export interface ManifestStoreTable {
+  manifest_label: string;
+  asset_id: string;
+  project_id: string;
+  manifest_store: Uint8Array;
+  created_at: DefaultTimestamp;
 }
 
 export type CertificateRow = Selectable<CertificateTable>;

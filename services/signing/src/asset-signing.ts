@@ -10,6 +10,7 @@ import { prepareManifestDefinition, type ManifestWarning, type PreparedManifest 
 import { MAX_TITLE_LENGTH, registryLabels, signableFormat, type RegistryLabels } from './sign-request-rules.js';
 import { resolveSigningCredentials, type SigningCredentials } from './signing-credentials.js';
 import { intentToProto, requestedIntent } from './sign-intent.js';
+import { planSoftBinding } from './soft-binding.js';
 
 /**
  * Signing a media file, shared by Sign and SignStream: the request is checked and its signer
@@ -61,6 +62,8 @@ export interface SignedAsset {
   warnings: ManifestWarning[];
   /** The intent the manifest was made with; undefined: the caller's own parent, signed as given. */
   intent?: SignIntent;
+  /** The fingerprint signed in as a soft binding (`ISCC:…`); '' when none. */
+  softBinding: string;
 }
 
 /** The response fields Sign and SignStream share (everything but the signed bytes themselves). */
@@ -80,6 +83,7 @@ export function signResultFields(signed: SignedAsset, call: { requestId: string;
     format: signed.format,
     warnings: signed.warnings.map((warning) => create(signingV1.SigningWarningSchema, warning)),
     intent: intentToProto(signed.intent),
+    softBinding: signed.softBinding,
   };
 }
 
@@ -123,10 +127,12 @@ export async function signPlannedAsset(
   },
 ): Promise<SignedAsset> {
   const claimSigner = createMeshClaimSigner(deps.clients, plan.signer, plan.ocspResponse);
+  // Before the engine: the asset may move to its worker.
+  const softBinding = await planSoftBinding(plan.format, asset, plan.manifest.json);
   const result = await deps.engine.sign({
     format: plan.format,
     asset,
-    manifestDefinition: plan.manifest.json,
+    manifestDefinition: softBinding.manifestJson,
     intent: plan.intent,
     ...intentOptions(plan.manifest),
     ...(plan.trustAnchorsPem === undefined ? {} : { trustAnchorsPem: plan.trustAnchorsPem }),
@@ -160,6 +166,7 @@ export async function signPlannedAsset(
       title: (plan.labels.title || plan.manifest.title || '').slice(0, MAX_TITLE_LENGTH),
       tags: plan.labels.tags,
       signedAt,
+      ...softBinding.registration(result.manifestStore),
     })
     .catch((error: unknown) => {
       throw dependencyError(error, 'the asset was signed but the registry did not record it, so it is not returned; retry the request');
@@ -180,5 +187,6 @@ export async function signPlannedAsset(
     format: plan.format,
     warnings: plan.manifest.warnings,
     ...(result.intent === undefined ? {} : { intent: result.intent }),
+    softBinding: softBinding.text,
   };
 }

@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import * as initial from './2026-11-23T0001-initial.js';
 import * as registry from './2026-11-24T0001-registry.js';
 import * as productCertificates from './2026-12-06T0001-product-certificates.js';
+import * as softBindings from './2026-12-06T0201-soft-bindings.js';
 
 /** Every migration, by its sortable name. Add new ones here; never edit a landed one. */
 export const migrations: Record<string, Migration> = {
   '2026-11-23T0001-initial': initial,
   '2026-11-24T0001-registry': registry,
   '2026-12-06T0001-product-certificates': productCertificates,
+  '2026-12-06T0201-soft-bindings': softBindings,
 };

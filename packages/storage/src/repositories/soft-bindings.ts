@@ -1,0 +1,111 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { MeshDatabase } from '../schema.js';
+
+type Db = Kysely<MeshDatabase> | Transaction<MeshDatabase>;
+
+/** A fingerprint to store: the algorithm's value, its 64-bit body as an integer, its 8 bytes. */
+export interface NewSoftBinding {
+  alg: string;
+  value: Uint8Array;
+  /** Signed 64-bit integer, decimal. */
+  fingerprint: string;
+  /** The body's eight bytes, 0–255 each. */
+  bands: readonly number[];
+}
+
+export interface SoftBindingsOfAsset {
+  assetId: string;
+  projectId: string;
+  manifestLabel: string;
+  softBindings: readonly NewSoftBinding[];
+  /** The manifest store as embedded; undefined: not kept. */
+  manifestStore?: Uint8Array;
+}
+
+/** Stores an asset's soft bindings and manifest store (call inside the asset's transaction). */
+export async function insertSoftBindings(db: Db, entry: SoftBindingsOfAsset): Promise<void> {
+  if (entry.softBindings.length > 0) {
+    await db
+      .insertInto('soft_bindings')
+      .values(
+        entry.softBindings.map((binding) => ({
+          asset_id: entry.assetId,
+          alg: binding.alg,
+          project_id: entry.projectId,
+          manifest_label: entry.manifestLabel,
+          value: binding.value,
+          fingerprint: binding.fingerprint,
+          band0: binding.bands[0],
+          band1: binding.bands[1],
+          band2: binding.bands[2],
+          band3: binding.bands[3],
+          band4: binding.bands[4],
+          band5: binding.bands[5],
+          band6: binding.bands[6],
+          band7: binding.bands[7],
+        })),
+      )
+      .execute();
+  }
+  if (entry.manifestStore !== undefined && entry.manifestStore.length > 0) {
+    await db
+      .insertInto('manifest_stores')
+      .values({ manifest_label: entry.manifestLabel, asset_id: entry.assetId, project_id: entry.projectId, manifest_store: entry.manifestStore })
+      .execute();
+  }
+}
+
+export interface SoftBindingMatchRow {
+  asset_id: string;
+  project_id: string;
+  manifest_label: string;
+  distance: number;
+}
+
+/**
+ * Registered fingerprints at most `maxDistance` bits from `query`, nearest first, of active assets
+ * (of one project when `projectId` is set). Candidates are the rows sharing at least one byte band
+ * with the query (each band indexed), which finds every fingerprint within 7 bits and most a few
+ * bits further; their exact distance is the bit count of the XOR.
+ */
+export async function findSoftBindingMatches(
+  db: Db,
+  query: { alg: string; fingerprint: string; bands: readonly number[]; projectId?: string; maxDistance: number; limit: number },
+): Promise<SoftBindingMatchRow[]> {
+  const bands = query.bands;
+  const distance = sql<number>`bit_count((sb.fingerprint # ${query.fingerprint}::bigint)::bit(64))::int`;
+  let select = db
+    .selectFrom('soft_bindings as sb')
+    .innerJoin('assets as a', 'a.id', 'sb.asset_id')
+    .select(['sb.asset_id', 'sb.project_id', 'sb.manifest_label', distance.as('distance')])
+    .where('sb.alg', '=', query.alg)
+    .where('a.status', '=', 'ACTIVE')
+    .where((eb) =>
+      eb.or([
+        eb('sb.band0', '=', bands[0]),
+        eb('sb.band1', '=', bands[1]),
+        eb('sb.band2', '=', bands[2]),
+        eb('sb.band3', '=', bands[3]),
+        eb('sb.band4', '=', bands[4]),
+        eb('sb.band5', '=', bands[5]),
+        eb('sb.band6', '=', bands[6]),
+        eb('sb.band7', '=', bands[7]),
+      ]),
+    )
+    .where(distance, '<=', query.maxDistance);
+  if (query.projectId !== undefined) select = select.where('sb.project_id', '=', query.projectId);
+  const rows = await select.orderBy(distance).orderBy('sb.created_at', 'desc').orderBy('sb.asset_id').limit(query.limit).execute();
+  return rows.map((row) => ({ ...row, distance: Number(row.distance) }));
+}
+
+/** A stored manifest store by label (of one project when `projectId` is set), of an active asset. */
+export async function findManifestStore(db: Db, manifestLabel: string, projectId?: string): Promise<{ asset_id: string; project_id: string; manifest_store: Uint8Array } | undefined> {
+  let select = db
+    .selectFrom('manifest_stores as m')
+    .innerJoin('assets as a', 'a.id', 'm.asset_id')
+    .select(['m.asset_id', 'm.project_id', 'm.manifest_store'])
+    .where('m.manifest_label', '=', manifestLabel)
+    .where('a.status', '=', 'ACTIVE');
+  if (projectId !== undefined) select = select.where('m.project_id', '=', projectId);
+  return select.executeTakeFirst();
+}
