@@ -6,7 +6,8 @@ import sharp from 'sharp';
  *
  * Written here because no maintained JavaScript package computes it (the reference is the Python
  * `iscc-core`). The steps are those of iscc-core's `image_normalize` and `soft_hash_image_v0`:
- * orientation applied, transparency filled with white, uniform border trimmed, reduced to 32×32,
+ * orientation applied, transparency filled with white, reduced to 32×32 (no border trimming, see
+ * normalizedPixels),
  * converted to luma (ITU-R 601), a 2-D DCT-II (unscaled), the top-left 8×8 coefficients compared
  * with their median (bit = coefficient > median), row by row. The pixels are decoded and reduced
  * by libvips (sharp) instead of Pillow, so a code may differ from iscc-core's in a few bits; codes
@@ -24,40 +25,46 @@ const SIDE = 32;
 /** Image MIME types sharp's prebuilt libvips decodes. */
 export const FINGERPRINTED_IMAGE_FORMATS: readonly string[] = ['image/jpeg', 'image/png', 'image/webp', 'image/tiff', 'image/avif', 'image/gif', 'image/heic', 'image/heif'];
 
-const COSINES: Float64Array = (() => {
-  const table = new Float64Array(SIDE * SIDE);
-  for (let k = 0; k < SIDE; k++) for (let n = 0; n < SIDE; n++) table[k * SIDE + n] = Math.cos((Math.PI / SIDE) * (n + 0.5) * k);
-  return table;
-})();
-
-/** Unscaled DCT-II of `input` (length 32), as iscc-core's `algo_dct`; only the first `keep` outputs. */
-function dct(input: Float64Array, keep: number): Float64Array {
-  const out = new Float64Array(keep);
-  for (let k = 0; k < keep; k++) {
-    let sum = 0;
-    for (let n = 0; n < SIDE; n++) sum += input[n] * COSINES[k * SIDE + n];
-    out[k] = sum;
+/**
+ * Unscaled DCT-II (X[k] = Σ x[n]·cos(π/N·(n+½)·k)) by the recursive even/odd split that iscc-core
+ * uses (Byeong Gi Lee's algorithm, as published by Project Nayuki). The same arithmetic matters:
+ * on flat regions it gives exact zeros where a direct cosine sum leaves rounding noise, which
+ * would flip bits compared with the median.
+ */
+function dct(v: readonly number[]): number[] {
+  const n = v.length;
+  if (n === 1) return [v[0]];
+  const half = n / 2;
+  const alpha: number[] = [];
+  const beta: number[] = [];
+  for (let i = 0; i < half; i++) {
+    alpha.push(v[i] + v[n - 1 - i]);
+    beta.push((v[i] - v[n - 1 - i]) / (Math.cos(((i + 0.5) * Math.PI) / n) * 2));
   }
+  const a = dct(alpha);
+  const b = dct(beta);
+  const out: number[] = [];
+  for (let i = 0; i < half - 1; i++) out.push(a[i], b[i] + b[i + 1]);
+  out.push(a[half - 1], b[half - 1]);
   return out;
 }
 
-/** The 32×32 luma values, row by row. */
-async function normalizedPixels(image: Uint8Array): Promise<Float64Array> {
-  const reduce = (trim: boolean) => {
-    let pipeline = sharp(image, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error', pages: 1 }).rotate();
-    if (trim) pipeline = pipeline.trim({ threshold: 10 });
-    return pipeline
-      .flatten({ background: '#ffffff' })
-      .resize(SIDE, SIDE, { fit: 'fill', kernel: 'cubic' })
-      .toColourspace('srgb')
-      .removeAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-  };
-  // An image that is all border (one colour) has nothing left to trim to: hash it whole.
-  const { data, info } = await reduce(true).catch(() => reduce(false));
+/**
+ * The 32×32 luma values, row by row. iscc-core also trims a uniform border first; that is left
+ * out here: it needs the full-size decode (twice the time of a JPEG decoded at 1/8 scale, which
+ * libvips does when it only has to reduce), and a border a platform adds or removes is rare.
+ */
+async function normalizedPixels(image: Uint8Array): Promise<Uint8Array> {
+  const { data, info } = await sharp(image, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error', pages: 1 })
+    .rotate()
+    .flatten({ background: '#ffffff' })
+    .resize(SIDE, SIDE, { fit: 'fill', kernel: 'cubic' })
+    .toColourspace('srgb')
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   const channels = info.channels;
-  const luma = new Float64Array(SIDE * SIDE);
+  const luma = new Uint8Array(SIDE * SIDE);
   for (let i = 0; i < SIDE * SIDE; i++) {
     const r = data[i * channels];
     const g = channels >= 3 ? data[i * channels + 1] : r;
@@ -67,23 +74,35 @@ async function normalizedPixels(image: Uint8Array): Promise<Float64Array> {
   return luma;
 }
 
-/** The 8-byte body of the Image-Code from 32×32 luma values. */
-export function imageSoftHash(pixels: Float64Array): Uint8Array {
-  // Rows first, then the columns of the result; only the 8 lowest frequencies are kept each way.
-  const rows: Float64Array[] = [];
-  for (let y = 0; y < SIDE; y++) rows.push(dct(pixels.subarray(y * SIDE, (y + 1) * SIDE), SIDE));
-  const coefficients = new Float64Array(64);
-  const column = new Float64Array(SIDE);
-  for (let x = 0; x < 8; x++) {
-    for (let y = 0; y < SIDE; y++) column[y] = rows[y][x];
-    const transformed = dct(column, 8);
-    for (let y = 0; y < 8; y++) coefficients[y * 8 + x] = transformed[y];
+/** The 8×8 blocks of DCT coefficients, in the order iscc-core reads them for longer codes. */
+const SLICES: ReadonlyArray<readonly [number, number]> = [[0, 0], [1, 0], [0, 1], [1, 1]];
+
+/**
+ * The body of the Image-Code (`bits` / 8 bytes; 64 bits unless asked for more, at most 256) from
+ * 32×32 luma values, row by row: iscc-core's `soft_hash_image_v0`.
+ */
+export function imageSoftHash(pixels: ArrayLike<number>, bits = ISCC_IMAGE_BITS): Uint8Array {
+  if (pixels.length !== SIDE * SIDE) throw new RangeError(`expected ${SIDE * SIDE} pixels`);
+  if (bits % 64 !== 0 || bits < 64 || bits > 256) throw new RangeError('bits must be 64, 128, 192 or 256');
+  const rows: number[][] = [];
+  for (let y = 0; y < SIDE; y++) rows.push(dct(Array.from({ length: SIDE }, (_, x) => pixels[y * SIDE + x])));
+  // columns[u][v]: u the horizontal frequency, v the vertical one (the DCT of each column of rows).
+  const columns: number[][] = [];
+  for (let u = 0; u < SIDE; u++) columns.push(dct(rows.map((row) => row[u])));
+  const out = new Uint8Array(bits / 8);
+  let bit = 0;
+  for (const [x, y] of SLICES) {
+    const block: number[] = [];
+    for (let v = y; v < y + 8; v++) for (let u = x; u < x + 8; u++) block.push(columns[u][v]);
+    const sorted = [...block].sort((a, b) => a - b);
+    const median = (sorted[31] + sorted[32]) / 2;
+    for (const value of block) {
+      if (value > median) out[bit >> 3] |= 0x80 >> (bit & 7);
+      bit++;
+    }
+    if (bit >= bits) break;
   }
-  const sorted = Array.from(coefficients).sort((a, b) => a - b);
-  const median = (sorted[31] + sorted[32]) / 2;
-  const body = new Uint8Array(8);
-  for (let i = 0; i < 64; i++) if (coefficients[i] > median) body[i >> 3] |= 0x80 >> (i & 7);
-  return body;
+  return out;
 }
 
 /** The Image-Code (header + 64-bit body, 10 bytes) of an encoded image. */
