@@ -32,6 +32,8 @@ export interface SignTask {
   recycleAfterBytes: number;
   /** Hash the asset as given too (SignResult.inputSha256). */
   hashInput: boolean;
+  /** Remote manifest reference written beside the embedded store; undefined: none. */
+  remoteManifestUrl?: string;
   /**
    * The Builder intent, by whether the source carries a manifest (the worker looks only when the
    * two differ). Undefined: no intent, `manifestDefinition` as it is.

@@ -168,6 +168,7 @@ async function sign(task: SignTask): Promise<TaskOutcome<SignResult>> {
     const { plan, refusal } = await chooseIntent(task);
     if (refusal !== undefined) return { ok: false, engineError: refusal.message, trap: false, threadId, retiring, refusal };
     const builder = WasmBuilder.fromJson(plan?.manifestDefinition ?? task.manifestDefinition, task.settings);
+    if (task.remoteManifestUrl !== undefined) builder.setRemoteUrl(task.remoteManifestUrl);
     let signed: { asset: Uint8Array; manifest: Uint8Array };
     try {
       if (plan !== undefined) {

@@ -16,6 +16,11 @@ export interface SignAssetOptions {
   format: string;
   asset: Uint8Array;
   /**
+   * Where the manifest store can also be fetched (c2pa-rs `set_remote_url`): written into the asset
+   * (XMP `dcterms:provenance`) beside the embedded store. Undefined: no remote reference.
+   */
+  remoteManifestUrl?: string;
+  /**
    * A c2pa-rs ManifestDefinition as JSON, already validated by the caller; the engine hands it to
    * `WasmBuilder.fromJson` unchanged. What c2pa-rs 0.91 makes of it (checked here):
    * - `claim_version` defaults to 2: the claim has no `claim_generator` string and no `dc:format`,

@@ -164,6 +164,23 @@ describe('the Soft Binding Resolution API under /sbr/v1', () => {
     expect(await byPost.json()).toEqual({ matches: [{ manifestId: signed.label, similarityScore: 100 }] });
   });
 
+  it('signs with a remote manifest reference to /sbr/v1/manifests/{label}, which serves that store', async () => {
+    // C.jpg: a picture unlike the others here, so that it adds no match to the other tests.
+    const photo = await readFile(path.join(MEDIA, 'C.jpg'));
+    const response = await createClient(SigningService, mesh.transport()).sign({ asset: photo, format: 'image/jpeg', manifestJson: MANIFEST, remoteManifest: true }, asKey(key));
+    expect(response.manifestUrl).toBe(`${mesh.config.publicUrl}/sbr/v1/manifests/${encodeURIComponent(response.activeManifestLabel)}`);
+    expect(response.activeManifestLabel).toMatch(/^urn:c2pa:[0-9a-f-]{36}$/);
+    // The reference is in the file (XMP dcterms:provenance), the store embedded beside it.
+    expect(Buffer.from(response.signedAsset).includes(Buffer.from(response.manifestUrl))).toBe(true);
+    const report = await mesh.engine!.read({ format: 'image/jpeg', asset: response.signedAsset, trustAnchorsPem: mesh.pki.c2paRoot.pem });
+    expect(report!.validationState).toBe('Trusted');
+    const served = await get(new URL(response.manifestUrl).pathname, key);
+    expect(served.status).toBe(200);
+    const store = new Uint8Array(await served.arrayBuffer());
+    const fromStore = await mesh.engine!.read({ format: 'application/c2pa', asset: store, trustAnchorsPem: mesh.pki.c2paRoot.pem });
+    expect(fromStore!.activeManifestLabel).toBe(response.activeManifestLabel);
+  });
+
   it('serves the manifest store from the manifest repository; c2pa-rs reads it back', async () => {
     const res = await get(`/sbr/v1/manifests/${encodeURIComponent(signed.label)}`, key);
     expect(res.status).toBe(200);

@@ -13,6 +13,8 @@ export {
   parseBindingValue,
   fingerprintInt64,
   fingerprintBands,
+  bandProbes,
+  BAND_PROBE_RADIUS,
   similarityOf,
   hammingDistance,
   type Fingerprint,

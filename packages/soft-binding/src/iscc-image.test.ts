@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { imageSoftHash, isccBytes, isccText } from './iscc-image.js';
-import { hammingDistance, parseBindingValue, withSoftBindingAssertion } from './soft-binding.js';
+import { bandProbes, fingerprintBands, hammingDistance, parseBindingValue, withSoftBindingAssertion } from './soft-binding.js';
 
 /**
  * The Image-Code against the ISCC conformance vectors published with iscc-core (the reference
@@ -38,6 +38,18 @@ describe('binding values', () => {
     expect(() => parseBindingValue('io.iscc.v0', 'AAAA')).toThrow(/ISCC Image-Code/);
     expect(() => parseBindingValue('io.iscc.v0', Buffer.from([0x20, 0x01, 1, 2, 3, 4, 5, 6, 7, 8]).toString('base64'))).toThrow(/ISCC Image-Code/);
     expect(() => parseBindingValue('com.example.wm', 'AAAA')).toThrow(/not supported/);
+  });
+
+  it('probes each 16-bit quarter and every value within 2 bits of it', () => {
+    const fingerprint = { alg: 'io.iscc.v0' as const, value: code };
+    expect(fingerprintBands(fingerprint)).toEqual([0xf000, 0, 0, 1]);
+    const probes = bandProbes(fingerprint);
+    expect(probes.map((p) => new Set(p).size)).toEqual([137, 137, 137, 137]);
+    const bitsApart = (a: number, b: number) => (a ^ b).toString(2).replace(/0/g, '').length;
+    for (const [i, band] of fingerprintBands(fingerprint).entries()) {
+      expect(probes[i][0]).toBe(band);
+      expect(Math.max(...probes[i].map((v) => bitsApart(v, band)))).toBe(2);
+    }
   });
 
   it('counts differing bits of the body only', () => {

@@ -92,9 +92,30 @@ export function fingerprintInt64(fingerprint: Fingerprint): bigint {
   return Buffer.from(fingerprint.value.subarray(2, 10)).readBigInt64BE(0);
 }
 
-/** The body's eight bytes: a match within 7 bits shares at least one of them (the lookup bands). */
+/** The body's four 16-bit quarters (the lookup bands), most significant first. */
 export function fingerprintBands(fingerprint: Fingerprint): number[] {
-  return Array.from(fingerprint.value.subarray(2, 10));
+  const v = fingerprint.value;
+  return [0, 1, 2, 3].map((i) => (v[2 + 2 * i] << 8) | v[3 + 2 * i]);
+}
+
+/** Bits a band may differ by and still be probed: 4 bands × (2 + 1) − 1 = 11 bits found for sure. */
+export const BAND_PROBE_RADIUS = 2;
+
+/**
+ * For each quarter of the query, the values to look up: itself and every value within
+ * BAND_PROBE_RADIUS bits (1 + 16 + 120 = 137). A fingerprint at most 11 bits away differs from
+ * the query in at most 2 bits in one of the four quarters, so this finds every match within
+ * MAX_MATCH_DISTANCE (multi-index hashing, Norouzi et al.).
+ */
+export function bandProbes(fingerprint: Fingerprint): number[][] {
+  return fingerprintBands(fingerprint).map((band) => {
+    const values = [band];
+    for (let i = 0; i < 16; i++) {
+      values.push(band ^ (1 << i));
+      for (let j = i + 1; j < 16; j++) values.push(band ^ (1 << i) ^ (1 << j));
+    }
+    return values;
+  });
 }
 
 /** Similarity in [0, 1] of two fingerprints this many bits apart. */

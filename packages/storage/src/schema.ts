@@ -234,7 +234,7 @@ export interface MeshDatabase {
   manifest_stores: ManifestStoreTable;
 }
 
-/** A fingerprint of a signed asset (soft binding); bands are the body's eight bytes. */
+/** A fingerprint of a signed asset (soft binding); bands are the body's four 16-bit quarters. */
 export interface SoftBindingTable {
   asset_id: string;
   alg: string;
@@ -247,10 +247,6 @@ export interface SoftBindingTable {
   band1: number;
   band2: number;
   band3: number;
-  band4: number;
-  band5: number;
-  band6: number;
-  band7: number;
   created_at: DefaultTimestamp;
 }
 

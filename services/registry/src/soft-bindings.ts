@@ -2,7 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import type { HandlerContext } from '@connectrpc/connect';
 import { invalidArgument, notFound } from '@c2pa-mesh/errors';
 import { softBindingV1 } from '@c2pa-mesh/proto';
-import { DEFAULT_MAX_RESULTS, ISCC_ALG, MAX_MATCH_DISTANCE, MAX_RESULTS_LIMIT, fingerprintBands, fingerprintInt64, parseBindingValue, similarityOf, type Fingerprint } from '@c2pa-mesh/soft-binding';
+import { DEFAULT_MAX_RESULTS, ISCC_ALG, bandProbes, MAX_MATCH_DISTANCE, MAX_RESULTS_LIMIT, fingerprintBands, fingerprintInt64, parseBindingValue, similarityOf, type Fingerprint } from '@c2pa-mesh/soft-binding';
 import { findManifestStore, findSoftBindingMatches, type NewSoftBinding } from '@c2pa-mesh/storage';
 import type { RegistryServiceDeps } from './deps.js';
 
@@ -38,7 +38,7 @@ export async function findSoftBindingMatchesHandler(deps: RegistryServiceDeps, r
   const rows = await findSoftBindingMatches(deps.db, {
     alg: fingerprint.alg,
     fingerprint: fingerprintInt64(fingerprint).toString(),
-    bands: fingerprintBands(fingerprint),
+    bandProbes: bandProbes(fingerprint),
     ...(req.projectId === '' ? {} : { projectId: req.projectId }),
     maxDistance: MAX_MATCH_DISTANCE,
     limit: maxResults(req.maxResults),

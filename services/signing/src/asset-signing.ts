@@ -29,6 +29,8 @@ export interface AssetSigningOptions {
   projectId: string;
   /** Unset or unspecified: `auto`. */
   intent?: signingV1.SignIntent;
+  /** Reference the manifest store remotely too (SignRequest.remote_manifest). */
+  remoteManifest?: boolean;
 }
 
 /** Checked options: what can be said about a request without asking another service. */
@@ -64,6 +66,8 @@ export interface SignedAsset {
   intent?: SignIntent;
   /** The fingerprint signed in as a soft binding (`ISCC:…`); '' when none. */
   softBinding: string;
+  /** The remote manifest reference written into the asset; '' when none. */
+  manifestUrl: string;
 }
 
 /** The response fields Sign and SignStream share (everything but the signed bytes themselves). */
@@ -84,6 +88,7 @@ export function signResultFields(signed: SignedAsset, call: { requestId: string;
     warnings: signed.warnings.map((warning) => create(signingV1.SigningWarningSchema, warning)),
     intent: intentToProto(signed.intent),
     softBinding: signed.softBinding,
+    manifestUrl: signed.manifestUrl,
   };
 }
 
@@ -128,11 +133,12 @@ export async function signPlannedAsset(
 ): Promise<SignedAsset> {
   const claimSigner = createMeshClaimSigner(deps.clients, plan.signer, plan.ocspResponse);
   // Before the engine: the asset may move to its worker.
-  const softBinding = await planSoftBinding(plan.format, asset, plan.manifest.json);
+  const softBinding = await planSoftBinding(plan.format, asset, plan.manifest.json, plan.options.remoteManifest === true ? deps.config.publicUrl : undefined);
   const result = await deps.engine.sign({
     format: plan.format,
     asset,
     manifestDefinition: softBinding.manifestJson,
+    ...(softBinding.remoteManifestUrl === undefined ? {} : { remoteManifestUrl: softBinding.remoteManifestUrl }),
     intent: plan.intent,
     ...intentOptions(plan.manifest),
     ...(plan.trustAnchorsPem === undefined ? {} : { trustAnchorsPem: plan.trustAnchorsPem }),
@@ -188,5 +194,6 @@ export async function signPlannedAsset(
     warnings: plan.manifest.warnings,
     ...(result.intent === undefined ? {} : { intent: result.intent }),
     softBinding: softBinding.text,
+    manifestUrl: softBinding.remoteManifestUrl ?? '',
   };
 }

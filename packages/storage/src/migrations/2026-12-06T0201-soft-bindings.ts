@@ -17,20 +17,17 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('value', 'bytea', (c) => c.notNull())
     // The 64-bit body as a signed integer, for Hamming distances in SQL (bit_count of the XOR).
     .addColumn('fingerprint', 'bigint', (c) => c.notNull())
-    // Its eight bytes: a fingerprint within 7 bits of a query shares at least one with it
-    // (pigeonhole), so a lookup reads only the rows an index on some band points to.
-    .addColumn('band0', 'smallint', (c) => c.notNull())
-    .addColumn('band1', 'smallint', (c) => c.notNull())
-    .addColumn('band2', 'smallint', (c) => c.notNull())
-    .addColumn('band3', 'smallint', (c) => c.notNull())
-    .addColumn('band4', 'smallint', (c) => c.notNull())
-    .addColumn('band5', 'smallint', (c) => c.notNull())
-    .addColumn('band6', 'smallint', (c) => c.notNull())
-    .addColumn('band7', 'smallint', (c) => c.notNull())
+    // Its four 16-bit quarters (multi-index hashing): a fingerprint within 11 bits of a query has
+    // a quarter within 2 bits of the query's (pigeonhole), so a lookup reads only the rows the
+    // band indexes point to for those few values.
+    .addColumn('band0', 'integer', (c) => c.notNull())
+    .addColumn('band1', 'integer', (c) => c.notNull())
+    .addColumn('band2', 'integer', (c) => c.notNull())
+    .addColumn('band3', 'integer', (c) => c.notNull())
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addPrimaryKeyConstraint('soft_bindings_pk', ['asset_id', 'alg'])
     .execute();
-  for (let band = 0; band < 8; band++) {
+  for (let band = 0; band < 4; band++) {
     await db.schema.createIndex(`soft_bindings_band${band}`).on('soft_bindings').columns(['alg', `band${band}`]).execute();
   }
 

@@ -9,7 +9,7 @@ export interface NewSoftBinding {
   value: Uint8Array;
   /** Signed 64-bit integer, decimal. */
   fingerprint: string;
-  /** The body's eight bytes, 0–255 each. */
+  /** The body's four 16-bit quarters, 0–65535 each. */
   bands: readonly number[];
 }
 
@@ -39,10 +39,6 @@ export async function insertSoftBindings(db: Db, entry: SoftBindingsOfAsset): Pr
           band1: binding.bands[1],
           band2: binding.bands[2],
           band3: binding.bands[3],
-          band4: binding.bands[4],
-          band5: binding.bands[5],
-          band6: binding.bands[6],
-          band7: binding.bands[7],
         })),
       )
       .execute();
@@ -64,34 +60,24 @@ export interface SoftBindingMatchRow {
 
 /**
  * Registered fingerprints at most `maxDistance` bits from `query`, nearest first, of active assets
- * (of one project when `projectId` is set). Candidates are the rows sharing at least one byte band
- * with the query (each band indexed), which finds every fingerprint within 7 bits and most a few
- * bits further; their exact distance is the bit count of the XOR.
+ * (of one project when `projectId` is set). `bandProbes[i]` lists the values of quarter i to look
+ * up (the query's quarter and its neighbours); candidates are the rows with some quarter among
+ * them (each quarter indexed), their exact distance the bit count of the XOR.
  */
 export async function findSoftBindingMatches(
   db: Db,
-  query: { alg: string; fingerprint: string; bands: readonly number[]; projectId?: string; maxDistance: number; limit: number },
+  query: { alg: string; fingerprint: string; bandProbes: ReadonlyArray<readonly number[]>; projectId?: string; maxDistance: number; limit: number },
 ): Promise<SoftBindingMatchRow[]> {
-  const bands = query.bands;
+  const probes = query.bandProbes;
   const distance = sql<number>`bit_count((sb.fingerprint # ${query.fingerprint}::bigint)::bit(64))::int`;
+  const band = (i: 0 | 1 | 2 | 3) => sql<boolean>`${sql.ref(`sb.band${i}`)} = any(${`{${probes[i].join(',')}}`}::int[])`;
   let select = db
     .selectFrom('soft_bindings as sb')
     .innerJoin('assets as a', 'a.id', 'sb.asset_id')
     .select(['sb.asset_id', 'sb.project_id', 'sb.manifest_label', distance.as('distance')])
     .where('sb.alg', '=', query.alg)
     .where('a.status', '=', 'ACTIVE')
-    .where((eb) =>
-      eb.or([
-        eb('sb.band0', '=', bands[0]),
-        eb('sb.band1', '=', bands[1]),
-        eb('sb.band2', '=', bands[2]),
-        eb('sb.band3', '=', bands[3]),
-        eb('sb.band4', '=', bands[4]),
-        eb('sb.band5', '=', bands[5]),
-        eb('sb.band6', '=', bands[6]),
-        eb('sb.band7', '=', bands[7]),
-      ]),
-    )
+    .where((eb) => eb.or([band(0), band(1), band(2), band(3)]))
     .where(distance, '<=', query.maxDistance);
   if (query.projectId !== undefined) select = select.where('sb.project_id', '=', query.projectId);
   const rows = await select.orderBy(distance).orderBy('sb.created_at', 'desc').orderBy('sb.asset_id').limit(query.limit).execute();
