@@ -12,6 +12,13 @@ describe('loadConfig', () => {
     expect(config.services).toEqual(['signing', 'verification', 'certificate-authority', 'registry']);
     expect(config.dataDir.endsWith('.data')).toBe(true);
     expect(config.pkiPublicUrl).toBe('http://127.0.0.1:8080');
+    expect(config.publicUrl).toBe('https://127.0.0.1:8443');
+  });
+
+  it('takes MESH_PUBLIC_URL as an https origin, and refuses anything else', () => {
+    expect(loadConfig({ MESH_PUBLIC_URL: 'https://c2pa.example.com/' }).publicUrl).toBe('https://c2pa.example.com');
+    expect(loadConfig({ MESH_HOST: '0.0.0.0', MESH_PORT: '9443' }).publicUrl).toBe('https://127.0.0.1:9443');
+    expect(() => loadConfig({ MESH_PUBLIC_URL: 'http://c2pa.example.com' })).toThrow(/MESH_PUBLIC_URL/);
   });
 
   it('names the bad variable', () => {

@@ -71,18 +71,29 @@ export async function findSoftBindingMatches(
   const probes = query.bandProbes;
   const distance = sql<number>`bit_count((sb.fingerprint # ${query.fingerprint}::bigint)::bit(64))::int`;
   const band = (i: 0 | 1 | 2 | 3) => sql<boolean>`${sql.ref(`sb.band${i}`)} = any(${`{${probes[i].join(',')}}`}::int[])`;
-  let select = db
+  // Two steps, each with a plan that cannot go wrong: the candidates from the band indexes alone
+  // (the planner cannot estimate the distance filter, and joined with assets it may scan them
+  // all), then which of the few within the threshold are still active.
+  let candidates = db
     .selectFrom('soft_bindings as sb')
-    .innerJoin('assets as a', 'a.id', 'sb.asset_id')
-    .select(['sb.asset_id', 'sb.project_id', 'sb.manifest_label', distance.as('distance')])
+    .select(['sb.asset_id', 'sb.project_id', 'sb.manifest_label', 'sb.created_at', distance.as('distance')])
     .where('sb.alg', '=', query.alg)
-    .where('a.status', '=', 'ACTIVE')
     .where((eb) => eb.or([band(0), band(1), band(2), band(3)]))
     .where(distance, '<=', query.maxDistance);
-  if (query.projectId !== undefined) select = select.where('sb.project_id', '=', query.projectId);
-  const rows = await select.orderBy(distance).orderBy('sb.created_at', 'desc').orderBy('sb.asset_id').limit(query.limit).execute();
-  return rows.map((row) => ({ ...row, distance: Number(row.distance) }));
+  if (query.projectId !== undefined) candidates = candidates.where('sb.project_id', '=', query.projectId);
+  const rows = await candidates.orderBy(distance).orderBy('sb.created_at', 'desc').orderBy('sb.asset_id').limit(MAX_CANDIDATES).execute();
+  if (rows.length === 0) return [];
+  const active = new Set(
+    (await db.selectFrom('assets').select('id').where('id', 'in', rows.map((row) => row.asset_id)).where('status', '=', 'ACTIVE').execute()).map((row) => row.id),
+  );
+  return rows
+    .filter((row) => active.has(row.asset_id))
+    .slice(0, query.limit)
+    .map((row) => ({ asset_id: row.asset_id, project_id: row.project_id, manifest_label: row.manifest_label, distance: Number(row.distance) }));
 }
+
+/** At most this many fingerprints within the threshold are looked at (deleted assets included). */
+const MAX_CANDIDATES = 500;
 
 /** A stored manifest store by label (of one project when `projectId` is set), of an active asset. */
 export async function findManifestStore(db: Db, manifestLabel: string, projectId?: string): Promise<{ asset_id: string; project_id: string; manifest_store: Uint8Array } | undefined> {
