@@ -47,6 +47,8 @@ export async function insertSoftBindings(db: Db, entry: SoftBindingsOfAsset): Pr
     await db
       .insertInto('manifest_stores')
       .values({ manifest_label: entry.manifestLabel, asset_id: entry.assetId, project_id: entry.projectId, manifest_store: entry.manifestStore })
+      // A label names one manifest: registered again (a retried registration), the first stays.
+      .onConflict((oc) => oc.column('manifest_label').doNothing())
       .execute();
   }
 }
