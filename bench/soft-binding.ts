@@ -162,7 +162,7 @@ try {
     `${COUNT} fingerprints registered over ${PROJECTS} projects (loaded in ${loadSeconds.toFixed(1)} s); ${QUERIES} lookups per row after 10 warm-up ones.`,
     'The lookup is the registry\'s own query (`findSoftBindingMatches`), multi-index hashing: the',
     'fingerprint\'s four 16-bit quarters are indexed (with the algorithm); a lookup asks for the rows with',
-    'some quarter within 2 bits of the query\'s (4 × 137 values), joined with the active assets, exact',
+    'some quarter within 2 bits of the query\'s (4 × 137 values), then which of them are active, exact',
     `distance as \`bit_count\` of the XOR, at most ${MAX_MATCH_DISTANCE} bits, best 10.`,
     '',
     '## Target',
