@@ -10,8 +10,9 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['errors', 'config', 'proto'],
   // Leaves that do one job each: the C2PA engine, private keys, the database, the vocabulary of
   // MC4P product certificates (shared by the service that issues them and the offline verifier),
-  // the one policy on which addresses outbound fetches may reach.
-  ['engine', 'key-custody', 'storage', 'mc4p', 'address-policy'],
+  // the one policy on which addresses outbound fetches may reach, soft bindings (perceptual
+  // fingerprints of decoded media).
+  ['engine', 'key-custody', 'storage', 'mc4p', 'address-policy', 'soft-binding'],
   // Certificates, OCSP, CRLs, time-stamps (over key custody); the transparency log of claim
   // signatures (over the database and key custody); the streaming C2PA manifest writer for large
   // assets (over the engine's signer and intents).

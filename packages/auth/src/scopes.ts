@@ -49,6 +49,9 @@ export const METHOD_SCOPES: Record<string, MethodRequirement> = {
   'c2pamesh.verification.v1.VerificationService/VerifyUrl': ['verify'],
   'c2pamesh.verification.v1.VerificationService/VerifyBatch': ['verify'],
   'c2pamesh.verification.v1.VerificationService/ListVerifications': ['verify', 'registry.read'],
+  'c2pamesh.verification.v1.VerificationService/MatchSoftBinding': ['verify'],
+  'c2pamesh.verification.v1.VerificationService/MatchContent': ['verify'],
+  'c2pamesh.verification.v1.VerificationService/GetManifestStore': ['verify'],
 
   'c2pamesh.certificateauthority.v1.CertificateAuthorityService/IssueCertificate': ['ca.issue'],
   'c2pamesh.certificateauthority.v1.CertificateAuthorityService/GetCertificate': ['ca.issue', 'ca.revoke', 'registry.read'],
@@ -88,6 +91,8 @@ export const METHOD_SCOPES: Record<string, MethodRequirement> = {
   'c2pamesh.registry.v1.RegistryService/ListWebhooks': ['registry.read'],
   'c2pamesh.registry.v1.RegistryService/DeleteWebhook': ['registry.write'],
   'c2pamesh.registry.v1.RegistryService/ListWebhookDeliveries': ['registry.read'],
+  'c2pamesh.registry.v1.RegistryService/FindSoftBindingMatches': ['mesh.internal'],
+  'c2pamesh.registry.v1.RegistryService/GetStoredManifest': ['mesh.internal'],
 
   // People sign in: these need no identity (each limits its attempts per address, Login also per account).
   'c2pamesh.account.v1.AccountService/Register': 'public',

@@ -13,6 +13,7 @@ describe('loadConfig', () => {
     expect(config.dataDir.endsWith('.data')).toBe(true);
     expect(config.pkiPublicUrl).toBe('http://127.0.0.1:8080');
     expect([config.engineThreads, config.engineMaxQueue, config.engineMaxQueuePerProject, config.engineJobTimeoutMs]).toEqual([2, 32, 16, 60_000]);
+    expect(config.publicUrl).toBe('https://127.0.0.1:8443');
   });
 
   it('reads the engine queue bounds and job time budget', () => {
@@ -20,6 +21,12 @@ describe('loadConfig', () => {
     expect([config.engineMaxQueue, config.engineMaxQueuePerProject, config.engineJobTimeoutMs]).toEqual([64, 4, 5000]);
     expect(() => loadConfig({ MESH_ENGINE_MAX_QUEUE_PER_PROJECT: '0' })).toThrow(/MESH_ENGINE_MAX_QUEUE_PER_PROJECT/);
     expect(() => loadConfig({ MESH_ENGINE_JOB_TIMEOUT_MS: '1.5s' })).toThrow(/MESH_ENGINE_JOB_TIMEOUT_MS/);
+  });
+
+  it('takes MESH_PUBLIC_URL as an https origin, and refuses anything else', () => {
+    expect(loadConfig({ MESH_PUBLIC_URL: 'https://c2pa.example.com/' }).publicUrl).toBe('https://c2pa.example.com');
+    expect(loadConfig({ MESH_HOST: '0.0.0.0', MESH_PORT: '9443' }).publicUrl).toBe('https://127.0.0.1:9443');
+    expect(() => loadConfig({ MESH_PUBLIC_URL: 'http://c2pa.example.com' })).toThrow(/MESH_PUBLIC_URL/);
   });
 
   it('names the bad variable', () => {

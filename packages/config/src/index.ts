@@ -27,6 +27,11 @@ export interface MeshConfig {
   metricsPort: number;
   /** Base URL relying parties use to reach OCSP and CA issuers; written into certificates. */
   pkiPublicUrl: string;
+  /**
+   * Base URL callers reach the TLS listener by (MESH_PUBLIC_URL): remote manifest references
+   * (`SignRequest.remote_manifest`) point to `<it>/sbr/v1/manifests/<label>`.
+   */
+  publicUrl: string;
   /** `postgres://…` for PostgreSQL; undefined selects embedded PGlite in the data dir. */
   databaseUrl: string | undefined;
   /** Services this process runs. */
@@ -266,6 +271,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeshConfig {
     pkiHttpPort,
     metricsPort: port(env, 'MESH_METRICS_PORT', 9464),
     pkiPublicUrl,
+    publicUrl: env.MESH_PUBLIC_URL ? httpsUrl('MESH_PUBLIC_URL', env.MESH_PUBLIC_URL) : `https://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${meshPort}`,
     databaseUrl,
     services,
     serviceUrls,

@@ -32,6 +32,8 @@ export interface SignTask {
   recycleAfterBytes: number;
   /** Hash the asset as given too (SignResult.inputSha256). */
   hashInput: boolean;
+  /** Remote manifest reference written beside the embedded store; undefined: none. */
+  remoteManifestUrl?: string;
   /**
    * The Builder intent, by whether the source carries a manifest (the worker looks only when the
    * two differ). Undefined: no intent, `manifestDefinition` as it is.
@@ -68,6 +70,8 @@ export interface SignResult {
   /** `sha256:<hex>` of the asset as given, when the task asked for it. */
   inputSha256?: string;
   manifestStoreJson: string;
+  /** The manifest store as embedded (JUMBF). */
+  manifestStore: Uint8Array;
   activeManifestLabel: string;
   /** The intent the manifest was made with, when the task had one. */
   intent?: SignIntent;

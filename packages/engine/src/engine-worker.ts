@@ -176,6 +176,7 @@ async function sign(task: SignTask): Promise<TaskOutcome<SignResult>> {
     const { plan, refusal } = await chooseIntent(task);
     if (refusal !== undefined) return { ok: false, engineError: refusal.message, trap: false, threadId, retiring, refusal };
     const builder = WasmBuilder.fromJson(plan?.manifestDefinition ?? task.manifestDefinition, task.settings);
+    if (task.remoteManifestUrl !== undefined) builder.setRemoteUrl(task.remoteManifestUrl);
     let signed: { asset: Uint8Array; manifest: Uint8Array };
     try {
       if (plan !== undefined) {
@@ -203,7 +204,7 @@ async function sign(task: SignTask): Promise<TaskOutcome<SignResult>> {
     try {
       const manifestStoreJson = reader.json();
       const activeManifestLabel = reader.activeLabel() ?? '';
-      const value: SignResult = { signedAsset: signed.asset, signedAssetSha256: sha256Of(signed.asset), manifestStoreJson, activeManifestLabel };
+      const value: SignResult = { signedAsset: signed.asset, signedAssetSha256: sha256Of(signed.asset), manifestStoreJson, manifestStore: signed.manifest, activeManifestLabel };
       if (inputSha256 !== undefined) value.inputSha256 = inputSha256;
       if (plan?.intent !== undefined) value.intent = plan.intent;
       return { ok: true, value, threadId, retiring };

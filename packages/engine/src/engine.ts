@@ -375,6 +375,7 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
             signerPort: workerPort,
             recycleAfterBytes,
             hashInput: o.hashInput === true,
+            ...(o.remoteManifestUrl === undefined ? {} : { remoteManifestUrl: o.remoteManifestUrl }),
             ...(intent === undefined ? {} : { intent }),
           },
           [workerPort, ...transfer],

@@ -17,6 +17,11 @@ export interface SignAssetOptions {
   format: string;
   asset: Uint8Array;
   /**
+   * Where the manifest store can also be fetched (c2pa-rs `set_remote_url`): written into the asset
+   * (XMP `dcterms:provenance`) beside the embedded store. Undefined: no remote reference.
+   */
+  remoteManifestUrl?: string;
+  /**
    * A c2pa-rs ManifestDefinition as JSON, already validated by the caller; the engine hands it to
    * `WasmBuilder.fromJson` unchanged. What c2pa-rs 0.91 makes of it (checked here):
    * - `claim_version` defaults to 2: the claim has no `claim_generator` string and no `dc:format`,
@@ -69,6 +74,8 @@ export interface SignAssetResult {
   inputSha256?: string;
   /** The manifest store of the signed asset as c2pa-rs reports it (`Reader::json`). */
   manifestStoreJson: string;
+  /** The manifest store as embedded (JUMBF, `application/c2pa`). */
+  manifestStore: Uint8Array;
   activeManifestLabel: string;
   /** The intent the manifest was made with (`auto` resolved), when one was asked for. */
   intent?: SignIntent;

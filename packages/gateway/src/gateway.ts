@@ -12,6 +12,7 @@ import { verimagoSign, verimagoVerifyByHash } from './verimago.js';
 import { meshJwks, mintallCertificate, mintallJwks, mintallVerify, type PublicProductCertificates } from './mintall.js';
 import type { FileUrlFetcher } from './file-url.js';
 import { certanaAuth, certanaErrorCode } from './certana.js';
+import { sbrManifest, sbrMatchesByBindingGet, sbrMatchesByBindingPost, sbrMatchesByContent, sbrSupportedAlgorithms } from './soft-binding-resolution.js';
 
 export interface GatewayOptions {
   /** Clients that act as the HTTP caller (see createCallerClientsFactory). */
@@ -72,6 +73,12 @@ const ROUTES: Route[] = [
   // Certana's API: people's accounts (register, verify the address, log in, refresh, log out).
   { method: 'POST', path: '/certana/v1/auth/', operation: 'other', errorStyle: 'certana', handle: certanaAuth },
   { method: 'POST', path: '/mintall/api/v1/mc4p/', operation: 'lookup', errorStyle: 'message', handle: mintallVerify },
+  // The C2PA Soft Binding Resolution API.
+  { method: 'GET', path: '/sbr/v1/services/supportedAlgorithms', operation: 'other', errorStyle: 'message', handle: sbrSupportedAlgorithms },
+  { method: 'GET', path: '/sbr/v1/matches/byBinding', operation: 'lookup', errorStyle: 'message', handle: sbrMatchesByBindingGet },
+  { method: 'POST', path: '/sbr/v1/matches/byBinding', operation: 'lookup', errorStyle: 'message', handle: sbrMatchesByBindingPost },
+  { method: 'POST', path: '/sbr/v1/matches/byContent', operation: 'lookup', errorStyle: 'message', handle: sbrMatchesByContent },
+  { method: 'GET', path: '/sbr/v1/manifests/', operation: 'lookup', errorStyle: 'message', handle: sbrManifest },
 ];
 
 function isJson(exchange: Exchange): boolean {

@@ -25,6 +25,7 @@ import {
   TransparencyLogService,
 } from './gen/c2pamesh/transparencylog/v1/transparency_log_pb.js';
 import { AccountService, file_c2pamesh_account_v1_account } from './gen/c2pamesh/account/v1/account_pb.js';
+import { file_c2pamesh_softbinding_v1_softbinding } from './gen/c2pamesh/softbinding/v1/softbinding_pb.js';
 import { file_grpc_health_v1_health, Health } from './gen/grpc/health/v1/health_pb.js';
 import {
   file_grpc_reflection_v1_reflection,
@@ -34,6 +35,7 @@ import {
 // One namespace per Protobuf package: the registry and verification packages both define a
 // `VerificationRecord`, so flat re-exports would collide.
 export * as signingV1 from './gen/c2pamesh/signing/v1/signing_pb.js';
+export * as softBindingV1 from './gen/c2pamesh/softbinding/v1/softbinding_pb.js';
 export * as verificationV1 from './gen/c2pamesh/verification/v1/verification_pb.js';
 export * as certificateAuthorityV1 from './gen/c2pamesh/certificateauthority/v1/certificateauthority_pb.js';
 export * as registryV1 from './registry-v1.js';
@@ -58,6 +60,7 @@ export {
 
 /** Every generated file, dependencies before dependents: what gRPC server reflection serves. */
 export const allFileDescriptors: readonly GenFile[] = [
+  file_c2pamesh_softbinding_v1_softbinding,
   file_c2pamesh_signing_v1_signing,
   file_c2pamesh_verification_v1_verification,
   file_c2pamesh_certificateauthority_v1_certificateauthority,

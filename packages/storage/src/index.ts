@@ -19,3 +19,4 @@ export * from './repositories/product-certificates.js';
 export * from './repositories/console-sessions.js';
 export * from './repositories/accounts.js';
 export * from './repositories/organizations.js';
+export * from './repositories/soft-bindings.js';

@@ -395,6 +395,33 @@ export interface MeshDatabase {
   organization_members: OrganizationMemberTable;
   organization_projects: OrganizationProjectTable;
   organization_invitations: OrganizationInvitationTable;
+  soft_bindings: SoftBindingTable;
+  manifest_stores: ManifestStoreTable;
+}
+
+/** A fingerprint of a signed asset (soft binding); bands are the body's four 16-bit quarters. */
+export interface SoftBindingTable {
+  asset_id: string;
+  alg: string;
+  project_id: string;
+  manifest_label: string;
+  value: Uint8Array;
+  /** Signed 64-bit integer; written as decimal text (pg reads int8 back as text). */
+  fingerprint: ColumnType<string, string, never>;
+  band0: number;
+  band1: number;
+  band2: number;
+  band3: number;
+  created_at: DefaultTimestamp;
+}
+
+/** The manifest repository: every manifest store the mesh signed, by manifest label. */
+export interface ManifestStoreTable {
+  manifest_label: string;
+  asset_id: string;
+  project_id: string;
+  manifest_store: Uint8Array;
+  created_at: DefaultTimestamp;
 }
 
 export type CertificateRow = Selectable<CertificateTable>;

@@ -8,6 +8,7 @@ import {
   findAssetById,
   findProjectById,
   insertAsset,
+  insertSoftBindings,
   insertWithWebhookEvent,
   listAssets,
   markAssetDeleted,
@@ -18,6 +19,7 @@ import {
 import { requiredProject, visibleTo } from '@c2pa-mesh/server';
 import type { RegistryServiceDeps } from './deps.js';
 import { toAsset } from './messages.js';
+import { MAX_STORED_MANIFEST_BYTES, softBindingRows } from './soft-bindings.js';
 import { pageOf, pageRequest } from '@c2pa-mesh/storage';
 import { boundedText, oneOf, parseContentHash, parseTags, parseTimestamp, requiredId } from './validation.js';
 
@@ -65,13 +67,34 @@ export async function registerAsset(deps: RegistryServiceDeps, req: registryV1.R
     signedAt: parseTimestamp(req.signedAt, 'signed_at'),
     logIndex: logIndexOf(req.logIndex),
   };
+  const softBindings = softBindingRows(req.softBindings);
+  if (req.manifestStore.length > MAX_STORED_MANIFEST_BYTES) throw invalidArgument(`manifest_store is larger than ${MAX_STORED_MANIFEST_BYTES} bytes`);
+  if ((softBindings.length > 0 || req.manifestStore.length > 0) && asset.manifestLabel === null) {
+    throw invalidArgument('soft_bindings and manifest_store need the manifest_label they belong to', { details: { field: 'manifest_label' } });
+  }
+  const extras = softBindings.length > 0 || req.manifestStore.length > 0;
   if (!(await findProjectById(deps.db, projectId))) throw notFound(`no project ${projectId}`);
-  // The entry and its asset.signed event commit together (when a webhook subscribes to it).
+  // The entry and its asset.signed event commit together (when a webhook subscribes to it), and
+  // with its soft bindings and manifest store.
   const row = await insertWithWebhookEvent(
     deps.db,
     projectId,
     'asset.signed',
-    (db) => insertAsset(db, asset),
+    (db) => {
+      if (!extras) return insertAsset(db, asset);
+      const insertAll = async (trx: typeof db) => {
+        const inserted = await insertAsset(trx, asset);
+        await insertSoftBindings(trx, {
+          assetId: inserted.id,
+          projectId,
+          manifestLabel: asset.manifestLabel ?? '',
+          softBindings,
+          ...(req.manifestStore.length > 0 ? { manifestStore: req.manifestStore } : {}),
+        });
+        return inserted;
+      };
+      return db.isTransaction ? insertAll(db) : (db as typeof deps.db).transaction().execute(insertAll);
+    },
     (inserted) => ({
       asset_id: inserted.id,
       kind: inserted.kind,

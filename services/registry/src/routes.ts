@@ -6,6 +6,7 @@ import { listAuditEventsHandler } from './audit-events.js';
 import { createClientBinding, deleteClientBindingHandler, listClientBindingsHandler } from './client-bindings.js';
 import type { RegistryServiceDeps } from './deps.js';
 import { createProject, getProject, listProjectsHandler, updateProjectHandler } from './projects.js';
+import { findSoftBindingMatchesHandler, getStoredManifestHandler } from './soft-bindings.js';
 import { getUsageStats } from './usage-stats.js';
 import { queryVerificationsHandler, recordVerification } from './verifications.js';
 import { createWebhook, deleteWebhookHandler, listWebhookDeliveriesHandler, listWebhooksHandler } from './webhooks.js';
@@ -42,5 +43,7 @@ export function createRegistryService(deps: RegistryServiceDeps): ServiceImpl<ty
     listWebhooks: (req, ctx) => listWebhooksHandler(deps, req, ctx),
     deleteWebhook: (req, ctx) => deleteWebhookHandler(deps, req, ctx),
     listWebhookDeliveries: (req, ctx) => listWebhookDeliveriesHandler(deps, req, ctx),
+    findSoftBindingMatches: (req, ctx) => findSoftBindingMatchesHandler(deps, req, ctx),
+    getStoredManifest: (req, ctx) => getStoredManifestHandler(deps, req, ctx),
   };
 }

@@ -11,6 +11,7 @@ import { MAX_TITLE_LENGTH, registryLabels, signableFormat, type RegistryLabels }
 import { resolveSigningCredentials, type SigningCredentials } from './signing-credentials.js';
 import { intentToProto, requestedIntent } from './sign-intent.js';
 import { logClaimSignature, type LoggedSignature } from './transparency-log.js';
+import { planSoftBinding } from './soft-binding.js';
 
 /**
  * Signing a media file, shared by Sign and SignStream: the request is checked and its signer
@@ -29,6 +30,8 @@ export interface AssetSigningOptions {
   projectId: string;
   /** Unset or unspecified: `auto`. */
   intent?: signingV1.SignIntent;
+  /** Reference the manifest store remotely too (SignRequest.remote_manifest). */
+  remoteManifest?: boolean;
 }
 
 /** Checked options: what can be said about a request without asking another service. */
@@ -64,6 +67,10 @@ export interface SignedAsset {
   intent?: SignIntent;
   /** The claim signature's place in the transparency log. */
   log: LoggedSignature;
+  /** The fingerprint signed in as a soft binding (`ISCC:…`); '' when none. */
+  softBinding: string;
+  /** The remote manifest reference written into the asset; '' when none. */
+  manifestUrl: string;
 }
 
 /** The response fields Sign and SignStream share (everything but the signed bytes themselves). */
@@ -84,6 +91,8 @@ export function signResultFields(signed: SignedAsset, call: { requestId: string;
     warnings: signed.warnings.map((warning) => create(signingV1.SigningWarningSchema, warning)),
     intent: intentToProto(signed.intent),
     ...signed.log,
+    softBinding: signed.softBinding,
+    manifestUrl: signed.manifestUrl,
   };
 }
 
@@ -129,10 +138,13 @@ export async function signPlannedAsset(
   },
 ): Promise<SignedAsset> {
   const claimSigner = createMeshClaimSigner(deps.clients, plan.signer, plan.ocspResponse);
+  // Before the engine: the asset may move to its worker.
+  const softBinding = await planSoftBinding(plan.format, asset, plan.manifest.json, plan.options.remoteManifest === true ? deps.config.publicUrl : undefined);
   const result = await deps.engine.sign({
     format: plan.format,
     asset,
-    manifestDefinition: plan.manifest.json,
+    manifestDefinition: softBinding.manifestJson,
+    ...(softBinding.remoteManifestUrl === undefined ? {} : { remoteManifestUrl: softBinding.remoteManifestUrl }),
     intent: plan.intent,
     ...intentOptions(plan.manifest),
     ...(plan.trustAnchorsPem === undefined ? {} : { trustAnchorsPem: plan.trustAnchorsPem }),
@@ -160,6 +172,7 @@ export async function signPlannedAsset(
     requestId: call.requestId,
     signedAt,
     logIndex: log.logIndex,
+    repository: softBinding.registration(result.manifestStore),
   });
   return {
     signedAsset: result.signedAsset,
@@ -175,6 +188,8 @@ export async function signPlannedAsset(
     warnings: plan.manifest.warnings,
     ...(result.intent === undefined ? {} : { intent: result.intent }),
     log,
+    softBinding: softBinding.text,
+    manifestUrl: softBinding.remoteManifestUrl ?? '',
   };
 }
 
@@ -182,7 +197,17 @@ export async function signPlannedAsset(
 export async function registerSignedAsset(
   deps: SigningContext,
   plan: AssetSigningPlan,
-  signed: { assetSha256: string; inputSha256: string; sizeBytes: number; manifestLabel: string; requestId: string; signedAt: string; logIndex?: bigint },
+  signed: {
+    assetSha256: string;
+    inputSha256: string;
+    sizeBytes: number;
+    manifestLabel: string;
+    requestId: string;
+    signedAt: string;
+    logIndex?: bigint;
+    /** The manifest repository's copy of the store, and the fingerprints signed into the asset. */
+    repository?: { softBindings: Array<{ alg: string; value: Uint8Array }>; manifestStore: Uint8Array };
+  },
 ): Promise<string> {
   const { asset: registered } = await deps.clients.registry
     .registerAsset({
@@ -201,6 +226,7 @@ export async function registerSignedAsset(
       tags: plan.labels.tags,
       signedAt: signed.signedAt,
       ...(signed.logIndex === undefined ? {} : { logIndex: signed.logIndex }),
+      ...signed.repository,
     })
     .catch((error: unknown) => {
       throw dependencyError(error, 'the asset was signed but the registry did not record it, so it is not returned; retry the request');

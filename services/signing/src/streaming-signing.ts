@@ -73,6 +73,8 @@ export async function* signSpooledAsset(
       requestId: call.requestId,
       signedAt,
       logIndex: log.logIndex,
+      // Kept in the manifest repository; large assets are not fingerprinted (yet).
+      repository: { softBindings: [], manifestStore: result.manifestStore },
     });
     yield* pieces(held);
     // The manifest store as c2pa-rs reports it, read from the store alone (the engine is not

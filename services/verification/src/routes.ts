@@ -10,6 +10,7 @@ import { verificationSettingsFromEnv, type VerificationSettings } from './settin
 import { callDependency } from './dependency.js';
 import { createTrustStore, type TrustStore } from './trust-store.js';
 import { createUrlFetcher, type ResolveHost, type UrlFetcher } from './url-fetch.js';
+import { getManifestStore, matchContent, matchSoftBinding } from './soft-binding-matches.js';
 import { verify } from './verify.js';
 import { verifyBatch } from './verify-batch.js';
 import { verifyByHash } from './verify-by-hash.js';
@@ -81,5 +82,8 @@ export function createVerificationService(options: VerificationServiceOptions): 
     verifyUrl: (req, ctx) => verifyUrl(deps, req, ctx),
     verifyBatch: (req, ctx) => verifyBatch(deps, req, ctx),
     listVerifications: (req, ctx) => listVerifications(deps, req, ctx),
+    matchSoftBinding: (req, ctx) => matchSoftBinding(deps, req, ctx),
+    matchContent: (req, ctx) => matchContent(deps, req, ctx),
+    getManifestStore: (req, ctx) => getManifestStore(deps, req, ctx),
   };
 }

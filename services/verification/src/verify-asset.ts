@@ -9,6 +9,7 @@ import type { LiveCertificateStatus } from './certificate-status.js';
 import { callDependency } from './dependency.js';
 import type { VerificationServiceDeps } from './routes.js';
 import { logStandingOf } from './transparency-log.js';
+import { matchesForStrippedAsset } from './soft-binding-matches.js';
 
 const { ValidationState } = verificationV1;
 
@@ -162,6 +163,9 @@ export async function verifyAsset(
   const [report, assetSha256, registeredAsset] = await Promise.all([reading, hashing, registered]);
   const assetId = registeredAsset?.assetId;
   if (report === null) {
+    // Stripped of its metadata? Its content may still match an asset the mesh signed.
+    const softBindingMatches = await matchesForStrippedAsset(deps, item.asset, format, call.projectId);
+    if (softBindingMatches.length > 0) return strippedAssetResponse(call, { assetSha256, format, startedAt, softBindingMatches });
     throw new MeshError('not_found', 'no C2PA manifest in this asset: it carries no Content Credentials to verify', {
       details: { assetSha256, format },
     });
@@ -216,4 +220,30 @@ function ingredients(chain: ManifestStoreReport['ingredients']): verificationV1.
       format: i.format ?? '',
     }),
   );
+}
+
+/**
+ * An asset without Content Credentials whose content matches registered assets: nothing to
+ * validate (state unspecified, not valid), the matches instead of not_found, best first.
+ */
+function strippedAssetResponse(
+  call: VerificationCall,
+  found: { assetSha256: string; format: string; startedAt: number; softBindingMatches: verificationV1.VerifyResponse['softBindingMatches'] },
+): verificationV1.VerifyResponse {
+  return create(verificationV1.VerifyResponseSchema, {
+    validationState: ValidationState.UNSPECIFIED,
+    valid: false,
+    trusted: false,
+    assetSha256: found.assetSha256,
+    format: found.format,
+    requestId: call.requestId,
+    durationMs: BigInt(Math.round(performance.now() - found.startedAt)),
+    warnings: [
+      create(verificationV1.ValidationStatusSchema, {
+        code: 'manifest.missing',
+        explanation: 'the asset carries no Content Credentials; soft_binding_matches lists signed assets whose content it matches',
+      }),
+    ],
+    softBindingMatches: found.softBindingMatches,
+  });
 }

@@ -3,6 +3,7 @@ import * as initial from './2026-11-23T0001-initial.js';
 import * as registry from './2026-11-24T0001-registry.js';
 import * as productCertificates from './2026-12-06T0001-product-certificates.js';
 import * as transparencyLog from './2026-12-06T0101-transparency-log.js';
+import * as softBindings from './2026-12-06T0201-soft-bindings.js';
 import * as accounts from './2026-12-06T0301-accounts.js';
 import * as organizations from './2026-12-06T0302-organizations.js';
 import * as consoleSessions from './2026-12-06T0401-console-sessions.js';
@@ -13,6 +14,7 @@ export const migrations: Record<string, Migration> = {
   '2026-11-24T0001-registry': registry,
   '2026-12-06T0001-product-certificates': productCertificates,
   '2026-12-06T0101-transparency-log': transparencyLog,
+  '2026-12-06T0201-soft-bindings': softBindings,
   '2026-12-06T0301-accounts': accounts,
   '2026-12-06T0302-organizations': organizations,
   '2026-12-06T0401-console-sessions': consoleSessions,

@@ -1,0 +1,22 @@
+export {
+  ISCC_ALG,
+  SOFT_BINDING_LABEL,
+  MAX_MATCH_DISTANCE,
+  DEFAULT_MAX_RESULTS,
+  MAX_RESULTS_LIMIT,
+  isFingerprinted,
+  fingerprintImage,
+  signingFingerprint,
+  fingerprintText,
+  softBindingAssertion,
+  withSoftBindingAssertion,
+  parseBindingValue,
+  fingerprintInt64,
+  fingerprintBands,
+  bandProbes,
+  BAND_PROBE_RADIUS,
+  similarityOf,
+  hammingDistance,
+  type Fingerprint,
+} from './soft-binding.js';
+export { isccImageCode, isccText, isccBytes, imageSoftHash, FINGERPRINTED_IMAGE_FORMATS } from './iscc-image.js';
