@@ -41,7 +41,7 @@ import {
   type ProofKeyRotation,
   type PublicProductCertificates,
 } from '@c2pa-mesh/service-product-certificate';
-import { createSigningService } from '@c2pa-mesh/service-signing';
+import { createSigningService, type CertificateStatusEvents } from '@c2pa-mesh/service-signing';
 import { createVerificationService } from '@c2pa-mesh/service-verification';
 import { createUrlFetcher, verificationSettingsFromEnv } from '@c2pa-mesh/service-verification';
 import { createGateway } from '@c2pa-mesh/gateway';
@@ -87,6 +87,8 @@ export interface MeshAssembly {
   relyingPartyRoutes: RelyingPartyRoute[];
   /** The typed clients a given mesh service uses (in-process or remote per the config). */
   clientsFor(service: ServiceName): MeshClients;
+  /** Certificate status changes, when the CA runs in this process (it hears every one). */
+  certificateStatus: CertificateStatusEvents | undefined;
   /** The C2PA engine (worker pool) when signing or verification runs here. */
   engine: C2paEngine | undefined;
   /** Where refused and completed calls are recorded (the registry's audit log). */
@@ -159,6 +161,8 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     registrations.push((router) => router.service(CertificateAuthorityService, impl));
     relyingPartyRoutes.push(...certificateAuthorityRoutes(certificateAuthority));
   }
+  const ca = certificateAuthority as CertificateAuthority | undefined;
+  const certificateStatus: CertificateStatusEvents | undefined = ca && { heard: () => ca.statusChangesHeard(), onChange: (listener) => ca.onStatusChange(listener) };
   // One engine pool per process, shared by signing and verification.
   const engine = local.has('signing') || local.has('verification') ? withEngineSpans(createEngine({ threads: config.engineThreads })) : undefined;
   if (engine) metrics.observeEngine(engine);
@@ -203,7 +207,14 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     proofKeyRotation = startProofKeyRotation({ keys, everyDays: settings.keyRotationDays, algorithm: settings.algorithm, logger: productLogger });
   }
   if (local.has('signing')) {
-    const impl = createSigningService({ clients: clientsFor('signing'), engine: engine!, config, logger: logger.child({ service: 'signing' }) });
+    const impl = createSigningService({
+      clients: clientsFor('signing'),
+      engine: engine!,
+      config,
+      logger: logger.child({ service: 'signing' }),
+      // The CA in this process hears every status change: signers are resolved once until one.
+      ...(certificateStatus ? { certificateStatus } : {}),
+    });
     registrations.push((router) => router.service(SigningService, impl));
   }
   if (local.has('verification')) {
@@ -235,6 +246,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     interceptors,
     relyingPartyRoutes,
     clientsFor,
+    certificateStatus,
     engine,
     audit,
     gateway,
