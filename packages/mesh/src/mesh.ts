@@ -7,7 +7,7 @@ import type { MeshConfig, ServiceName } from '@c2pa-mesh/config';
 import { CertificateAuthorityService, Health, ProductCertificateService, RegistryService, ServerReflection, SigningService, VerificationService, allFileDescriptors } from '@c2pa-mesh/proto';
 import {
   createHealthService,
-  createMeshInterceptor,
+  createMeshInterceptors,
   createMetricsInterceptor,
   createTracingInterceptor,
   withHttpSpan,
@@ -116,7 +116,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
   // Client-certificate checks are kept only where the CA runs and hears every status change.
   const resolver = createIdentityResolver(db, { certificateChecksCached: () => certificateAuthority?.statusChangesHeard() ?? false });
   const audit = createAuditSink(db);
-  const interceptors = [createTracingInterceptor(), createMetricsInterceptor(metrics.rpc), createMeshInterceptor({ resolver, audit, logger, admission: metrics.countRefusals(createRateLimitAdmission(db, { logger })) })];
+  const interceptors = [createTracingInterceptor(), createMetricsInterceptor(metrics.rpc), ...createMeshInterceptors({ resolver, audit, logger, admission: metrics.countRefusals(createRateLimitAdmission(db, { logger })) })];
   const local = new Set(config.services);
   const serviceKeys = new Map<ServiceName, string>();
   for (const service of config.services) serviceKeys.set(service, await readFile(pki.services[service].privateKeyPath, 'utf8'));
