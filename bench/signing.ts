@@ -104,7 +104,7 @@ async function longTermValidationSigner(): Promise<() => ClaimSigner> {
 // ---------------------------------------------------------------------------------------------
 const loadAtStart = os.loadavg()[0];
 log('starting the mesh (npm start) ...');
-const mesh = await startMeshProcess({ env: { LOG_LEVEL: 'warn' } });
+const mesh = await startMeshProcess({ env: { LOG_LEVEL: 'warn' }, timeoutMs: 400_000 });
 const pid = mesh.child.pid!;
 const credentials = { caPath: mesh.files.meshCa, certPath: mesh.files.adminCert, keyPath: mesh.files.adminKey };
 const jpeg = jpegOfSize(MB);
