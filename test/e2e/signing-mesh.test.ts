@@ -146,6 +146,9 @@ jq -r '.assetSha256, .assetId, .activeManifestLabel' "$OUT.json"
     expect(asset?.projectId).toBe(projectId);
 
     const refused = JSON.parse((await curl(JSON.stringify({ asset: Buffer.from(media('no_manifest.jpg')).toString('base64'), format: 'image/png', manifestJson: manifest('x') }))).stdout);
-    expect(refused).toEqual({ code: 'invalid_argument', message: 'declared image/png but the bytes are a JPEG' });
+    const { details, ...error } = refused;
+    expect(error).toEqual({ code: 'invalid_argument', message: 'declared image/png but the bytes are a JPEG' });
+    // The refusal's details, as a google.protobuf.Struct error detail (base64 protobuf in JSON).
+    expect(details).toEqual([expect.objectContaining({ type: 'google.protobuf.Struct', value: expect.any(String) })]);
   });
 });

@@ -1,17 +1,16 @@
-import { createClient, createConnectRouter, createContextValues, type Client, type ConnectRouter, type Interceptor, type Transport } from '@connectrpc/connect';
-import { createUniversalHandlerClient, type UniversalHandler } from '@connectrpc/connect/protocol';
-import { createTransport } from '@connectrpc/connect/protocol-connect';
+import { createClient, type Client, type ConnectRouter, type Interceptor, type Transport } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import type { Identity } from '@c2pa-mesh/auth';
 import type { ServiceName } from '@c2pa-mesh/config';
 import { AccountService, CertificateAuthorityService, RegistryService, SigningService, TransparencyLogService, VerificationService } from '@c2pa-mesh/proto';
 import { peerKey, type PeerContext } from '@c2pa-mesh/server';
+import { createDirectTransportFactory } from './direct-transport.js';
 import { createTracePropagationInterceptor } from './trace-propagation.js';
 import { createResettingSessionManager } from './http2-sessions.js';
 
 export { createResettingSessionManager } from './http2-sessions.js';
 
-export { createTracePropagationInterceptor };
+export { createDirectTransportFactory, createTracePropagationInterceptor };
 
 /** Typed clients for the four services: the only way one service reaches another. */
 export interface MeshClients {
@@ -46,43 +45,14 @@ export interface MeshClientOptions {
 }
 
 /**
- * Builds the router once and returns, per caller, a transport into it whose every request reaches
- * the handlers with that caller's peer context (client IP, verified client certificate, request
- * id) — like Connect's router transport, which passes no context values. The full interceptor
- * chain runs: authentication, scopes, limits and audit apply exactly as on the network. Headers a
- * call sends (`Authorization`, `Origin`) are what the interceptors read credentials from.
+ * Per caller, a transport into the services of this process whose every request reaches them with
+ * that caller's peer context (client IP, identity, request id): unary calls as function calls
+ * through the server interceptors (see createDirectTransportFactory). The full interceptor chain
+ * runs: authentication, scopes, limits and audit apply exactly as on the network. Headers a call
+ * sends (`Authorization`, `Origin`) are what the interceptors read credentials from.
  */
 export function createPeerTransportFactory(routes: (router: ConnectRouter) => void, interceptors: Interceptor[]): (peer: PeerContext) => Transport {
-  const router = createConnectRouter({ interceptors, connect: true });
-  routes(router);
-  return (peer) => {
-    const handlers = router.handlers.map((handler): UniversalHandler => {
-      const withPeer = (req: Parameters<UniversalHandler>[0]) => {
-        const contextValues = createContextValues();
-        contextValues.set(peerKey, peer);
-        return handler({ ...req, contextValues });
-      };
-      return Object.assign(withPeer, {
-        protocolNames: handler.protocolNames,
-        service: handler.service,
-        method: handler.method,
-        requestPath: handler.requestPath,
-        allowedMethods: handler.allowedMethods,
-        supportedContentType: handler.supportedContentType,
-      });
-    });
-    return createTransport({
-      httpClient: createUniversalHandlerClient(handlers),
-      baseUrl: 'https://in-process',
-      useBinaryFormat: true,
-      interceptors: [createTracePropagationInterceptor('in-process')],
-      acceptCompression: [],
-      sendCompression: null,
-      compressMinBytes: Number.MAX_SAFE_INTEGER,
-      readMaxBytes: Number.MAX_SAFE_INTEGER,
-      writeMaxBytes: Number.MAX_SAFE_INTEGER,
-    });
-  };
+  return createDirectTransportFactory(routes, interceptors, [createTracePropagationInterceptor('in-process')]);
 }
 
 /**

@@ -50,8 +50,11 @@ export interface BuildCoseSign1Options {
   timeStamp?: (countersignatureData: Uint8Array) => Promise<Uint8Array>;
   /** DER OCSPResponse(s) for the signing certificate, stapled in rVals.ocspVals. */
   ocspResponses?: Uint8Array[];
-  /** Exact size of the result; c2pa-rs reserved this much room in the asset. */
-  reserveSize: number;
+  /**
+   * Exact size of the result; c2pa-rs reserved this much room in the asset. Unset: no padding (a
+   * COSE_Sign1 that is not placed in a reserved box, e.g. a SignHash record).
+   */
+  reserveSize?: number;
 }
 
 /** The protected header bucket, serialised: `{1: alg, 33: x5chain}`. */
@@ -86,7 +89,8 @@ const bstrHeaderLength = (n: number) => (n < 24 ? 1 : n < 0x100 ? 2 : n < 0x1000
 /**
  * Assembles the complete COSE_Sign1 (tag 18) for a C2PA claim signature, exactly `reserveSize`
  * bytes long: protected `{alg, x5chain}`, unprotected `{sigTst2, rVals, pad}`, payload nil
- * (detached), signature over Sig_structure.
+ * (detached), signature over Sig_structure. The one COSE_Sign1 builder of the mesh: SignHash
+ * records use it too, without `reserveSize` (no pad).
  */
 export async function buildCoseSign1(options: BuildCoseSign1Options): Promise<Uint8Array> {
   const protectedBytes = protectedHeader(options.alg, options.certificateChainDer);
@@ -106,11 +110,13 @@ export async function buildCoseSign1(options: BuildCoseSign1Options): Promise<Ui
     for (const [label, length] of pads) header.set(label, new Uint8Array(length));
     return encode(new Tag([protectedBytes, header, null, signature], COSE_SIGN1_TAG));
   };
+  if (options.reserveSize === undefined) return assemble([]);
 
   // Zero padding fills the reserved room. A byte string's length prefix grows at 24, 256 and
   // 65536 bytes, so a few totals cannot be hit with one pad; c2pa-rs then adds "pad2" as well.
   const base = assemble([['pad', 0]]).length;
-  const missing = options.reserveSize - base;
+  const reserveSize = options.reserveSize;
+  const missing = reserveSize - base;
   if (missing < 0) {
     throw failedPrecondition(
       `the claim signature needs ${base} bytes but only ${options.reserveSize} are reserved; raise the signer's reserveSize`,

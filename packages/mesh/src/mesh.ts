@@ -18,7 +18,7 @@ import {
 } from '@c2pa-mesh/proto';
 import {
   createHealthService,
-  createMeshInterceptor,
+  createMeshInterceptors,
   createMetricsInterceptor,
   createTracingInterceptor,
   withHttpSpan,
@@ -53,7 +53,7 @@ import {
   type PublicProductCertificates,
 } from '@c2pa-mesh/service-product-certificate';
 import { createAccessTokenKeys, createAccountService, createMailer, createPasswordChecker, type AccessTokenKeys, type Mailer } from '@c2pa-mesh/service-account';
-import { createSigningService } from '@c2pa-mesh/service-signing';
+import { createSigningService, type CertificateStatusEvents } from '@c2pa-mesh/service-signing';
 import { createVerificationService } from '@c2pa-mesh/service-verification';
 import { createUrlFetcher, verificationSettingsFromEnv } from '@c2pa-mesh/service-verification';
 import { createGateway } from '@c2pa-mesh/gateway';
@@ -102,6 +102,8 @@ export interface MeshAssembly {
   relyingPartyRoutes: RelyingPartyRoute[];
   /** The typed clients a given mesh service uses (in-process or remote per the config). */
   clientsFor(service: ServiceName): MeshClients;
+  /** Certificate status changes, when the CA runs in this process (it hears every one). */
+  certificateStatus: CertificateStatusEvents | undefined;
   /** The C2PA engine (worker pool) when signing or verification runs here. */
   engine: C2paEngine | undefined;
   /** Where refused and completed calls are recorded (the registry's audit log). */
@@ -131,7 +133,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
   // Client-certificate checks are kept only where the CA runs and hears every status change.
   const resolver = createIdentityResolver(db, { certificateChecksCached: () => certificateAuthority?.statusChangesHeard() ?? false });
   const audit = createAuditSink(db);
-  const interceptors = [createTracingInterceptor(), createMetricsInterceptor(metrics.rpc), createMeshInterceptor({ resolver, audit, logger, admission: metrics.countRefusals(createRateLimitAdmission(db, { logger })) })];
+  const interceptors = [createTracingInterceptor(), createMetricsInterceptor(metrics.rpc), ...createMeshInterceptors({ resolver, audit, logger, admission: metrics.countRefusals(createRateLimitAdmission(db, { logger })) })];
   const local = new Set(config.services);
   const serviceKeys = new Map<ServiceName, string>();
   for (const service of config.services) serviceKeys.set(service, await readFile(pki.services[service].privateKeyPath, 'utf8'));
@@ -176,6 +178,8 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     registrations.push((router) => router.service(CertificateAuthorityService, impl));
     relyingPartyRoutes.push(...certificateAuthorityRoutes(certificateAuthority));
   }
+  const ca = certificateAuthority as CertificateAuthority | undefined;
+  const certificateStatus: CertificateStatusEvents | undefined = ca && { heard: () => ca.statusChangesHeard(), onChange: (listener) => ca.onStatusChange(listener) };
   // One engine pool per process, shared by signing and verification.
   const engineOptions = {
     threads: config.engineThreads,
@@ -253,7 +257,14 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     if (local.has('certificate-authority')) relyingPartyRoutes.push(...transparencyLogRoutes(log));
   }
   if (local.has('signing')) {
-    const impl = createSigningService({ clients: clientsFor('signing'), engine: engine!, config, logger: logger.child({ service: 'signing' }) });
+    const impl = createSigningService({
+      clients: clientsFor('signing'),
+      engine: engine!,
+      config,
+      logger: logger.child({ service: 'signing' }),
+      // The CA in this process hears every status change: signers are resolved once until one.
+      ...(certificateStatus ? { certificateStatus } : {}),
+    });
     registrations.push((router) => router.service(SigningService, impl));
   }
   if (local.has('verification')) {
@@ -287,6 +298,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     interceptors,
     relyingPartyRoutes,
     clientsFor,
+    certificateStatus,
     engine,
     audit,
     gateway,

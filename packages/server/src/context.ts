@@ -36,6 +36,8 @@ export interface CallContext {
   format?: string;
   sizeBytes?: number;
   logger: Logger;
+  /** Set by the error mapping when the call failed in a way nobody expected: logged as an error. */
+  unexpectedCause?: unknown;
 }
 
 export const peerKey = createContextKey<PeerContext | undefined>(undefined, { description: 'mesh peer' });

@@ -1,6 +1,24 @@
+import { toJson } from '@bufbuild/protobuf';
+import { StructSchema } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
+import { MeshError } from '@c2pa-mesh/errors';
 import { describe, expect, it } from 'vitest';
-import { callerAbort } from './error-mapping.js';
+import { callerAbort, toConnectError } from './error-mapping.js';
+
+describe('toConnectError', () => {
+  it('gives MeshError.details to the caller as a google.protobuf.Struct error detail', () => {
+    const { connectError, expected } = toConnectError(new MeshError('failed_precondition', 'signer s1 was revoked', { details: { signerId: 's1', status: 'REVOKED' } }), 'req_1');
+    expect(expected).toBe(true);
+    expect(connectError.code).toBe(Code.FailedPrecondition);
+    expect(connectError.findDetails(StructSchema).map((d) => toJson(StructSchema, d))).toEqual([{ signerId: 's1', status: 'REVOKED' }]);
+    expect(connectError.metadata.get('x-request-id')).toBe('req_1');
+  });
+
+  it('gives no details with an internal error, and none when there are none', () => {
+    expect(toConnectError(new MeshError('internal', 'boom', { details: { secret: 'x' } }), 'req_2').connectError.details).toEqual([]);
+    expect(toConnectError(new MeshError('not_found', 'no project p'), 'req_3').connectError.details).toEqual([]);
+  });
+});
 
 const aborted = (reason?: unknown) => {
   const controller = new AbortController();

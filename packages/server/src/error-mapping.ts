@@ -1,3 +1,5 @@
+import { fromJson, type JsonObject } from '@bufbuild/protobuf';
+import { StructSchema } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { type MeshErrorCode, isMeshError } from '@c2pa-mesh/errors';
 
@@ -21,6 +23,19 @@ export function codeName(code: Code): string {
 }
 
 /**
+ * `MeshError.details` as the caller receives them: one `google.protobuf.Struct` error detail
+ * (`ConnectError.findDetails(StructSchema)`), none when there are no details.
+ */
+function structDetails(details: Record<string, unknown>): ConstructorParameters<typeof ConnectError>[3] {
+  if (Object.keys(details).length === 0) return [];
+  try {
+    return [{ desc: StructSchema, value: fromJson(StructSchema, JSON.parse(JSON.stringify(details)) as JsonObject) }];
+  } catch {
+    return [];
+  }
+}
+
+/**
  * The one place where domain errors become Connect errors. Expected failures keep their message;
  * anything else becomes `internal` with a message that names only the request id — the cause is
  * logged by the caller of this function, never returned.
@@ -32,7 +47,7 @@ export function toConnectError(error: unknown, requestId: string): { connectErro
     const code = CODES[error.code];
     const expected = error.code !== 'internal';
     const message = expected ? error.message : `internal error (request id ${requestId})`;
-    return { connectError: new ConnectError(message, code, metadata), expected };
+    return { connectError: new ConnectError(message, code, metadata, expected ? structDetails(error.details) : []), expected };
   }
   if (error instanceof ConnectError) {
     // Raised by Connect itself (bad message encoding, deadline, cancel) or by a client we called.
@@ -41,7 +56,9 @@ export function toConnectError(error: unknown, requestId: string): { connectErro
     if (error.code === Code.Internal || error.code === Code.Unknown) {
       return { connectError: new ConnectError(`internal error (request id ${requestId})`, Code.Internal, metadata), expected: false };
     }
-    return { connectError: new ConnectError(error.rawMessage, error.code, metadata), expected: true };
+    const passed = new ConnectError(error.rawMessage, error.code, metadata);
+    passed.details.push(...error.details);
+    return { connectError: passed, expected: true };
   }
   return { connectError: new ConnectError(`internal error (request id ${requestId})`, Code.Internal, metadata), expected: false };
 }

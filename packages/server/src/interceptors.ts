@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Interceptor, StreamResponse, UnaryResponse } from '@connectrpc/connect';
+import type { Interceptor, StreamRequest, StreamResponse, UnaryRequest, UnaryResponse } from '@connectrpc/connect';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { METHOD_SCOPES, hasScope, type Identity, type IdentityResolver } from '@c2pa-mesh/auth';
 import { permissionDenied, unauthenticated } from '@c2pa-mesh/errors';
@@ -69,22 +69,151 @@ function shortService(typeName: string): string {
   return parts.length >= 3 ? parts[parts.length - 3] : typeName;
 }
 
-/**
- * The mesh's server interceptor: request id, authentication and scope checks, admission (rate
- * limits), error mapping, structured logging and one audit event per call — for unary and
- * streaming calls alike, denied and failed calls included.
- */
-export function createMeshInterceptor(options: MeshInterceptorOptions): Interceptor {
-  const { resolver, audit, logger, admission } = options;
+type AnyRequest = UnaryRequest | StreamRequest;
+type AnyResponse = UnaryResponse | StreamResponse;
 
-  async function authorize(operation: string, header: Headers, call: CallContext, clientIp: string, peerIdentity: Identity | undefined, credentials: Parameters<IdentityResolver['resolve']>[0]) {
-    const requirement = METHOD_SCOPES[operation] ?? ['admin'];
-    if (requirement === 'public') return;
+/** The call context the request-id interceptor made; later interceptors read and fill it. */
+function callOf(req: AnyRequest): CallContext {
+  const call = req.contextValues.get(callKey);
+  if (!call) throw new Error('the request-id interceptor must come first');
+  return call;
+}
+
+/**
+ * Runs `onEnd` once a response is complete: at once for a unary call, after the last message (or
+ * the error, or the caller going away) of a stream. `mapError` turns an error met mid-stream into
+ * what is thrown on.
+ */
+function observeResponse(res: AnyResponse, onEnd: (error: unknown) => Promise<void> | void, mapError: (error: unknown) => Promise<unknown> | unknown = (e) => e): Promise<AnyResponse> | AnyResponse {
+  if (!res.stream) return Promise.resolve(onEnd(undefined)).then(() => res);
+  const source = res.message;
+  async function* observed() {
+    let failure: unknown;
+    try {
+      yield* source;
+    } catch (cause) {
+      failure = await mapError(cause);
+      throw failure;
+    } finally {
+      // Also reached when the caller cancels mid-stream.
+      await onEnd(failure);
+    }
+  }
+  return { ...res, message: observed() } as StreamResponse;
+}
+
+/** 1. Request id: a caller's well-formed `x-request-id` or a new one, echoed on the response. */
+export function requestIdInterceptor(logger: Logger): Interceptor {
+  return (next) => async (req) => {
+    const peer = req.contextValues.get(peerKey);
+    const requestId = peer?.requestId ?? requestIdFrom(req.header.get('x-request-id'));
+    const call: CallContext = {
+      requestId,
+      startedAt: performance.now(),
+      logger: logger.child({ requestId, operation: req.method.name, service: shortService(req.service.typeName) }),
+    };
+    req.contextValues.set(callKey, call);
+    const res = await next(req);
+    res.header.set('x-request-id', requestId);
+    return res;
+  };
+}
+
+/**
+ * 2. Log and audit: one log line and one audit event per call, with the outcome the caller sees
+ * (the error mapping runs inside it). Calls that need no identity (health probes every few
+ * seconds, reflection describing the public API) touch no project's data: not worth an audit row
+ * each, and anyone could fill the table with them. In-process hops between services are covered
+ * by the event of the call that caused them.
+ */
+export function auditInterceptor(audit: AuditSink): Interceptor {
+  return (next) => async (req) => {
+    const call = callOf(req);
+    const peer = req.contextValues.get(peerKey);
+    const operation = `${req.service.typeName}/${req.method.name}`;
+    const audited = METHOD_SCOPES[operation] !== 'public' && !peer?.internalCall;
+    const finish = async (error: unknown) => {
+      // A stream the caller abandoned ends without an error of its own: recorded as why it ended.
+      const abandoned = error === undefined && req.stream ? callerAbort(req.signal, req.header, performance.now() - (peer?.receivedAt ?? call.startedAt)) : undefined;
+      const connectError = error !== undefined ? ConnectError.from(error) : abandoned && toConnectError(abandoned, call.requestId).connectError;
+      const durationMs = Math.round(performance.now() - call.startedAt);
+      const code = connectError ? codeName(connectError.code) : 'ok';
+      const unexpected = call.unexpectedCause !== undefined;
+      if (connectError && unexpected) call.logger.error({ err: call.unexpectedCause, code, durationMs }, 'call failed');
+      else call.logger.info({ code, durationMs, identity: call.identity?.id, projectId: call.projectId }, connectError ? `call refused: ${connectError.rawMessage}` : 'call done');
+      if (!audited) return;
+      try {
+        await audit.record({
+          service: shortService(req.service.typeName),
+          operation: req.method.name,
+          status: connectError ? 'error' : 'ok',
+          code,
+          requestId: call.requestId,
+          identity: call.identity,
+          projectId: call.projectId,
+          format: call.format,
+          sizeBytes: call.sizeBytes,
+          durationMs,
+          clientIp: peer?.clientIp ?? '',
+          error: connectError?.rawMessage,
+        });
+      } catch (auditError) {
+        call.logger.error({ err: auditError }, 'audit event could not be written');
+      }
+    };
+    let res: AnyResponse;
+    try {
+      res = await next(req);
+    } catch (error) {
+      await finish(error);
+      throw error;
+    }
+    return observeResponse(res, finish);
+  };
+}
+
+/**
+ * 3. Error mapping: every error leaves as the one mapping makes it (`toConnectError`), with the
+ * request id; a call that ended because its caller went away or its deadline passed is said so.
+ */
+export function errorMappingInterceptor(): Interceptor {
+  return (next) => async (req) => {
+    const call = callOf(req);
+    const peer = req.contextValues.get(peerKey);
+    const map = (cause: unknown) => {
+      const aborted = callerAbort(req.signal, req.header, performance.now() - (peer?.receivedAt ?? call.startedAt));
+      if (aborted) call.logger.debug({ err: cause }, 'failed after the caller cancelled or the deadline passed');
+      const { connectError, expected } = toConnectError(aborted ?? cause, call.requestId);
+      if (!expected) call.unexpectedCause = cause;
+      return connectError;
+    };
+    let res: AnyResponse;
+    try {
+      res = await next(req);
+    } catch (cause) {
+      throw map(cause);
+    }
+    return res.stream ? observeResponse(res, () => undefined, map) : res;
+  };
+}
+
+/**
+ * 4. Authentication: the identity set by construction (in-process callers), the verified client
+ * certificate, or the API key in `Authorization: Bearer` / `X-API-Key`. Calls that present no
+ * valid credential are admitted against the client's address first, so that keys cannot be
+ * guessed at speed.
+ */
+export function authenticationInterceptor(resolver: IdentityResolver, admission?: CallAdmission): Interceptor {
+  return (next) => async (req) => {
+    const operation = `${req.service.typeName}/${req.method.name}`;
+    if ((METHOD_SCOPES[operation] ?? ['admin']) === 'public') return next(req);
+    const call = callOf(req);
+    const peer = req.contextValues.get(peerKey);
+    const clientIp = peer?.clientIp ?? '';
     let identity: Identity | undefined;
     try {
-      identity = peerIdentity ?? (await resolver.resolve({ ...credentials, bearerToken: bearerToken(header) }));
+      identity = peer?.presetIdentity ?? (await resolver.resolve({ ...(peer?.credentials ?? {}), bearerToken: bearerToken(req.header) }));
     } catch (err) {
-      // Bad credentials count against the client's address, so that keys cannot be guessed at speed.
       if (admission) await admission.admit({ identity: undefined, clientIp, operation });
       throw err;
     }
@@ -94,99 +223,59 @@ export function createMeshInterceptor(options: MeshInterceptorOptions): Intercep
     }
     call.identity = identity;
     call.projectId = identity.projectId;
-    if (admission) await admission.admit({ identity, clientIp, operation });
-    const origin = header.get('origin');
+    return next(req);
+  };
+}
+
+/** 5. Admission: the rate limits of the identity (or the client's address). */
+export function admissionInterceptor(admission: CallAdmission): Interceptor {
+  return (next) => async (req) => {
+    const identity = callOf(req).identity;
+    if (identity) await admission.admit({ identity, clientIp: req.contextValues.get(peerKey)?.clientIp ?? '', operation: `${req.service.typeName}/${req.method.name}` });
+    return next(req);
+  };
+}
+
+/** 6. Authorization: the API key's allowed origins, and the scopes the method needs. */
+export function authorizationInterceptor(): Interceptor {
+  return (next) => async (req) => {
+    const operation = `${req.service.typeName}/${req.method.name}`;
+    const requirement = METHOD_SCOPES[operation] ?? ['admin'];
+    if (requirement === 'public') return next(req);
+    const identity = callOf(req).identity;
+    if (!identity) throw unauthenticated('this call needs a client certificate or an API key');
+    const origin = req.header.get('origin');
     if (origin && identity.allowedOrigins && identity.allowedOrigins.length > 0 && !identity.allowedOrigins.includes(origin)) {
       throw permissionDenied(`origin ${origin} is not allowed for this API key`);
     }
     if (requirement !== 'authenticated' && !requirement.some((scope) => hasScope(identity, scope))) {
       throw permissionDenied(`${operation.split('/')[1]} needs the scope ${requirement.join(' or ')}, which this identity does not have`);
     }
-  }
-
-  return (next) => async (req) => {
-    const peer = req.contextValues.get(peerKey);
-    const requestId = peer?.requestId ?? requestIdFrom(req.header.get('x-request-id'));
-    const operation = `${req.service.typeName}/${req.method.name}`;
-    const service = shortService(req.service.typeName);
-    const clientIp = peer?.clientIp ?? '';
-    const call: CallContext = {
-      requestId,
-      startedAt: performance.now(),
-      logger: logger.child({ requestId, operation: req.method.name, service }),
-    };
-    req.contextValues.set(callKey, call);
-    // Calls that need no identity (health probes every few seconds from load balancers,
-    // reflection describing the public API) touch no project's data: not worth an audit row each,
-    // and anyone could fill the table with them. In-process hops between services are covered by
-    // the event of the call that caused them.
-    const audited = METHOD_SCOPES[operation] !== 'public' && !peer?.internalCall;
-
-    let finished = false;
-    const finish = async (error: ConnectError | undefined, cause?: unknown, expected = true) => {
-      if (finished) return;
-      finished = true;
-      const durationMs = Math.round(performance.now() - call.startedAt);
-      const code = error ? codeName(error.code) : 'ok';
-      if (error && !expected) call.logger.error({ err: cause, code, durationMs }, 'call failed');
-      else call.logger.info({ code, durationMs, identity: call.identity?.id, projectId: call.projectId }, error ? `call refused: ${error.rawMessage}` : 'call done');
-      if (!audited) return;
-      try {
-        await audit.record({
-          service,
-          operation: req.method.name,
-          status: error ? 'error' : 'ok',
-          code,
-          requestId,
-          identity: call.identity,
-          projectId: call.projectId,
-          format: call.format,
-          sizeBytes: call.sizeBytes,
-          durationMs,
-          clientIp,
-          error: error?.rawMessage,
-        });
-      } catch (auditError) {
-        call.logger.error({ err: auditError }, 'audit event could not be written');
-      }
-    };
-    const fail = async (cause: unknown): Promise<never> => {
-      const aborted = callerAbort(req.signal, req.header, performance.now() - (peer?.receivedAt ?? call.startedAt));
-      if (aborted) call.logger.debug({ err: cause }, 'failed after the caller cancelled or the deadline passed');
-      const { connectError, expected } = toConnectError(aborted ?? cause, requestId);
-      await finish(connectError, cause, expected);
-      throw connectError;
-    };
-
-    try {
-      await authorize(operation, req.header, call, clientIp, peer?.presetIdentity, peer?.credentials ?? {});
-      const res = await next(req);
-      res.header.set('x-request-id', requestId);
-      if (!res.stream) {
-        await finish(undefined);
-        return res as UnaryResponse;
-      }
-      const source = res.message;
-      async function* observed() {
-        let failed = false;
-        try {
-          yield* source;
-        } catch (cause) {
-          failed = true;
-          await fail(cause);
-        } finally {
-          // Also reached when the caller cancels mid-stream.
-          if (!failed) {
-            const aborted = callerAbort(req.signal, req.header, performance.now() - (peer?.receivedAt ?? call.startedAt));
-            await finish(aborted && toConnectError(aborted, requestId).connectError);
-          }
-        }
-      }
-      return { ...res, message: observed() } as StreamResponse;
-    } catch (cause) {
-      return fail(cause);
-    }
+    return next(req);
   };
+}
+
+/**
+ * The mesh's server interceptors in the order a request meets them: its id, then the log and audit
+ * event that records how it ended, the error mapping that decides what the caller hears, who is
+ * calling, whether they may call now (rate limits), and whether they may call this method.
+ */
+export function createMeshInterceptors(options: MeshInterceptorOptions): Interceptor[] {
+  const { resolver, audit, logger, admission } = options;
+  return [
+    requestIdInterceptor(logger),
+    auditInterceptor(audit),
+    errorMappingInterceptor(),
+    authenticationInterceptor(resolver, admission),
+    ...(admission ? [admissionInterceptor(admission)] : []),
+    authorizationInterceptor(),
+  ];
+}
+
+/** The same chain as one interceptor, for routers that take a single one. */
+export function createMeshInterceptor(options: MeshInterceptorOptions): Interceptor {
+  const chain = createMeshInterceptors(options);
+  return (next) => chain.reduceRight((inner, interceptor) => interceptor(inner), next);
 }
 
 export { Code, ConnectError };

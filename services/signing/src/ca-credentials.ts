@@ -1,8 +1,9 @@
 import type { MeshClients } from '@c2pa-mesh/clients';
+import { LRUCache } from 'lru-cache';
 import { MeshError, failedPrecondition, unavailable } from '@c2pa-mesh/errors';
 import { TimeStampResponseError, buildTimeStampQuery, readTimeStampResponse, type ReceivedTimeStamp } from '@c2pa-mesh/pki';
 import { dependencyError } from './dependency-errors.js';
-import type { SigningIdentity } from './signer-directory.js';
+import type { CertificateStatusEvents, SigningIdentity } from './signer-directory.js';
 
 /**
  * What a signature needs from the certificate authority, each through its RPC (the signing
@@ -53,19 +54,27 @@ export interface OcspStaplerOptions {
   /** Most signers whose response is kept. */
   maxEntries?: number;
   clock?: () => number;
+  /** Status changes heard here: each one drops every kept response. */
+  status?: CertificateStatusEvents;
 }
 
 /**
  * OCSP staples from the CA's responder, each reused for a few minutes. The responder itself
  * serves pre-signed responses refreshed hourly, so reuse costs little freshness and saves a call
- * per signature; revocation still stops signing at once, because the signer's status is read on
- * every request and the CA refuses SignData for a certificate that is not ACTIVE.
+ * per signature; revocation still stops signing at once: a status change heard here drops every
+ * kept response, where none is heard the signer's status is read on every request, and the CA
+ * refuses SignData for a certificate that is not ACTIVE.
  */
 export function createOcspStapler(clients: MeshClients, options: OcspStaplerOptions = {}): OcspStapler {
   const reuseMs = options.reuseMs ?? 5 * 60_000;
   const maxEntries = options.maxEntries ?? 1000;
   const now = options.clock ?? Date.now;
-  const kept = new Map<string, { der: Uint8Array; until: number }>();
+  const kept = new LRUCache<string, { der: Uint8Array; until: number }>({ max: maxEntries });
+  let generation = 0;
+  options.status?.onChange(() => {
+    generation++;
+    kept.clear();
+  });
 
   async function fetchStaple(signer: SigningIdentity): Promise<{ der: Uint8Array; until: number }> {
     const status = await clients.certificateAuthority.checkStatus({ certificateId: signer.certificateId }).catch((error: unknown) => {
@@ -88,10 +97,9 @@ export function createOcspStapler(clients: MeshClients, options: OcspStaplerOpti
     async stapleFor(signer) {
       const entry = kept.get(signer.certificateId);
       if (entry !== undefined && entry.until > now()) return entry.der;
+      const startedAt = generation;
       const fresh = await fetchStaple(signer);
-      kept.delete(signer.certificateId);
-      if (kept.size >= maxEntries) kept.delete(kept.keys().next().value!);
-      kept.set(signer.certificateId, fresh);
+      if (startedAt === generation) kept.set(signer.certificateId, fresh);
       return fresh.der;
     },
   };

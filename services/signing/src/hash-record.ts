@@ -1,5 +1,4 @@
-import { Encoder, Tag, type Options as CborOptions } from 'cbor-x';
-import { countersignatureData, normalizeFormat, protectedHeader, sigStructure } from '@c2pa-mesh/engine';
+import { buildCoseSign1, normalizeFormat } from '@c2pa-mesh/engine';
 import { invalidArgument } from '@c2pa-mesh/errors';
 import type { ReceivedTimeStamp } from '@c2pa-mesh/pki';
 import type { signingV1 } from '@c2pa-mesh/proto';
@@ -120,9 +119,6 @@ export function hashRecordPayload(fields: HashRecordFields, signer: SigningIdent
   });
 }
 
-// Plain RFC 8949 CBOR, as in C2PA claim signatures: no cbor-x extensions.
-const cbor = new Encoder({ useRecords: false, tagUint8Array: false, useTag259ForMaps: false, variableMapSize: true, mapsAsObjects: false } as CborOptions);
-
 export interface HashRecordSignatureParts {
   alg: SigningIdentity['alg'];
   chainDer: Uint8Array[];
@@ -134,13 +130,17 @@ export interface HashRecordSignatureParts {
 
 /** COSE_Sign1 (tag 18) over `payload`, detached, time-stamped, with the OCSP staple. */
 export async function signHashRecordPayload(parts: HashRecordSignatureParts): Promise<{ cose: Uint8Array; timeStamp: ReceivedTimeStamp }> {
-  const protectedBytes = protectedHeader(parts.alg, parts.chainDer);
-  const signature = await parts.sign(sigStructure(protectedBytes, parts.payload));
-  const timeStamp = await parts.timeStamp(countersignatureData(protectedBytes, signature));
-  const unprotected = new Map<string, unknown>([
-    ['sigTst2', new Map([['tstTokens', [new Map([['val', timeStamp.response]])]]])],
-    ['rVals', new Map([['ocspVals', [parts.ocspResponse]]])],
-  ]);
-  const cose = new Uint8Array(cbor.encode(new Tag([protectedBytes, unprotected, null, signature], 18)));
-  return { cose, timeStamp };
+  let timeStamp: ReceivedTimeStamp | undefined;
+  const cose = await buildCoseSign1({
+    alg: parts.alg,
+    certificateChainDer: parts.chainDer,
+    claim: parts.payload,
+    signSigStructure: parts.sign,
+    timeStamp: async (countersignature) => {
+      timeStamp = await parts.timeStamp(countersignature);
+      return timeStamp.response;
+    },
+    ocspResponses: [parts.ocspResponse],
+  });
+  return { cose, timeStamp: timeStamp! };
 }

@@ -10,13 +10,14 @@ import { createOcspStapler } from './ca-credentials.js';
 import { createIngredientTrust } from './ingredient-trust.js';
 
 export type { SigningServiceDeps } from './deps.js';
+export type { CertificateStatusEvents } from './signer-directory.js';
 
 /** The full SigningService: every RPC is listed here, so a missing one does not compile. */
 export function createSigningService(deps: SigningServiceDeps): ServiceImpl<typeof SigningService> {
   const context: SigningContext = {
     ...deps,
-    signers: createSignerDirectory(deps.clients),
-    staples: createOcspStapler(deps.clients),
+    signers: createSignerDirectory(deps.clients, undefined, { status: deps.certificateStatus }),
+    staples: createOcspStapler(deps.clients, { status: deps.certificateStatus }),
     ingredientTrust: createIngredientTrust(deps.clients),
   };
   return {

@@ -1,4 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
+import { LRUCache } from 'lru-cache';
 import type { MeshClients } from '@c2pa-mesh/clients';
 import type { ClaimSigner } from '@c2pa-mesh/engine';
 import { failedPrecondition, invalidArgument, notFound, unavailable } from '@c2pa-mesh/errors';
@@ -33,6 +34,22 @@ export interface SignerChoice {
   project: SigningProject | Promise<SigningProject>;
 }
 
+/**
+ * Certificate status changes as this process hears them (the CA's own events, local or over
+ * LISTEN/NOTIFY): while `heard()` is true, a certificate read once stays valid until `onChange`.
+ */
+export interface CertificateStatusEvents {
+  heard(): boolean;
+  onChange(listener: () => void): void;
+}
+
+export interface SignerDirectoryOptions {
+  /** Without it (the CA runs in another process) every request reads its signer afresh. */
+  status?: CertificateStatusEvents;
+  /** Signing certificates kept, most recently used first. */
+  maxEntries?: number;
+}
+
 export interface SignerDirectory {
   /**
    * The signer a request names, or the project's or the mesh's default, checked to be able to
@@ -48,7 +65,25 @@ const unknownSigner = (id: string, cause?: unknown) => notFound(`no signer ${id}
 /** Signer ids are certificate ids: short tokens, never paths or free text. */
 const SIGNER_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
 
-export function createSignerDirectory(clients: MeshClients, clock: () => Date = () => new Date()): SignerDirectory {
+/** A signing certificate as read from the CA, with its chain decoded once. */
+interface SignerRecord {
+  certificate: certificateAuthorityV1.Certificate;
+  chainPem: string;
+  chainDer: Uint8Array[];
+}
+
+export function createSignerDirectory(clients: MeshClients, clock: () => Date = () => new Date(), options: SignerDirectoryOptions = {}): SignerDirectory {
+  const { status } = options;
+  // Resolved once per signer while status changes are heard: the certificate, its DER chain.
+  // Status, validity and tenant are still checked on every request, against the kept record.
+  const records = new LRUCache<string, SignerRecord>({ max: options.maxEntries ?? 1000 });
+  // Bumped by every change: a read that started before one is not kept.
+  let generation = 0;
+  status?.onChange(() => {
+    generation++;
+    records.clear();
+  });
+
   // The mesh default signer is made once at bootstrap and never replaced: its id is looked up
   // once per process. Its status is read fresh on every request like any signer's.
   let meshDefault: Promise<string> | undefined;
@@ -76,7 +111,8 @@ export function createSignerDirectory(clients: MeshClients, clock: () => Date = 
     return meshDefault;
   }
 
-  function check(certificate: certificateAuthorityV1.Certificate, projectId: string, named: boolean): SigningIdentity {
+  function check(record: SignerRecord, projectId: string, named: boolean): SigningIdentity {
+    const { certificate } = record;
     const id = certificate.certificateId;
     const described = named ? `signer ${id}` : `the default signer ${id}`;
     // Another project's certificate is answered before anything else is said of it, exactly as a
@@ -122,25 +158,30 @@ export function createSignerDirectory(clients: MeshClients, clock: () => Date = 
     }
     const alg = COSE_ALG[certificate.keyAlgorithm];
     if (alg === undefined) throw failedPrecondition(`${described} uses the key algorithm ${certificate.keyAlgorithm}, which C2PA signing does not support`);
-    const chainPem = `${certificate.certificatePem.trim()}\n${certificate.chainPem.trim()}\n`.replace(/\n\n+$/, '\n');
     return {
       signerId: id,
       certificateId: id,
       alg,
-      chainDer: pemToDer(chainPem),
-      chainPem,
+      chainDer: record.chainDer,
+      chainPem: record.chainPem,
       commonName: certificate.commonName,
       ...(certificate.projectId ? { projectId: certificate.projectId } : {}),
     };
   }
 
-  async function readCertificate(id: string, named: boolean): Promise<certificateAuthorityV1.Certificate> {
+  async function readCertificate(id: string, named: boolean): Promise<SignerRecord> {
+    const kept = status?.heard() ? records.get(id) : undefined;
+    if (kept !== undefined) return kept;
+    const startedAt = generation;
     const { certificate } = await clients.certificateAuthority.getCertificate({ certificateId: id }).catch((error: unknown) => {
       if (named && error instanceof ConnectError && error.code === Code.NotFound) throw unknownSigner(id, error);
       throw dependencyError(error, `the default signer ${id} could not be read`, { [Code.NotFound]: 'unavailable' });
     });
     if (certificate === undefined) throw unknownSigner(id);
-    return certificate;
+    const chainPem = `${certificate.certificatePem.trim()}\n${certificate.chainPem.trim()}\n`.replace(/\n\n+$/, '\n');
+    const record = { certificate, chainPem, chainDer: pemToDer(chainPem) };
+    if (status?.heard() && startedAt === generation) records.set(id, record);
+    return record;
   }
 
   return {
@@ -152,7 +193,7 @@ export function createSignerDirectory(clients: MeshClients, clock: () => Date = 
         });
       }
       const project = Promise.resolve(choice.project);
-      let certificate: Promise<certificateAuthorityV1.Certificate>;
+      let certificate: Promise<SignerRecord>;
       if (named) {
         certificate = readCertificate(choice.signerId, true);
       } else {
