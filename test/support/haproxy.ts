@@ -29,8 +29,7 @@ export interface TcpProxy {
 
 /**
  * HAProxy configuration for TCP proxies: bytes pass through untouched (TLS ends at the backends),
- * connections are spread round-robin over the backends that pass their health check, and when a
- * backend goes down its connections are closed at once so that clients reconnect to another.
+ * connections are spread round-robin over the backends that pass their health check.
  */
 export function haproxyConfig(name: string, proxies: TcpProxy[]): string {
   const lines = [
@@ -42,6 +41,9 @@ export function haproxyConfig(name: string, proxies: TcpProxy[]): string {
     // Long: database pools and HTTP/2 sessions stay open between calls.
     '  timeout client 30m',
     '  timeout server 30m',
+    // Checks on a busy machine: /readyz may take a while to answer (HAProxy's default is `inter`).
+    '  timeout check 5s',
+    // A connection refused (a backend just killed) is tried again on another backend.
     '  retries 2',
     '  option redispatch',
   ];
@@ -50,7 +52,10 @@ export function haproxyConfig(name: string, proxies: TcpProxy[]): string {
     const checked = proxy.backends.some((b) => b.readyPort !== undefined);
     if (checked) lines.push('  option httpchk', '  http-check send meth GET uri /readyz', '  http-check expect status 200');
     proxy.backends.forEach((backend, j) => {
-      const check = backend.readyPort !== undefined ? ` check port ${backend.readyPort} inter 300ms fall 1 rise 2 on-marked-down shutdown-sessions` : '';
+      // A backend is taken out after two failed checks and back after two passed ones. Its open
+      // connections are left alone: one that drains after SIGTERM finishes its calls (and sends
+      // GOAWAY), one killed outright has its connections reset by the kernel anyway.
+      const check = backend.readyPort !== undefined ? ` check port ${backend.readyPort} inter 1s fall 2 rise 2` : '';
       lines.push(`  server b${j} ${backend.address}:${backend.port}${check}`);
     });
   });

@@ -55,7 +55,7 @@ export class Replica {
   }
 
   /** Starts the process and waits until its `/readyz` answers 200. */
-  async start(timeoutMs = 120_000): Promise<void> {
+  async start(timeoutMs = 240_000): Promise<void> {
     if (this.running) throw new Error(`${this.name} is already running`);
     const started = Date.now();
     this.process = await startMeshProcess({ dataDir: this.dataDir, env: this.env, wrapper: this.host.exec, timeoutMs });
