@@ -180,6 +180,26 @@ describe('idle connections', () => {
     }
   }, 30_000);
 
+  it('keep a connection that calls every so often, however long, and close it once it has been quiet for the timeout', async () => {
+    const session = connect();
+    let closedAt = 0;
+    session.once('close', () => (closedAt = performance.now()));
+    const started = performance.now();
+    let calls = 0;
+    while (performance.now() - started < IDLE_TIMEOUT_MS * 2.5) {
+      const answer = await exchange(session, { ':path': '/grpc.health.v1.Health/Check', 'content-type': 'application/grpc', te: 'trailers' }, Uint8Array.of(0, 0, 0, 0, 0));
+      expect([answer.rstCode, answer.trailers['grpc-status'] ?? answer.headers['grpc-status']]).toEqual([0, '0']);
+      calls++;
+      await new Promise((resolve) => setTimeout(resolve, IDLE_TIMEOUT_MS / 4));
+    }
+    expect(calls).toBeGreaterThan(5);
+    expect(closedAt).toBe(0);
+    const quietSince = performance.now();
+    while (!closedAt && performance.now() - quietSince < IDLE_TIMEOUT_MS * 3) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(closedAt - quietSince).toBeGreaterThanOrEqual(IDLE_TIMEOUT_MS - IDLE_TIMEOUT_MS / 4 - 100);
+    expect(closedAt - quietSince).toBeLessThan(IDLE_TIMEOUT_MS * 2);
+  }, 30_000);
+
   it('keep a call that is quiet for longer than the timeout: a Health Watch stream', async () => {
     const session = connect();
     try {

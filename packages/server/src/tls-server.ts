@@ -41,7 +41,7 @@ export interface RunningListener {
 
 /** Requests in flight on a TLS connection, kept on the socket (HTTP/2: reached through the session's socket proxy). */
 const IN_FLIGHT = Symbol('requests in flight');
-type CountedSocket = { [IN_FLIGHT]?: { requests: number } };
+type CountedSocket = { [IN_FLIGHT]?: { requests: number; lastActiveAt: number } };
 
 /** HTTP/2 receive window per stream and per connection (see the server's settings below). */
 const STREAM_WINDOW_BYTES = 4 * 1024 * 1024;
@@ -128,7 +128,11 @@ export async function startTlsListener(options: TlsListenerOptions): Promise<Run
       const inFlight = (req.socket as unknown as CountedSocket)[IN_FLIGHT];
       if (inFlight) {
         inFlight.requests++;
-        res.once('close', () => inFlight.requests--);
+        inFlight.lastActiveAt = performance.now();
+        res.once('close', () => {
+          inFlight.requests--;
+          inFlight.lastActiveAt = performance.now();
+        });
       }
       if (req.httpVersionMajor === 2) watchUnsentResponse(req, res, options.logger);
       handler(req, res);
@@ -145,11 +149,19 @@ export async function startTlsListener(options: TlsListenerOptions): Promise<Run
     }
     // Node closes neither an HTTP/2 connection nor a TLS connection that never sent a request:
     // left alone, each holds a socket and its TLS state for good.
-    const inFlight = { requests: 0 };
+    const inFlight = { requests: 0, lastActiveAt: performance.now() };
     (socket as unknown as CountedSocket)[IN_FLIGHT] = inFlight;
     socket.setTimeout(idleTimeoutMs);
     socket.on('timeout', () => {
-      if (inFlight.requests > 0) return;
+      // An HTTP/2 session reads its socket natively, so calls do not restart the socket's timer:
+      // it runs out on a busy connection too, and once run out it is not started again. Measured
+      // from the last call instead, and started again until the connection has been quiet for the
+      // whole timeout (closing a busy connection cuts the calls its client is sending).
+      const quietMs = performance.now() - inFlight.lastActiveAt;
+      if (inFlight.requests > 0 || quietMs < idleTimeoutMs) {
+        socket.setTimeout(inFlight.requests > 0 ? idleTimeoutMs : Math.max(1, Math.ceil(idleTimeoutMs - quietMs)));
+        return;
+      }
       options.logger.debug({ clientIp: socket.remoteAddress, idleTimeoutMs }, 'idle connection closed');
       socket.destroy();
     });

@@ -139,4 +139,15 @@ describe(`assets and verification records on ${process.env.DATABASE_URL ? 'Postg
     expect((await failure(verification.recordVerification({ assetSha256: hash(1), validationState: 'MAYBE', source: 'BYTES' }))).code).toBe(Code.InvalidArgument);
     expect((await failure(client.queryVerifications({}))).code).toBe(Code.PermissionDenied);
   });
+  it('a registration asked again by the same request (its answer lost) gets the first entry, not a second', async () => {
+    const { projectId: own } = await projectWithKey(admin, ['registry.read']);
+    const request = { projectId: own, assetSha256: hash(77), signerId: 's', certificateId: 'c', requestId: 'req_retried', title: 'retried', signedAt: new Date().toISOString() };
+    const first = (await signing.registerAsset(request)).asset!;
+    const again = (await signing.registerAsset(request)).asset!;
+    expect(again.assetId).toBe(first.assetId);
+    // Another request that happens to carry the same bytes is another entry.
+    const other = (await signing.registerAsset({ ...request, requestId: 'req_other' })).asset!;
+    expect(other.assetId).not.toBe(first.assetId);
+    expect((await admin.listAssets({ projectId: own })).assets.map((a) => a.assetId).sort()).toEqual([first.assetId, other.assetId].sort());
+  });
 });

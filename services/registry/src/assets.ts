@@ -74,6 +74,14 @@ export async function registerAsset(deps: RegistryServiceDeps, req: registryV1.R
   }
   const extras = softBindings.length > 0 || req.manifestStore.length > 0;
   if (!(await findProjectById(deps.db, projectId))) throw notFound(`no project ${projectId}`);
+  // Asked again for the same signed bytes by the same request (the Signing service retries when
+  // the answer to its first try was lost on the way): the entry the first try made, not a second.
+  if (asset.requestId !== '') {
+    const earlier = await findActiveAssetByHash(deps.db, assetSha256);
+    if (earlier && earlier.project_id === projectId && earlier.request_id === asset.requestId && earlier.kind === kind) {
+      return create(registryV1.RegisterAssetResponseSchema, { asset: toAsset(earlier) });
+    }
+  }
   // The entry and its asset.signed event commit together (when a webhook subscribes to it), and
   // with its soft bindings and manifest store.
   const row = await insertWithWebhookEvent(

@@ -5,7 +5,7 @@ import { MeshError } from '@c2pa-mesh/errors';
 import { signingV1 } from '@c2pa-mesh/proto';
 import type { SigningContext } from './deps.js';
 import { createMeshClaimSigner } from './claim-signer.js';
-import { dependencyError } from './dependency-errors.js';
+import { dependencyError, retryOnceWhenCut } from './dependency-errors.js';
 import { prepareManifestDefinition, type ManifestWarning, type PreparedManifest } from './manifest-definition.js';
 import { MAX_TITLE_LENGTH, registryLabels, signableFormat, type RegistryLabels } from './sign-request-rules.js';
 import { resolveSigningCredentials, type SigningCredentials } from './signing-credentials.js';
@@ -209,8 +209,8 @@ export async function registerSignedAsset(
     repository?: { softBindings: Array<{ alg: string; value: Uint8Array }>; manifestStore: Uint8Array };
   },
 ): Promise<string> {
-  const { asset: registered } = await deps.clients.registry
-    .registerAsset({
+  const { asset: registered } = await retryOnceWhenCut(() =>
+    deps.clients.registry.registerAsset({
       projectId: plan.project.projectId,
       kind: 'ASSET',
       assetSha256: signed.assetSha256,
@@ -227,10 +227,10 @@ export async function registerSignedAsset(
       signedAt: signed.signedAt,
       ...(signed.logIndex === undefined ? {} : { logIndex: signed.logIndex }),
       ...signed.repository,
-    })
-    .catch((error: unknown) => {
-      throw dependencyError(error, 'the asset was signed but the registry did not record it, so it is not returned; retry the request');
-    });
+    }),
+  ).catch((error: unknown) => {
+    throw dependencyError(error, 'the asset was signed but the registry did not record it, so it is not returned; retry the request');
+  });
   if (registered === undefined || registered.assetId === '') {
     throw new MeshError('unavailable', 'the asset was signed but the registry returned no asset id, so it is not returned; retry the request');
   }

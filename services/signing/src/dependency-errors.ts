@@ -24,3 +24,20 @@ const DEFAULT_CODES: Partial<Record<Code, MeshErrorCode>> = {
   [Code.DeadlineExceeded]: 'unavailable',
   [Code.Canceled]: 'unavailable',
 };
+
+const CUT = [Code.Canceled, Code.Unavailable];
+
+/**
+ * Runs `call` once more when the connection to the other service was refused or cut under it (a
+ * replica gone, its load balancer closing the connection): the first try may have been done with
+ * only its answer lost. Only for calls the other service makes idempotent (RegisterAsset, by the
+ * request id and the signed bytes).
+ */
+export async function retryOnceWhenCut<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof ConnectError && CUT.includes(error.code)) return call();
+    throw error;
+  }
+}

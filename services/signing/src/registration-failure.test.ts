@@ -46,4 +46,26 @@ describe('registration failures', () => {
       message: `the asset was signed but the registry did not record it, so it is not returned; retry the request: ${error.rawMessage}`,
     });
   });
+  it('a registration whose answer is lost (connection cut after the registry recorded it) is asked again and answered with that one entry', async () => {
+    const real = mesh.clientsFor('signing');
+    let tries = 0;
+    const registry = new Proxy(real.registry, {
+      get: (target, property, receiver) =>
+        property === 'registerAsset'
+          ? async (...args: Parameters<typeof real.registry.registerAsset>) => {
+              const answer = await real.registry.registerAsset(...args);
+              if (++tries === 1) throw new ConnectError('http/2 stream closed with error code CANCEL (0x8)', Code.Canceled);
+              return answer;
+            }
+          : Reflect.get(target, property, receiver),
+    });
+    const clients: MeshClients = { ...real, registry };
+    const deps: SigningContext = { clients, engine: mesh.engine!, config: mesh.config, logger: pino({ level: 'silent' }), signers: createSignerDirectory(clients), staples: createOcspStapler(clients), ingredientTrust: createIngredientTrust(clients) };
+    const checked = checkSigningOptions({ format: 'image/jpeg', manifestJson: generatorManifest('answer lost'), signerId: '', title: '', tags: [], projectId });
+    const plan = await planAssetSigning(deps, ADMIN_IDENTITY, checked);
+    const signed = await signPlannedAsset(deps, plan, readMedia('no_manifest.jpg'), { requestId: 'req_answer_lost' });
+    expect(tries).toBe(2);
+    const { assets } = await mesh.clientsFor('signing').registry.listAssets({ projectId });
+    expect(assets.filter((a) => a.assetSha256 === signed.assetSha256).map((a) => a.assetId)).toEqual([signed.assetId]);
+  });
 });

@@ -4,7 +4,7 @@ import { MeshError } from '@c2pa-mesh/errors';
 import { signingV1 } from '@c2pa-mesh/proto';
 import { callContext, callerIdentity } from '@c2pa-mesh/server';
 import { signWithCaKey, timeStampFromCa } from './ca-credentials.js';
-import { dependencyError } from './dependency-errors.js';
+import { dependencyError, retryOnceWhenCut } from './dependency-errors.js';
 import type { SigningContext } from './deps.js';
 import { checkHashRecordRequest, hashRecordPayload, signHashRecordPayload } from './hash-record.js';
 import { resolveSigningCredentials } from './signing-credentials.js';
@@ -32,8 +32,8 @@ export async function signHash(deps: SigningContext, req: signingV1.SignHashRequ
   const signedAt = timeStamp.genTime.toISOString();
   const store = sidecar === undefined ? undefined : await signHashSidecar(deps, sidecar, fields.contentHash, signer, ocspResponse);
 
-  const { asset } = await deps.clients.registry
-    .registerAsset({
+  const { asset } = await retryOnceWhenCut(() =>
+    deps.clients.registry.registerAsset({
       projectId: project.projectId,
       kind: 'HASH_RECORD',
       assetSha256: fields.contentHash,
@@ -50,10 +50,10 @@ export async function signHash(deps: SigningContext, req: signingV1.SignHashRequ
       author: fields.author,
       signedAt,
       payloadJson,
-    })
-    .catch((error: unknown) => {
-      throw dependencyError(error, 'the record was signed but the registry did not record it, so it is not returned; retry the request');
-    });
+    }),
+  ).catch((error: unknown) => {
+    throw dependencyError(error, 'the record was signed but the registry did not record it, so it is not returned; retry the request');
+  });
   if (asset === undefined || asset.assetId === '') {
     throw new MeshError('unavailable', 'the record was signed but the registry returned no id, so it is not returned; retry the request');
   }

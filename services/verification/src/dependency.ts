@@ -1,7 +1,9 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { MeshError } from '@c2pa-mesh/errors';
 
-const TRANSIENT = [Code.Unavailable, Code.Unimplemented, Code.DeadlineExceeded, Code.ResourceExhausted, Code.Aborted];
+// Canceled: these calls carry no signal of the caller's, so a cancelled stream is the connection
+// to the other service cut under it (a replica gone, its load balancer closing the connection).
+const TRANSIENT = [Code.Unavailable, Code.Unimplemented, Code.DeadlineExceeded, Code.ResourceExhausted, Code.Aborted, Code.Canceled];
 
 /**
  * Calls another mesh service. When it is down, overloaded or not deployed yet, the caller hears
