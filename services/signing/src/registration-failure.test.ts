@@ -63,7 +63,7 @@ describe('registration failures', () => {
     const deps: SigningContext = { clients, engine: mesh.engine!, config: mesh.config, logger: pino({ level: 'silent' }), signers: createSignerDirectory(clients), staples: createOcspStapler(clients), ingredientTrust: createIngredientTrust(clients) };
     const checked = checkSigningOptions({ format: 'image/jpeg', manifestJson: generatorManifest('answer lost'), signerId: '', title: '', tags: [], projectId });
     const plan = await planAssetSigning(deps, ADMIN_IDENTITY, checked);
-    const signed = await signPlannedAsset(deps, plan, readMedia('no_manifest.jpg'), { requestId: 'req_answer_lost' });
+    const signed = await signPlannedAsset(deps, plan, readMedia('no_manifest.jpg'), { requestId: 'req_answer_lost', caller: ADMIN_IDENTITY.id });
     expect(tries).toBe(2);
     const { assets } = await mesh.clientsFor('signing').registry.listAssets({ projectId });
     expect(assets.filter((a) => a.assetSha256 === signed.assetSha256).map((a) => a.assetId)).toEqual([signed.assetId]);
