@@ -12,6 +12,8 @@ describe('a call to another service', () => {
   // client sees it through a TCP load balancer), one that answers with a refusal.
   let dropping: http2.Http2Server;
   let refusing: http2.Http2Server;
+  // The clients keep their connections open: closing a server waits for them, so they are ended.
+  const sessions = new Set<http2.ServerHttp2Session>();
   const url = (server: http2.Http2Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   beforeAll(async () => {
     dropping = http2.createServer();
@@ -20,9 +22,11 @@ describe('a call to another service', () => {
     refusing.on('stream', (stream) => {
       stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '7', 'grpc-message': 'not this caller' }, { endStream: true });
     });
+    for (const server of [dropping, refusing]) server.on('session', (session) => sessions.add(session));
     await Promise.all([dropping, refusing].map((s) => new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))));
   });
   afterAll(async () => {
+    for (const session of sessions) session.destroy();
     await Promise.all([dropping, refusing].map((s) => new Promise((resolve) => s.close(resolve))));
   });
 

@@ -816,7 +816,8 @@ export type BatchTotals = Message<"c2pamesh.verification.v1.BatchTotals"> & {
   invalid: number;
 
   /**
-   * Items that could not be verified (a BatchError).
+   * Items that could not be verified: a BatchError, or an asset without Content Credentials that
+   * only soft_binding_matches answer.
    *
    * @generated from field: int32 failed = 5;
    */
