@@ -16,6 +16,15 @@ export async function ip(...args: string[]): Promise<string> {
 }
 
 /**
+ * A failure handler for removing a link: a link already gone is what was wanted. (A deleted
+ * namespace's veth pair is removed by the kernel a moment later, so it may vanish between being
+ * listed and being deleted.)
+ */
+const unlessGone = (failures: unknown[]) => (error: unknown) => {
+  if (!/Cannot find device/.test((error as Error).message)) failures.push(error);
+};
+
+/**
  * Why network namespaces cannot be made here (no `ip`, no privileges), or undefined when they can:
  * one is added and removed again.
  */
@@ -105,17 +114,29 @@ export class NetnsLab {
       await ip('netns', 'del', host.namespace).catch((e) => failures.push(e));
       // A veth whose namespace was never reached is still in the root namespace.
       const outside = `c2pm${this.runId}h${host.address.split('.')[3]}`;
-      if ((await ip('-o', 'link', 'show').catch(() => '')).includes(`${outside}@`)) await ip('link', 'del', outside).catch((e) => failures.push(e));
+      if ((await ip('-o', 'link', 'show').catch(() => '')).includes(`${outside}@`)) await ip('link', 'del', outside).catch(unlessGone(failures));
     }
     if (this.bridgeMade) {
-      await ip('link', 'del', this.bridge).catch((e) => failures.push(e));
+      await ip('link', 'del', this.bridge).catch(unlessGone(failures));
       this.bridgeMade = false;
     }
     if (failures.length > 0) throw failures[0];
   }
 
-  /** Names of this run's namespaces and links still present (empty after destroy). */
+  /**
+   * Names of this run's namespaces and links still present (empty after destroy). The kernel
+   * removes a deleted namespace's veth pair a moment later, so a link still listed is given up to
+   * five seconds to go.
+   */
   async leftovers(): Promise<string[]> {
+    for (let waited = 0; ; waited += 100) {
+      const found = await this.present();
+      if (found.length === 0 || waited >= 5000) return found;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  private async present(): Promise<string[]> {
     const text = `${await ip('netns', 'list')}\n${await ip('-o', 'link', 'show')}`;
     return [...new Set([...text.matchAll(new RegExp(`(c2pamesh-${this.runId}-[\\w-]+|c2pm${this.runId}\\w+)`, 'g'))].map((m) => m[1]))];
   }
