@@ -5,7 +5,7 @@ import { RegistryService, SigningService, TransparencyLogService } from '@c2pa-m
 import { parseCheckpointBody, parseSignedNote } from '@c2pa-mesh/transparency-log';
 import { cleanUp, removeDir } from '../support/cleanup.js';
 import { meshClient, type ClientCredentials } from '../support/mesh-clients.js';
-import { FIXTURES, startMeshProcess, type MeshProcess } from '../support/start-mesh.js';
+import { dropScratchDatabase, FIXTURES, startMeshProcess, type MeshProcess } from '../support/start-mesh.js';
 import { b64, tlogCheck } from '../support/tlog-check.js';
 
 /**
@@ -38,6 +38,8 @@ afterAll(async () => {
     first: () => first?.stop({ keepDataDir: true }),
     second: () => second?.stop({ keepDataDir: true }),
     dataDir: () => removeDir(dataDir),
+    // Both processes kept their data (the second reopened the first's): the scratch database too.
+    database: () => (first?.databaseUrl && process.env.DATABASE_URL ? dropScratchDatabase(process.env.DATABASE_URL, first.databaseUrl) : undefined),
   });
 });
 
