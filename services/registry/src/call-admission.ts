@@ -41,20 +41,23 @@ function bucketOf(identity: Identity | undefined, clientIp: string): { bucket: s
   return { bucket: `${prefix}:${identity.id}`, limit: identity.limits.requestsPerMinute, who: identity.kind === 'API_KEY' ? 'this API key' : 'this client certificate' };
 }
 
-/**
- * Rate limits counted in the database, so that they hold across every instance: per API key or
- * bound certificate (its requests_per_minute), and per client IP for calls without a valid
- * credential. The mesh's own identities (admin certificate, services) are not limited. A sliding
- * window over two fixed one-minute windows: no burst of twice the limit at a window boundary.
- */
-export function createRateLimitAdmission(db: Database, options: RateLimitAdmissionOptions = {}): CallAdmission {
-  const anonymousPerMinute = options.anonymousPerMinute ?? ANONYMOUS_REQUESTS_PER_MINUTE;
-  let lastPrune = 0;
+/** A limit on one named bucket: at most `limit` calls a minute; `who` names it in the refusal. */
+export interface BucketLimit {
+  bucket: string;
+  limit: number;
+  who: string;
+}
 
+/**
+ * Counts one call in a bucket of the shared rate_limits table (the same sliding minute as the
+ * call admission) and refuses with resource_exhausted and a retry-after when it is full; a refused
+ * call is taken back. For limits that are not per identity, such as the HTTP gateway's per-route
+ * limits of a drop-in API.
+ */
+export function createBucketLimiter(db: Database, options: { logger?: Logger } = {}): { admit(target: BucketLimit): Promise<void> } {
+  let lastPrune = 0;
   return {
-    async admit({ identity, clientIp }) {
-      const target = identity ? bucketOf(identity, clientIp) : { bucket: `ip:${clientIp}`, limit: anonymousPerMinute, who: `calls without a valid credential from ${clientIp || 'this address'}` };
-      if (!target) return;
+    async admit(target) {
       const hit = await countRateLimitHit(db, target.bucket);
       const estimate = hit.previous * (1 - hit.elapsedSeconds / WINDOW_SECONDS) + hit.current;
       if (Date.now() - lastPrune > WINDOW_SECONDS * 1000) {
@@ -68,6 +71,25 @@ export function createRateLimitAdmission(db: Database, options: RateLimitAdmissi
       throw resourceExhausted(`rate limit exceeded: ${target.limit} requests per minute for ${target.who}; retry in ${seconds} s`, {
         metadata: { 'retry-after': String(seconds) },
       });
+    },
+  };
+}
+
+/**
+ * Rate limits counted in the database, so that they hold across every instance: per API key or
+ * bound certificate (its requests_per_minute), and per client IP for calls without a valid
+ * credential. The mesh's own identities (admin certificate, services) are not limited. A sliding
+ * window over two fixed one-minute windows: no burst of twice the limit at a window boundary.
+ */
+export function createRateLimitAdmission(db: Database, options: RateLimitAdmissionOptions = {}): CallAdmission {
+  const anonymousPerMinute = options.anonymousPerMinute ?? ANONYMOUS_REQUESTS_PER_MINUTE;
+  const buckets = createBucketLimiter(db, options);
+
+  return {
+    async admit({ identity, clientIp }) {
+      const target = identity ? bucketOf(identity, clientIp) : { bucket: `ip:${clientIp}`, limit: anonymousPerMinute, who: `calls without a valid credential from ${clientIp || 'this address'}` };
+      if (!target) return;
+      await buckets.admit(target);
     },
   };
 }
