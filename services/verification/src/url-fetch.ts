@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupAddress } from 'node:dns';
 import { Client } from 'undici';
@@ -13,6 +14,8 @@ export interface FetchAssetOptions {
   /** Largest body accepted, in bytes: checked against Content-Length and while reading. */
   maxBytes: number;
   signal?: AbortSignal;
+  /** Time limit for this fetch, in milliseconds; absent: the fetcher's setting. */
+  timeoutMs?: number;
 }
 
 export interface FetchedAsset {
@@ -23,8 +26,19 @@ export interface FetchedAsset {
   contentType?: string;
 }
 
+/** What `hashAsset` learned of a file it read without keeping it. */
+export interface HashedAsset {
+  /** SHA-256 of the body, lowercase hex. */
+  sha256: string;
+  sizeBytes: number;
+  finalUrl: string;
+  contentType?: string;
+}
+
 export interface UrlFetcher {
   fetchAsset(options: FetchAssetOptions): Promise<FetchedAsset>;
+  /** The same fetch, but the body is hashed as it arrives and never held whole: for large files. */
+  hashAsset(options: FetchAssetOptions): Promise<HashedAsset>;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -132,8 +146,8 @@ export function createUrlFetcher(settings: UrlFetchSettings, resolveHost: Resolv
     }
   }
 
-  async function readCapped(body: ResponseBody, maxBytes: number, url: URL): Promise<Uint8Array> {
-    const chunks: Uint8Array[] = [];
+  /** Hands every chunk to `take`, refusing the body as soon as it passes `maxBytes`. */
+  async function readCapped(body: ResponseBody, maxBytes: number, url: URL, take: (chunk: Uint8Array) => void): Promise<number> {
     let total = 0;
     for await (const chunk of body) {
       total += chunk.byteLength;
@@ -143,65 +157,77 @@ export function createUrlFetcher(settings: UrlFetchSettings, resolveHost: Resolv
           details: { maxAssetBytes: maxBytes },
         });
       }
-      chunks.push(chunk);
+      take(chunk);
     }
-    return new Uint8Array(Buffer.concat(chunks, total));
+    return total;
+  }
+
+  async function fetchBody<T>(options: FetchAssetOptions, consume: (body: ResponseBody, url: URL) => Promise<T>): Promise<{ result: T; finalUrl: string; contentType?: string }> {
+    const timeoutMs = options.timeoutMs ?? settings.timeoutMs;
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+    const startedAt = Date.now();
+    let url = parseUrl(options.url);
+    try {
+      for (let redirects = 0; ; redirects++) {
+        const pinned = await vettedAddress(url);
+        signal.throwIfAborted();
+        const { response, close } = await requestOnce(url, pinned, signal, timeoutMs - (Date.now() - startedAt));
+        try {
+          const { statusCode, headers, body } = response;
+          if (REDIRECT_STATUSES.has(statusCode)) {
+            await body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+            const location = headers.location;
+            if (typeof location !== 'string' || location === '') {
+              throw failedPrecondition(`${url.host} answered HTTP ${statusCode} without a Location to follow`);
+            }
+            if (redirects >= settings.maxRedirects) {
+              throw failedPrecondition(`${options.url.slice(0, 200)} redirects more than ${settings.maxRedirects} times; not followed further`);
+            }
+            url = parseUrl(location, url);
+            continue;
+          }
+          if (statusCode < 200 || statusCode > 299) {
+            discard(body);
+            throw failedPrecondition(`${url.host} answered HTTP ${statusCode} for ${url.pathname.slice(0, 200)}; nothing to verify`, {
+              details: { httpStatus: statusCode },
+            });
+          }
+          const declared = Number(headers['content-length']);
+          if (Number.isFinite(declared) && declared > options.maxBytes) {
+            discard(body);
+            throw resourceExhausted(`${url.host} announces ${declared} bytes, more than the ${options.maxBytes} bytes this caller may verify`, {
+              details: { contentLength: declared, maxAssetBytes: options.maxBytes },
+            });
+          }
+          const result = await consume(body, url);
+          const type = headers['content-type'];
+          const contentType = typeof type === 'string' ? type.split(';')[0].trim().toLowerCase() || undefined : undefined;
+          return { result, finalUrl: url.href, ...(contentType !== undefined ? { contentType } : {}) };
+        } finally {
+          await close();
+        }
+      }
+    } catch (error) {
+      if (error instanceof MeshError) throw error;
+      if (deadline.aborted) {
+        throw new MeshError('deadline_exceeded', `fetching ${options.url.slice(0, 200)} took longer than ${timeoutMs} ms`, { cause: error });
+      }
+      if (options.signal?.aborted) throw options.signal.reason;
+      throw failedPrecondition(`${url.host} could not be fetched: ${describeNetworkError(error)}`, { cause: error });
+    }
   }
 
   return {
     async fetchAsset(options) {
-      const deadline = AbortSignal.timeout(settings.timeoutMs);
-      const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
-      const startedAt = Date.now();
-      let url = parseUrl(options.url);
-      try {
-        for (let redirects = 0; ; redirects++) {
-          const pinned = await vettedAddress(url);
-          signal.throwIfAborted();
-          const { response, close } = await requestOnce(url, pinned, signal, settings.timeoutMs - (Date.now() - startedAt));
-          try {
-            const { statusCode, headers, body } = response;
-            if (REDIRECT_STATUSES.has(statusCode)) {
-              await body.dump({ limit: 64 * 1024 }).catch(() => undefined);
-              const location = headers.location;
-              if (typeof location !== 'string' || location === '') {
-                throw failedPrecondition(`${url.host} answered HTTP ${statusCode} without a Location to follow`);
-              }
-              if (redirects >= settings.maxRedirects) {
-                throw failedPrecondition(`${options.url.slice(0, 200)} redirects more than ${settings.maxRedirects} times; not followed further`);
-              }
-              url = parseUrl(location, url);
-              continue;
-            }
-            if (statusCode < 200 || statusCode > 299) {
-              discard(body);
-              throw failedPrecondition(`${url.host} answered HTTP ${statusCode} for ${url.pathname.slice(0, 200)}; nothing to verify`, {
-                details: { httpStatus: statusCode },
-              });
-            }
-            const declared = Number(headers['content-length']);
-            if (Number.isFinite(declared) && declared > options.maxBytes) {
-              discard(body);
-              throw resourceExhausted(`${url.host} announces ${declared} bytes, more than the ${options.maxBytes} bytes this caller may verify`, {
-                details: { contentLength: declared, maxAssetBytes: options.maxBytes },
-              });
-            }
-            const bytes = await readCapped(body, options.maxBytes, url);
-            const type = headers['content-type'];
-            const contentType = typeof type === 'string' ? type.split(';')[0].trim().toLowerCase() || undefined : undefined;
-            return { bytes, finalUrl: url.href, ...(contentType !== undefined ? { contentType } : {}) };
-          } finally {
-            await close();
-          }
-        }
-      } catch (error) {
-        if (error instanceof MeshError) throw error;
-        if (deadline.aborted) {
-          throw new MeshError('deadline_exceeded', `fetching ${options.url.slice(0, 200)} took longer than ${settings.timeoutMs} ms`, { cause: error });
-        }
-        if (options.signal?.aborted) throw options.signal.reason;
-        throw failedPrecondition(`${url.host} could not be fetched: ${describeNetworkError(error)}`, { cause: error });
-      }
+      const chunks: Uint8Array[] = [];
+      const { result: size, ...rest } = await fetchBody(options, (body, url) => readCapped(body, options.maxBytes, url, (chunk) => chunks.push(chunk)));
+      return { bytes: new Uint8Array(Buffer.concat(chunks, size)), ...rest };
+    },
+    async hashAsset(options) {
+      const hash = createHash('sha256');
+      const { result: sizeBytes, ...rest } = await fetchBody(options, (body, url) => readCapped(body, options.maxBytes, url, (chunk) => hash.update(chunk)));
+      return { sha256: hash.digest('hex'), sizeBytes, ...rest };
     },
   };
 }
