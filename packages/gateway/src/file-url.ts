@@ -7,6 +7,8 @@ import { MeshError, failedPrecondition, invalidArgument, isMeshError } from '@c2
  */
 export interface FileUrlFetcher {
   fetchAsset(options: { url: string; maxBytes: number; signal?: AbortSignal }): Promise<{ bytes: Uint8Array }>;
+  /** The same fetch with the body hashed as it arrives, never held whole (Verimago's verify/url). */
+  hashAsset?(options: { url: string; maxBytes: number; signal?: AbortSignal; timeoutMs?: number }): Promise<{ sha256: string; sizeBytes: number; finalUrl: string }>;
 }
 
 /**

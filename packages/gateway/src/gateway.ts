@@ -13,6 +13,8 @@ import { meshJwks, mintallCertificate, mintallJwks, mintallVerify, type PublicPr
 import type { FileUrlFetcher } from './file-url.js';
 import { certanaAuth, certanaErrorCode } from './certana.js';
 import { sbrManifest, sbrMatchesByBindingGet, sbrMatchesByBindingPost, sbrMatchesByContent, sbrSupportedAlgorithms } from './soft-binding-resolution.js';
+import { VERIMAGO_ROUTES } from './verimago-routes.js';
+import type { VerimagoLimit } from './verimago-http.js';
 
 export interface GatewayOptions {
   /** Clients that act as the HTTP caller (see createCallerClientsFactory). */
@@ -34,6 +36,13 @@ export interface GatewayOptions {
   productCertificates?: PublicProductCertificates;
   /** The public keys of people's access tokens (AccountService), merged into `/.well-known/jwks.json`. */
   accountKeys?: { jwks(): Promise<{ keys: object[] }> };
+  /**
+   * Counts calls in named buckets shared by every instance (the mesh's rate-limit table), for
+   * limits that are not an identity's own: Verimago's per-endpoint limits. Absent: not limited.
+   */
+  limiter?: { admit(target: { bucket: string; limit: number; who: string }): Promise<void> };
+  /** Verimago's `verify/url` limits (default 500 MB, 25 s) and per-minute limits, when not its own. */
+  verimago?: { urlMaxBytes?: number; urlTimeoutMs?: number; limits?: Partial<Record<VerimagoLimit, number>> };
 }
 
 /** How an API answered errors: MirrorStage and Verimago `{error}`, DigiCert OAuth-style codes, Certana `{detail, error_code}`. */
@@ -41,10 +50,12 @@ export type ErrorStyle = 'message' | 'oauth' | 'certana';
 
 export type RouteContext = GatewayOptions;
 
-interface Route {
-  method: 'GET' | 'POST';
+export interface Route {
+  method: 'GET' | 'POST' | 'PATCH';
   /** Exact path, or a prefix ending in `/` whose remainder is passed to the handler. */
   path: string;
+  /** For a prefix: whether this route takes that remainder (several routes may share a prefix). */
+  accepts?(rest: string): boolean;
   operation: GatewayOperation;
   errorStyle: ErrorStyle;
   handle(exchange: Exchange, context: RouteContext, rest: string): Promise<void>;
@@ -58,8 +69,7 @@ const ROUTES: Route[] = [
     path: '/v1/sign',
     operation: 'sign',
     errorStyle: 'message',
-    // One path, two APIs: MirrorStage uploads a file as a form, Verimago sends a hash as JSON.
-    handle: (exchange, context) => (isJson(exchange) ? verimagoSign(exchange, context) : mirrorStageSign(exchange, context)),
+    handle: signEither,
   },
   { method: 'POST', path: '/v1/verify', operation: 'verify', errorStyle: 'message', handle: mirrorStageVerify },
   { method: 'GET', path: '/v1/verify/', operation: 'lookup', errorStyle: 'message', handle: verimagoVerifyByHash },
@@ -79,18 +89,42 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/sbr/v1/matches/byBinding', operation: 'lookup', errorStyle: 'message', handle: sbrMatchesByBindingPost },
   { method: 'POST', path: '/sbr/v1/matches/byContent', operation: 'lookup', errorStyle: 'message', handle: sbrMatchesByContent },
   { method: 'GET', path: '/sbr/v1/manifests/', operation: 'lookup', errorStyle: 'message', handle: sbrManifest },
+  // MirrorStage under its own prefix too, beside the unprefixed paths: the same routes.
+  { method: 'GET', path: '/mirrorstage/v1/health', operation: 'other', errorStyle: 'message', handle: health },
+  { method: 'POST', path: '/mirrorstage/v1/warmup', operation: 'other', errorStyle: 'message', handle: warmup },
+  { method: 'POST', path: '/mirrorstage/v1/sign', operation: 'sign', errorStyle: 'message', handle: signEither },
+  { method: 'POST', path: '/mirrorstage/v1/verify', operation: 'verify', errorStyle: 'message', handle: mirrorStageVerify },
+  // Verimago's whole API under `/verimago/v1/`.
+  ...VERIMAGO_ROUTES,
 ];
 
 function isJson(exchange: Exchange): boolean {
   return /^application\/json\b/i.test(String(exchange.req.headers['content-type'] ?? ''));
 }
 
+/** One path, two APIs: MirrorStage uploads a file as a form, Verimago sends a hash as JSON. */
+function signEither(exchange: Exchange, context: RouteContext): Promise<void> {
+  return isJson(exchange) ? verimagoSign(exchange, context) : mirrorStageSign(exchange, context);
+}
+
+/** A path segment as sent when it is not valid percent-encoding (the handler then finds nothing). */
+function decodePath(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 function matchRoute(method: string, path: string): { route: Route; rest: string } | { allowed: string[] } | undefined {
-  const candidates = ROUTES.filter((r) => r.path === path || (r.path.endsWith('/') && path.startsWith(r.path) && path.length > r.path.length));
+  const restOf = (r: Route) => (r.path === path ? '' : decodePath(path.slice(r.path.length)));
+  const candidates = ROUTES.filter(
+    (r) => (r.path === path || (r.path.endsWith('/') && path.startsWith(r.path) && path.length > r.path.length)) && (!r.accepts || r.accepts(restOf(r))),
+  );
   if (candidates.length === 0) return undefined;
   const route = candidates.find((r) => r.method === method);
   if (!route) return { allowed: [...new Set(candidates.map((r) => r.method))] };
-  return { route, rest: route.path === path ? '' : decodeURIComponent(path.slice(route.path.length)) };
+  return { route, rest: restOf(route) };
 }
 
 const OAUTH_ERRORS: Record<number, string> = {
@@ -127,7 +161,7 @@ function answerPreflight(exchange: Exchange): void {
   const origin = exchange.req.headers.origin;
   exchange.res.writeHead(204, {
     'access-control-allow-origin': typeof origin === 'string' ? origin : '*',
-    'access-control-allow-methods': 'GET, POST',
+    'access-control-allow-methods': 'GET, POST, PATCH',
     'access-control-allow-headers': 'authorization, content-type, x-api-key, x-request-id',
     'access-control-expose-headers': 'x-request-id, x-duration-ms, retry-after',
     'access-control-max-age': '600',

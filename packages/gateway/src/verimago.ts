@@ -1,8 +1,9 @@
 import type { Identity } from '@c2pa-mesh/auth';
-import { invalidArgument } from '@c2pa-mesh/errors';
+import { failedPrecondition, invalidArgument } from '@c2pa-mesh/errors';
 import { callOptions, identifyOrRefuse } from './caller.js';
 import { readBody, sendJson, type Exchange } from './exchange.js';
 import type { RouteContext } from './gateway.js';
+import { jsonObject, stringField, VERIMAGO_PREFIX } from './verimago-http.js';
 
 /** Verimago's shield colours: how the content came about, at a glance. */
 export const SHIELD_STATES: Record<string, 'GREEN' | 'BLUE' | 'AMBER'> = {
@@ -86,7 +87,8 @@ export async function verimagoSign(exchange: Exchange, context: RouteContext): P
     signature: Buffer.from(result.signature).toString('base64'),
     shieldState: shieldStateFor(request.contentType || 'AUTHENTIC'),
     signedAt: result.signedAt,
-    verifyUrl: `${exchange.publicBaseUrl}/v1/verify/${contentHash}`,
+    // Under the prefix the caller used: `/verimago/v1/verify/…` or `/v1/verify/…`.
+    verifyUrl: `${exchange.publicBaseUrl}${exchange.path.startsWith(VERIMAGO_PREFIX) ? VERIMAGO_PREFIX : '/v1/'}verify/${contentHash}`,
     // Beyond Verimago's shape: where the record lives, and what exactly was signed.
     assetId: result.assetId,
     payload: result.payloadJson,
@@ -115,13 +117,17 @@ export function anonymousIdentity(clientIp: string, requestsPerMinute: number): 
 export async function verimagoVerifyByHash(exchange: Exchange, context: RouteContext, hash: string): Promise<void> {
   const match = CONTENT_HASH.exec(hash);
   if (!match) throw invalidArgument(`"${hash.slice(0, 100)}" is not a content hash; use sha256: followed by 64 hex digits`, { details: { field: 'hash' } });
-  const contentHash = `sha256:${match[2].toLowerCase()}`;
+  await answerLookup(exchange, context, `sha256:${match[2].toLowerCase()}`, {});
+}
+
+/** Looks a content hash up as the public caller and answers in Verimago's shape (404 GREY when unknown). */
+async function answerLookup(exchange: Exchange, context: RouteContext, contentHash: string, extra: Record<string, unknown>): Promise<void> {
   const identity = anonymousIdentity(exchange.peer.clientIp, context.publicLookupsPerMinute ?? DEFAULT_PUBLIC_LOOKUPS_PER_MINUTE);
   const clients = context.clientsFor({ ...exchange.peer, presetIdentity: identity });
   // No headers: a public lookup is anonymous even when the caller sends a key.
   const result = await clients.verification.verifyByHash({ contentHash }, { signal: callOptions(exchange).signal });
   if (!result.found) {
-    sendJson(exchange, 404, { verified: false, shieldState: 'GREY', contentHash });
+    sendJson(exchange, 404, { verified: false, shieldState: 'GREY', contentHash, ...extra });
     return;
   }
   sendJson(exchange, 200, {
@@ -138,5 +144,27 @@ export async function verimagoVerifyByHash(exchange: Exchange, context: RouteCon
     kind: result.kind,
     format: result.format || null,
     assetId: result.assetId,
+    ...extra,
   });
+}
+
+/** Verimago's limits on `verify/url`: the largest file fetched, and the time for all of it. */
+export const DEFAULT_VERIFY_URL_MAX_BYTES = 500 * 1024 * 1024;
+export const DEFAULT_VERIFY_URL_TIMEOUT_MS = 25_000;
+
+/**
+ * `POST verify/url` {url}: the server fetches the file (public addresses only, checked by the
+ * address policy after every resolution and redirect), hashes it as it arrives without holding
+ * it, and looks the hash up like `GET verify/{hash}`. Public; limited per client address.
+ */
+export async function verimagoVerifyUrl(exchange: Exchange, context: RouteContext): Promise<void> {
+  const body = await jsonObject(exchange);
+  const url = stringField(body, 'url').trim();
+  const fetcher = context.urlFetcher;
+  if (!fetcher?.hashAsset) throw failedPrecondition('this server does not fetch URLs; hash the file yourself and use GET verify/{hash}');
+  const maxBytes = context.verimago?.urlMaxBytes ?? DEFAULT_VERIFY_URL_MAX_BYTES;
+  const timeoutMs = context.verimago?.urlTimeoutMs ?? DEFAULT_VERIFY_URL_TIMEOUT_MS;
+  // Too large (413), too slow (504), an address inside our network (400): the fetcher's refusals.
+  const fetched = await fetcher.hashAsset({ url, maxBytes, timeoutMs, signal: callOptions(exchange).signal });
+  await answerLookup(exchange, context, `sha256:${fetched.sha256}`, { url, finalUrl: fetched.finalUrl, sizeBytes: fetched.sizeBytes });
 }

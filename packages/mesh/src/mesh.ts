@@ -35,6 +35,7 @@ import {
 import { certificateAuthorityRoutes, createCertificateAuthority, createCertificateAuthorityService, type CertificateAuthority } from '@c2pa-mesh/service-certificate-authority';
 import {
   createAuditSink,
+  createBucketLimiter,
   createRateLimitAdmission,
   createRegistryService,
   createWebhookTargetGuard,
@@ -56,7 +57,7 @@ import { createAccessTokenKeys, createAccountService, createMailer, createPasswo
 import { createSigningService, type CertificateStatusEvents } from '@c2pa-mesh/service-signing';
 import { createVerificationService } from '@c2pa-mesh/service-verification';
 import { createUrlFetcher, verificationSettingsFromEnv } from '@c2pa-mesh/service-verification';
-import { createGateway } from '@c2pa-mesh/gateway';
+import { createGateway, verimagoSettingsFromEnv } from '@c2pa-mesh/gateway';
 import { createConsoleHandler, DEFAULT_CONSOLE_DIST, type ConsoleHandler } from '@c2pa-mesh/console';
 import { type Database, migrateToLatest, openDatabase } from '@c2pa-mesh/storage';
 import { sql } from 'kysely';
@@ -290,6 +291,8 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     serving: () => serving,
     productCertificates,
     accountKeys,
+    limiter: createBucketLimiter(db, { logger }),
+    verimago: verimagoSettingsFromEnv(process.env),
   });
   const consoleHandler = createConsoleHandler({ db, resolver, distDir: DEFAULT_CONSOLE_DIST, logger: logger.child({ component: 'console' }) });
   return {
