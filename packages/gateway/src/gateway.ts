@@ -13,6 +13,7 @@ import { meshJwks, mintallCertificate, mintallJwks, mintallVerify, type PublicPr
 import type { FileUrlFetcher } from './file-url.js';
 import { certanaAuth, certanaErrorCode } from './certana.js';
 import { sbrManifest, sbrMatchesByBindingGet, sbrMatchesByBindingPost, sbrMatchesByContent, sbrSupportedAlgorithms } from './soft-binding-resolution.js';
+import { verimagoActivateCertificate, verimagoApplicationStatus, verimagoApply } from './verimago-onboarding.js';
 
 export interface GatewayOptions {
   /** Clients that act as the HTTP caller (see createCallerClientsFactory). */
@@ -42,9 +43,11 @@ export type ErrorStyle = 'message' | 'oauth' | 'certana';
 export type RouteContext = GatewayOptions;
 
 interface Route {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PATCH';
   /** Exact path, or a prefix ending in `/` whose remainder is passed to the handler. */
   path: string;
+  /** With a prefix: the path must also end so; the handler gets what lies between. Such a route wins over its bare prefix. */
+  suffix?: string;
   operation: GatewayOperation;
   errorStyle: ErrorStyle;
   handle(exchange: Exchange, context: RouteContext, rest: string): Promise<void>;
@@ -79,6 +82,10 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/sbr/v1/matches/byBinding', operation: 'lookup', errorStyle: 'message', handle: sbrMatchesByBindingPost },
   { method: 'POST', path: '/sbr/v1/matches/byContent', operation: 'lookup', errorStyle: 'message', handle: sbrMatchesByContent },
   { method: 'GET', path: '/sbr/v1/manifests/', operation: 'lookup', errorStyle: 'message', handle: sbrManifest },
+  // Verimago's onboarding: applications (public) and activating the certificate issued on approval.
+  { method: 'POST', path: '/verimago/v1/apply', operation: 'other', errorStyle: 'message', handle: verimagoApply },
+  { method: 'GET', path: '/verimago/v1/apply/', operation: 'lookup', errorStyle: 'message', handle: verimagoApplicationStatus },
+  { method: 'PATCH', path: '/verimago/v1/certs/', suffix: '/activate', operation: 'other', errorStyle: 'message', handle: verimagoActivateCertificate },
 ];
 
 function isJson(exchange: Exchange): boolean {
@@ -86,11 +93,13 @@ function isJson(exchange: Exchange): boolean {
 }
 
 function matchRoute(method: string, path: string): { route: Route; rest: string } | { allowed: string[] } | undefined {
-  const candidates = ROUTES.filter((r) => r.path === path || (r.path.endsWith('/') && path.startsWith(r.path) && path.length > r.path.length));
+  const candidates = ROUTES.filter(
+    (r) => (r.path === path || (r.path.endsWith('/') && path.startsWith(r.path) && path.length > r.path.length)) && (!r.suffix || path.endsWith(r.suffix)),
+  );
   if (candidates.length === 0) return undefined;
-  const route = candidates.find((r) => r.method === method);
+  const route = candidates.find((r) => r.method === method && r.suffix) ?? candidates.find((r) => r.method === method);
   if (!route) return { allowed: [...new Set(candidates.map((r) => r.method))] };
-  return { route, rest: route.path === path ? '' : decodeURIComponent(path.slice(route.path.length)) };
+  return { route, rest: route.path === path ? '' : decodeURIComponent(path.slice(route.path.length, path.length - (route.suffix?.length ?? 0))) };
 }
 
 const OAUTH_ERRORS: Record<number, string> = {
@@ -127,7 +136,7 @@ function answerPreflight(exchange: Exchange): void {
   const origin = exchange.req.headers.origin;
   exchange.res.writeHead(204, {
     'access-control-allow-origin': typeof origin === 'string' ? origin : '*',
-    'access-control-allow-methods': 'GET, POST',
+    'access-control-allow-methods': 'GET, POST, PATCH',
     'access-control-allow-headers': 'authorization, content-type, x-api-key, x-request-id',
     'access-control-expose-headers': 'x-request-id, x-duration-ms, retry-after',
     'access-control-max-age': '600',
