@@ -32,7 +32,7 @@ const CALLS: Record<ServiceName, ServiceName[]> = {
   signing: ['certificate-authority', 'registry'],
   verification: ['certificate-authority', 'registry'],
   'certificate-authority': [],
-  registry: [],
+  registry: ['certificate-authority'],
 };
 
 function selects(selector: Selector | undefined, labels: Labels): boolean {

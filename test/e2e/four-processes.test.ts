@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { createEngine, type C2paEngine } from '@c2pa-mesh/engine';
-import { CertificateAuthorityService, Health, RegistryService, SigningService, VerificationService, verificationV1 } from '@c2pa-mesh/proto';
+import { CertificateAuthorityService, Health, OnboardingService, RegistryService, SigningService, VerificationService, verificationV1 } from '@c2pa-mesh/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanUp } from '../support/cleanup.js';
 import { startFourProcessMesh, type FourProcessMesh } from '../support/four-processes.js';
@@ -97,5 +97,14 @@ describe('the mesh as four processes talking mTLS to each other', () => {
     expect(byHash).toMatchObject({ found: true, certificateStatus: 'ACTIVE' });
     const history = await verification.listVerifications({ assetSha256: signed.assetSha256 });
     expect(history.verifications.map((v) => v.source)).toEqual(['HASH', 'BYTES']);
+  });
+
+  it('approving an application in the registry process has the CA process issue its PENDING certificate, as the registry service', async () => {
+    const { registry, 'certificate-authority': ca } = mesh.processes;
+    const onboarding = meshClient(OnboardingService, registry.url, admin);
+    const { applicationId } = await onboarding.submitApplication({ organizationName: 'Four Process Gazette', domain: 'gazette.example', contactEmail: 'desk@gazette.example', contactName: 'Desk' });
+    const { application } = await onboarding.reviewApplication({ applicationId, decision: 'APPROVE' });
+    const { certificate } = await meshClient(CertificateAuthorityService, ca.url, admin).getCertificate({ certificateId: application!.certificateId });
+    expect(certificate).toMatchObject({ status: 'PENDING', projectId: application!.projectId, commonName: 'Four Process Gazette' });
   });
 });

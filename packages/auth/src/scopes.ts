@@ -20,8 +20,10 @@ export const SERVICE_SCOPES: Record<string, readonly Scope[]> = {
   verification: ['mesh.internal', 'verify', 'registry.read'],
   // Reads projects when binding certificates to them.
   'certificate-authority': ['mesh.internal', 'registry.read'],
-  // Calls no other service: webhooks are delivered from its own tables.
-  registry: [],
+  // Webhooks are delivered from its own tables. Onboarding, served beside it, issues an approved
+  // organization's signing certificate (in status PENDING: it signs nothing until the
+  // organization's owner activates it).
+  registry: ['ca.issue'],
 };
 
 /**
@@ -117,6 +119,12 @@ export const METHOD_SCOPES: Record<string, MethodRequirement> = {
   'c2pamesh.account.v1.AccountService/ListMembers': 'authenticated',
   'c2pamesh.account.v1.AccountService/UpdateMemberRole': 'authenticated',
   'c2pamesh.account.v1.AccountService/RemoveMember': 'authenticated',
+
+  // Applications: anyone applies and reads the status back by id (a receipt); mesh admins review.
+  'c2pamesh.onboarding.v1.OnboardingService/SubmitApplication': 'public',
+  'c2pamesh.onboarding.v1.OnboardingService/GetApplication': 'public',
+  'c2pamesh.onboarding.v1.OnboardingService/ListApplications': ['admin'],
+  'c2pamesh.onboarding.v1.OnboardingService/ReviewApplication': ['admin'],
 
   'c2pamesh.productcertificate.v1.ProductCertificateService/CreateProductCertificate': ['registry.write'],
   'c2pamesh.productcertificate.v1.ProductCertificateService/GetProductCertificate': ['registry.read'],

@@ -2,7 +2,7 @@ import { createClient, type Client, type ConnectRouter, type Interceptor, type T
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import type { Identity } from '@c2pa-mesh/auth';
 import type { ServiceName } from '@c2pa-mesh/config';
-import { AccountService, CertificateAuthorityService, RegistryService, SigningService, TransparencyLogService, VerificationService } from '@c2pa-mesh/proto';
+import { AccountService, CertificateAuthorityService, OnboardingService, RegistryService, SigningService, TransparencyLogService, VerificationService } from '@c2pa-mesh/proto';
 import { peerKey, type PeerContext } from '@c2pa-mesh/server';
 import { createDirectTransportFactory } from './direct-transport.js';
 import { createTracePropagationInterceptor } from './trace-propagation.js';
@@ -26,6 +26,8 @@ export interface MeshClients {
 export interface CallerClients extends MeshClients {
   /** Served beside the registry (where the registry runs). */
   account: Client<typeof AccountService>;
+  /** Applications of publishers and creators, served beside accounts. */
+  onboarding: Client<typeof OnboardingService>;
 }
 
 export interface MeshClientOptions {
@@ -127,6 +129,9 @@ export function createCallerClientsFactory(options: CallerClientsOptions): (peer
       },
       get account() {
         return createClient(AccountService, transportFor('registry'));
+      },
+      get onboarding() {
+        return createClient(OnboardingService, transportFor('registry'));
       },
     };
   };

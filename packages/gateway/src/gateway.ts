@@ -15,6 +15,7 @@ import { certanaAuth, certanaErrorCode } from './certana.js';
 import { sbrManifest, sbrMatchesByBindingGet, sbrMatchesByBindingPost, sbrMatchesByContent, sbrSupportedAlgorithms } from './soft-binding-resolution.js';
 import { VERIMAGO_ROUTES } from './verimago-routes.js';
 import type { VerimagoLimit } from './verimago-http.js';
+import { verimagoActivateCertificate, verimagoApplicationStatus, verimagoApply } from './verimago-onboarding.js';
 
 export interface GatewayOptions {
   /** Clients that act as the HTTP caller (see createCallerClientsFactory). */
@@ -56,6 +57,8 @@ export interface Route {
   path: string;
   /** For a prefix: whether this route takes that remainder (several routes may share a prefix). */
   accepts?(rest: string): boolean;
+  /** With a prefix: the path must also end so; the handler gets what lies between. Such a route wins over its bare prefix. */
+  suffix?: string;
   operation: GatewayOperation;
   errorStyle: ErrorStyle;
   handle(exchange: Exchange, context: RouteContext, rest: string): Promise<void>;
@@ -96,6 +99,10 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/mirrorstage/v1/verify', operation: 'verify', errorStyle: 'message', handle: mirrorStageVerify },
   // Verimago's whole API under `/verimago/v1/`.
   ...VERIMAGO_ROUTES,
+  // Verimago's onboarding: applications (public) and activating the certificate issued on approval.
+  { method: 'POST', path: '/verimago/v1/apply', operation: 'other', errorStyle: 'message', handle: verimagoApply },
+  { method: 'GET', path: '/verimago/v1/apply/', operation: 'lookup', errorStyle: 'message', handle: verimagoApplicationStatus },
+  { method: 'PATCH', path: '/verimago/v1/certs/', suffix: '/activate', operation: 'other', errorStyle: 'message', handle: verimagoActivateCertificate },
 ];
 
 function isJson(exchange: Exchange): boolean {
@@ -117,12 +124,15 @@ function decodePath(text: string): string {
 }
 
 function matchRoute(method: string, path: string): { route: Route; rest: string } | { allowed: string[] } | undefined {
-  const restOf = (r: Route) => (r.path === path ? '' : decodePath(path.slice(r.path.length)));
+  const restOf = (r: Route) => (r.path === path ? '' : decodePath(path.slice(r.path.length, path.length - (r.suffix?.length ?? 0))));
   const candidates = ROUTES.filter(
-    (r) => (r.path === path || (r.path.endsWith('/') && path.startsWith(r.path) && path.length > r.path.length)) && (!r.accepts || r.accepts(restOf(r))),
+    (r) =>
+      (r.path === path || (r.path.endsWith('/') && path.startsWith(r.path) && path.length > r.path.length)) &&
+      (!r.suffix || path.endsWith(r.suffix)) &&
+      (!r.accepts || r.accepts(restOf(r))),
   );
   if (candidates.length === 0) return undefined;
-  const route = candidates.find((r) => r.method === method);
+  const route = candidates.find((r) => r.method === method && r.suffix) ?? candidates.find((r) => r.method === method);
   if (!route) return { allowed: [...new Set(candidates.map((r) => r.method))] };
   return { route, rest: restOf(route) };
 }

@@ -14,7 +14,7 @@ import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { checkDeclaredFormat, sniffFormat } from '@c2pa-mesh/engine';
 import { isMeshError } from '@c2pa-mesh/errors';
-import { AccountService, CertificateAuthorityService, Health, RegistryService, SigningService, VerificationService } from '@c2pa-mesh/proto';
+import { AccountService, CertificateAuthorityService, Health, OnboardingService, RegistryService, SigningService, VerificationService } from '@c2pa-mesh/proto';
 import type { RunningListener } from '@c2pa-mesh/server';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +24,7 @@ import { createTestMesh, startTestListener, type TestMesh } from './testing.js';
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_206);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1);
 const MEDIA = path.resolve(import.meta.dirname, '../../../test/fixtures/media');
-const SERVICES: DescService[] = [SigningService, VerificationService, CertificateAuthorityService, RegistryService, AccountService, Health];
+const SERVICES: DescService[] = [SigningService, VerificationService, CertificateAuthorityService, RegistryService, AccountService, OnboardingService, Health];
 /**
  * Calls that reach out to a URL the caller names: with random URLs they would look up random host
  * names. Their refusals are tested where the address policy is.

@@ -8,6 +8,7 @@ import {
   AccountService,
   CertificateAuthorityService,
   Health,
+  OnboardingService,
   ProductCertificateService,
   RegistryService,
   ServerReflection,
@@ -53,7 +54,7 @@ import {
   type ProofKeyRotation,
   type PublicProductCertificates,
 } from '@c2pa-mesh/service-product-certificate';
-import { createAccessTokenKeys, createAccountService, createMailer, createPasswordChecker, type AccessTokenKeys, type Mailer } from '@c2pa-mesh/service-account';
+import { createAccessTokenKeys, createAccountService, createMailer, createOnboardingService, createPasswordChecker, type AccessTokenKeys, type Mailer } from '@c2pa-mesh/service-account';
 import { createSigningService, type CertificateStatusEvents } from '@c2pa-mesh/service-signing';
 import { createVerificationService } from '@c2pa-mesh/service-verification';
 import { createUrlFetcher, verificationSettingsFromEnv } from '@c2pa-mesh/service-verification';
@@ -237,6 +238,9 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     mailer = createMailer({ db, logger: accountLogger.child({ component: 'mail' }), config: config.accounts });
     const accountImpl = createAccountService({ db, logger: accountLogger, config: config.accounts, keys: accountKeys, mailer, passwords: createPasswordChecker() });
     registrations.push((router) => router.service(AccountService, accountImpl));
+    // Onboarding beside accounts: approval makes an organization and invites its contact.
+    const onboardingImpl = createOnboardingService({ db, logger: logger.child({ service: 'onboarding' }), mailer, config: config.accounts, clients: clientsFor('registry') });
+    registrations.push((router) => router.service(OnboardingService, onboardingImpl));
   }
   // The transparency log lives in the database: the registry's process sequences it and answers
   // its RPCs; the CA's process serves it as tiles on the relying-party listener.
@@ -273,7 +277,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     registrations.push((router) => router.service(VerificationService, impl));
   }
   const servedNames = config.services.map((s) => DESCRIPTORS[s].typeName);
-  if (local.has('registry')) servedNames.push(ProductCertificateService.typeName, TransparencyLogService.typeName, AccountService.typeName);
+  if (local.has('registry')) servedNames.push(ProductCertificateService.typeName, TransparencyLogService.typeName, AccountService.typeName, OnboardingService.typeName);
   const health = createHealthService({ services: servedNames, serving: () => serving });
   const reflection = createReflectionService(allFileDescriptors, [...servedNames, Health.typeName, ServerReflection.typeName]);
   registrations.push((router) => {

@@ -18,6 +18,7 @@ import {
   allFileDescriptors,
   CertificateAuthorityService,
   Health,
+  OnboardingService,
   ProductCertificateService,
   RegistryService,
   ServerReflection,
@@ -138,6 +139,7 @@ describe('allFileDescriptors', () => {
       RegistryService,
       ProductCertificateService,
       AccountService,
+      OnboardingService,
       Health,
       ServerReflection,
     ]) {

@@ -26,6 +26,7 @@ import {
 } from './gen/c2pamesh/transparencylog/v1/transparency_log_pb.js';
 import { AccountService, file_c2pamesh_account_v1_account } from './gen/c2pamesh/account/v1/account_pb.js';
 import { file_c2pamesh_softbinding_v1_softbinding } from './gen/c2pamesh/softbinding/v1/softbinding_pb.js';
+import { file_c2pamesh_onboarding_v1_onboarding, OnboardingService } from './gen/c2pamesh/onboarding/v1/onboarding_pb.js';
 import { file_grpc_health_v1_health, Health } from './gen/grpc/health/v1/health_pb.js';
 import {
   file_grpc_reflection_v1_reflection,
@@ -42,6 +43,7 @@ export * as registryV1 from './registry-v1.js';
 export * as productCertificateV1 from './gen/c2pamesh/productcertificate/v1/product_certificate_pb.js';
 export * as transparencyLogV1 from './gen/c2pamesh/transparencylog/v1/transparency_log_pb.js';
 export * as accountV1 from './gen/c2pamesh/account/v1/account_pb.js';
+export * as onboardingV1 from './gen/c2pamesh/onboarding/v1/onboarding_pb.js';
 export * as healthV1 from './gen/grpc/health/v1/health_pb.js';
 export * as reflectionV1 from './gen/grpc/reflection/v1/reflection_pb.js';
 
@@ -56,6 +58,7 @@ export {
   SigningService,
   TransparencyLogService,
   VerificationService,
+  OnboardingService,
 };
 
 /** Every generated file, dependencies before dependents: what gRPC server reflection serves. */
@@ -71,4 +74,5 @@ export const allFileDescriptors: readonly GenFile[] = [
   file_c2pamesh_account_v1_account,
   file_grpc_health_v1_health,
   file_grpc_reflection_v1_reflection,
+  file_c2pamesh_onboarding_v1_onboarding,
 ];

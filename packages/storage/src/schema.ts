@@ -397,6 +397,27 @@ export interface MeshDatabase {
   organization_invitations: OrganizationInvitationTable;
   soft_bindings: SoftBindingTable;
   manifest_stores: ManifestStoreTable;
+  onboarding_applications: OnboardingApplicationTable;
+}
+
+/** A publisher's or creator's application, and the outcome of its review. */
+export interface OnboardingApplicationTable {
+  id: string;
+  kind: string; // PUBLISHER | CREATOR
+  status: string; // PENDING | APPROVED | REJECTED
+  organization_name: string;
+  contact_email: string;
+  contact_name: string;
+  domain: string;
+  jurisdiction: string;
+  description: string;
+  created_at: DefaultTimestamp;
+  reviewed_at: NullableTimestamp;
+  reviewed_by: string | null;
+  reason: ColumnType<string, string | undefined, string>;
+  organization_id: string | null;
+  project_id: string | null;
+  certificate_id: string | null;
 }
 
 /** A fingerprint of a signed asset (soft binding); bands are the body's four 16-bit quarters. */
@@ -449,3 +470,4 @@ export type MailOutboxRow = Selectable<MailOutboxTable>;
 export type OrganizationRow = Selectable<OrganizationTable>;
 export type OrganizationMemberRow = Selectable<OrganizationMemberTable>;
 export type OrganizationInvitationRow = Selectable<OrganizationInvitationTable>;
+export type OnboardingApplicationRow = Selectable<OnboardingApplicationTable>;

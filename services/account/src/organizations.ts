@@ -21,6 +21,7 @@ import {
   listUserOrganizations,
   newId,
   upsertOrganizationMember,
+  type Database,
   type OrganizationRow,
   type UserRow,
 } from '@c2pa-mesh/storage';
@@ -110,16 +111,7 @@ export async function inviteMember(deps: AccountDeps, req: accountV1.InviteMembe
   if (invited === 'owner' && mine !== 'owner') throw permissionDenied('only an owner may invite an owner');
   const members = await listOrganizationMembers(deps.db, org.id);
   if (members.some((m) => m.email === email)) throw alreadyExists(`${email} is already a member of this organization`);
-  const token = `${INVITATION_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
-  const invitation = await insertOrganizationInvitation(deps.db, {
-    id: newId('inv'),
-    organizationId: org.id,
-    email,
-    role: invited,
-    tokenHash: createHash('sha256').update(token).digest('hex'),
-    invitedBy: user.id,
-    expiresAt: new Date(Date.now() + INVITATION_TTL_MS),
-  });
+  const { token, invitation } = await createInvitation(deps.db, { organizationId: org.id, email, role: invited, invitedBy: user.id });
   await deps.mailer.send({
     to: email,
     subject: `You are invited to ${org.name} on c2pa-mesh`,
@@ -129,6 +121,21 @@ export async function inviteMember(deps: AccountDeps, req: accountV1.InviteMembe
       `It works for 7 days.\n`,
   });
   return create(accountV1.InviteMemberResponseSchema, { invitationId: invitation.id, expiresAt: invitation.expires_at.toISOString() });
+}
+
+/** An invitation to be mailed: the token goes in the mail, only its SHA-256 is kept. */
+export async function createInvitation(db: Database, invitation: { organizationId: string; email: string; role: OrganizationRole; invitedBy: string }) {
+  const token = `${INVITATION_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+  const row = await insertOrganizationInvitation(db, {
+    id: newId('inv'),
+    organizationId: invitation.organizationId,
+    email: invitation.email,
+    role: invitation.role,
+    tokenHash: createHash('sha256').update(token).digest('hex'),
+    invitedBy: invitation.invitedBy,
+    expiresAt: new Date(Date.now() + INVITATION_TTL_MS),
+  });
+  return { token, invitation: row };
 }
 
 export async function acceptInvitation(deps: AccountDeps, req: accountV1.AcceptInvitationRequest, ctx: HandlerContext) {

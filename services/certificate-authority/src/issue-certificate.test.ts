@@ -1,6 +1,6 @@
 import { X509Certificate, constants, createPrivateKey, createPublicKey, verify } from 'node:crypto';
 import { Code, ConnectError, createClient, type Client } from '@connectrpc/connect';
-import { createIdentityResolver } from '@c2pa-mesh/auth';
+import { SERVICE_SCOPES, createIdentityResolver } from '@c2pa-mesh/auth';
 import { decryptPrivateKey, createMemorySigner } from '@c2pa-mesh/key-custody';
 import { ADMIN_IDENTITY, createTestMesh, type TestMesh } from '@c2pa-mesh/mesh/testing';
 import { OID, parseCertificate } from '@c2pa-mesh/pki';
@@ -221,6 +221,23 @@ describe('IssueCertificate: mesh client and server certificates', () => {
 
     const reader = createClient(CertificateAuthorityService, mesh.transport(projectIdentity('prj_news', ['registry.read'])));
     expect((await failure(reader.issueCertificate({ profile: 'C2PA_SIGNING', commonName: 'x' }))).code).toBe(Code.PermissionDenied);
+  });
+
+  it('a mesh service (onboarding, beside the registry) issues only PENDING signing certificates with a key the CA keeps', async () => {
+    const registry = createClient(
+      CertificateAuthorityService,
+      mesh.transport({ kind: 'SERVICE', id: 'spiffe://c2pa-mesh/service/registry', serviceName: 'registry', scopes: new Set(SERVICE_SCOPES.registry) }),
+    );
+    const refused = [
+      { profile: 'MESH_CLIENT', commonName: 'x', projectId: 'prj_news', requireActivation: true },
+      { profile: 'MESH_SERVER', commonName: 'x', requireActivation: true },
+      { profile: 'C2PA_SIGNING', commonName: 'x', projectId: 'prj_news' },
+      { profile: 'C2PA_SIGNING', commonName: 'x', requireActivation: true },
+      { profile: 'C2PA_SIGNING', commonName: 'x', projectId: 'prj_news', requireActivation: true, sanDns: ['news.example'] },
+    ];
+    for (const request of refused) expect((await failure(registry.issueCertificate(request))).code, JSON.stringify(request)).toBe(Code.PermissionDenied);
+    const issued = await registry.issueCertificate({ profile: 'C2PA_SIGNING', commonName: 'Onboarded', projectId: 'prj_news', requireActivation: true });
+    expect(issued.certificate).toMatchObject({ status: 'PENDING', projectId: 'prj_news', keyHeldByCa: true });
   });
 });
 

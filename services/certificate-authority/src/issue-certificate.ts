@@ -59,6 +59,12 @@ export async function planIssuance(ca: CertificateAuthority, req: certificateAut
   if (!PROFILES.includes(profile)) {
     throw invalidArgument(`profile "${req.profile}" cannot be issued; use C2PA_SIGNING, MESH_CLIENT or MESH_SERVER`);
   }
+  const sans = req.sanUris.length + req.sanDns.length + req.sanIps.length;
+  if (identity.kind === 'SERVICE' && (profile !== 'C2PA_SIGNING' || !req.requireActivation || !req.projectId || req.csrPem.trim() !== '' || sans > 0)) {
+    // A mesh service issues only what onboarding needs: a CA-held signing key for a project, which
+    // signs nothing until the project's owner activates it.
+    throw permissionDenied('a mesh service may issue only C2PA_SIGNING certificates for a project, with require_activation, a CA-generated key and no SANs');
+  }
   if (profile === 'MESH_SERVER' && identity.projectId !== undefined) {
     // Every mesh service trusts the mesh CA for TLS: a server certificate could impersonate one.
     throw permissionDenied('MESH_SERVER certificates are issued only to mesh-wide administrators');

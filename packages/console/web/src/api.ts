@@ -1,6 +1,6 @@
 import { Code, ConnectError, createClient, type Interceptor } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-web';
-import { CertificateAuthorityService, Health, RegistryService, SigningService, VerificationService } from '@c2pa-mesh/proto';
+import { CertificateAuthorityService, Health, OnboardingService, RegistryService, SigningService, VerificationService } from '@c2pa-mesh/proto';
 
 /** What the session endpoint answers for a signed-in person. */
 export interface Session {
@@ -42,6 +42,7 @@ export const signing = createClient(SigningService, transport);
 export const verification = createClient(VerificationService, transport);
 export const ca = createClient(CertificateAuthorityService, transport);
 export const health = createClient(Health, transport);
+export const onboarding = createClient(OnboardingService, transport);
 
 const SESSION_URL = '/console/api/session';
 

@@ -5,6 +5,7 @@ import { Audit } from './pages/audit';
 import { Certificates } from './pages/certificates';
 import { Guide } from './pages/guide';
 import { Keys } from './pages/keys';
+import { Onboarding } from './pages/onboarding';
 import { Overview } from './pages/overview';
 import { Sign } from './pages/sign';
 import { Verify } from './pages/verify';
@@ -20,6 +21,7 @@ const PAGES = [
   ['certificates', 'Certificates'],
   ['webhooks', 'Webhooks'],
   ['guide', 'Integration guide'],
+  ['onboarding', 'Onboarding'],
 ] as const;
 type Page = (typeof PAGES)[number][0];
 
@@ -103,6 +105,7 @@ function App() {
         {page === 'certificates' && <Certificates />}
         {page === 'webhooks' && <Webhooks project={project} setProject={setProject} />}
         {page === 'guide' && <Guide project={project} setProject={setProject} />}
+        {page === 'onboarding' && <Onboarding />}
       </main>
     </>
   );
