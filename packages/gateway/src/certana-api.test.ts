@@ -4,10 +4,16 @@
  * organizations that see nothing of each other, a viewer who cannot upload, rate-limit headers
  * on every answer. No SMTP server: codes and invitations are read from the outbox.
  */
-import { readFile } from 'node:fs/promises';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createTestMesh, startTestListener, type TestMesh } from '@c2pa-mesh/mesh/testing';
-import type { RunningListener } from '@c2pa-mesh/server';
+import { createClient } from '@connectrpc/connect';
+import { ADMIN_IDENTITY, createTestMesh, startTestListener, type TestMesh } from '@c2pa-mesh/mesh/testing';
+import { RegistryService, TransparencyLogService } from '@c2pa-mesh/proto';
+import { startRelyingPartyListener, type RelyingPartyListener, type RunningListener } from '@c2pa-mesh/server';
+import { createCosigner, parseVerifierKey, witnessOnce } from '@c2pa-mesh/transparency-log';
+import { pino } from 'pino';
 import { listOutboxMail } from '@c2pa-mesh/storage';
 import sharp from 'sharp';
 import { Agent, FormData, fetch } from 'undici';
@@ -22,16 +28,36 @@ let mesh: TestMesh;
 let listener: RunningListener;
 let agent: Agent;
 let photo: Buffer;
+let relyingParty: RelyingPartyListener;
+let witnessDir: string;
+// A witness the log trusts: once it cosigns, commitments are finalized.
+const witnessKey = new Uint8Array(generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' }));
+const witness = createCosigner('witness.test.example/certana', witnessKey);
 
 beforeAll(async () => {
-  mesh = await createTestMesh();
+  const before = process.env.MESH_LOG_WITNESSES;
+  process.env.MESH_LOG_WITNESSES = witness.verifierKey;
+  try {
+    mesh = await createTestMesh();
+  } finally {
+    if (before === undefined) delete process.env.MESH_LOG_WITNESSES;
+    else process.env.MESH_LOG_WITNESSES = before;
+  }
   ({ listener } = await startTestListener(mesh, { fallback: mesh.gateway }));
+  relyingParty = await startRelyingPartyListener({ host: '127.0.0.1', port: 0, routes: mesh.relyingPartyRoutes, logger: pino({ level: 'silent' }) });
+  witnessDir = await mkdtemp(path.join(tmpdir(), 'certana-witness-'));
   agent = new Agent({ connect: { ca: mesh.pki.meshCa.pem } });
   photo = await readFile(path.join(MEDIA, 'no_manifest.jpg'));
 }, 120_000);
 
 afterAll(async () => {
-  await cleanUp({ agent: () => agent?.close(), listener: () => listener?.close(0), mesh: () => mesh?.close() });
+  await cleanUp({
+    agent: () => agent?.close(),
+    listener: () => listener?.close(0),
+    relyingParty: () => relyingParty?.close(0),
+    mesh: () => mesh?.close(),
+    witnessDir: () => (witnessDir ? rm(witnessDir, { recursive: true, force: true }) : undefined),
+  });
 });
 
 interface Answer {
@@ -300,8 +326,14 @@ describe(`Certana API drop-in on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PG
       confirmation_status: 'pending',
       verified: true,
     });
+    // The witness checks the log's consistency and cosigns: the commitment is final.
+    const { logVerifierKey } = await createClient(TransparencyLogService, mesh.transport(ADMIN_IDENTITY)).getCheckpoint({});
+    const outcome = await witnessOnce({ logUrl: `${relyingParty.url}/log`, logKey: parseVerifierKey(logVerifierKey), name: witness.name, privateKeyPkcs8: witnessKey, statePath: path.join(witnessDir, 'state.json') });
+    expect(outcome).toMatchObject({ status: 'cosigned', accepted: true });
     const shown = await call('GET', `blockchain/commitment/${assetId}`, { token: john });
-    expect(shown.json!.data).toMatchObject({ commitment_id: assetId, asset_id: assetId, tx_hash: committed.json!.data.tx_hash, verified: true });
+    expect(shown.json!.data).toMatchObject({ commitment_id: assetId, asset_id: assetId, tx_hash: committed.json!.data.tx_hash, confirmation_status: 'finalized', verified: true });
+    const verified = await call('POST', 'verify/', { form: verifyForm('file', [signedFile]) });
+    expect(verified.json!.data.blockchain).toMatchObject({ commitment_found: true, tx_hash: committed.json!.data.tx_hash, on_chain: true });
     expect((await call('GET', `blockchain/commitment/${assetId}`, { token: mallory })).status).toBe(404);
   });
 
@@ -315,6 +347,17 @@ describe(`Certana API drop-in on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PG
     expect((await call('DELETE', `assets/${assetId}`, { token: john })).status).toBe(204);
     expect((await call('GET', `assets/${assetId}`, { token: john })).json!.data.processing_status).toBe('deleted');
     expect((await call('GET', 'assets/', { token: john })).json!.data.total).toBe(1);
+
+    // A key over its rate: 429 RATE_LIMITED, with the limiter's headers.
+    const projectId = (await call('GET', `organizations/${orgId}`, { token: john })).json!.data.project_id as string;
+    const { key } = await createClient(RegistryService, mesh.transport(ADMIN_IDENTITY)).createApiKey({ projectId, name: 'slow', scopes: ['registry.read'], requestsPerMinute: 2 });
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push(await call('GET', 'assets/', { apiKey: key }));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 429]);
+    expect(answers.map((a) => a.headers.get('x-ratelimit-remaining'))).toEqual(['1', '0', '0']);
+    expect(answers[2].json).toMatchObject({ error_code: 'RATE_LIMITED', detail: expect.stringMatching(/rate limit exceeded/) });
+    expect(answers[2].headers.get('x-ratelimit-limit')).toBe('2');
+    expect(Number(answers[2].headers.get('retry-after'))).toBeGreaterThan(0);
 
     for (const pathname of ['organizations/', `organizations/${orgId}`, 'api-keys/', 'assets/']) {
       const answer = await call('GET', pathname, { token: john });
