@@ -3,7 +3,7 @@ import type { CallerClients } from '@c2pa-mesh/clients';
 import { invalidArgument, isMeshError, unauthenticated } from '@c2pa-mesh/errors';
 import { verificationV1, type softBindingV1 } from '@c2pa-mesh/proto';
 import { Code, ConnectError, type CallOptions } from '@connectrpc/connect';
-import { callOptions, peekIdentity } from './caller.js';
+import { callOptions, identifyOrRefuse } from './caller.js';
 import { bareHash, certanaCaller, dateParam, envelope, intParam, numberedPage, queryOf } from './certana-caller.js';
 import { commitmentOf } from './certana-blockchain.js';
 import { imageFormatOf } from './certana-assets.js';
@@ -107,9 +107,8 @@ async function certanaResult(via: Verifying, file: UploadedFile, format: string,
 async function verifier(exchange: Exchange, context: RouteContext): Promise<Verifying & { maxBytes: number }> {
   if (header(exchange.req, 'authorization') !== undefined || header(exchange.req, 'x-api-key') !== undefined) {
     const caller = await certanaCaller(exchange, context);
-    const identity = await peekIdentity(exchange, context.resolver, 'verify', caller.projectId);
-    if (!identity) await caller.clients.verification.verify({}, caller.options);
-    return { clients: caller.clients, options: caller.options, maxBytes: identity?.limits?.maxAssetBytes ?? MAX_ASSET_BYTES_CEILING };
+    const identity = await identifyOrRefuse(exchange, context.resolver, 'verify', () => caller.clients.verification.verify({}, caller.options), caller.projectId);
+    return { clients: caller.clients, options: caller.options, maxBytes: identity.limits?.maxAssetBytes ?? MAX_ASSET_BYTES_CEILING };
   }
   // Certana verifies without credentials: an anonymous caller that may only verify, with its own
   // per-address limit (not shared with the public lookups by hash) and a smaller file size.
