@@ -14,6 +14,9 @@ import { VERIFY_ROUTES } from './certana-verify.js';
  * request_id}`, errors as `{detail, error_code, timestamp}`. Its users and tokens are the mesh's
  * accounts (AccountService): a Certana client changes only its base URL. One difference it
  * will meet: an address must be verified with the mailed code (`auth/verify-email`) before login.
+ * The other endpoints live beside this file: organizations, API keys and webhooks
+ * (certana-organizations.ts), assets, verification, blockchain commitments; certana-caller.ts
+ * decides which organization and project a call acts on.
  */
 export const CERTANA_PREFIX = '/certana/v1/';
 

@@ -134,8 +134,8 @@ function answerPreflight(exchange: Exchange): void {
   exchange.res.writeHead(204, {
     'access-control-allow-origin': typeof origin === 'string' ? origin : '*',
     'access-control-allow-methods': 'GET, POST, PATCH, DELETE',
-    'access-control-allow-headers': 'authorization, content-type, x-api-key, x-request-id',
-    'access-control-expose-headers': 'x-request-id, x-duration-ms, retry-after',
+    'access-control-allow-headers': 'authorization, content-type, x-api-key, x-request-id, x-organization-id',
+    'access-control-expose-headers': 'x-request-id, x-duration-ms, retry-after, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset',
     'access-control-max-age': '600',
     vary: 'origin',
     'x-request-id': exchange.requestId,
