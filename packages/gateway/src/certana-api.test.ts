@@ -359,6 +359,16 @@ describe(`Certana API drop-in on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PG
     expect(answers[2].headers.get('x-ratelimit-limit')).toBe('2');
     expect(Number(answers[2].headers.get('retry-after'))).toBeGreaterThan(0);
 
+    // The project header under the gateway: another tenant's project is not found; a token made
+    // for one project cannot name another.
+    const rpc = (method: string, token: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${listener.url}/c2pamesh.${method}`, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers }, body: JSON.stringify(body) });
+    const malloryProject = (await call('GET', 'organizations/', { token: mallory })).json!.data.items.find((o: { project_id: string | null }) => o.project_id).project_id as string;
+    expect((await rpc('registry.v1.RegistryService/ListAssets', john, {}, { 'x-c2pa-project': malloryProject })).status).toBe(404);
+    const login = (await (await fetch(`${listener.url}/c2pamesh.account.v1.AccountService/Login`, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'user@example.com', password: PASSWORD, projectId }) })).json()) as { tokens: { accessToken: string } };
+    expect((await rpc('registry.v1.RegistryService/ListAssets', login.tokens.accessToken, {}, { 'x-c2pa-project': malloryProject })).status).toBe(403);
+    expect((await rpc('registry.v1.RegistryService/ListAssets', login.tokens.accessToken, {}, { 'x-c2pa-project': projectId })).status).toBe(200);
+
     for (const pathname of ['organizations/', `organizations/${orgId}`, 'api-keys/', 'assets/']) {
       const answer = await call('GET', pathname, { token: john });
       expect(answer.text).not.toMatch(/argon2|password/i);
