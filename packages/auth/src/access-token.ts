@@ -1,5 +1,5 @@
 import { decodeProtectedHeader, errors, importJWK, jwtVerify, type CryptoKey, type JWK } from 'jose';
-import { unauthenticated } from '@c2pa-mesh/errors';
+import { notFound, permissionDenied, unauthenticated } from '@c2pa-mesh/errors';
 import { type Database, findAccountSession, findAccountSigningKey, findProjectRole, findUserById } from '@c2pa-mesh/storage';
 import type { Identity } from './identity.js';
 import { DEFAULT_MAX_ASSET_BYTES, DEFAULT_REQUESTS_PER_MINUTE } from './limits.js';
@@ -42,7 +42,8 @@ export function createAccessTokenVerifier(db: Database) {
   }
 
   return {
-    async resolve(token: string): Promise<Identity> {
+    /** `chosenProject`: the project a token made for none acts on in this call (CallerCredentials.projectId). */
+    async resolve(token: string, chosenProject?: string): Promise<Identity> {
       let kid: string | undefined;
       try {
         kid = decodeProtectedHeader(token).kid;
@@ -74,10 +75,19 @@ export function createAccessTokenVerifier(db: Database) {
       if (!user || user.status !== 'ACTIVE') throw unauthenticated('this account is disabled');
       const limits = { maxAssetBytes: DEFAULT_MAX_ASSET_BYTES, requestsPerMinute: DEFAULT_REQUESTS_PER_MINUTE };
       // People act through organizations: a token made for no project holds no scope.
-      const projectId = typeof payload.pid === 'string' && payload.pid !== '' ? payload.pid : undefined;
+      const tokenProject = typeof payload.pid === 'string' && payload.pid !== '' ? payload.pid : undefined;
+      const chosen = chosenProject === undefined || chosenProject === '' ? undefined : chosenProject;
+      if (tokenProject !== undefined && chosen !== undefined && chosen !== tokenProject) {
+        throw permissionDenied(`this access token acts on project ${tokenProject}; it cannot act on another one`);
+      }
+      const projectId = tokenProject ?? chosen;
       if (projectId === undefined) return { kind: 'USER', id: userId, sessionId, scopes: new Set(), limits };
       // The role is read now, not from the token: a removed member or a lowered role counts at once.
       const membership = await findProjectRole(db, projectId, userId);
+      if ((!membership || !isOrganizationRole(membership.role)) && tokenProject === undefined) {
+        // Chosen for this call only: another tenant's project is answered as if it did not exist.
+        throw notFound(`no project ${projectId}`);
+      }
       if (!membership || !isOrganizationRole(membership.role)) {
         throw unauthenticated('you are no longer a member of the organization of this token\'s project: refresh the token without it, or for another project');
       }

@@ -24,6 +24,9 @@ export interface Identity {
   limits?: IdentityLimits;
   /** Browser origins allowed for this key; empty means any (server-to-server). */
   allowedOrigins?: readonly string[];
+  /** For API keys: the name given to the key and when it stops being accepted (undefined: never). */
+  keyName?: string;
+  expiresAt?: Date;
   /** For USER identities (a person's access token): the session the token belongs to. */
   sessionId?: string;
 }

@@ -25,6 +25,11 @@ export interface CallerCredentials {
   /** The token from `Authorization: Bearer …`, if any. */
   bearerToken?: string;
   origin?: string;
+  /**
+   * For a person's access token made for no project: the project this call acts on (the
+   * `x-c2pa-project` header). Their role there is read as for a token made for it.
+   */
+  projectId?: string;
   /** The web console's session cookie and CSRF header, when the call comes from the console. */
   consoleSession?: ConsoleSessionCredentials;
 }
@@ -132,6 +137,8 @@ export function createIdentityResolver(db: Database, options: IdentityResolverOp
       scopes: scopeSet(row.scopes),
       limits: { maxAssetBytes: row.max_asset_bytes, requestsPerMinute: row.requests_per_minute },
       allowedOrigins: row.allowed_origins,
+      keyName: row.name,
+      expiresAt: row.expires_at ?? undefined,
     };
   }
 
@@ -164,7 +171,7 @@ export function createIdentityResolver(db: Database, options: IdentityResolverOp
       // a TLS terminator that presents its own certificate. A person's access token is a JWT,
       // told apart from an API key by its shape (API keys start with API_KEY_PREFIX).
       if (credentials.bearerToken !== undefined) {
-        return ACCESS_TOKEN_SHAPE.test(credentials.bearerToken) ? accessTokens.resolve(credentials.bearerToken) : fromApiKey(credentials.bearerToken);
+        return ACCESS_TOKEN_SHAPE.test(credentials.bearerToken) ? accessTokens.resolve(credentials.bearerToken, credentials.projectId) : fromApiKey(credentials.bearerToken);
       }
       // The console's session wins over the certificate the browser may present as well: the
       // session is what the CSRF token protects.

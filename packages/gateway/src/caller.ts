@@ -1,11 +1,26 @@
 import type { CallOptions } from '@connectrpc/connect';
 import { hasScope, type Identity, type IdentityResolver, type Scope } from '@c2pa-mesh/auth';
 import { unauthenticated } from '@c2pa-mesh/errors';
+import { RATE_LIMIT_HEADERS } from '@c2pa-mesh/server';
 import { header, type Exchange } from './exchange.js';
 
 /** Per-call options that carry the HTTP caller's credentials into the mesh's interceptors. */
-export function callOptions(exchange: Exchange): CallOptions {
-  return { headers: exchange.forwardedHeaders, signal: abortSignalOf(exchange) };
+export function callOptions(exchange: Exchange, headers: Headers = exchange.forwardedHeaders): CallOptions {
+  return { headers, signal: abortSignalOf(exchange), onHeader: (answered) => noteRateLimit(exchange, answered) };
+}
+
+/**
+ * Keeps the caller's rate-limit standing the mesh reported on an RPC's answer (or its refusal),
+ * so that the gateway's answer carries it too (`x-ratelimit-*`).
+ */
+export function noteRateLimit(exchange: Exchange, answered: Headers): void {
+  const limit = answered.get(RATE_LIMIT_HEADERS.limit);
+  if (limit === null) return;
+  exchange.rateLimit = {
+    [RATE_LIMIT_HEADERS.limit]: limit,
+    [RATE_LIMIT_HEADERS.remaining]: answered.get(RATE_LIMIT_HEADERS.remaining) ?? '0',
+    [RATE_LIMIT_HEADERS.reset]: answered.get(RATE_LIMIT_HEADERS.reset) ?? '',
+  };
 }
 
 /** Aborted when the HTTP caller goes away, so the services stop working for nobody. */
@@ -22,7 +37,7 @@ function abortSignalOf(exchange: Exchange): AbortSignal {
  * spare reading uploads that will be refused. It decides nothing: every call still goes through
  * the interceptors, which authenticate, check scopes, rate-limit and audit on their own.
  */
-export async function peekIdentity(exchange: Exchange, resolver: IdentityResolver, scope: Scope): Promise<Identity | undefined> {
+export async function peekIdentity(exchange: Exchange, resolver: IdentityResolver, scope: Scope, projectId?: string): Promise<Identity | undefined> {
   const authorization = header(exchange.req, 'authorization');
   let bearerToken: string | undefined;
   if (authorization !== undefined) {
@@ -33,7 +48,7 @@ export async function peekIdentity(exchange: Exchange, resolver: IdentityResolve
     bearerToken = header(exchange.req, 'x-api-key');
   }
   try {
-    const identity = await resolver.resolve({ certificate: exchange.peer.credentials.certificate, bearerToken });
+    const identity = await resolver.resolve({ certificate: exchange.peer.credentials.certificate, bearerToken, projectId });
     return identity && hasScope(identity, scope) ? identity : undefined;
   } catch {
     return undefined;
@@ -45,8 +60,8 @@ export async function peekIdentity(exchange: Exchange, resolver: IdentityResolve
  * (`refuse` makes it without reading the upload), so that the refusal is answered and audited
  * exactly as for an RPC.
  */
-export async function identifyOrRefuse(exchange: Exchange, resolver: IdentityResolver, scope: Scope, refuse: () => Promise<unknown>): Promise<Identity> {
-  const identity = await peekIdentity(exchange, resolver, scope);
+export async function identifyOrRefuse(exchange: Exchange, resolver: IdentityResolver, scope: Scope, refuse: () => Promise<unknown>, projectId?: string): Promise<Identity> {
+  const identity = await peekIdentity(exchange, resolver, scope, projectId);
   if (identity) return identity;
   await refuse();
   // Only reached if the credential became valid between the two checks (a key created just now).

@@ -1,17 +1,24 @@
-import { invalidArgument, unauthenticated } from '@c2pa-mesh/errors';
+import { unauthenticated } from '@c2pa-mesh/errors';
 import { callOptions } from './caller.js';
-import { header, readBody, send, sendJson, type Exchange } from './exchange.js';
+import { envelope, field, jsonBody } from './certana-caller.js';
+import { header, send, sendJson, type Exchange } from './exchange.js';
 import type { RouteContext } from './gateway.js';
 import type { HttpFailure } from './http-errors.js';
+import { ASSET_ROUTES } from './certana-assets.js';
+import { BLOCKCHAIN_ROUTES } from './certana-blockchain.js';
+import { ORGANIZATION_ROUTES } from './certana-organizations.js';
+import { VERIFY_ROUTES } from './certana-verify.js';
 
 /**
  * Certana's REST shapes under `/certana/v1/`: answers in its envelope `{data, message, timestamp,
  * request_id}`, errors as `{detail, error_code, timestamp}`. Its users and tokens are the mesh's
  * accounts (AccountService): a Certana client changes only its base URL. One difference it
  * will meet: an address must be verified with the mailed code (`auth/verify-email`) before login.
+ * The other endpoints live beside this file: organizations, API keys and webhooks
+ * (certana-organizations.ts), assets, verification, blockchain commitments; certana-caller.ts
+ * decides which organization and project a call acts on.
  */
 export const CERTANA_PREFIX = '/certana/v1/';
-const MAX_JSON_BYTES = 64 * 1024;
 
 /** Certana's error codes (its reference's table), by what failed. */
 export function certanaErrorCode(failure: Pick<HttpFailure, 'status' | 'code' | 'message'>, path = ''): string {
@@ -31,36 +38,11 @@ export function certanaErrorCode(failure: Pick<HttpFailure, 'status' | 'code' | 
     case 429:
       return 'RATE_LIMITED';
     case 400:
+      if (/unsupported file type/i.test(failure.message)) return 'INVALID_FILE_TYPE';
       return failure.code === 'failed_precondition' ? 'PRECONDITION_FAILED' : 'VALIDATION_ERROR';
     default:
       return failure.status >= 500 ? 'PROCESSING_FAILED' : 'ERROR';
   }
-}
-
-function envelope(exchange: Exchange, status: number, data: unknown, message: string): void {
-  sendJson(exchange, status, { data, message, timestamp: new Date().toISOString(), request_id: exchange.requestId });
-}
-
-async function jsonBody(exchange: Exchange): Promise<Record<string, unknown>> {
-  const text = Buffer.from(await readBody(exchange, MAX_JSON_BYTES, 'the JSON body')).toString('utf8');
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw invalidArgument('the body must be JSON (Content-Type: application/json)');
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidArgument('the body must be a JSON object');
-  return body as Record<string, unknown>;
-}
-
-function field(body: Record<string, unknown>, name: string, required = true): string {
-  const value = body[name];
-  if (value === undefined || value === null) {
-    if (required) throw invalidArgument(`missing field "${name}"`, { details: { field: name } });
-    return '';
-  }
-  if (typeof value !== 'string') throw invalidArgument(`"${name}" must be a string`, { details: { field: name } });
-  return value;
 }
 
 /** `POST auth/register` → 201 with the user. */
@@ -134,4 +116,29 @@ export async function certanaAuth(exchange: Exchange, context: RouteContext, res
     return sendJson(exchange, 404, { detail: `no such endpoint: ${exchange.method} ${exchange.path}`, error_code: 'NOT_FOUND', timestamp: new Date().toISOString() });
   }
   await handle(exchange, context);
+}
+
+type CertanaHandler = (exchange: Exchange, context: RouteContext, id: string) => Promise<void>;
+
+/** Every Certana endpoint beside auth: `METHOD path`, `*` standing for one id segment. */
+const API_ROUTES: Record<string, CertanaHandler> = { ...ORGANIZATION_ROUTES, ...ASSET_ROUTES, ...VERIFY_ROUTES, ...BLOCKCHAIN_ROUTES };
+
+function findApiRoute(method: string, rest: string): { handle: CertanaHandler; id: string } | undefined {
+  // Certana's paths end in a slash for collections (`assets/`); without one they are accepted too.
+  const path = /^[a-z-]+$/.test(rest) ? `${rest}/` : rest;
+  const exact = API_ROUTES[`${method} ${path}`] as CertanaHandler | undefined;
+  if (exact) return { handle: exact, id: '' };
+  const slash = path.lastIndexOf('/', path.length - 2);
+  const id = path.slice(slash + 1).replace(/\/$/, '');
+  const handle = API_ROUTES[`${method} ${path.slice(0, slash + 1)}*`] as CertanaHandler | undefined;
+  return handle && /^[A-Za-z0-9_.:-]{1,200}$/.test(id) ? { handle, id } : undefined;
+}
+
+/** `/certana/v1/…` beside `auth/`: organizations, API keys, assets, verification, commitments, webhooks. */
+export async function certanaApi(exchange: Exchange, context: RouteContext, rest: string): Promise<void> {
+  const route = findApiRoute(exchange.method, rest);
+  if (!route) {
+    return sendJson(exchange, 404, { detail: `no such endpoint: ${exchange.method} ${exchange.path}`, error_code: 'NOT_FOUND', timestamp: new Date().toISOString() });
+  }
+  await route.handle(exchange, context, route.id);
 }

@@ -28,6 +28,8 @@ export interface Exchange {
    * their audit event. Cleared once the RPC has run, which the interceptors audit.
    */
   pendingAudit?: PendingAudit;
+  /** The caller's rate-limit standing as the last RPC reported it; sent with the answer. */
+  rateLimit?: Record<string, string>;
 }
 
 export interface PendingAudit {
@@ -85,7 +87,7 @@ export function send(exchange: Exchange, status: number, body: Uint8Array, heade
   // An HTTP/1.1 upload we did not read to its end leaves the connection unusable: close it.
   const unread = !(exchange.req as Http2ServerRequest).stream && !exchange.req.complete && !exchange.req.readableEnded;
   if (unread) res.setHeader('connection', 'close');
-  res.writeHead(status, { ...headers, 'content-length': String(buffer.length), 'x-request-id': exchange.requestId, 'x-duration-ms': String(elapsedMs(exchange)) });
+  res.writeHead(status, { ...exchange.rateLimit, ...headers, 'content-length': String(buffer.length), 'x-request-id': exchange.requestId, 'x-duration-ms': String(elapsedMs(exchange)) });
   res.end(buffer);
   stopUpload(exchange);
 }

@@ -4,6 +4,7 @@ import type { CallerClients } from '@c2pa-mesh/clients';
 import type { AuditSink, PeerContext } from '@c2pa-mesh/server';
 import { isMeshError } from '@c2pa-mesh/errors';
 import type { Logger } from 'pino';
+import { noteRateLimit } from './caller.js';
 import { elapsedMs, openExchange, sendJson, type Exchange, type GatewayRequest, type GatewayResponse, type PendingAudit } from './exchange.js';
 import { httpFailureFor, type GatewayOperation, type HttpFailure } from './http-errors.js';
 import { digiCertSign } from './digicert.js';
@@ -11,7 +12,7 @@ import { health, mirrorStageSign, mirrorStageVerify, warmup } from './mirrorstag
 import { verimagoSign, verimagoVerifyByHash } from './verimago.js';
 import { meshJwks, mintallCertificate, mintallJwks, mintallVerify, type PublicProductCertificates } from './mintall.js';
 import type { FileUrlFetcher } from './file-url.js';
-import { certanaAuth, certanaErrorCode } from './certana.js';
+import { certanaApi, certanaAuth, certanaErrorCode } from './certana.js';
 import { sbrManifest, sbrMatchesByBindingGet, sbrMatchesByBindingPost, sbrMatchesByContent, sbrSupportedAlgorithms } from './soft-binding-resolution.js';
 import { VERIMAGO_ROUTES } from './verimago-routes.js';
 import type { VerimagoLimit } from './verimago-http.js';
@@ -52,7 +53,7 @@ export type ErrorStyle = 'message' | 'oauth' | 'certana';
 export type RouteContext = GatewayOptions;
 
 export interface Route {
-  method: 'GET' | 'POST' | 'PATCH';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** Exact path, or a prefix ending in `/` whose remainder is passed to the handler. */
   path: string;
   /** For a prefix: whether this route takes that remainder (several routes may share a prefix). */
@@ -103,6 +104,11 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/verimago/v1/apply', operation: 'other', errorStyle: 'message', handle: verimagoApply },
   { method: 'GET', path: '/verimago/v1/apply/', operation: 'lookup', errorStyle: 'message', handle: verimagoApplicationStatus },
   { method: 'PATCH', path: '/verimago/v1/certs/', suffix: '/activate', operation: 'other', errorStyle: 'message', handle: verimagoActivateCertificate },
+  // The rest of Certana's API (organizations, API keys, assets, verify, blockchain, webhooks).
+  { method: 'GET', path: '/certana/v1/', operation: 'other', errorStyle: 'certana', handle: certanaApi },
+  { method: 'POST', path: '/certana/v1/', operation: 'other', errorStyle: 'certana', handle: certanaApi },
+  { method: 'PATCH', path: '/certana/v1/', operation: 'other', errorStyle: 'certana', handle: certanaApi },
+  { method: 'DELETE', path: '/certana/v1/', operation: 'other', errorStyle: 'certana', handle: certanaApi },
 ];
 
 function isJson(exchange: Exchange): boolean {
@@ -171,9 +177,9 @@ function answerPreflight(exchange: Exchange): void {
   const origin = exchange.req.headers.origin;
   exchange.res.writeHead(204, {
     'access-control-allow-origin': typeof origin === 'string' ? origin : '*',
-    'access-control-allow-methods': 'GET, POST, PATCH',
-    'access-control-allow-headers': 'authorization, content-type, x-api-key, x-request-id',
-    'access-control-expose-headers': 'x-request-id, x-duration-ms, retry-after',
+    'access-control-allow-methods': 'GET, POST, PATCH, DELETE',
+    'access-control-allow-headers': 'authorization, content-type, x-api-key, x-request-id, x-organization-id',
+    'access-control-expose-headers': 'x-request-id, x-duration-ms, retry-after, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset',
     'access-control-max-age': '600',
     vary: 'origin',
     'x-request-id': exchange.requestId,
@@ -202,11 +208,13 @@ export function createGateway(options: GatewayOptions): (req: GatewayRequest, re
     }
     const { route, rest } = matched;
     exchange.res.setHeader('access-control-allow-origin', '*');
-    exchange.res.setHeader('access-control-expose-headers', 'x-request-id, x-duration-ms, retry-after');
+    exchange.res.setHeader('access-control-expose-headers', 'x-request-id, x-duration-ms, retry-after, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset');
     try {
       await route.handle(exchange, context, rest);
     } catch (error) {
       const failure = httpFailureFor(error, route.operation, exchange.requestId);
+      if (error instanceof ConnectError) noteRateLimit(exchange, error.metadata);
+      else if (isMeshError(error)) noteRateLimit(exchange, new Headers(error.metadata));
       if (failure.unexpected) logger.error({ err: error, requestId: exchange.requestId, path: exchange.path }, 'gateway call failed');
       // Errors from the RPCs were audited by the interceptors; the gateway's own refusals were not.
       if (!(error instanceof ConnectError) && exchange.pendingAudit && options.audit) await auditRefusal(exchange, exchange.pendingAudit, failure, error, options.audit, logger);

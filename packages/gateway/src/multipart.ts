@@ -14,6 +14,8 @@ export interface UploadedFile {
 export interface MultipartForm {
   fields: Map<string, string>;
   files: Map<string, UploadedFile>;
+  /** With `repeatedFiles`: every file sent in the one file field, in order. */
+  fileList: UploadedFile[];
 }
 
 export interface MultipartLimits {
@@ -23,6 +25,8 @@ export interface MultipartLimits {
   maxFieldBytes: number;
   /** Names of the parts that may carry a file; other file parts are refused. */
   fileFields: readonly string[];
+  /** How many files the (single) file field may carry, repeated (`files=…&files=…`). Absent: one. */
+  repeatedFiles?: number;
 }
 
 const MAX_PARTS = 32;
@@ -44,7 +48,7 @@ export async function readMultipartForm(exchange: Exchange, limits: MultipartLim
   }
 
   return new Promise<MultipartForm>((resolve, reject) => {
-    const form: MultipartForm = { fields: new Map(), files: new Map() };
+    const form: MultipartForm = { fields: new Map(), files: new Map(), fileList: [] };
     let failed = false;
     let pendingFiles = 0;
     let parserClosed = false;
@@ -52,7 +56,7 @@ export async function readMultipartForm(exchange: Exchange, limits: MultipartLim
     try {
       parser = busboy({
         headers: { 'content-type': contentType },
-        limits: { fileSize: limits.maxFileBytes, fieldSize: limits.maxFieldBytes, parts: MAX_PARTS, files: limits.fileFields.length, fields: MAX_PARTS },
+        limits: { fileSize: limits.maxFileBytes, fieldSize: limits.maxFieldBytes, parts: MAX_PARTS, files: limits.repeatedFiles ?? limits.fileFields.length, fields: MAX_PARTS },
       });
     } catch (cause) {
       reject(invalidArgument('the multipart/form-data body has no usable boundary', { cause }));
@@ -74,7 +78,7 @@ export async function readMultipartForm(exchange: Exchange, limits: MultipartLim
         fail(invalidArgument(`unexpected file in the field "${field}"; files go in ${limits.fileFields.map((f) => `"${f}"`).join(' or ')}`, { details: { field } }));
         return;
       }
-      if (form.files.has(field)) {
+      if (form.files.has(field) && limits.repeatedFiles === undefined) {
         stream.resume();
         fail(invalidArgument(`send one file in "${field}", not several`, { details: { field } }));
         return;
@@ -94,12 +98,14 @@ export async function readMultipartForm(exchange: Exchange, limits: MultipartLim
       stream.on('end', () => {
         pendingFiles--;
         if (!stream.truncated) {
-          form.files.set(field, {
+          const file = {
             field,
             filename: baseName(info.filename ?? ''),
             mimeType: (info.mimeType ?? 'application/octet-stream').toLowerCase(),
             bytes: Buffer.concat(chunks, size),
-          });
+          };
+          form.files.set(field, file);
+          form.fileList.push(file);
         }
         finishIfDone();
       });

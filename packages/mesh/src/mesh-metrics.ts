@@ -78,7 +78,7 @@ export function createMeshMetrics(logger: Logger): MeshMetrics {
       return {
         async admit(call) {
           try {
-            await admission.admit(call);
+            return await admission.admit(call);
           } catch (err) {
             if (isMeshError(err) && err.code === 'resource_exhausted') {
               const [service = '', method = ''] = call.operation.split('/');

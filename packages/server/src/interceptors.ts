@@ -32,7 +32,29 @@ export interface AuditSink {
  * and with no identity for calls that present no valid credential (limited per client IP).
  */
 export interface CallAdmission {
-  admit(call: { identity: Identity | undefined; clientIp: string; operation: string }): Promise<void>;
+  /** The caller's standing under its limit after this call, when it is limited. */
+  admit(call: { identity: Identity | undefined; clientIp: string; operation: string }): Promise<RateLimitStanding | void>;
+}
+
+/**
+ * Where a limited caller stands: sent back as `x-ratelimit-limit`, `x-ratelimit-remaining` and
+ * `x-ratelimit-reset` (Unix seconds when the current window ends) on its answers, so that
+ * gateways can show them in the shape their former API used.
+ */
+export interface RateLimitStanding {
+  limit: number;
+  remaining: number;
+  resetAt: number;
+}
+
+export const RATE_LIMIT_HEADERS = { limit: 'x-ratelimit-limit', remaining: 'x-ratelimit-remaining', reset: 'x-ratelimit-reset' } as const;
+
+export function rateLimitHeaders(standing: RateLimitStanding): Record<string, string> {
+  return {
+    [RATE_LIMIT_HEADERS.limit]: String(standing.limit),
+    [RATE_LIMIT_HEADERS.remaining]: String(standing.remaining),
+    [RATE_LIMIT_HEADERS.reset]: String(standing.resetAt),
+  };
 }
 
 export interface MeshInterceptorOptions {
@@ -52,6 +74,12 @@ export function newRequestId(): string {
 export function requestIdFrom(header: string | null | undefined): string {
   return header && REQUEST_ID_PATTERN.test(header) ? header : newRequestId();
 }
+
+/**
+ * The project a person's access token made for none acts on in this call (their organizations
+ * may own several). Their role there is checked on the call as for a token made for the project.
+ */
+export const PROJECT_HEADER = 'x-c2pa-project';
 
 function bearerToken(header: Headers): string | undefined {
   const authorization = header.get('authorization');
@@ -212,7 +240,7 @@ export function authenticationInterceptor(resolver: IdentityResolver, admission?
     const clientIp = peer?.clientIp ?? '';
     let identity: Identity | undefined;
     try {
-      identity = peer?.presetIdentity ?? (await resolver.resolve({ ...(peer?.credentials ?? {}), bearerToken: bearerToken(req.header) }));
+      identity = peer?.presetIdentity ?? (await resolver.resolve({ ...(peer?.credentials ?? {}), bearerToken: bearerToken(req.header), projectId: req.header.get(PROJECT_HEADER) ?? undefined }));
     } catch (err) {
       if (admission) await admission.admit({ identity: undefined, clientIp, operation });
       throw err;
@@ -231,8 +259,10 @@ export function authenticationInterceptor(resolver: IdentityResolver, admission?
 export function admissionInterceptor(admission: CallAdmission): Interceptor {
   return (next) => async (req) => {
     const identity = callOf(req).identity;
-    if (identity) await admission.admit({ identity, clientIp: req.contextValues.get(peerKey)?.clientIp ?? '', operation: `${req.service.typeName}/${req.method.name}` });
-    return next(req);
+    const standing = identity ? await admission.admit({ identity, clientIp: req.contextValues.get(peerKey)?.clientIp ?? '', operation: `${req.service.typeName}/${req.method.name}` }) : undefined;
+    const res = await next(req);
+    if (standing) for (const [name, value] of Object.entries(rateLimitHeaders(standing))) res.header.set(name, value);
+    return res;
   };
 }
 

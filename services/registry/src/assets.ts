@@ -10,6 +10,7 @@ import {
   insertAsset,
   insertSoftBindings,
   insertWithWebhookEvent,
+  countAssets,
   listAssets,
   markAssetDeleted,
   newId,
@@ -130,17 +131,10 @@ export async function listAssetsHandler(deps: RegistryServiceDeps, req: registry
   const kind = req.kind === '' ? undefined : oneOf(req.kind, KINDS, 'kind');
   const orderBy = oneOf(req.orderBy || 'created_at_desc', Object.keys(ORDERS) as Array<keyof typeof ORDERS>, 'order_by');
   const projectId = requiredProject(ctx, req.projectId);
-  const rows = await listAssets(deps.db, {
-    projectId,
-    status,
-    kind,
-    tag: req.tag === '' ? undefined : req.tag.trim(),
-    order: ORDERS[orderBy],
-    after: page.after,
-    limit: page.fetch,
-  });
+  const filter = { projectId, status, kind, tag: req.tag === '' ? undefined : req.tag.trim(), tags: req.tags.map((t) => t.trim()).filter((t) => t !== '') };
+  const [rows, totalSize] = await Promise.all([listAssets(deps.db, { ...filter, order: ORDERS[orderBy], after: page.after, limit: page.fetch }), countAssets(deps.db, filter)]);
   const { rows: assets, nextPageToken } = pageOf(rows, page, (r) => r.created_at);
-  return create(registryV1.ListAssetsResponseSchema, { assets: assets.map((a) => toAsset(a)), nextPageToken });
+  return create(registryV1.ListAssetsResponseSchema, { assets: assets.map((a) => toAsset(a)), nextPageToken, totalSize: BigInt(totalSize) });
 }
 
 export async function updateAsset(deps: RegistryServiceDeps, req: registryV1.UpdateAssetRequest, ctx: HandlerContext) {

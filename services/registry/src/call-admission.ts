@@ -1,6 +1,6 @@
 import { ANONYMOUS_REQUESTS_PER_MINUTE, type Identity } from '@c2pa-mesh/auth';
 import { resourceExhausted } from '@c2pa-mesh/errors';
-import type { CallAdmission } from '@c2pa-mesh/server';
+import { rateLimitHeaders, type CallAdmission } from '@c2pa-mesh/server';
 import { countRateLimitHit, pruneRateLimits, uncountRateLimitHit, type Database } from '@c2pa-mesh/storage';
 import type { Logger } from 'pino';
 
@@ -64,12 +64,13 @@ export function createBucketLimiter(db: Database, options: { logger?: Logger } =
         lastPrune = Date.now();
         pruneRateLimits(db).catch((err) => options.logger?.warn({ err }, 'old rate-limit windows could not be pruned'));
       }
-      if (estimate <= target.limit) return;
+      const resetAt = Math.ceil(hit.windowStart.getTime() / 1000) + WINDOW_SECONDS;
+      if (estimate <= target.limit) return { limit: target.limit, remaining: Math.max(0, Math.floor(target.limit - estimate)), resetAt };
       // A refused call does not count: a client that honours retry-after gets in then.
       await uncountRateLimitHit(db, target.bucket, hit.windowStart);
       const seconds = retryAfterSeconds(target.limit, hit.current - 1, hit.previous, hit.elapsedSeconds);
       throw resourceExhausted(`rate limit exceeded: ${target.limit} requests per minute for ${target.who}; retry in ${seconds} s`, {
-        metadata: { 'retry-after': String(seconds) },
+        metadata: { 'retry-after': String(seconds), ...rateLimitHeaders({ limit: target.limit, remaining: 0, resetAt: Math.ceil(Date.now() / 1000) + seconds }) },
       });
     },
   };

@@ -80,18 +80,32 @@ export interface AssetFilter {
   projectId: string;
   status: 'ACTIVE' | 'DELETED';
   tag?: string;
+  /** Every one of these tags as well. */
+  tags?: readonly string[];
   kind?: 'ASSET' | 'HASH_RECORD';
   order: 'asc' | 'desc';
   after?: KeysetPosition;
   limit: number;
 }
 
-export async function listAssets(db: Db, filter: AssetFilter): Promise<AssetRow[]> {
-  let query = db.selectFrom('assets').selectAll().where('project_id', '=', filter.projectId).where('status', '=', filter.status);
-  if (filter.tag !== undefined) query = query.where(sql<boolean>`tags @> ${JSON.stringify([filter.tag])}::jsonb`);
+function filteredAssets(db: Db, filter: Omit<AssetFilter, 'order' | 'after' | 'limit'>) {
+  let query = db.selectFrom('assets').where('project_id', '=', filter.projectId).where('status', '=', filter.status);
+  const tags = [...(filter.tag !== undefined ? [filter.tag] : []), ...(filter.tags ?? [])];
+  if (tags.length > 0) query = query.where(sql<boolean>`tags @> ${JSON.stringify(tags)}::jsonb`);
   if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind);
+  return query;
+}
+
+export async function listAssets(db: Db, filter: AssetFilter): Promise<AssetRow[]> {
+  let query = filteredAssets(db, filter).selectAll();
   if (filter.after) query = query.where(afterKeyset('assets', 'created_at', filter.order, filter.after));
   return query.orderBy('created_at', filter.order).orderBy('id', filter.order).limit(filter.limit).execute();
+}
+
+/** How many assets match the filter, whatever the page. */
+export async function countAssets(db: Db, filter: Omit<AssetFilter, 'order' | 'after' | 'limit'>): Promise<number> {
+  const row = await filteredAssets(db, filter).select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
+  return Number(row.count);
 }
 
 export interface AssetChanges {
