@@ -42,7 +42,7 @@ export interface GatewayOptions {
    * Counts calls in named buckets shared by every instance (the mesh's rate-limit table), for
    * limits that are not an identity's own: Verimago's per-endpoint limits. Absent: not limited.
    */
-  limiter?: { admit(target: { bucket: string; limit: number; who: string }): Promise<void> };
+  limiter?: { admit(target: { bucket: string; limit: number; who: string }): Promise<unknown> };
   /** Verimago's `verify/url` limits (default 500 MB, 25 s) and per-minute limits, when not its own. */
   verimago?: { urlMaxBytes?: number; urlTimeoutMs?: number; limits?: Partial<Record<VerimagoLimit, number>> };
 }

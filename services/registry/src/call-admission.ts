@@ -1,6 +1,6 @@
 import { ANONYMOUS_REQUESTS_PER_MINUTE, type Identity } from '@c2pa-mesh/auth';
 import { resourceExhausted } from '@c2pa-mesh/errors';
-import { rateLimitHeaders, type CallAdmission } from '@c2pa-mesh/server';
+import { rateLimitHeaders, type CallAdmission, type RateLimitStanding } from '@c2pa-mesh/server';
 import { countRateLimitHit, pruneRateLimits, uncountRateLimitHit, type Database } from '@c2pa-mesh/storage';
 import type { Logger } from 'pino';
 
@@ -54,7 +54,7 @@ export interface BucketLimit {
  * call is taken back. For limits that are not per identity, such as the HTTP gateway's per-route
  * limits of a drop-in API.
  */
-export function createBucketLimiter(db: Database, options: { logger?: Logger } = {}): { admit(target: BucketLimit): Promise<void> } {
+export function createBucketLimiter(db: Database, options: { logger?: Logger } = {}): { admit(target: BucketLimit): Promise<RateLimitStanding> } {
   let lastPrune = 0;
   return {
     async admit(target) {
