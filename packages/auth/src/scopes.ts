@@ -117,6 +117,8 @@ export const METHOD_SCOPES: Record<string, MethodRequirement> = {
   'c2pamesh.account.v1.AccountService/ListMembers': 'authenticated',
   'c2pamesh.account.v1.AccountService/UpdateMemberRole': 'authenticated',
   'c2pamesh.account.v1.AccountService/RemoveMember': 'authenticated',
+  'c2pamesh.account.v1.AccountService/ListInvitations': 'authenticated',
+  'c2pamesh.account.v1.AccountService/RevokeInvitation': 'authenticated',
 
   'c2pamesh.productcertificate.v1.ProductCertificateService/CreateProductCertificate': ['registry.write'],
   'c2pamesh.productcertificate.v1.ProductCertificateService/GetProductCertificate': ['registry.read'],
