@@ -77,13 +77,17 @@ export function LatencyChart({ days, label }: { days: LatencyDay[]; label: strin
   const withCalls = days.filter((d) => d.calls > 0);
   if (withCalls.length === 0) return <p class="muted">No calls yet.</p>;
   const max = Math.max(1, ...withCalls.map((d) => Math.max(d.averageMs, d.p50Ms)));
-  const x = (i: number) => (days.length < 2 ? width / 2 : (i / (days.length - 1)) * width);
-  const y = (value: number) => height - (value / max) * height;
-  // A line through the days that had calls; a lone day is drawn as a dot.
+  // Each day is a column, as in the activity chart; its value a level across it, so that a lone
+  // day shows too. Levels of consecutive days with calls are joined; a day without calls breaks the line.
+  const step = width / Math.max(1, days.length);
+  const y = (value: number) => (height - (value / max) * (height - 4)).toFixed(1);
   const line = (value: (d: LatencyDay) => number) =>
     days
-      .map((d, i) => (d.calls > 0 ? `${x(i).toFixed(1)},${y(value(d)).toFixed(1)}` : undefined))
-      .reduce<string[]>((parts, point, i) => (point === undefined ? parts : [...parts, `${parts.length === 0 || days[i - 1]?.calls === 0 ? 'M' : 'L'}${point}`]), [])
+      .map((d, i) => {
+        if (d.calls === 0) return '';
+        const joined = i > 0 && days[i - 1].calls > 0;
+        return `${joined ? 'L' : 'M'}${(i * step).toFixed(1)},${y(value(d))} H${((i + 1) * step).toFixed(1)}`;
+      })
       .join(' ');
   const last = withCalls.at(-1)!;
   const round = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -99,11 +103,9 @@ export function LatencyChart({ days, label }: { days: LatencyDay[]; label: strin
         <path class="line line-median" d={line((d) => d.p50Ms)} />
         {days.map((d, i) =>
           d.calls > 0 ? (
-            <g>
+            <rect class="hit" x={i * step} y="0" width={step} height={height}>
               <title>{`${d.label}: average ${round(d.averageMs)} ms, median ${round(d.p50Ms)} ms, ${d.calls} calls`}</title>
-              <circle class="point-average" cx={x(i)} cy={y(d.averageMs)} r="3" />
-              <circle class="point-median" cx={x(i)} cy={y(d.p50Ms)} r="3" />
-            </g>
+            </rect>
           ) : null,
         )}
         <line class="axis" x1="0" x2={width} y1={height} y2={height} />
