@@ -64,10 +64,11 @@ function App() {
       () => setOrganizations([]),
     );
   }, [isAccount, orgTick]);
-  const access = accessOf(isAccount ? (organizations ?? []) : undefined, project, () => setOrgTick((t) => t + 1));
   // A person's calls act on one of their projects: the chosen one while it is theirs, else their first.
-  const actingProject = isAccount ? (access.projects.find((p) => p.projectId === project)?.projectId ?? access.projects[0]?.projectId ?? '') : '';
+  const reachable = accessOf(isAccount ? (organizations ?? []) : undefined, project, () => {}).projects;
+  const actingProject = isAccount ? (reachable.find((p) => p.projectId === project) ?? reachable[0])?.projectId ?? '' : '';
   setConsoleProject(actingProject);
+  const access = accessOf(isAccount ? (organizations ?? []) : undefined, actingProject, () => setOrgTick((t) => t + 1));
   useEffect(() => {
     if (isAccount && organizations && actingProject !== project) setProject(actingProject);
   }, [isAccount, organizations, actingProject]);
@@ -78,7 +79,7 @@ function App() {
   if (isAccount && organizations === undefined) return <p role="status">Loading…</p>;
 
   return (
-    <AccessContext.Provider value={accessOf(isAccount ? organizations : undefined, actingProject, access.reload)}>
+    <AccessContext.Provider value={access}>
       <header class="top">
         <a class="brand" href="#/overview">
           c2pa-mesh

@@ -69,7 +69,7 @@ function Organization({ org }: { org: accountV1.Organization }) {
               <td>{m.displayName}</td>
               <td>
                 {manage && (m.role !== 'owner' || org.role === 'owner') ? (
-                  <select aria-label={`Role of ${m.email}`} value={m.role} onChange={(e) => run(() => account.updateMemberRole({ organizationId: org.organizationId, userId: m.userId, role: (e.target as HTMLSelectElement).value }))}>
+                  <select aria-label={`Role of ${m.email}`} value={m.role} onChange={(e) => run(() => account.updateMemberRole({ organizationId: org.organizationId, userId: m.userId, role: (e.target as HTMLSelectElement).value })).then(() => access.reload())}>
                     {grantable.map((r) => (
                       <option value={r}>{r}</option>
                     ))}
