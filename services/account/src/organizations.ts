@@ -130,7 +130,7 @@ export async function inviteMember(deps: AccountDeps, req: accountV1.InviteMembe
     subject: `You are invited to ${org.name} on c2pa-mesh`,
     text:
       `${user.display_name || user.email} invites you to the organization "${org.name}" as ${invited}.\n\n` +
-      `Register or log in with this address, then accept with AccountService/AcceptInvitation and this token:\n\n    ${token}\n\n` +
+      `Register or log in with this address, then accept with this token on the web console's Members page (/console/#/members) or with AccountService/AcceptInvitation:\n\n    ${token}\n\n` +
       `It works for 7 days.\n`,
   });
   return create(accountV1.InviteMemberResponseSchema, { invitationId: invitation.id, expiresAt: invitation.expires_at.toISOString() });
