@@ -65,33 +65,45 @@ export function createAccessTokenVerifier(db: Database) {
         if (err instanceof errors.JWTExpired) throw unauthenticated('this access token has expired: get a new one with AccountService/Refresh');
         throw unauthenticated('invalid access token');
       }
-      const userId = payload.sub!;
       const sessionId = typeof payload.sid === 'string' ? payload.sid : '';
-      const session = sessionId === '' ? undefined : await findAccountSession(db, sessionId);
-      if (!session || session.user_id !== userId || session.revoked_at !== null || session.expires_at.getTime() <= Date.now()) {
-        throw unauthenticated('this session has ended: log in again');
-      }
-      const user = await findUserById(db, userId);
-      if (!user || user.status !== 'ACTIVE') throw unauthenticated('this account is disabled');
-      const limits = { maxAssetBytes: DEFAULT_MAX_ASSET_BYTES, requestsPerMinute: DEFAULT_REQUESTS_PER_MINUTE };
       // People act through organizations: a token made for no project holds no scope.
       const tokenProject = typeof payload.pid === 'string' && payload.pid !== '' ? payload.pid : undefined;
       const chosen = chosenProject === undefined || chosenProject === '' ? undefined : chosenProject;
       if (tokenProject !== undefined && chosen !== undefined && chosen !== tokenProject) {
         throw permissionDenied(`this access token acts on project ${tokenProject}; it cannot act on another one`);
       }
-      const projectId = tokenProject ?? chosen;
-      if (projectId === undefined) return { kind: 'USER', id: userId, sessionId, scopes: new Set(), limits };
-      // The role is read now, not from the token: a removed member or a lowered role counts at once.
-      const membership = await findProjectRole(db, projectId, userId);
-      if ((!membership || !isOrganizationRole(membership.role)) && tokenProject === undefined) {
-        // Chosen for this call only: another tenant's project is answered as if it did not exist.
-        throw notFound(`no project ${projectId}`);
-      }
-      if (!membership || !isOrganizationRole(membership.role)) {
-        throw unauthenticated('you are no longer a member of the organization of this token\'s project: refresh the token without it, or for another project');
-      }
-      return { kind: 'USER', id: userId, sessionId, projectId, scopes: new Set(ROLE_SCOPES[membership.role]), limits };
+      return personIdentity(db, payload.sub!, sessionId, tokenProject ?? chosen, 'token', tokenProject === undefined);
     },
   };
+}
+
+/**
+ * A person's identity for one of their account sessions, acting on `projectId` with the scopes
+ * their role gives there (none without a project). The session, the account and the role are
+ * read now, not taken from the credential: a logout, a disabled account, a removed member or a
+ * lowered role count at once. `via` says what carried the session, for the messages.
+ */
+export async function personIdentity(
+  db: Database,
+  userId: string,
+  sessionId: string,
+  projectId: string | undefined,
+  via: 'token' | 'console',
+  projectNamedPerCall = via === 'console',
+): Promise<Identity> {
+  const session = sessionId === '' ? undefined : await findAccountSession(db, sessionId);
+  if (!session || session.user_id !== userId || session.revoked_at !== null || session.expires_at.getTime() <= Date.now()) {
+    throw unauthenticated(via === 'token' ? 'this session has ended: log in again' : 'your account session has ended: sign in again');
+  }
+  const user = await findUserById(db, userId);
+  if (!user || user.status !== 'ACTIVE') throw unauthenticated('this account is disabled');
+  const limits = { maxAssetBytes: DEFAULT_MAX_ASSET_BYTES, requestsPerMinute: DEFAULT_REQUESTS_PER_MINUTE };
+  if (projectId === undefined) return { kind: 'USER', id: userId, sessionId, scopes: new Set(), limits };
+  const membership = await findProjectRole(db, projectId, userId);
+  if (!membership || !isOrganizationRole(membership.role)) {
+    if (!projectNamedPerCall) throw unauthenticated("you are no longer a member of the organization of this token's project: refresh the token without it, or for another project");
+    // Named for this call only (the console's or the gateway's project header): another organization's project does not exist for this person.
+    throw notFound(`no project ${projectId}`);
+  }
+  return { kind: 'USER', id: userId, sessionId, projectId, scopes: new Set(ROLE_SCOPES[membership.role]), limits };
 }

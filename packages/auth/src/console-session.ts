@@ -8,15 +8,23 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 export const CONSOLE_SESSION_COOKIE = '__Host-mesh-console';
 /** Header that carries the CSRF token on every call made with the session cookie. */
 export const CONSOLE_CSRF_HEADER = 'x-csrf-token';
+/**
+ * Header naming the project a call of a person's console session acts on: people act through the
+ * role their organization gives them on one project at a time, as with an access token made for
+ * a project. Sessions of mesh-wide identities (the admin certificate) ignore it.
+ */
+export const CONSOLE_PROJECT_HEADER = 'x-console-project';
 const SESSION_PREFIX = 'cs_';
 
 /** How a console session was opened; each kind maps to an identity in the resolver. */
-export type ConsoleSubjectKind = 'ADMIN_CERTIFICATE';
+export type ConsoleSubjectKind = 'ADMIN_CERTIFICATE' | 'ACCOUNT';
 
 /** The session credentials a console request carries: the cookie's secret and the CSRF header. */
 export interface ConsoleSessionCredentials {
   token: string;
   csrfToken: string | undefined;
+  /** The project named in CONSOLE_PROJECT_HEADER, if any. */
+  projectId?: string;
 }
 
 /** A new session secret (256 bits); the database keeps only its SHA-256. */

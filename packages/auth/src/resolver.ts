@@ -1,5 +1,5 @@
 import { type Database, findApiKeyBySecretHash, findClientBindingForCertificate, findConsoleSession } from '@c2pa-mesh/storage';
-import { ACCESS_TOKEN_SHAPE, createAccessTokenVerifier } from './access-token.js';
+import { ACCESS_TOKEN_SHAPE, createAccessTokenVerifier, personIdentity } from './access-token.js';
 import { permissionDenied, unauthenticated } from '@c2pa-mesh/errors';
 import { API_KEY_PREFIX, hashApiKey } from './api-key-secret.js';
 import { CONSOLE_CSRF_HEADER, consoleCsrfMatches, hashConsoleSessionToken, type ConsoleSessionCredentials } from './console-session.js';
@@ -144,8 +144,8 @@ export function createIdentityResolver(db: Database, options: IdentityResolverOp
 
   /**
    * A console session stands for the person who opened it, with the identity their sign-in
-   * method gives (today the admin client certificate; accounts add their own kind). Every call
-   * made with it must carry its CSRF token.
+   * method gives: the admin client certificate, or a person's account (acting on the project the
+   * page names, with their role's scopes there). Every call made with it must carry its CSRF token.
    */
   async function fromConsoleSession(session: ConsoleSessionCredentials): Promise<Identity> {
     const row = await findConsoleSession(db, hashConsoleSessionToken(session.token));
@@ -158,6 +158,8 @@ export function createIdentityResolver(db: Database, options: IdentityResolverOp
         // The certificate that signed in may have been revoked since.
         if (row.certificate_spki_sha256) await checkNotRevoked(row.certificate_spki_sha256);
         return { kind: 'ADMIN', id: row.subject, scopes: ADMIN_SCOPES };
+      case 'ACCOUNT':
+        return personIdentity(db, row.subject, row.account_session_id ?? '', session.projectId || undefined, 'console');
       default:
         throw unauthenticated('this console session was opened by a sign-in method this mesh does not know: sign in again');
     }

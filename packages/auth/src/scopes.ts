@@ -119,6 +119,8 @@ export const METHOD_SCOPES: Record<string, MethodRequirement> = {
   'c2pamesh.account.v1.AccountService/ListMembers': 'authenticated',
   'c2pamesh.account.v1.AccountService/UpdateMemberRole': 'authenticated',
   'c2pamesh.account.v1.AccountService/RemoveMember': 'authenticated',
+  'c2pamesh.account.v1.AccountService/ListInvitations': 'authenticated',
+  'c2pamesh.account.v1.AccountService/RevokeInvitation': 'authenticated',
 
   // Applications: anyone applies and reads the status back by id (a receipt); mesh admins review.
   'c2pamesh.onboarding.v1.OnboardingService/SubmitApplication': 'public',

@@ -3,12 +3,15 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { createIdentityResolver } from '@c2pa-mesh/auth';
+import { createCallerClientsFactory } from '@c2pa-mesh/clients';
 import { createTestMesh, startTestListener, type TestMesh } from '@c2pa-mesh/mesh/testing';
+import { addOrganizationProject, insertOrganization, insertProject, upsertOrganizationMember } from '@c2pa-mesh/storage';
 import type { RunningListener } from '@c2pa-mesh/server';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanUp, removeDir } from '../../../test/support/cleanup.js';
 import { createConsoleHandler } from './handler.js';
+import { createPasswordLogin } from './password-login.js';
 
 interface Reply {
   status: number;
@@ -55,7 +58,14 @@ describe('console sessions and files', () => {
     await mkdir(path.join(dist, 'assets'));
     await writeFile(path.join(dist, 'index.html'), '<!doctype html><title>console</title>');
     await writeFile(path.join(dist, 'assets', 'app-abc123.js'), 'export {};');
-    const handler = createConsoleHandler({ db: mesh.db, resolver: createIdentityResolver(mesh.db), distDir: dist, logger: pino({ level: 'silent' }) });
+    const callers = createCallerClientsFactory({ localServices: mesh.config.services, routes: mesh.routes, interceptors: mesh.interceptors, remote: { urls: {}, caPem: mesh.pki.meshCa.pem } });
+    const handler = createConsoleHandler({
+      db: mesh.db,
+      resolver: createIdentityResolver(mesh.db),
+      distDir: dist,
+      logger: pino({ level: 'silent' }),
+      passwordLogin: createPasswordLogin((peer) => callers(peer).account),
+    });
     const started = await startTestListener(mesh, { fallback: (req, res) => (handler.handles(req) ? handler.handle(req, res) : res.writeHead(404).end()) });
     listener = started.listener;
     tls = started.adminTls;
@@ -122,6 +132,90 @@ describe('console sessions and files', () => {
     expect(String(out.headers['set-cookie'])).toContain('Max-Age=0');
     expect(JSON.parse((await rpc(session, csrfToken)).body).code).toBe('unauthenticated');
     expect((await request('GET', '/console/api/session', { headers: { cookie: session } })).status).toBe(401);
+  });
+
+  it('signs people in with their password; they act on their organization\'s projects with their role, and their live marker is their project\'s alone', async () => {
+    const password = 'correct horse battery staple';
+    // Registered and verified as anyone does, the code read from the outbox (no SMTP server here).
+    const account = (method: string, body: unknown) =>
+      request('POST', `/c2pamesh.account.v1.AccountService/${method}`, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const person = async (email: string) => {
+      const registered = await account('Register', { email, password });
+      expect(registered.status, registered.body).toBe(200);
+      const mail = await mesh.db.selectFrom('mail_outbox').selectAll().where('recipient', '=', email).executeTakeFirstOrThrow();
+      const code = /\b(\d{6})\b/.exec(mail.body_text)![1];
+      expect((await account('VerifyEmail', { email, code })).status).toBe(200);
+      const user = JSON.parse(registered.body).user as { userId: string };
+      return { id: user.userId, email };
+    };
+    const owner = await person('owner@news.test');
+    const viewer = await person('viewer@news.test');
+    // The organization and its project as AccountService makes them.
+    const org = await insertOrganization(mesh.db, { id: 'org_news', name: 'News', ownerUserId: owner.id });
+    await upsertOrganizationMember(mesh.db, org.id, viewer.id, 'viewer');
+    const ours = await insertProject(mesh.db, { id: 'prj_ours', name: 'Ours', description: '', defaultSignerId: null });
+    await addOrganizationProject(mesh.db, org.id, ours.id);
+    const theirs = await insertProject(mesh.db, { id: 'prj_theirs', name: 'Theirs', description: '', defaultSignerId: null });
+
+    const json = { origin: origin(), 'content-type': 'application/json' };
+    const passwordSignIn = (email: string, pw: string) => request('POST', '/console/api/session', { headers: json, body: JSON.stringify({ method: 'password', email, password: pw }) });
+    const wrong = await passwordSignIn(owner.email, 'not the password at all');
+    expect(wrong.status).toBe(401);
+    expect(JSON.parse(wrong.body).error).toBe('wrong e-mail address or password');
+    expect((await request('POST', '/console/api/session', { headers: { ...json, origin: 'https://evil.example' }, body: JSON.stringify({ method: 'password', email: owner.email, password }) })).status).toBe(403);
+
+    const open = async (email: string) => {
+      const res = await passwordSignIn(email, password);
+      expect(res.status, res.body).toBe(200);
+      expect(res.body).not.toMatch(/eyJ|c2mr_/); // no token of the account reaches the page
+      return { cookie: `__Host-mesh-console=${/=(cs_[^;]+)/.exec(String(res.headers['set-cookie']))![1]}`, ...(JSON.parse(res.body) as { csrfToken: string; method: string; subject: string }) };
+    };
+    const ownerSession = await open(owner.email);
+    expect(ownerSession).toMatchObject({ method: 'ACCOUNT', subject: 'owner@news.test' });
+    const viewerSession = await open(viewer.email);
+    const call = (session: { cookie: string; csrfToken: string }, method: string, body: unknown, project?: string) =>
+      request('POST', `/${method}`, {
+        headers: { cookie: session.cookie, 'x-csrf-token': session.csrfToken, 'content-type': 'application/json', ...(project ? { 'x-console-project': project } : {}) },
+        body: JSON.stringify(body),
+      });
+
+    // The person's organizations, projects and the scopes of their role, by RPC.
+    const orgs = JSON.parse((await call(viewerSession, 'c2pamesh.account.v1.AccountService/ListOrganizations', {})).body);
+    expect(orgs.organizations[0]).toMatchObject({ role: 'viewer', projects: [{ projectId: ours.id, name: 'Ours' }], scopes: ['verify', 'registry.read'] });
+    // On their project: what the role gives. Another organization's project does not exist for them.
+    const listed = JSON.parse((await call(ownerSession, 'c2pamesh.registry.v1.RegistryService/ListProjects', {}, ours.id)).body);
+    expect(listed.projects.map((p: { projectId: string }) => p.projectId)).toEqual([ours.id]);
+    expect(JSON.parse((await call(ownerSession, 'c2pamesh.registry.v1.RegistryService/ListProjects', {}, theirs.id)).body).code).toBe('not_found');
+    expect(JSON.parse((await call(ownerSession, 'c2pamesh.registry.v1.RegistryService/ListProjects', {})).body).code).toBe('permission_denied');
+    const viewerKey = JSON.parse((await call(viewerSession, 'c2pamesh.registry.v1.RegistryService/CreateApiKey', { projectId: ours.id, name: 'k', scopes: ['sign'] }, ours.id)).body);
+    expect(viewerKey.code).toBe('permission_denied');
+    const viewerSign = JSON.parse((await call(viewerSession, 'c2pamesh.signing.v1.SigningService/Sign', { asset: '', format: 'image/png', projectId: ours.id }, ours.id)).body);
+    expect(viewerSign.code).toBe('permission_denied');
+
+    // The live marker: the person's own project only, not moved by another tenant's changes.
+    const changes = (session: { cookie: string }, project: string, etag?: string) =>
+      request('GET', `/console/api/changes?project=${project}`, { headers: { cookie: session.cookie, ...(etag ? { 'if-none-match': etag } : {}) } });
+    expect((await changes(ownerSession, theirs.id)).status).toBe(404);
+    const first = await changes(ownerSession, ours.id);
+    expect(first.status).toBe(200);
+    const etag = String(first.headers.etag);
+    const admin = await signIn();
+    const adminSession = { cookie: `__Host-mesh-console=${/=(cs_[^;]+)/.exec(String(admin.headers['set-cookie']))![1]}`, csrfToken: JSON.parse(admin.body).csrfToken };
+    expect((await call(adminSession, 'c2pamesh.registry.v1.RegistryService/CreateApiKey', { projectId: theirs.id, name: 'theirs', scopes: ['sign'] })).status).toBe(200);
+    expect((await changes(ownerSession, ours.id, etag)).status).toBe(304);
+    expect((await call(ownerSession, 'c2pamesh.registry.v1.RegistryService/CreateApiKey', { projectId: ours.id, name: 'ours', scopes: ['sign'] }, ours.id)).status).toBe(200);
+    expect((await changes(ownerSession, ours.id, etag)).status).toBe(200);
+
+    // Signing out ends the account session Login opened as well.
+    const out = await request('DELETE', '/console/api/session', { headers: { cookie: viewerSession.cookie, 'x-csrf-token': viewerSession.csrfToken } });
+    expect(out.status).toBe(200);
+    const sessions = await mesh.db.selectFrom('account_sessions').selectAll().where('user_id', '=', viewer.id).execute();
+    expect(sessions.length).toBe(1);
+    expect(sessions[0].revoked_at).not.toBeNull();
+    expect(JSON.parse((await call(viewerSession, 'c2pamesh.account.v1.AccountService/ListOrganizations', {})).body).code).toBe('unauthenticated');
+    // And an account session ended elsewhere ends the console session that stands on it.
+    await mesh.db.updateTable('account_sessions').set({ revoked_at: new Date() }).where('user_id', '=', owner.id).execute();
+    expect((await request('GET', '/console/api/session', { headers: { cookie: ownerSession.cookie } })).status).toBe(401);
   });
 
   it('serves the built files with a strict Content-Security-Policy and nothing outside the build', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
@@ -12,8 +13,19 @@ import {
   newConsoleSessionToken,
   type IdentityResolver,
 } from '@c2pa-mesh/auth';
-import { peerCertificate } from '@c2pa-mesh/server';
-import { type Database, deleteConsoleSession, deleteExpiredConsoleSessions, findConsoleSession, insertConsoleSession, latestAuditChange } from '@c2pa-mesh/storage';
+import { clientIp, peerCertificate } from '@c2pa-mesh/server';
+import {
+  type ConsoleSessionRow,
+  type Database,
+  deleteConsoleSession,
+  deleteExpiredConsoleSessions,
+  findConsoleSession,
+  findProjectRole,
+  findUserById,
+  insertConsoleSession,
+  latestAuditChange,
+  revokeAccountSession,
+} from '@c2pa-mesh/storage';
 import type { Logger } from 'pino';
 import { SECURITY_HEADERS } from './headers.js';
 
@@ -26,9 +38,35 @@ const SESSION_LIFETIME_MS = 8 * 60 * 60 * 1000;
 type Req = IncomingMessage | Http2ServerRequest;
 type Res = ServerResponse | Http2ServerResponse;
 
+/** A person's password sign-in, as AccountService/Login answers it. */
+export interface PasswordLogin {
+  userId: string;
+  email: string;
+  /** The account session the console session stands on. */
+  sessionId: string;
+  /** Seconds until that account session expires. */
+  sessionExpiresIn: number;
+}
+
+/** A refused sign-in: the HTTP status and a message a person can act on. */
+export class SignInRefused extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export interface ConsoleHandlerOptions {
   db: Database;
   resolver: IdentityResolver;
+  /**
+   * Signs a person in with their e-mail address and password (AccountService/Login, with its
+   * attempt limits, as a call from the browser's address); throws SignInRefused. Without it the
+   * console offers the admin certificate only.
+   */
+  passwordLogin?: (attempt: { email: string; password: string; clientIp: string; userAgent: string }) => Promise<PasswordLogin>;
   /** The built console (Vite's output). */
   distDir: string;
   logger: Logger;
@@ -92,6 +130,9 @@ async function readSmallBody(req: Req, limit = 4096): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** Sign-in bodies are tiny; a password is at most 256 characters. */
+const SIGN_IN_BODY_LIMIT = 4096;
+
 /**
  * The console's HTTP side: its static files (the page, scripts, styles; none of them holds any
  * data) and its session endpoint. Everything the page shows comes from the mesh's own RPCs,
@@ -99,48 +140,65 @@ async function readSmallBody(req: Req, limit = 4096): Promise<string> {
  * as every other caller.
  *
  * Sign-in methods: `client-certificate` (the mesh's admin client certificate, presented in the
- * TLS handshake). A session row records its method (`subject_kind`) and subject, and the
- * identity resolver maps each kind to an identity, so another method (accounts with a password
- * or OIDC) adds a kind and a branch in `signIn` without changing sessions, cookies or CSRF.
+ * TLS handshake) and `password` (a person's account: e-mail address and password, checked by
+ * AccountService/Login). A session row records its method (`subject_kind`) and subject, and the
+ * identity resolver maps each kind to an identity. No token of the account ever reaches the page:
+ * the console session stands on the account session Login opened, which the resolver checks on
+ * every call, and signing out ends both.
  */
 export function createConsoleHandler(options: ConsoleHandlerOptions): ConsoleHandler {
-  const { db, resolver, logger } = options;
+  const { db, resolver, logger, passwordLogin } = options;
   const distDir = path.resolve(options.distDir);
+  const signInMethods = passwordLogin ? ['client-certificate', 'password'] : ['client-certificate'];
 
-  async function currentSession(req: Req) {
+  /** The request's session, if it is open: its row not expired, and what it stands on still valid. */
+  async function currentSession(req: Req): Promise<{ token: string; row: ConsoleSessionRow } | undefined> {
     const token = consoleSessionFromCookie(req.headers.cookie);
     if (!token) return undefined;
     const row = await findConsoleSession(db, hashConsoleSessionToken(token));
-    return row && { token, row };
+    if (!row) return undefined;
+    // The resolver says whether the account session (or the admin certificate) still holds.
+    const identity = await resolver.resolve({ consoleSession: { token, csrfToken: consoleCsrfToken(token) } }).catch(() => undefined);
+    return identity ? { token, row } : undefined;
+  }
+
+  async function sessionBody(token: string, row: { subject_kind: string; subject: string; expires_at: Date }) {
+    const account = row.subject_kind === 'ACCOUNT' ? await findUserById(db, row.subject) : undefined;
+    return {
+      subject: account?.email ?? row.subject,
+      method: row.subject_kind,
+      ...(account ? { userId: account.id, displayName: account.display_name } : {}),
+      expiresAt: row.expires_at.toISOString(),
+      csrfToken: consoleCsrfToken(token),
+    };
   }
 
   async function getSession(req: Req, res: Res) {
     const session = await currentSession(req);
     if (!session) {
-      return sendJson(res, 401, {
-        error: 'not signed in',
-        signInMethods: ['client-certificate'],
-        certificatePresented: peerCertificate(req) !== undefined,
-      });
+      return sendJson(res, 401, { error: 'not signed in', signInMethods, certificatePresented: peerCertificate(req) !== undefined });
     }
-    sendJson(res, 200, {
-      subject: session.row.subject,
-      method: session.row.subject_kind,
-      expiresAt: session.row.expires_at.toISOString(),
-      csrfToken: consoleCsrfToken(session.token),
-    });
+    sendJson(res, 200, await sessionBody(session.token, session.row));
   }
 
-  async function signIn(req: Req, res: Res) {
-    if (!sameOrigin(req)) return sendJson(res, 403, { error: 'sign-in must come from the console page itself' });
-    let body: { method?: unknown };
-    try {
-      body = JSON.parse((await readSmallBody(req)) || '{}');
-    } catch {
-      return sendJson(res, 400, { error: 'the body must be a small JSON object such as {"method":"client-certificate"}' });
-    }
-    const method = body.method ?? 'client-certificate';
-    if (method !== 'client-certificate') return sendJson(res, 400, { error: `unknown sign-in method ${JSON.stringify(method)}: this mesh offers "client-certificate"` });
+  async function openSession(res: Res, row: { subject_kind: 'ADMIN_CERTIFICATE' | 'ACCOUNT'; subject: string; certificate_spki_sha256?: string; account_session_id?: string }, lifetimeMs: number) {
+    const token = newConsoleSessionToken();
+    const expiresAt = new Date(Date.now() + lifetimeMs);
+    await deleteExpiredConsoleSessions(db);
+    await insertConsoleSession(db, {
+      id_hash: hashConsoleSessionToken(token),
+      subject_kind: row.subject_kind,
+      subject: row.subject,
+      certificate_spki_sha256: row.certificate_spki_sha256 ?? null,
+      account_session_id: row.account_session_id ?? null,
+      expires_at: expiresAt,
+    });
+    logger.info({ subject: row.subject, method: row.subject_kind }, 'console sign-in');
+    const body = await sessionBody(token, { ...row, expires_at: expiresAt });
+    sendJson(res, 200, body, { 'set-cookie': sessionCookie(token, Math.floor(lifetimeMs / 1000)) });
+  }
+
+  async function signInWithCertificate(req: Req, res: Res) {
     const certificate = peerCertificate(req);
     if (!certificate) return sendJson(res, 401, { error: 'no client certificate was presented: choose the admin certificate (pki/admin.pem) in your browser and reload' });
     let identity;
@@ -150,47 +208,80 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): ConsoleHan
       return sendJson(res, 401, { error: (err as Error).message });
     }
     if (!identity || identity.kind !== 'ADMIN') {
-      return sendJson(res, 403, { error: "this client certificate is not the mesh's admin certificate: only the admin can sign in to the console" });
+      return sendJson(res, 403, { error: "this client certificate is not the mesh's admin certificate: only the admin can sign in to the console with a certificate" });
     }
-    const token = newConsoleSessionToken();
-    const expiresAt = new Date(Date.now() + SESSION_LIFETIME_MS);
-    await deleteExpiredConsoleSessions(db);
-    await insertConsoleSession(db, {
-      id_hash: hashConsoleSessionToken(token),
-      subject_kind: 'ADMIN_CERTIFICATE',
-      subject: identity.id,
-      certificate_spki_sha256: certificate.spkiSha256,
-      expires_at: expiresAt,
-    });
-    logger.info({ subject: identity.id }, 'console sign-in');
-    sendJson(
-      res,
-      200,
-      { subject: identity.id, method: 'ADMIN_CERTIFICATE', expiresAt: expiresAt.toISOString(), csrfToken: consoleCsrfToken(token) },
-      { 'set-cookie': sessionCookie(token, SESSION_LIFETIME_MS / 1000) },
-    );
+    await openSession(res, { subject_kind: 'ADMIN_CERTIFICATE', subject: identity.id, certificate_spki_sha256: certificate.spkiSha256 }, SESSION_LIFETIME_MS);
+  }
+
+  async function signInWithPassword(req: Req, res: Res, body: { email?: unknown; password?: unknown }) {
+    if (!passwordLogin) return sendJson(res, 400, { error: 'this mesh offers no password sign-in: use the admin certificate' });
+    if (typeof body.email !== 'string' || typeof body.password !== 'string') return sendJson(res, 400, { error: 'give "email" and "password" as strings' });
+    let login: PasswordLogin;
+    try {
+      login = await passwordLogin({ email: body.email, password: body.password, clientIp: clientIp(req), userAgent: String(req.headers['user-agent'] ?? '') });
+    } catch (err) {
+      if (err instanceof SignInRefused) return sendJson(res, err.status, { error: err.message });
+      throw err;
+    }
+    // The console session ends with its working day, or with the account session if sooner.
+    const lifetimeMs = Math.min(SESSION_LIFETIME_MS, login.sessionExpiresIn * 1000);
+    await openSession(res, { subject_kind: 'ACCOUNT', subject: login.userId, account_session_id: login.sessionId }, lifetimeMs);
+  }
+
+  async function signIn(req: Req, res: Res) {
+    if (!sameOrigin(req)) return sendJson(res, 403, { error: 'sign-in must come from the console page itself' });
+    let body: { method?: unknown; email?: unknown; password?: unknown };
+    try {
+      body = JSON.parse((await readSmallBody(req, SIGN_IN_BODY_LIMIT)) || '{}');
+    } catch {
+      return sendJson(res, 400, { error: 'the body must be a small JSON object such as {"method":"client-certificate"} or {"method":"password","email":…,"password":…}' });
+    }
+    const method = body?.method ?? 'client-certificate';
+    if (method === 'client-certificate') return signInWithCertificate(req, res);
+    if (method === 'password' && passwordLogin) return signInWithPassword(req, res, body);
+    return sendJson(res, 400, { error: `unknown sign-in method ${JSON.stringify(method)}: this mesh offers ${signInMethods.map((m) => `"${m}"`).join(' and ')}` });
   }
 
   async function signOut(req: Req, res: Res) {
-    const session = await currentSession(req);
+    const token = consoleSessionFromCookie(req.headers.cookie);
+    const row = token ? await findConsoleSession(db, hashConsoleSessionToken(token)) : undefined;
     const csrf = req.headers[CONSOLE_CSRF_HEADER];
-    if (session && !consoleCsrfMatches(session.token, typeof csrf === 'string' ? csrf : undefined)) {
+    if (token && row && !consoleCsrfMatches(token, typeof csrf === 'string' ? csrf : undefined)) {
       return sendJson(res, 403, { error: `signing out needs the session's CSRF token in the ${CONSOLE_CSRF_HEADER} header` });
     }
-    if (session) await deleteConsoleSession(db, session.row.id_hash);
+    if (row) {
+      await deleteConsoleSession(db, row.id_hash);
+      // The account session Login opened for the console has no other holder: it ends too.
+      if (row.account_session_id) await revokeAccountSession(db, row.account_session_id, 'signed out of the console');
+    }
     sendJson(res, 200, { signedOut: true }, { 'set-cookie': sessionCookie('', 0) });
   }
 
   /**
    * Live pages poll this with If-None-Match: 304 while nothing but reads happened, so they fetch
-   * their figures again (RPCs, audited) only when something changed. It is mesh-wide, which is
-   * right for the admin; a session of a project's member would get a marker of its projects.
+   * their figures again (RPCs, audited) only when something changed. `?project=` narrows the
+   * marker to one project: a person's session must name one of their organizations' projects
+   * (another's is not found), so one tenant's traffic never wakes, nor shows in, another's
+   * console; the admin's is mesh-wide without it. The ETag is a digest: it tells when, not what.
    */
   async function changes(req: Req, res: Res) {
     if (req.method !== 'GET') return sendJson(res, 405, { error: 'use GET' }, { allow: 'GET' });
-    if (!(await currentSession(req))) return sendJson(res, 401, { error: 'not signed in' });
-    const latest = await latestAuditChange(db);
-    const etag = `"${latest ? `${latest.occurred_at.getTime()}-${latest.id}` : 'none'}"`;
+    const session = await currentSession(req);
+    if (!session) return sendJson(res, 401, { error: 'not signed in' });
+    const project = new URL(req.url ?? '/', 'https://console.invalid').searchParams.get('project') || undefined;
+    let latest: { id: string; occurred_at: Date } | undefined;
+    if (session.row.subject_kind === 'ACCOUNT') {
+      if (project !== undefined && !(await findProjectRole(db, project, session.row.subject))) return sendJson(res, 404, { error: `no project ${project}` });
+      // A person with no project chosen acts on nothing: there is nothing to watch.
+      latest = project === undefined ? undefined : await latestAuditChange(db, project);
+    } else {
+      latest = await latestAuditChange(db, project);
+    }
+    const digest = createHash('sha256')
+      .update(`${session.row.id_hash}|${project ?? ''}|${latest ? `${latest.occurred_at.getTime()}|${latest.id}` : 'none'}`)
+      .digest('base64url')
+      .slice(0, 22);
+    const etag = `"${digest}"`;
     if (req.headers['if-none-match'] === etag) return send(res, 304, { etag, 'cache-control': 'no-cache' }, '');
     sendJson(res, 200, { changed: latest?.occurred_at.toISOString() ?? null }, { etag, 'cache-control': 'no-cache' });
   }

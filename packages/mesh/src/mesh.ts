@@ -59,7 +59,7 @@ import { createSigningService, type CertificateStatusEvents } from '@c2pa-mesh/s
 import { createVerificationService } from '@c2pa-mesh/service-verification';
 import { createUrlFetcher, verificationSettingsFromEnv } from '@c2pa-mesh/service-verification';
 import { createGateway, verimagoSettingsFromEnv } from '@c2pa-mesh/gateway';
-import { createConsoleHandler, DEFAULT_CONSOLE_DIST, type ConsoleHandler } from '@c2pa-mesh/console';
+import { createConsoleHandler, createPasswordLogin, DEFAULT_CONSOLE_DIST, type ConsoleHandler } from '@c2pa-mesh/console';
 import { type Database, migrateToLatest, openDatabase } from '@c2pa-mesh/storage';
 import { sql } from 'kysely';
 import { createEngine, withEngineSpans, type C2paEngine } from '@c2pa-mesh/engine';
@@ -285,8 +285,9 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     router.service(ServerReflection, reflection);
   });
   // The gateway calls the services as its HTTP caller, through the same interceptors as an RPC.
+  const callerClients = createCallerClientsFactory({ localServices: config.services, routes, interceptors, remote: { urls: config.serviceUrls, caPem: pki.meshCa.pem } });
   const gateway = createGateway({
-    clientsFor: createCallerClientsFactory({ localServices: config.services, routes, interceptors, remote: { urls: config.serviceUrls, caPem: pki.meshCa.pem } }),
+    clientsFor: callerClients,
     resolver,
     engine,
     urlFetcher: createUrlFetcher(verificationSettingsFromEnv(process.env).url),
@@ -298,7 +299,14 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     limiter: createBucketLimiter(db, { logger }),
     verimago: verimagoSettingsFromEnv(process.env),
   });
-  const consoleHandler = createConsoleHandler({ db, resolver, distDir: DEFAULT_CONSOLE_DIST, logger: logger.child({ component: 'console' }) });
+  // People sign in to the console through AccountService/Login, as the browser's own call.
+  const consoleHandler = createConsoleHandler({
+    db,
+    resolver,
+    distDir: DEFAULT_CONSOLE_DIST,
+    logger: logger.child({ component: 'console' }),
+    passwordLogin: createPasswordLogin((peer) => callerClients(peer).account),
+  });
   return {
     pki,
     routes,

@@ -2,7 +2,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
-import { CONSOLE_CSRF_HEADER, consoleSessionFromCookie, type ConsoleSessionCredentials, type PeerCertificate } from '@c2pa-mesh/auth';
+import { CONSOLE_CSRF_HEADER, CONSOLE_PROJECT_HEADER, consoleSessionFromCookie, type ConsoleSessionCredentials, type PeerCertificate } from '@c2pa-mesh/auth';
 
 const parsed = new WeakMap<TLSSocket, PeerCertificate | null>();
 
@@ -57,5 +57,6 @@ export function consoleSessionCredentials(req: IncomingMessage | Http2ServerRequ
   const token = consoleSessionFromCookie(req.headers.cookie);
   if (!token) return undefined;
   const csrf = req.headers[CONSOLE_CSRF_HEADER];
-  return { token, csrfToken: typeof csrf === 'string' ? csrf : undefined };
+  const project = req.headers[CONSOLE_PROJECT_HEADER];
+  return { token, csrfToken: typeof csrf === 'string' ? csrf : undefined, ...(typeof project === 'string' && project !== '' ? { projectId: project } : {}) };
 }

@@ -259,9 +259,11 @@ export interface TlogCosignatureTable {
 /** A web console session; the secret itself is only in the browser's cookie. */
 export interface ConsoleSessionTable {
   id_hash: string;
-  subject_kind: string; // ADMIN_CERTIFICATE (accounts later)
-  subject: string;
+  subject_kind: string; // ADMIN_CERTIFICATE or ACCOUNT
+  subject: string; // the admin's SPIFFE id, or the account's user id
   certificate_spki_sha256: string | null;
+  /** ACCOUNT sessions: the account session (AccountService/Login) the console session stands on. */
+  account_session_id: Generated<string | null>;
   created_at: DefaultTimestamp;
   expires_at: Timestamp;
 }

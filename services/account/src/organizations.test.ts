@@ -123,6 +123,20 @@ describe(`organizations on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}
     };
     const viewerInvitation = await invite('carol@c.example', 'viewer');
     const memberInvitation = await invite('dave@d.example', 'member');
+    // Pending invitations, listed for owners and admins without their tokens; one withdrawn stops working.
+    const withdrawn = await invite('erin@e.example', 'member');
+    const pending = (await accounts.listInvitations({ organizationId: orgA }, bearer(alice.token))).invitations;
+    expect(pending.map((i) => [i.email, i.role])).toEqual([
+      ['erin@e.example', 'member'],
+      ['dave@d.example', 'member'],
+      ['carol@c.example', 'viewer'],
+    ]);
+    expect(JSON.stringify(pending)).not.toContain('c2mi_');
+    await accounts.revokeInvitation({ organizationId: orgA, invitationId: pending[0].invitationId }, bearer(alice.token));
+    expect(await codeOf(accounts.revokeInvitation({ organizationId: orgA, invitationId: pending[0].invitationId }, bearer(alice.token)))).toBe('NotFound');
+    const erin = await person('erin@e.example');
+    expect(await codeOf(accounts.acceptInvitation({ token: withdrawn }, bearer(erin.token)))).toBe('NotFound');
+    expect(await codeOf(accounts.listInvitations({ organizationId: orgA }, bearer(erin.token)))).toBe('NotFound');
     const carol = await person('carol@c.example');
     const dave = await person('dave@d.example');
     // An invitation works only for the address it was mailed to.
@@ -137,6 +151,8 @@ describe(`organizations on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}
     expect(await codeOf(signing.sign(signRequest(await image), bearer(viewer.accessToken)))).toBe('PermissionDenied');
     expect(await codeOf(createClient(RegistryService, mesh.transport()).createApiKey({ projectId: projectA, name: 'v', scopes: ['verify'] }, bearer(viewer.accessToken)))).toBe('PermissionDenied');
     expect(await codeOf(accounts.inviteMember({ organizationId: orgA, email: 'x@x.example', role: 'viewer' }, bearer(viewer.accessToken)))).toBe('PermissionDenied');
+    expect(await codeOf(accounts.listInvitations({ organizationId: orgA }, bearer(viewer.accessToken)))).toBe('PermissionDenied');
+    expect((await accounts.listInvitations({ organizationId: orgA }, bearer(alice.token))).invitations.map((i) => i.email)).toEqual([]);
 
     const member = (await accounts.refresh({ refreshToken: dave.refresh, projectId: projectA })).tokens!;
     const signed = await signing.sign(signRequest(await image), bearer(member.accessToken));

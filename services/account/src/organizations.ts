@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import type { HandlerContext } from '@connectrpc/connect';
-import { isOrganizationRole, ORGANIZATION_ROLES, type OrganizationRole } from '@c2pa-mesh/auth';
+import { isOrganizationRole, ORGANIZATION_ROLES, ROLE_SCOPES, type OrganizationRole } from '@c2pa-mesh/auth';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound, permissionDenied } from '@c2pa-mesh/errors';
 import { accountV1 } from '@c2pa-mesh/proto';
 import {
@@ -9,6 +9,7 @@ import {
   addOrganizationProject,
   countOrganizationOwners,
   deleteOrganizationMember,
+  deletePendingOrganizationInvitation,
   findMembership,
   findOrganization,
   findOrganizationInvitationByHash,
@@ -17,7 +18,8 @@ import {
   insertOrganizationInvitation,
   insertProject,
   listOrganizationMembers,
-  listOrganizationProjectIds,
+  listOrganizationProjects,
+  listPendingOrganizationInvitations,
   listUserOrganizations,
   newId,
   upsertOrganizationMember,
@@ -62,12 +64,15 @@ function requireManager(role: OrganizationRole, action: string): void {
 }
 
 async function toOrganization(deps: AccountDeps, org: OrganizationRow, role: string): Promise<accountV1.Organization> {
+  const projects = await listOrganizationProjects(deps.db, org.id);
   return create(accountV1.OrganizationSchema, {
     organizationId: org.id,
     name: org.name,
     role,
-    projectIds: await listOrganizationProjectIds(deps.db, org.id),
+    projectIds: projects.map((p) => p.id),
     createdAt: org.created_at.toISOString(),
+    projects: projects.map((p) => create(accountV1.OrganizationProjectSchema, { projectId: p.id, name: p.name })),
+    scopes: isOrganizationRole(role) ? [...ROLE_SCOPES[role]] : [],
   });
 }
 
@@ -117,7 +122,7 @@ export async function inviteMember(deps: AccountDeps, req: accountV1.InviteMembe
     subject: `You are invited to ${org.name} on c2pa-mesh`,
     text:
       `${user.display_name || user.email} invites you to the organization "${org.name}" as ${invited}.\n\n` +
-      `Register or log in with this address, then accept with AccountService/AcceptInvitation and this token:\n\n    ${token}\n\n` +
+      `Register or log in with this address, then accept with this token on the web console's Members page (/console/#/members) or with AccountService/AcceptInvitation:\n\n    ${token}\n\n` +
       `It works for 7 days.\n`,
   });
   return create(accountV1.InviteMemberResponseSchema, { invitationId: invitation.id, expiresAt: invitation.expires_at.toISOString() });
@@ -204,4 +209,33 @@ export async function removeMember(deps: AccountDeps, req: accountV1.RemoveMembe
   }
   await deleteOrganizationMember(deps.db, org.id, target.user_id);
   return create(accountV1.RemoveMemberResponseSchema, {});
+}
+
+export async function listInvitations(deps: AccountDeps, req: accountV1.ListInvitationsRequest, ctx: HandlerContext) {
+  const { user } = await currentUser(deps, ctx);
+  const { org, role: mine } = await membershipOf(deps, user, req.organizationId);
+  requireManager(mine, 'ListInvitations');
+  const rows = await listPendingOrganizationInvitations(deps.db, org.id);
+  return create(accountV1.ListInvitationsResponseSchema, {
+    invitations: rows.map((row) =>
+      create(accountV1.InvitationSchema, {
+        invitationId: row.id,
+        email: row.email,
+        role: row.role,
+        invitedBy: row.invited_by,
+        createdAt: row.created_at.toISOString(),
+        expiresAt: row.expires_at.toISOString(),
+      }),
+    ),
+  });
+}
+
+export async function revokeInvitation(deps: AccountDeps, req: accountV1.RevokeInvitationRequest, ctx: HandlerContext) {
+  const { user } = await currentUser(deps, ctx);
+  const { org, role: mine } = await membershipOf(deps, user, req.organizationId);
+  requireManager(mine, 'RevokeInvitation');
+  if (req.invitationId === '') throw invalidArgument('invitation_id is required');
+  // An accepted invitation, or one of another organization, is answered as one that does not exist.
+  if (!(await deletePendingOrganizationInvitation(deps.db, org.id, req.invitationId))) throw notFound(`no pending invitation ${req.invitationId} in this organization`);
+  return create(accountV1.RevokeInvitationResponseSchema, {});
 }

@@ -27,5 +27,7 @@ export function createAccountService(deps: AccountDeps): ServiceImpl<typeof Acco
     listMembers: (req, ctx) => organizations.listMembers(deps, req, ctx),
     updateMemberRole: (req, ctx) => organizations.updateMemberRole(deps, req, ctx),
     removeMember: (req, ctx) => organizations.removeMember(deps, req, ctx),
+    listInvitations: (req, ctx) => organizations.listInvitations(deps, req, ctx),
+    revokeInvitation: (req, ctx) => organizations.revokeInvitation(deps, req, ctx),
   };
 }

@@ -63,6 +63,12 @@ describe(`usage statistics on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlit
     expect(stats.daily).toHaveLength(30);
     const today = new Date().toISOString().slice(0, 10);
     expect(stats.daily[29]).toMatchObject({ date: today, requests: 3n, successes: 2n, errors: 1n });
+    // Latency over time: today's calls took 30, 50 and 100 ms; three days ago 20 and 40 ms.
+    expect(stats.daily[29].averageMs).toBeCloseTo(60, 10);
+    expect(stats.daily[29].p50Ms).toBeCloseTo(50, 10);
+    expect(stats.daily[26].averageMs).toBeCloseTo(30, 10);
+    expect(stats.daily[26].p50Ms).toBeCloseTo(30, 10);
+    expect(stats.daily[0]).toMatchObject({ averageMs: 0, p50Ms: 0 });
     const byDate = new Map(stats.daily.map((d) => [d.date, d.requests]));
     expect(byDate.get(new Date(Date.now() - 3 * DAY_MS).toISOString().slice(0, 10))).toBe(2n);
     expect(byDate.get(new Date(Date.now() - 20 * DAY_MS).toISOString().slice(0, 10))).toBe(1n);

@@ -39,6 +39,8 @@ export async function getUsageStats(deps: RegistryServiceDeps, req: registryV1.G
       requests: BigInt(day?.requests ?? 0),
       successes: BigInt(day?.successes ?? 0),
       errors: BigInt(day?.errors ?? 0),
+      averageMs: day?.averageMs ?? 0,
+      p50Ms: day?.p50Ms ?? 0,
     });
   });
   return create(registryV1.GetUsageStatsResponseSchema, {

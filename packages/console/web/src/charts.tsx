@@ -62,23 +62,62 @@ export function BarList({ entries, label }: { entries: { label: string; value: n
   );
 }
 
-/** A line of values in time order (call durations), with its median and maximum named. */
-export function LineChart({ points, label, unit }: { points: number[]; label: string; unit: string }) {
+export interface LatencyDay {
+  label: string;
+  /** Calls that day; days without calls leave a gap in the lines. */
+  calls: number;
+  averageMs: number;
+  p50Ms: number;
+}
+
+/** Two lines over days: average and median call duration, with the latest day's values named. */
+export function LatencyChart({ days, label }: { days: LatencyDay[]; label: string }) {
   const width = 600;
-  const height = 120;
-  if (points.length < 2) return <p class="muted">Not enough calls yet.</p>;
-  const max = Math.max(1, ...points);
-  const sorted = [...points].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)];
-  const path = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${((i / (points.length - 1)) * width).toFixed(1)},${(height - (p / max) * height).toFixed(1)}`).join(' ');
+  const height = 140;
+  const withCalls = days.filter((d) => d.calls > 0);
+  if (withCalls.length === 0) return <p class="muted">No calls yet.</p>;
+  const max = Math.max(1, ...withCalls.map((d) => Math.max(d.averageMs, d.p50Ms)));
+  // Each day is a column, as in the activity chart; its value a level across it, so that a lone
+  // day shows too. Levels of consecutive days with calls are joined; a day without calls breaks the line.
+  const step = width / Math.max(1, days.length);
+  const y = (value: number) => (height - (value / max) * (height - 4)).toFixed(1);
+  const line = (value: (d: LatencyDay) => number) =>
+    days
+      .map((d, i) => {
+        if (d.calls === 0) return '';
+        const joined = i > 0 && days[i - 1].calls > 0;
+        return `${joined ? 'L' : 'M'}${(i * step).toFixed(1)},${y(value(d))} H${((i + 1) * step).toFixed(1)}`;
+      })
+      .join(' ');
+  const last = withCalls.at(-1)!;
+  const round = (n: number) => Math.round(n).toLocaleString('en-US');
   return (
     <figure class="chart">
-      <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`${label}: median ${median} ${unit}, maximum ${max} ${unit}, ${points.length} calls`} preserveAspectRatio="none">
-        <path class="line" d={path} />
+      <svg
+        viewBox={`0 0 ${width} ${height + 20}`}
+        role="img"
+        aria-label={`${label}: on ${last.label} average ${round(last.averageMs)} ms, median ${round(last.p50Ms)} ms; highest ${round(max)} ms over ${withCalls.length} days with calls`}
+        preserveAspectRatio="none"
+      >
+        <path class="line line-average" d={line((d) => d.averageMs)} />
+        <path class="line line-median" d={line((d) => d.p50Ms)} />
+        {days.map((d, i) =>
+          d.calls > 0 ? (
+            <rect class="hit" x={i * step} y="0" width={step} height={height}>
+              <title>{`${d.label}: average ${round(d.averageMs)} ms, median ${round(d.p50Ms)} ms, ${d.calls} calls`}</title>
+            </rect>
+          ) : null,
+        )}
         <line class="axis" x1="0" x2={width} y1={height} y2={height} />
+        <text class="tick" x="0" y={height + 16}>
+          {days[0]?.label ?? ''}
+        </text>
+        <text class="tick" x={width} y={height + 16} text-anchor="end">
+          {days.at(-1)?.label ?? ''}
+        </text>
       </svg>
       <figcaption>
-        {points.length} most recent calls, oldest left · median {median} {unit} · max {max} {unit}
+        <span class="key key-average" aria-hidden="true" /> average <span class="key key-median" aria-hidden="true" /> median (p50) per day · top of the chart {round(max)} ms
       </figcaption>
     </figure>
   );

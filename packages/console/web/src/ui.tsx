@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { useAccess } from './access';
 import { errorText, onMeshChange, registry } from './api';
 
 export const num = (value: bigint | number | undefined) => Number(value ?? 0).toLocaleString('en-US');
@@ -47,6 +48,17 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], refresh?: nu
     };
   }, [...deps, tick]);
   return { ...state, reload: () => setTick((t) => t + 1) };
+}
+
+/** Says why controls are missing: the person's role on the project does not allow them. */
+export function RoleNote({ what }: { what: string }) {
+  const access = useAccess();
+  const role = access.projects.find((p) => p.projectId === access.project)?.role;
+  return (
+    <p class="note" role="note">
+      {role ? `Your role on this project (${role}) does not allow you to ${what}.` : `Choose one of your projects to ${what}.`} Owners and admins of the organization can change roles on the Members page.
+    </p>
+  );
 }
 
 export function ErrorNote({ error }: { error?: string }) {
@@ -180,12 +192,18 @@ export function DropZone({ label, multiple, onFiles }: { label: string; multiple
 }
 
 /** The mesh's projects, for pickers. */
-export function useProjects() {
-  return useLoad(async () => (await registry.listProjects({ pageSize: 500 })).projects, []);
+/** The projects the signed-in identity may pick: the mesh's for the admin, their organizations' for a person. */
+export function useProjects(): { data?: { projectId: string; name: string }[] } {
+  const access = useAccess();
+  const all = useLoad(async () => (access.account ? [] : (await registry.listProjects({ pageSize: 500 })).projects), [access.account]);
+  return access.account ? { data: access.projects } : all;
 }
 
-export function ProjectSelect({ value, onChange, label = 'Project', allowAll }: { value: string; onChange: (id: string) => void; label?: string; allowAll?: boolean }) {
+export function ProjectSelect({ value, onChange, label = 'Project', allowAll: allowAllAsked }: { value: string; onChange: (id: string) => void; label?: string; allowAll?: boolean }) {
   const { data: projects } = useProjects();
+  const access = useAccess();
+  // A person acts on one project at a time: there is no "all" for them.
+  const allowAll = allowAllAsked && !access.account;
   useEffect(() => {
     if (!allowAll && !value && projects && projects.length > 0) onChange(projects[0].projectId);
   }, [projects]);

@@ -25,16 +25,16 @@ export async function deleteExpiredConsoleSessions(db: Db, now = new Date()): Pr
 /**
  * The newest audit event that is not a read (`List…`, `Get…`): what the console's live pages
  * watch. Its own polling reads never move it; a sign, a verify, a key change or a refused call do.
- * Walks the time index from the newest row and stops at the first match.
+ * With `projectId`, only that project's events count (a tenant's console wakes for its own
+ * traffic alone). Walks the time index (or the project's) from the newest row and stops at the
+ * first match.
  */
-export async function latestAuditChange(db: Db): Promise<{ id: string; occurred_at: Date } | undefined> {
-  return db
+export async function latestAuditChange(db: Db, projectId?: string): Promise<{ id: string; occurred_at: Date } | undefined> {
+  let query = db
     .selectFrom('audit_events')
     .select(['id', 'occurred_at'])
     .where('operation', 'not like', 'List%')
-    .where('operation', 'not like', 'Get%')
-    .orderBy('occurred_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+    .where('operation', 'not like', 'Get%');
+  if (projectId !== undefined) query = query.where('project_id', '=', projectId);
+  return query.orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
 }

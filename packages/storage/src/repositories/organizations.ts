@@ -46,6 +46,17 @@ export async function listOrganizationProjectIds(db: Db, organizationId: string)
   return rows.map((r) => r.project_id);
 }
 
+/** The organization's projects with their names, by project id. */
+export async function listOrganizationProjects(db: Db, organizationId: string): Promise<Array<{ id: string; name: string }>> {
+  return db
+    .selectFrom('organization_projects')
+    .innerJoin('projects', 'projects.id', 'organization_projects.project_id')
+    .select(['projects.id', 'projects.name'])
+    .where('organization_projects.organization_id', '=', organizationId)
+    .orderBy('projects.id')
+    .execute();
+}
+
 export async function addOrganizationProject(db: Db, organizationId: string, projectId: string): Promise<void> {
   await db.insertInto('organization_projects').values({ organization_id: organizationId, project_id: projectId }).execute();
 }
@@ -107,4 +118,28 @@ export async function findOrganizationInvitationByHash(db: Db, tokenHash: string
 export async function acceptOrganizationInvitation(db: Db, id: string): Promise<boolean> {
   const result = await db.updateTable('organization_invitations').set({ accepted_at: new Date() }).where('id', '=', id).where('accepted_at', 'is', null).executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
+}
+
+/** Invitations of an organization neither accepted nor expired, newest first. */
+export async function listPendingOrganizationInvitations(db: Db, organizationId: string, now = new Date()): Promise<OrganizationInvitationRow[]> {
+  return db
+    .selectFrom('organization_invitations')
+    .selectAll()
+    .where('organization_id', '=', organizationId)
+    .where('accepted_at', 'is', null)
+    .where('expires_at', '>', now)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+}
+
+/** Deletes an invitation of the organization not yet accepted; false when there was none. */
+export async function deletePendingOrganizationInvitation(db: Db, organizationId: string, id: string): Promise<boolean> {
+  const result = await db
+    .deleteFrom('organization_invitations')
+    .where('organization_id', '=', organizationId)
+    .where('id', '=', id)
+    .where('accepted_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) === 1;
 }

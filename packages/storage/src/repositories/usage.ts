@@ -41,6 +41,8 @@ export interface DailyUsageRow {
   requests: number;
   successes: number;
   errors: number;
+  averageMs: number;
+  p50Ms: number;
 }
 
 function inWindow(db: Db, window: UsageWindow) {
@@ -96,15 +98,29 @@ export async function usageByProject(db: Db, window: UsageWindow): Promise<Proje
   }));
 }
 
-/** Calls per UTC day that had any; the caller fills in the days without calls. */
+/** Calls and their durations (average, median) per UTC day that had any; the caller fills in the days without calls. */
 export async function usageByDay(db: Db, window: UsageWindow): Promise<DailyUsageRow[]> {
   const day = sql<string>`to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD')`;
   const rows = await inWindow(db, window)
-    .select([day.as('date'), sql<number>`count(*)`.as('requests'), count(sql<boolean>`status = 'ok'`).as('successes'), count(sql<boolean>`status <> 'ok'`).as('errors')])
+    .select([
+      day.as('date'),
+      sql<number>`count(*)`.as('requests'),
+      count(sql<boolean>`status = 'ok'`).as('successes'),
+      count(sql<boolean>`status <> 'ok'`).as('errors'),
+      sql<number>`coalesce(avg(duration_ms), 0)::float8`.as('average_ms'),
+      sql<number>`coalesce(percentile_cont(0.5) within group (order by duration_ms), 0)::float8`.as('p50_ms'),
+    ])
     .groupBy(day)
     .orderBy(day)
     .execute();
-  return rows.map((r) => ({ date: r.date, requests: Number(r.requests), successes: Number(r.successes), errors: Number(r.errors) }));
+  return rows.map((r) => ({
+    date: r.date,
+    requests: Number(r.requests),
+    successes: Number(r.successes),
+    errors: Number(r.errors),
+    averageMs: Number(r.average_ms),
+    p50Ms: Number(r.p50_ms),
+  }));
 }
 
 /** Signing and verification calls per media type, most first. */

@@ -1,13 +1,17 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { registryV1 } from '@c2pa-mesh/proto';
+import { useAccess } from '../access';
 import { registry } from '../api';
 import { ErrorNote, ProjectSelect, Table, bytes, useLoad, when } from '../ui';
 
 /** New calls appear without a reload (see onMeshChange). */
 const LIVE = 'live';
 
-export function Audit() {
-  const [project, setProject] = useState('');
+/** The admin filters by project or sees all; a person sees the project they act on. */
+export function Audit(props: { project: string; setProject: (id: string) => void }) {
+  const access = useAccess();
+  const [filter, setFilter] = useState('');
+  const [project, setProject] = access.account ? [props.project, props.setProject] : [filter, setFilter];
   const [operation, setOperation] = useState('');
   const [status, setStatus] = useState('');
   const [older, setOlder] = useState<registryV1.AuditEvent[]>([]);

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import type { certificateAuthorityV1 } from '@c2pa-mesh/proto';
+import { useAccess } from '../access';
 import { ca, errorText } from '../api';
-import { Card, Confirm, ErrorNote, Table, download, useLoad, useProjects, when } from '../ui';
+import { Card, Confirm, ErrorNote, RoleNote, Table, download, useLoad, useProjects, when } from '../ui';
 
 /** RFC 5280 CRLReason codes offered when revoking. */
 const REASONS = [
@@ -18,6 +19,8 @@ export function Certificates() {
   const [revoking, setRevoking] = useState<certificateAuthorityV1.Certificate>();
   const [reason, setReason] = useState(0);
   const { data: projects } = useProjects();
+  const access = useAccess();
+  const [canIssue, canRevoke] = [access.can('ca.issue'), access.can('ca.revoke')];
   const certs = useLoad(async () => (await ca.listCertificates({ includeMeshWide: true, pageSize: 200 })).certificates, []);
 
   async function issue(e: Event) {
@@ -60,6 +63,8 @@ export function Certificates() {
       <h1>Certificates</h1>
       <ErrorNote error={error ?? certs.error} />
       {issued && <p role="status">{issued}</p>}
+      {!canIssue && <RoleNote what="issue or activate certificates" />}
+      {canIssue && (
       <Card title="Issue a certificate">
         <form class="form" onSubmit={issue}>
           <label>
@@ -93,7 +98,7 @@ export function Certificates() {
           <label>
             Project
             <select name="project">
-              <option value="">None (mesh-wide)</option>
+              {!access.account && <option value="">None (mesh-wide)</option>}
               {(projects ?? []).map((p) => (
                 <option value={p.projectId}>{p.name}</option>
               ))}
@@ -102,6 +107,7 @@ export function Certificates() {
           <button type="submit">Issue</button>
         </form>
       </Card>
+      )}
       <Card title="Issued certificates">
         <Table label="Certificates" head={['Common name', 'Profile', 'Status', 'Algorithm', 'Project', 'Serial', 'Valid until', 'Actions']} empty={(certs.data?.length ?? 0) === 0}>
           {(certs.data ?? []).map((c) => (
@@ -118,7 +124,7 @@ export function Certificates() {
               </td>
               <td>{when(c.notAfter)}</td>
               <td class="actions">
-                {c.status === 'PENDING' && (
+                {c.status === 'PENDING' && canIssue && (
                   <button type="button" class="secondary" aria-label={`Activate ${c.commonName}`} onClick={() => act(() => ca.activateCertificate({ certificateId: c.certificateId }))}>
                     Activate
                   </button>
@@ -126,7 +132,7 @@ export function Certificates() {
                 <button type="button" class="secondary" aria-label={`Download the chain of ${c.commonName}`} onClick={() => chain(c)}>
                   Chain
                 </button>
-                {c.status !== 'REVOKED' && !c.profile.endsWith('_CA') && (
+                {c.status !== 'REVOKED' && !c.profile.endsWith('_CA') && canRevoke && (
                   <button type="button" class="danger" aria-label={`Revoke ${c.commonName}`} onClick={() => setRevoking(c)}>
                     Revoke
                   </button>

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import type { registryV1 } from '@c2pa-mesh/proto';
+import { useAccess } from '../access';
 import { errorText, registry } from '../api';
-import { Card, Confirm, CopyButton, ErrorNote, ProjectSelect, Table, useLoad, when } from '../ui';
+import { Card, Confirm, CopyButton, ErrorNote, ProjectSelect, RoleNote, Table, useLoad, when } from '../ui';
 
 const SCOPES = ['sign', 'verify', 'registry.read', 'registry.write', 'ca.issue', 'ca.revoke'];
 type ApiKey = registryV1.ApiKey;
@@ -20,7 +21,10 @@ export function Keys({ project, setProject }: { project: string; setProject: (id
   const [created, setCreated] = useState<{ key: string; name: string }>();
   const [revoking, setRevoking] = useState<ApiKey>();
   const [editing, setEditing] = useState<ApiKey>();
-  const keys = useLoad(async () => (project ? (await registry.listApiKeys({ projectId: project, includeRevoked: true, pageSize: 200 })).apiKeys : []), [project]);
+  const access = useAccess();
+  // Keys are managed with the admin scope: the mesh's admin, or an owner or admin of the project's organization.
+  const manage = access.can('admin');
+  const keys = useLoad(async () => (project && manage ? (await registry.listApiKeys({ projectId: project, includeRevoked: true, pageSize: 200 })).apiKeys : []), [project, manage]);
 
   async function createProject(e: Event) {
     e.preventDefault();
@@ -95,6 +99,7 @@ export function Keys({ project, setProject }: { project: string; setProject: (id
       <ErrorNote error={error ?? keys.error} />
       <div class="toolbar">
         <ProjectSelect value={project} onChange={setProject} />
+        {!access.account && (
         <form class="inline" onSubmit={createProject}>
           <label>
             New project name
@@ -104,7 +109,9 @@ export function Keys({ project, setProject }: { project: string; setProject: (id
             Create project
           </button>
         </form>
+        )}
       </div>
+      {!manage && <RoleNote what="create, edit or revoke API keys" />}
       {created && (
         <div class="secret" role="status">
           <p>
@@ -119,6 +126,7 @@ export function Keys({ project, setProject }: { project: string; setProject: (id
           </button>
         </div>
       )}
+      {manage && (
       <Card title="Create a key">
         <form class="form" onSubmit={createKey}>
           <label>
@@ -146,6 +154,8 @@ export function Keys({ project, setProject }: { project: string; setProject: (id
           </button>
         </form>
       </Card>
+      )}
+      {manage && (
       <Card title="Keys">
         <Table label="API keys of the project" head={['Name', 'Prefix', 'Scopes', 'Status', 'Origins', 'Created', 'Expires', 'Last used', 'Actions']} empty={(keys.data?.length ?? 0) === 0}>
           {(keys.data ?? []).map((k) => (
@@ -178,6 +188,7 @@ export function Keys({ project, setProject }: { project: string; setProject: (id
           ))}
         </Table>
       </Card>
+      )}
       {editing && (
         <Card title={`Edit key ${editing.name}`} id="edit-key">
           <form class="form" onSubmit={saveEdit}>

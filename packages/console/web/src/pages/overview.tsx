@@ -1,7 +1,8 @@
 import { healthV1 } from '@c2pa-mesh/proto';
 import { health, registry } from '../api';
-import { ActivityChart, BarList, LineChart } from '../charts';
-import { Card, ErrorNote, Table, ms, num, pct, useLoad, when } from '../ui';
+import { useAccess } from '../access';
+import { ActivityChart, BarList, LatencyChart } from '../charts';
+import { Card, ErrorNote, ProjectSelect, Table, ms, num, pct, useLoad, when } from '../ui';
 
 const COMPONENTS = [
   ['Signing', 'c2pamesh.signing.v1.SigningService'],
@@ -13,9 +14,10 @@ const COMPONENTS = [
 /** Counts, charts and errors follow the mesh without a reload (see onMeshChange). */
 const LIVE = 'live';
 
-export function Overview() {
-  const stats = useLoad(() => registry.getUsageStats({}), [], LIVE);
-  const latency = useLoad(async () => (await registry.listAuditEvents({ pageSize: 200 })).events, [], LIVE);
+/** The admin sees the whole mesh; a person the project they act on (their role's view of it). */
+export function Overview({ project, setProject }: { project: string; setProject: (id: string) => void }) {
+  const access = useAccess();
+  const stats = useLoad(() => (access.account && !project ? Promise.resolve(undefined) : registry.getUsageStats({})), [project], LIVE);
   const components = useLoad(
     () =>
       Promise.all(
@@ -36,6 +38,11 @@ export function Overview() {
     <>
       <h1>Overview</h1>
       <ErrorNote error={stats.error} />
+      {access.account && (
+        <div class="toolbar">
+          <ProjectSelect value={project} onChange={setProject} />
+        </div>
+      )}
       <Card title="System components">
         <ul class="components">
           {(components.data ?? []).map((c) => (
@@ -73,10 +80,10 @@ export function Overview() {
         <Card title="Requests by format">
           <BarList label="Signing and verification calls by media type" entries={(s?.byFormat ?? []).map((f) => ({ label: f.format, value: Number(f.count) }))} />
         </Card>
+        <Card title="Latency, last 30 days">
+          <LatencyChart label="Call duration per day" days={(s?.daily ?? []).map((d) => ({ label: d.date, calls: Number(d.requests), averageMs: d.averageMs, p50Ms: d.p50Ms }))} />
+        </Card>
       </div>
-      <Card title="Latency">
-        <LineChart label="Call duration" unit="ms" points={[...(latency.data ?? [])].reverse().map((e) => Number(e.durationMs))} />
-      </Card>
       <Card title="Projects">
         <Table label="Usage by project, last 30 days" head={['Project', 'Requests', 'Success', 'Errors', 'Signs', 'Verifies', 'Avg ms', 'Last used']} empty={(s?.projects.length ?? 0) === 0}>
           {(s?.projects ?? []).map((p) => (

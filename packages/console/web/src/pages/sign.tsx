@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { signingV1 } from '@c2pa-mesh/proto';
+import { useAccess } from '../access';
 import { errorText, signing } from '../api';
-import { Card, DropZone, ErrorNote, ProjectSelect, Table, download, useLoad } from '../ui';
+import { Card, DropZone, ErrorNote, ProjectSelect, RoleNote, Table, download, useLoad } from '../ui';
 
 const INTENTS = [
   [signingV1.SignIntent.UNSPECIFIED, 'Automatic (edit when signed, else create)'],
@@ -30,7 +31,9 @@ export function Sign({ project, setProject }: { project: string; setProject: (id
   const [intent, setIntent] = useState<number>(signingV1.SignIntent.UNSPECIFIED);
   const [outcomes, setOutcomes] = useState<Outcome[]>([]);
   const [busy, setBusy] = useState(false);
-  const signers = useLoad(async () => (await signing.listSigners({ projectId: project })).signers, [project]);
+  // A viewer holds no `sign` scope: the page offers no signing (the mesh would refuse it anyway).
+  const allowed = useAccess().can('sign');
+  const signers = useLoad(async () => (allowed ? (await signing.listSigners({ projectId: project })).signers : []), [project, allowed]);
 
   async function onFiles(files: File[]) {
     setBusy(true);
@@ -73,7 +76,7 @@ export function Sign({ project, setProject }: { project: string; setProject: (id
           </select>
         </label>
       </div>
-      <DropZone label="Files to sign" multiple onFiles={onFiles} />
+      {allowed ? <DropZone label="Files to sign" multiple onFiles={onFiles} /> : <RoleNote what="sign files" />}
       {busy && <p role="status">Signing…</p>}
       {outcomes.length > 0 && (
         <Card title="Signed files">

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { errorText, registry } from '../api';
-import { Card, CopyButton, ErrorNote, ProjectSelect, Table, useLoad, when } from '../ui';
+import { useAccess } from '../access';
+import { Card, CopyButton, ErrorNote, ProjectSelect, RoleNote, Table, useLoad, when } from '../ui';
 
 const EVENTS = ['asset.signed', 'verification.completed', 'certificate.revoked', 'api_key.revoked'];
 
@@ -27,6 +28,8 @@ export function Webhooks({ project, setProject }: { project: string; setProject:
   const [error, setError] = useState<string>();
   const [secret, setSecret] = useState<string>();
   const [open, setOpen] = useState<string>();
+  // Adding and deleting webhooks needs `registry.write` (a member, owner or admin); a viewer reads them.
+  const write = useAccess().can('registry.write');
   const hooks = useLoad(async () => (project ? (await registry.listWebhooks({ projectId: project, pageSize: 100 })).webhooks : []), [project]);
 
   async function create(e: Event) {
@@ -69,6 +72,8 @@ export function Webhooks({ project, setProject }: { project: string; setProject:
           </p>
         </div>
       )}
+      {!write && <RoleNote what="add or delete webhooks" />}
+      {write && (
       <Card title="Add a webhook">
         <form class="form" onSubmit={create}>
           <label>
@@ -88,6 +93,7 @@ export function Webhooks({ project, setProject }: { project: string; setProject:
           </button>
         </form>
       </Card>
+      )}
       <Card title="Webhooks">
         <Table label="Webhooks of the project" head={['URL', 'Events', 'Created', 'Actions']} empty={(hooks.data?.length ?? 0) === 0}>
           {(hooks.data ?? []).map((h) => (
@@ -99,9 +105,11 @@ export function Webhooks({ project, setProject }: { project: string; setProject:
                 <button type="button" class="secondary" aria-expanded={open === h.webhookId} aria-label={`Deliveries of ${h.url}`} onClick={() => setOpen(open === h.webhookId ? undefined : h.webhookId)}>
                   Deliveries
                 </button>
+                {write && (
                 <button type="button" class="danger" aria-label={`Delete webhook ${h.url}`} onClick={() => remove(h.webhookId)}>
                   Delete
                 </button>
+                )}
               </td>
             </tr>
           ))}

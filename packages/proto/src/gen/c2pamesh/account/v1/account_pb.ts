@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file c2pamesh/account/v1/account.proto.
  */
 export const file_c2pamesh_account_v1_account: GenFile = /*@__PURE__*/
-  fileDesc("CiFjMnBhbWVzaC9hY2NvdW50L3YxL2FjY291bnQucHJvdG8SE2MycGFtZXNoLmFjY291bnQudjEiaAoEVXNlchIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIWCg5lbWFpbF92ZXJpZmllZBgEIAEoCBISCgpjcmVhdGVkX2F0GAUgASgJIrEBCgZUb2tlbnMSFAoMYWNjZXNzX3Rva2VuGAEgASgJEhIKCnRva2VuX3R5cGUYAiABKAkSEgoKZXhwaXJlc19pbhgDIAEoAxIVCg1yZWZyZXNoX3Rva2VuGAQgASgJEhoKEnJlZnJlc2hfZXhwaXJlc19pbhgFIAEoAxISCgpzZXNzaW9uX2lkGAYgASgJEhIKCnByb2plY3RfaWQYByABKAkSDgoGc2NvcGVzGAggAygJIkgKD1JlZ2lzdGVyUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRIUCgxkaXNwbGF5X25hbWUYAyABKAkiOwoQUmVnaXN0ZXJSZXNwb25zZRInCgR1c2VyGAEgASgLMhkuYzJwYW1lc2guYWNjb3VudC52MS5Vc2VyIjEKElZlcmlmeUVtYWlsUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIMCgRjb2RlGAIgASgJIj4KE1ZlcmlmeUVtYWlsUmVzcG9uc2USJwoEdXNlchgBIAEoCzIZLmMycGFtZXNoLmFjY291bnQudjEuVXNlciIqChlSZXNlbmRWZXJpZmljYXRpb25SZXF1ZXN0Eg0KBWVtYWlsGAEgASgJIhwKGlJlc2VuZFZlcmlmaWNhdGlvblJlc3BvbnNlIkMKDExvZ2luUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRISCgpwcm9qZWN0X2lkGAMgASgJImUKDUxvZ2luUmVzcG9uc2USKwoGdG9rZW5zGAEgASgLMhsuYzJwYW1lc2guYWNjb3VudC52MS5Ub2tlbnMSJwoEdXNlchgCIAEoCzIZLmMycGFtZXNoLmFjY291bnQudjEuVXNlciI7Cg5SZWZyZXNoUmVxdWVzdBIVCg1yZWZyZXNoX3Rva2VuGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkiPgoPUmVmcmVzaFJlc3BvbnNlEisKBnRva2VucxgBIAEoCzIbLmMycGFtZXNoLmFjY291bnQudjEuVG9rZW5zIiYKDUxvZ291dFJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCSIQCg5Mb2dvdXRSZXNwb25zZSImChVGb3Jnb3RQYXNzd29yZFJlcXVlc3QSDQoFZW1haWwYASABKAkiGAoWRm9yZ290UGFzc3dvcmRSZXNwb25zZSJJChRSZXNldFBhc3N3b3JkUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIMCgRjb2RlGAIgASgJEhQKDG5ld19wYXNzd29yZBgDIAEoCSIXChVSZXNldFBhc3N3b3JkUmVzcG9uc2UiRwoVQ2hhbmdlUGFzc3dvcmRSZXF1ZXN0EhgKEGN1cnJlbnRfcGFzc3dvcmQYASABKAkSFAoMbmV3X3Bhc3N3b3JkGAIgASgJIhgKFkNoYW5nZVBhc3N3b3JkUmVzcG9uc2UiFwoVR2V0Q3VycmVudFVzZXJSZXF1ZXN0IkEKFkdldEN1cnJlbnRVc2VyUmVzcG9uc2USJwoEdXNlchgBIAEoCzIZLmMycGFtZXNoLmFjY291bnQudjEuVXNlciKTAQoHU2Vzc2lvbhISCgpzZXNzaW9uX2lkGAEgASgJEhIKCmNyZWF0ZWRfYXQYAiABKAkSFAoMbGFzdF91c2VkX2F0GAMgASgJEhIKCmV4cGlyZXNfYXQYBCABKAkSEQoJY2xpZW50X2lwGAUgASgJEhIKCnVzZXJfYWdlbnQYBiABKAkSDwoHY3VycmVudBgHIAEoCCIVChNMaXN0U2Vzc2lvbnNSZXF1ZXN0IkYKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEi4KCHNlc3Npb25zGAEgAygLMhwuYzJwYW1lc2guYWNjb3VudC52MS5TZXNzaW9uIioKFFJldm9rZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiFwoVUmV2b2tlU2Vzc2lvblJlc3BvbnNlImwKDE9yZ2FuaXphdGlvbhIXCg9vcmdhbml6YXRpb25faWQYASABKAkSDAoEbmFtZRgCIAEoCRIMCgRyb2xlGAMgASgJEhMKC3Byb2plY3RfaWRzGAQgAygJEhIKCmNyZWF0ZWRfYXQYBSABKAkiXwoGTWVtYmVyEg8KB3VzZXJfaWQYASABKAkSDQoFZW1haWwYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEgwKBHJvbGUYBCABKAkSEQoJam9pbmVkX2F0GAUgASgJIikKGUNyZWF0ZU9yZ2FuaXphdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCSJVChpDcmVhdGVPcmdhbml6YXRpb25SZXNwb25zZRI3Cgxvcmdhbml6YXRpb24YASABKAsyIS5jMnBhbWVzaC5hY2NvdW50LnYxLk9yZ2FuaXphdGlvbiIaChhMaXN0T3JnYW5pemF0aW9uc1JlcXVlc3QiVQoZTGlzdE9yZ2FuaXphdGlvbnNSZXNwb25zZRI4Cg1vcmdhbml6YXRpb25zGAEgAygLMiEuYzJwYW1lc2guYWNjb3VudC52MS5Pcmdhbml6YXRpb24iXgogQ3JlYXRlT3JnYW5pemF0aW9uUHJvamVjdFJlcXVlc3QSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkiNwohQ3JlYXRlT3JnYW5pemF0aW9uUHJvamVjdFJlc3BvbnNlEhIKCnByb2plY3RfaWQYASABKAkiSwoTSW52aXRlTWVtYmVyUmVxdWVzdBIXCg9vcmdhbml6YXRpb25faWQYASABKAkSDQoFZW1haWwYAiABKAkSDAoEcm9sZRgDIAEoCSJBChRJbnZpdGVNZW1iZXJSZXNwb25zZRIVCg1pbnZpdGF0aW9uX2lkGAEgASgJEhIKCmV4cGlyZXNfYXQYAiABKAkiKAoXQWNjZXB0SW52aXRhdGlvblJlcXVlc3QSDQoFdG9rZW4YASABKAkiUwoYQWNjZXB0SW52aXRhdGlvblJlc3BvbnNlEjcKDG9yZ2FuaXphdGlvbhgBIAEoCzIhLmMycGFtZXNoLmFjY291bnQudjEuT3JnYW5pemF0aW9uIi0KEkxpc3RNZW1iZXJzUmVxdWVzdBIXCg9vcmdhbml6YXRpb25faWQYASABKAkiQwoTTGlzdE1lbWJlcnNSZXNwb25zZRIsCgdtZW1iZXJzGAEgAygLMhsuYzJwYW1lc2guYWNjb3VudC52MS5NZW1iZXIiUQoXVXBkYXRlTWVtYmVyUm9sZVJlcXVlc3QSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSDAoEcm9sZRgDIAEoCSJHChhVcGRhdGVNZW1iZXJSb2xlUmVzcG9uc2USKwoGbWVtYmVyGAEgASgLMhsuYzJwYW1lc2guYWNjb3VudC52MS5NZW1iZXIiPwoTUmVtb3ZlTWVtYmVyUmVxdWVzdBIXCg9vcmdhbml6YXRpb25faWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCSIWChRSZW1vdmVNZW1iZXJSZXNwb25zZTK3EAoOQWNjb3VudFNlcnZpY2USVwoIUmVnaXN0ZXISJC5jMnBhbWVzaC5hY2NvdW50LnYxLlJlZ2lzdGVyUmVxdWVzdBolLmMycGFtZXNoLmFjY291bnQudjEuUmVnaXN0ZXJSZXNwb25zZRJgCgtWZXJpZnlFbWFpbBInLmMycGFtZXNoLmFjY291bnQudjEuVmVyaWZ5RW1haWxSZXF1ZXN0GiguYzJwYW1lc2guYWNjb3VudC52MS5WZXJpZnlFbWFpbFJlc3BvbnNlEnUKElJlc2VuZFZlcmlmaWNhdGlvbhIuLmMycGFtZXNoLmFjY291bnQudjEuUmVzZW5kVmVyaWZpY2F0aW9uUmVxdWVzdBovLmMycGFtZXNoLmFjY291bnQudjEuUmVzZW5kVmVyaWZpY2F0aW9uUmVzcG9uc2USTgoFTG9naW4SIS5jMnBhbWVzaC5hY2NvdW50LnYxLkxvZ2luUmVxdWVzdBoiLmMycGFtZXNoLmFjY291bnQudjEuTG9naW5SZXNwb25zZRJUCgdSZWZyZXNoEiMuYzJwYW1lc2guYWNjb3VudC52MS5SZWZyZXNoUmVxdWVzdBokLmMycGFtZXNoLmFjY291bnQudjEuUmVmcmVzaFJlc3BvbnNlElEKBkxvZ291dBIiLmMycGFtZXNoLmFjY291bnQudjEuTG9nb3V0UmVxdWVzdBojLmMycGFtZXNoLmFjY291bnQudjEuTG9nb3V0UmVzcG9uc2USaQoORm9yZ290UGFzc3dvcmQSKi5jMnBhbWVzaC5hY2NvdW50LnYxLkZvcmdvdFBhc3N3b3JkUmVxdWVzdBorLmMycGFtZXNoLmFjY291bnQudjEuRm9yZ290UGFzc3dvcmRSZXNwb25zZRJmCg1SZXNldFBhc3N3b3JkEikuYzJwYW1lc2guYWNjb3VudC52MS5SZXNldFBhc3N3b3JkUmVxdWVzdBoqLmMycGFtZXNoLmFjY291bnQudjEuUmVzZXRQYXNzd29yZFJlc3BvbnNlEmkKDkNoYW5nZVBhc3N3b3JkEiouYzJwYW1lc2guYWNjb3VudC52MS5DaGFuZ2VQYXNzd29yZFJlcXVlc3QaKy5jMnBhbWVzaC5hY2NvdW50LnYxLkNoYW5nZVBhc3N3b3JkUmVzcG9uc2USaQoOR2V0Q3VycmVudFVzZXISKi5jMnBhbWVzaC5hY2NvdW50LnYxLkdldEN1cnJlbnRVc2VyUmVxdWVzdBorLmMycGFtZXNoLmFjY291bnQudjEuR2V0Q3VycmVudFVzZXJSZXNwb25zZRJjCgxMaXN0U2Vzc2lvbnMSKC5jMnBhbWVzaC5hY2NvdW50LnYxLkxpc3RTZXNzaW9uc1JlcXVlc3QaKS5jMnBhbWVzaC5hY2NvdW50LnYxLkxpc3RTZXNzaW9uc1Jlc3BvbnNlEmYKDVJldm9rZVNlc3Npb24SKS5jMnBhbWVzaC5hY2NvdW50LnYxLlJldm9rZVNlc3Npb25SZXF1ZXN0GiouYzJwYW1lc2guYWNjb3VudC52MS5SZXZva2VTZXNzaW9uUmVzcG9uc2USdQoSQ3JlYXRlT3JnYW5pemF0aW9uEi4uYzJwYW1lc2guYWNjb3VudC52MS5DcmVhdGVPcmdhbml6YXRpb25SZXF1ZXN0Gi8uYzJwYW1lc2guYWNjb3VudC52MS5DcmVhdGVPcmdhbml6YXRpb25SZXNwb25zZRJyChFMaXN0T3JnYW5pemF0aW9ucxItLmMycGFtZXNoLmFjY291bnQudjEuTGlzdE9yZ2FuaXphdGlvbnNSZXF1ZXN0Gi4uYzJwYW1lc2guYWNjb3VudC52MS5MaXN0T3JnYW5pemF0aW9uc1Jlc3BvbnNlEooBChlDcmVhdGVPcmdhbml6YXRpb25Qcm9qZWN0EjUuYzJwYW1lc2guYWNjb3VudC52MS5DcmVhdGVPcmdhbml6YXRpb25Qcm9qZWN0UmVxdWVzdBo2LmMycGFtZXNoLmFjY291bnQudjEuQ3JlYXRlT3JnYW5pemF0aW9uUHJvamVjdFJlc3BvbnNlEmMKDEludml0ZU1lbWJlchIoLmMycGFtZXNoLmFjY291bnQudjEuSW52aXRlTWVtYmVyUmVxdWVzdBopLmMycGFtZXNoLmFjY291bnQudjEuSW52aXRlTWVtYmVyUmVzcG9uc2USbwoQQWNjZXB0SW52aXRhdGlvbhIsLmMycGFtZXNoLmFjY291bnQudjEuQWNjZXB0SW52aXRhdGlvblJlcXVlc3QaLS5jMnBhbWVzaC5hY2NvdW50LnYxLkFjY2VwdEludml0YXRpb25SZXNwb25zZRJgCgtMaXN0TWVtYmVycxInLmMycGFtZXNoLmFjY291bnQudjEuTGlzdE1lbWJlcnNSZXF1ZXN0GiguYzJwYW1lc2guYWNjb3VudC52MS5MaXN0TWVtYmVyc1Jlc3BvbnNlEm8KEFVwZGF0ZU1lbWJlclJvbGUSLC5jMnBhbWVzaC5hY2NvdW50LnYxLlVwZGF0ZU1lbWJlclJvbGVSZXF1ZXN0Gi0uYzJwYW1lc2guYWNjb3VudC52MS5VcGRhdGVNZW1iZXJSb2xlUmVzcG9uc2USYwoMUmVtb3ZlTWVtYmVyEiguYzJwYW1lc2guYWNjb3VudC52MS5SZW1vdmVNZW1iZXJSZXF1ZXN0GikuYzJwYW1lc2guYWNjb3VudC52MS5SZW1vdmVNZW1iZXJSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("CiFjMnBhbWVzaC9hY2NvdW50L3YxL2FjY291bnQucHJvdG8SE2MycGFtZXNoLmFjY291bnQudjEiaAoEVXNlchIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIWCg5lbWFpbF92ZXJpZmllZBgEIAEoCBISCgpjcmVhdGVkX2F0GAUgASgJIrEBCgZUb2tlbnMSFAoMYWNjZXNzX3Rva2VuGAEgASgJEhIKCnRva2VuX3R5cGUYAiABKAkSEgoKZXhwaXJlc19pbhgDIAEoAxIVCg1yZWZyZXNoX3Rva2VuGAQgASgJEhoKEnJlZnJlc2hfZXhwaXJlc19pbhgFIAEoAxISCgpzZXNzaW9uX2lkGAYgASgJEhIKCnByb2plY3RfaWQYByABKAkSDgoGc2NvcGVzGAggAygJIkgKD1JlZ2lzdGVyUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRIUCgxkaXNwbGF5X25hbWUYAyABKAkiOwoQUmVnaXN0ZXJSZXNwb25zZRInCgR1c2VyGAEgASgLMhkuYzJwYW1lc2guYWNjb3VudC52MS5Vc2VyIjEKElZlcmlmeUVtYWlsUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIMCgRjb2RlGAIgASgJIj4KE1ZlcmlmeUVtYWlsUmVzcG9uc2USJwoEdXNlchgBIAEoCzIZLmMycGFtZXNoLmFjY291bnQudjEuVXNlciIqChlSZXNlbmRWZXJpZmljYXRpb25SZXF1ZXN0Eg0KBWVtYWlsGAEgASgJIhwKGlJlc2VuZFZlcmlmaWNhdGlvblJlc3BvbnNlIkMKDExvZ2luUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRISCgpwcm9qZWN0X2lkGAMgASgJImUKDUxvZ2luUmVzcG9uc2USKwoGdG9rZW5zGAEgASgLMhsuYzJwYW1lc2guYWNjb3VudC52MS5Ub2tlbnMSJwoEdXNlchgCIAEoCzIZLmMycGFtZXNoLmFjY291bnQudjEuVXNlciI7Cg5SZWZyZXNoUmVxdWVzdBIVCg1yZWZyZXNoX3Rva2VuGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkiPgoPUmVmcmVzaFJlc3BvbnNlEisKBnRva2VucxgBIAEoCzIbLmMycGFtZXNoLmFjY291bnQudjEuVG9rZW5zIiYKDUxvZ291dFJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCSIQCg5Mb2dvdXRSZXNwb25zZSImChVGb3Jnb3RQYXNzd29yZFJlcXVlc3QSDQoFZW1haWwYASABKAkiGAoWRm9yZ290UGFzc3dvcmRSZXNwb25zZSJJChRSZXNldFBhc3N3b3JkUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIMCgRjb2RlGAIgASgJEhQKDG5ld19wYXNzd29yZBgDIAEoCSIXChVSZXNldFBhc3N3b3JkUmVzcG9uc2UiRwoVQ2hhbmdlUGFzc3dvcmRSZXF1ZXN0EhgKEGN1cnJlbnRfcGFzc3dvcmQYASABKAkSFAoMbmV3X3Bhc3N3b3JkGAIgASgJIhgKFkNoYW5nZVBhc3N3b3JkUmVzcG9uc2UiFwoVR2V0Q3VycmVudFVzZXJSZXF1ZXN0IkEKFkdldEN1cnJlbnRVc2VyUmVzcG9uc2USJwoEdXNlchgBIAEoCzIZLmMycGFtZXNoLmFjY291bnQudjEuVXNlciKTAQoHU2Vzc2lvbhISCgpzZXNzaW9uX2lkGAEgASgJEhIKCmNyZWF0ZWRfYXQYAiABKAkSFAoMbGFzdF91c2VkX2F0GAMgASgJEhIKCmV4cGlyZXNfYXQYBCABKAkSEQoJY2xpZW50X2lwGAUgASgJEhIKCnVzZXJfYWdlbnQYBiABKAkSDwoHY3VycmVudBgHIAEoCCIVChNMaXN0U2Vzc2lvbnNSZXF1ZXN0IkYKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEi4KCHNlc3Npb25zGAEgAygLMhwuYzJwYW1lc2guYWNjb3VudC52MS5TZXNzaW9uIioKFFJldm9rZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiFwoVUmV2b2tlU2Vzc2lvblJlc3BvbnNlIroBCgxPcmdhbml6YXRpb24SFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSDAoEcm9sZRgDIAEoCRITCgtwcm9qZWN0X2lkcxgEIAMoCRISCgpjcmVhdGVkX2F0GAUgASgJEjsKCHByb2plY3RzGKABIAMoCzIoLmMycGFtZXNoLmFjY291bnQudjEuT3JnYW5pemF0aW9uUHJvamVjdBIPCgZzY29wZXMYoQEgAygJIjcKE09yZ2FuaXphdGlvblByb2plY3QSEgoKcHJvamVjdF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJIl8KBk1lbWJlchIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIMCgRyb2xlGAQgASgJEhEKCWpvaW5lZF9hdBgFIAEoCSIpChlDcmVhdGVPcmdhbml6YXRpb25SZXF1ZXN0EgwKBG5hbWUYASABKAkiVQoaQ3JlYXRlT3JnYW5pemF0aW9uUmVzcG9uc2USNwoMb3JnYW5pemF0aW9uGAEgASgLMiEuYzJwYW1lc2guYWNjb3VudC52MS5Pcmdhbml6YXRpb24iGgoYTGlzdE9yZ2FuaXphdGlvbnNSZXF1ZXN0IlUKGUxpc3RPcmdhbml6YXRpb25zUmVzcG9uc2USOAoNb3JnYW5pemF0aW9ucxgBIAMoCzIhLmMycGFtZXNoLmFjY291bnQudjEuT3JnYW5pemF0aW9uIl4KIENyZWF0ZU9yZ2FuaXphdGlvblByb2plY3RSZXF1ZXN0EhcKD29yZ2FuaXphdGlvbl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJIjcKIUNyZWF0ZU9yZ2FuaXphdGlvblByb2plY3RSZXNwb25zZRISCgpwcm9qZWN0X2lkGAEgASgJIksKE0ludml0ZU1lbWJlclJlcXVlc3QSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEgwKBHJvbGUYAyABKAkiQQoUSW52aXRlTWVtYmVyUmVzcG9uc2USFQoNaW52aXRhdGlvbl9pZBgBIAEoCRISCgpleHBpcmVzX2F0GAIgASgJIigKF0FjY2VwdEludml0YXRpb25SZXF1ZXN0Eg0KBXRva2VuGAEgASgJIlMKGEFjY2VwdEludml0YXRpb25SZXNwb25zZRI3Cgxvcmdhbml6YXRpb24YASABKAsyIS5jMnBhbWVzaC5hY2NvdW50LnYxLk9yZ2FuaXphdGlvbiItChJMaXN0TWVtYmVyc1JlcXVlc3QSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJIkMKE0xpc3RNZW1iZXJzUmVzcG9uc2USLAoHbWVtYmVycxgBIAMoCzIbLmMycGFtZXNoLmFjY291bnQudjEuTWVtYmVyIlEKF1VwZGF0ZU1lbWJlclJvbGVSZXF1ZXN0EhcKD29yZ2FuaXphdGlvbl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEgwKBHJvbGUYAyABKAkiRwoYVXBkYXRlTWVtYmVyUm9sZVJlc3BvbnNlEisKBm1lbWJlchgBIAEoCzIbLmMycGFtZXNoLmFjY291bnQudjEuTWVtYmVyIj8KE1JlbW92ZU1lbWJlclJlcXVlc3QSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkiFgoUUmVtb3ZlTWVtYmVyUmVzcG9uc2UifAoKSW52aXRhdGlvbhIVCg1pbnZpdGF0aW9uX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEgwKBHJvbGUYAyABKAkSEgoKaW52aXRlZF9ieRgEIAEoCRISCgpjcmVhdGVkX2F0GAUgASgJEhIKCmV4cGlyZXNfYXQYBiABKAkiMQoWTGlzdEludml0YXRpb25zUmVxdWVzdBIXCg9vcmdhbml6YXRpb25faWQYASABKAkiTwoXTGlzdEludml0YXRpb25zUmVzcG9uc2USNAoLaW52aXRhdGlvbnMYASADKAsyHy5jMnBhbWVzaC5hY2NvdW50LnYxLkludml0YXRpb24iSQoXUmV2b2tlSW52aXRhdGlvblJlcXVlc3QSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEhUKDWludml0YXRpb25faWQYAiABKAkiGgoYUmV2b2tlSW52aXRhdGlvblJlc3BvbnNlMpYSCg5BY2NvdW50U2VydmljZRJXCghSZWdpc3RlchIkLmMycGFtZXNoLmFjY291bnQudjEuUmVnaXN0ZXJSZXF1ZXN0GiUuYzJwYW1lc2guYWNjb3VudC52MS5SZWdpc3RlclJlc3BvbnNlEmAKC1ZlcmlmeUVtYWlsEicuYzJwYW1lc2guYWNjb3VudC52MS5WZXJpZnlFbWFpbFJlcXVlc3QaKC5jMnBhbWVzaC5hY2NvdW50LnYxLlZlcmlmeUVtYWlsUmVzcG9uc2USdQoSUmVzZW5kVmVyaWZpY2F0aW9uEi4uYzJwYW1lc2guYWNjb3VudC52MS5SZXNlbmRWZXJpZmljYXRpb25SZXF1ZXN0Gi8uYzJwYW1lc2guYWNjb3VudC52MS5SZXNlbmRWZXJpZmljYXRpb25SZXNwb25zZRJOCgVMb2dpbhIhLmMycGFtZXNoLmFjY291bnQudjEuTG9naW5SZXF1ZXN0GiIuYzJwYW1lc2guYWNjb3VudC52MS5Mb2dpblJlc3BvbnNlElQKB1JlZnJlc2gSIy5jMnBhbWVzaC5hY2NvdW50LnYxLlJlZnJlc2hSZXF1ZXN0GiQuYzJwYW1lc2guYWNjb3VudC52MS5SZWZyZXNoUmVzcG9uc2USUQoGTG9nb3V0EiIuYzJwYW1lc2guYWNjb3VudC52MS5Mb2dvdXRSZXF1ZXN0GiMuYzJwYW1lc2guYWNjb3VudC52MS5Mb2dvdXRSZXNwb25zZRJpCg5Gb3Jnb3RQYXNzd29yZBIqLmMycGFtZXNoLmFjY291bnQudjEuRm9yZ290UGFzc3dvcmRSZXF1ZXN0GisuYzJwYW1lc2guYWNjb3VudC52MS5Gb3Jnb3RQYXNzd29yZFJlc3BvbnNlEmYKDVJlc2V0UGFzc3dvcmQSKS5jMnBhbWVzaC5hY2NvdW50LnYxLlJlc2V0UGFzc3dvcmRSZXF1ZXN0GiouYzJwYW1lc2guYWNjb3VudC52MS5SZXNldFBhc3N3b3JkUmVzcG9uc2USaQoOQ2hhbmdlUGFzc3dvcmQSKi5jMnBhbWVzaC5hY2NvdW50LnYxLkNoYW5nZVBhc3N3b3JkUmVxdWVzdBorLmMycGFtZXNoLmFjY291bnQudjEuQ2hhbmdlUGFzc3dvcmRSZXNwb25zZRJpCg5HZXRDdXJyZW50VXNlchIqLmMycGFtZXNoLmFjY291bnQudjEuR2V0Q3VycmVudFVzZXJSZXF1ZXN0GisuYzJwYW1lc2guYWNjb3VudC52MS5HZXRDdXJyZW50VXNlclJlc3BvbnNlEmMKDExpc3RTZXNzaW9ucxIoLmMycGFtZXNoLmFjY291bnQudjEuTGlzdFNlc3Npb25zUmVxdWVzdBopLmMycGFtZXNoLmFjY291bnQudjEuTGlzdFNlc3Npb25zUmVzcG9uc2USZgoNUmV2b2tlU2Vzc2lvbhIpLmMycGFtZXNoLmFjY291bnQudjEuUmV2b2tlU2Vzc2lvblJlcXVlc3QaKi5jMnBhbWVzaC5hY2NvdW50LnYxLlJldm9rZVNlc3Npb25SZXNwb25zZRJ1ChJDcmVhdGVPcmdhbml6YXRpb24SLi5jMnBhbWVzaC5hY2NvdW50LnYxLkNyZWF0ZU9yZ2FuaXphdGlvblJlcXVlc3QaLy5jMnBhbWVzaC5hY2NvdW50LnYxLkNyZWF0ZU9yZ2FuaXphdGlvblJlc3BvbnNlEnIKEUxpc3RPcmdhbml6YXRpb25zEi0uYzJwYW1lc2guYWNjb3VudC52MS5MaXN0T3JnYW5pemF0aW9uc1JlcXVlc3QaLi5jMnBhbWVzaC5hY2NvdW50LnYxLkxpc3RPcmdhbml6YXRpb25zUmVzcG9uc2USigEKGUNyZWF0ZU9yZ2FuaXphdGlvblByb2plY3QSNS5jMnBhbWVzaC5hY2NvdW50LnYxLkNyZWF0ZU9yZ2FuaXphdGlvblByb2plY3RSZXF1ZXN0GjYuYzJwYW1lc2guYWNjb3VudC52MS5DcmVhdGVPcmdhbml6YXRpb25Qcm9qZWN0UmVzcG9uc2USYwoMSW52aXRlTWVtYmVyEiguYzJwYW1lc2guYWNjb3VudC52MS5JbnZpdGVNZW1iZXJSZXF1ZXN0GikuYzJwYW1lc2guYWNjb3VudC52MS5JbnZpdGVNZW1iZXJSZXNwb25zZRJvChBBY2NlcHRJbnZpdGF0aW9uEiwuYzJwYW1lc2guYWNjb3VudC52MS5BY2NlcHRJbnZpdGF0aW9uUmVxdWVzdBotLmMycGFtZXNoLmFjY291bnQudjEuQWNjZXB0SW52aXRhdGlvblJlc3BvbnNlEmAKC0xpc3RNZW1iZXJzEicuYzJwYW1lc2guYWNjb3VudC52MS5MaXN0TWVtYmVyc1JlcXVlc3QaKC5jMnBhbWVzaC5hY2NvdW50LnYxLkxpc3RNZW1iZXJzUmVzcG9uc2USbwoQVXBkYXRlTWVtYmVyUm9sZRIsLmMycGFtZXNoLmFjY291bnQudjEuVXBkYXRlTWVtYmVyUm9sZVJlcXVlc3QaLS5jMnBhbWVzaC5hY2NvdW50LnYxLlVwZGF0ZU1lbWJlclJvbGVSZXNwb25zZRJjCgxSZW1vdmVNZW1iZXISKC5jMnBhbWVzaC5hY2NvdW50LnYxLlJlbW92ZU1lbWJlclJlcXVlc3QaKS5jMnBhbWVzaC5hY2NvdW50LnYxLlJlbW92ZU1lbWJlclJlc3BvbnNlEmwKD0xpc3RJbnZpdGF0aW9ucxIrLmMycGFtZXNoLmFjY291bnQudjEuTGlzdEludml0YXRpb25zUmVxdWVzdBosLmMycGFtZXNoLmFjY291bnQudjEuTGlzdEludml0YXRpb25zUmVzcG9uc2USbwoQUmV2b2tlSW52aXRhdGlvbhIsLmMycGFtZXNoLmFjY291bnQudjEuUmV2b2tlSW52aXRhdGlvblJlcXVlc3QaLS5jMnBhbWVzaC5hY2NvdW50LnYxLlJldm9rZUludml0YXRpb25SZXNwb25zZWIGcHJvdG8z");
 
 /**
  * A person's account. Never carries the password or its hash.
@@ -636,6 +636,20 @@ export type Organization = Message<"c2pamesh.account.v1.Organization"> & {
    * @generated from field: string created_at = 5;
    */
   createdAt: string;
+
+  /**
+   * The organization's projects with their names, in the order of `project_ids`.
+   *
+   * @generated from field: repeated c2pamesh.account.v1.OrganizationProject projects = 160;
+   */
+  projects: OrganizationProject[];
+
+  /**
+   * The scopes the caller's role gives on each of the organization's projects.
+   *
+   * @generated from field: repeated string scopes = 161;
+   */
+  scopes: string[];
 };
 
 /**
@@ -644,6 +658,30 @@ export type Organization = Message<"c2pamesh.account.v1.Organization"> & {
  */
 export const OrganizationSchema: GenMessage<Organization> = /*@__PURE__*/
   messageDesc(file_c2pamesh_account_v1_account, 27);
+
+/**
+ * A project owned by an organization.
+ *
+ * @generated from message c2pamesh.account.v1.OrganizationProject
+ */
+export type OrganizationProject = Message<"c2pamesh.account.v1.OrganizationProject"> & {
+  /**
+   * @generated from field: string project_id = 1;
+   */
+  projectId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.OrganizationProject.
+ * Use `create(OrganizationProjectSchema)` to create a new message.
+ */
+export const OrganizationProjectSchema: GenMessage<OrganizationProject> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 28);
 
 /**
  * @generated from message c2pamesh.account.v1.Member
@@ -680,7 +718,7 @@ export type Member = Message<"c2pamesh.account.v1.Member"> & {
  * Use `create(MemberSchema)` to create a new message.
  */
 export const MemberSchema: GenMessage<Member> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_account_v1_account, 28);
+  messageDesc(file_c2pamesh_account_v1_account, 29);
 
 /**
  * @generated from message c2pamesh.account.v1.CreateOrganizationRequest
@@ -697,7 +735,7 @@ export type CreateOrganizationRequest = Message<"c2pamesh.account.v1.CreateOrgan
  * Use `create(CreateOrganizationRequestSchema)` to create a new message.
  */
 export const CreateOrganizationRequestSchema: GenMessage<CreateOrganizationRequest> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_account_v1_account, 29);
+  messageDesc(file_c2pamesh_account_v1_account, 30);
 
 /**
  * @generated from message c2pamesh.account.v1.CreateOrganizationResponse
@@ -714,7 +752,7 @@ export type CreateOrganizationResponse = Message<"c2pamesh.account.v1.CreateOrga
  * Use `create(CreateOrganizationResponseSchema)` to create a new message.
  */
 export const CreateOrganizationResponseSchema: GenMessage<CreateOrganizationResponse> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_account_v1_account, 30);
+  messageDesc(file_c2pamesh_account_v1_account, 31);
 
 /**
  * @generated from message c2pamesh.account.v1.ListOrganizationsRequest
@@ -727,7 +765,7 @@ export type ListOrganizationsRequest = Message<"c2pamesh.account.v1.ListOrganiza
  * Use `create(ListOrganizationsRequestSchema)` to create a new message.
  */
 export const ListOrganizationsRequestSchema: GenMessage<ListOrganizationsRequest> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_account_v1_account, 31);
+  messageDesc(file_c2pamesh_account_v1_account, 32);
 
 /**
  * @generated from message c2pamesh.account.v1.ListOrganizationsResponse
@@ -744,7 +782,7 @@ export type ListOrganizationsResponse = Message<"c2pamesh.account.v1.ListOrganiz
  * Use `create(ListOrganizationsResponseSchema)` to create a new message.
  */
 export const ListOrganizationsResponseSchema: GenMessage<ListOrganizationsResponse> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_account_v1_account, 32);
+  messageDesc(file_c2pamesh_account_v1_account, 33);
 
 /**
  * @generated from message c2pamesh.account.v1.CreateOrganizationProjectRequest
@@ -773,7 +811,7 @@ export type CreateOrganizationProjectRequest = Message<"c2pamesh.account.v1.Crea
  * Use `create(CreateOrganizationProjectRequestSchema)` to create a new message.
  */
 export const CreateOrganizationProjectRequestSchema: GenMessage<CreateOrganizationProjectRequest> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_account_v1_account, 33);
+  messageDesc(file_c2pamesh_account_v1_account, 34);
 
 /**
  * @generated from message c2pamesh.account.v1.CreateOrganizationProjectResponse
@@ -790,7 +828,7 @@ export type CreateOrganizationProjectResponse = Message<"c2pamesh.account.v1.Cre
  * Use `create(CreateOrganizationProjectResponseSchema)` to create a new message.
  */
 export const CreateOrganizationProjectResponseSchema: GenMessage<CreateOrganizationProjectResponse> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_account_v1_account, 34);
+  messageDesc(file_c2pamesh_account_v1_account, 35);
 
 /**
  * @generated from message c2pamesh.account.v1.InviteMemberRequest
@@ -817,7 +855,7 @@ export type InviteMemberRequest = Message<"c2pamesh.account.v1.InviteMemberReque
  * Use `create(InviteMemberRequestSchema)` to create a new message.
  */
 export const InviteMemberRequestSchema: GenMessage<InviteMemberRequest> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_account_v1_account, 35);
+  messageDesc(file_c2pamesh_account_v1_account, 36);
 
 /**
  * @generated from message c2pamesh.account.v1.InviteMemberResponse
@@ -839,7 +877,7 @@ export type InviteMemberResponse = Message<"c2pamesh.account.v1.InviteMemberResp
  * Use `create(InviteMemberResponseSchema)` to create a new message.
  */
 export const InviteMemberResponseSchema: GenMessage<InviteMemberResponse> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_account_v1_account, 36);
+  messageDesc(file_c2pamesh_account_v1_account, 37);
 
 /**
  * @generated from message c2pamesh.account.v1.AcceptInvitationRequest
@@ -858,7 +896,7 @@ export type AcceptInvitationRequest = Message<"c2pamesh.account.v1.AcceptInvitat
  * Use `create(AcceptInvitationRequestSchema)` to create a new message.
  */
 export const AcceptInvitationRequestSchema: GenMessage<AcceptInvitationRequest> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_account_v1_account, 37);
+  messageDesc(file_c2pamesh_account_v1_account, 38);
 
 /**
  * @generated from message c2pamesh.account.v1.AcceptInvitationResponse
@@ -875,7 +913,7 @@ export type AcceptInvitationResponse = Message<"c2pamesh.account.v1.AcceptInvita
  * Use `create(AcceptInvitationResponseSchema)` to create a new message.
  */
 export const AcceptInvitationResponseSchema: GenMessage<AcceptInvitationResponse> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_account_v1_account, 38);
+  messageDesc(file_c2pamesh_account_v1_account, 39);
 
 /**
  * @generated from message c2pamesh.account.v1.ListMembersRequest
@@ -892,7 +930,7 @@ export type ListMembersRequest = Message<"c2pamesh.account.v1.ListMembersRequest
  * Use `create(ListMembersRequestSchema)` to create a new message.
  */
 export const ListMembersRequestSchema: GenMessage<ListMembersRequest> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_account_v1_account, 39);
+  messageDesc(file_c2pamesh_account_v1_account, 40);
 
 /**
  * @generated from message c2pamesh.account.v1.ListMembersResponse
@@ -909,7 +947,7 @@ export type ListMembersResponse = Message<"c2pamesh.account.v1.ListMembersRespon
  * Use `create(ListMembersResponseSchema)` to create a new message.
  */
 export const ListMembersResponseSchema: GenMessage<ListMembersResponse> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_account_v1_account, 40);
+  messageDesc(file_c2pamesh_account_v1_account, 41);
 
 /**
  * @generated from message c2pamesh.account.v1.UpdateMemberRoleRequest
@@ -936,7 +974,7 @@ export type UpdateMemberRoleRequest = Message<"c2pamesh.account.v1.UpdateMemberR
  * Use `create(UpdateMemberRoleRequestSchema)` to create a new message.
  */
 export const UpdateMemberRoleRequestSchema: GenMessage<UpdateMemberRoleRequest> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_account_v1_account, 41);
+  messageDesc(file_c2pamesh_account_v1_account, 42);
 
 /**
  * @generated from message c2pamesh.account.v1.UpdateMemberRoleResponse
@@ -953,7 +991,7 @@ export type UpdateMemberRoleResponse = Message<"c2pamesh.account.v1.UpdateMember
  * Use `create(UpdateMemberRoleResponseSchema)` to create a new message.
  */
 export const UpdateMemberRoleResponseSchema: GenMessage<UpdateMemberRoleResponse> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_account_v1_account, 42);
+  messageDesc(file_c2pamesh_account_v1_account, 43);
 
 /**
  * @generated from message c2pamesh.account.v1.RemoveMemberRequest
@@ -975,7 +1013,7 @@ export type RemoveMemberRequest = Message<"c2pamesh.account.v1.RemoveMemberReque
  * Use `create(RemoveMemberRequestSchema)` to create a new message.
  */
 export const RemoveMemberRequestSchema: GenMessage<RemoveMemberRequest> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_account_v1_account, 43);
+  messageDesc(file_c2pamesh_account_v1_account, 44);
 
 /**
  * @generated from message c2pamesh.account.v1.RemoveMemberResponse
@@ -988,7 +1026,124 @@ export type RemoveMemberResponse = Message<"c2pamesh.account.v1.RemoveMemberResp
  * Use `create(RemoveMemberResponseSchema)` to create a new message.
  */
 export const RemoveMemberResponseSchema: GenMessage<RemoveMemberResponse> = /*@__PURE__*/
-  messageDesc(file_c2pamesh_account_v1_account, 44);
+  messageDesc(file_c2pamesh_account_v1_account, 45);
+
+/**
+ * An invitation mailed and not yet accepted. Never carries its token.
+ *
+ * @generated from message c2pamesh.account.v1.Invitation
+ */
+export type Invitation = Message<"c2pamesh.account.v1.Invitation"> & {
+  /**
+   * @generated from field: string invitation_id = 1;
+   */
+  invitationId: string;
+
+  /**
+   * @generated from field: string email = 2;
+   */
+  email: string;
+
+  /**
+   * @generated from field: string role = 3;
+   */
+  role: string;
+
+  /**
+   * The account that invited.
+   *
+   * @generated from field: string invited_by = 4;
+   */
+  invitedBy: string;
+
+  /**
+   * @generated from field: string created_at = 5;
+   */
+  createdAt: string;
+
+  /**
+   * @generated from field: string expires_at = 6;
+   */
+  expiresAt: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.Invitation.
+ * Use `create(InvitationSchema)` to create a new message.
+ */
+export const InvitationSchema: GenMessage<Invitation> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 46);
+
+/**
+ * @generated from message c2pamesh.account.v1.ListInvitationsRequest
+ */
+export type ListInvitationsRequest = Message<"c2pamesh.account.v1.ListInvitationsRequest"> & {
+  /**
+   * @generated from field: string organization_id = 1;
+   */
+  organizationId: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.ListInvitationsRequest.
+ * Use `create(ListInvitationsRequestSchema)` to create a new message.
+ */
+export const ListInvitationsRequestSchema: GenMessage<ListInvitationsRequest> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 47);
+
+/**
+ * @generated from message c2pamesh.account.v1.ListInvitationsResponse
+ */
+export type ListInvitationsResponse = Message<"c2pamesh.account.v1.ListInvitationsResponse"> & {
+  /**
+   * Newest first.
+   *
+   * @generated from field: repeated c2pamesh.account.v1.Invitation invitations = 1;
+   */
+  invitations: Invitation[];
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.ListInvitationsResponse.
+ * Use `create(ListInvitationsResponseSchema)` to create a new message.
+ */
+export const ListInvitationsResponseSchema: GenMessage<ListInvitationsResponse> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 48);
+
+/**
+ * @generated from message c2pamesh.account.v1.RevokeInvitationRequest
+ */
+export type RevokeInvitationRequest = Message<"c2pamesh.account.v1.RevokeInvitationRequest"> & {
+  /**
+   * @generated from field: string organization_id = 1;
+   */
+  organizationId: string;
+
+  /**
+   * @generated from field: string invitation_id = 2;
+   */
+  invitationId: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.RevokeInvitationRequest.
+ * Use `create(RevokeInvitationRequestSchema)` to create a new message.
+ */
+export const RevokeInvitationRequestSchema: GenMessage<RevokeInvitationRequest> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 49);
+
+/**
+ * @generated from message c2pamesh.account.v1.RevokeInvitationResponse
+ */
+export type RevokeInvitationResponse = Message<"c2pamesh.account.v1.RevokeInvitationResponse"> & {
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.RevokeInvitationResponse.
+ * Use `create(RevokeInvitationResponseSchema)` to create a new message.
+ */
+export const RevokeInvitationResponseSchema: GenMessage<RevokeInvitationResponse> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 50);
 
 /**
  * AccountService signs people in. A person registers with an e-mail address and a password,
@@ -1207,6 +1362,26 @@ export const AccountService: GenService<{
     methodKind: "unary";
     input: typeof RemoveMemberRequestSchema;
     output: typeof RemoveMemberResponseSchema;
+  },
+  /**
+   * ListInvitations lists an organization's invitations not yet accepted nor expired (owner or admin).
+   *
+   * @generated from rpc c2pamesh.account.v1.AccountService.ListInvitations
+   */
+  listInvitations: {
+    methodKind: "unary";
+    input: typeof ListInvitationsRequestSchema;
+    output: typeof ListInvitationsResponseSchema;
+  },
+  /**
+   * RevokeInvitation withdraws an invitation not yet accepted; its token stops working (owner or admin).
+   *
+   * @generated from rpc c2pamesh.account.v1.AccountService.RevokeInvitation
+   */
+  revokeInvitation: {
+    methodKind: "unary";
+    input: typeof RevokeInvitationRequestSchema;
+    output: typeof RevokeInvitationResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_c2pamesh_account_v1_account, 0);
