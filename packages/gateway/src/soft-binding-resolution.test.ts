@@ -192,4 +192,40 @@ describe('the Soft Binding Resolution API under /sbr/v1', () => {
     expect((await get(`/sbr/v1/manifests/${encodeURIComponent(signed.label)}`, otherKey)).status).toBe(404);
     expect((await get('/sbr/v1/manifests/urn%3Ac2pa%3Aunknown', key)).status).toBe(404);
   });
+
+  it('takes a hint: hintAlg and hintValue find the manifest for content that alone finds none', async () => {
+    const value = Buffer.from((await import('@c2pa-mesh/soft-binding')).isccBytes(signed.softBinding)!).toString('base64');
+    const hinted = await post(`/sbr/v1/matches/byContent?hintAlg=io.iscc.v0&hintValue=${encodeURIComponent(value)}`, unrelated, { authorization: `Bearer ${key}`, 'content-type': 'image/jpeg' });
+    expect(hinted.status).toBe(200);
+    expect(await hinted.json()).toEqual({ matches: [{ manifestId: signed.label, similarityScore: 100 }] });
+    // The stripped copy found both ways comes back once, with its best score.
+    const both = await post(`/sbr/v1/matches/byContent?hintAlg=io.iscc.v0&hintValue=${encodeURIComponent(value)}`, stripped, { authorization: `Bearer ${key}`, 'content-type': 'image/jpeg' });
+    expect(await both.json()).toEqual({ matches: [{ manifestId: signed.label, similarityScore: 100 }] });
+    const lone = await post('/sbr/v1/matches/byContent?hintAlg=io.iscc.v0', unrelated, { authorization: `Bearer ${key}`, 'content-type': 'image/jpeg' });
+    expect(lone.status).toBe(400);
+    expect(((await lone.json()) as { error: string }).error).toMatch(/hintAlg and hintValue/);
+    expect((await post('/sbr/v1/matches/byContent?hintAlg=com.example.wm&hintValue=AA', unrelated, { authorization: `Bearer ${key}`, 'content-type': 'image/jpeg' })).status).toBe(400);
+    // A hint is still only searched within the caller's project.
+    const elsewhere = await post(`/sbr/v1/matches/byContent?hintAlg=io.iscc.v0&hintValue=${encodeURIComponent(value)}`, unrelated, { authorization: `Bearer ${otherKey}`, 'content-type': 'image/jpeg' });
+    expect(await elsewhere.json()).toEqual({ matches: [] });
+  });
+
+  it('returnActiveManifest=true serves the active manifest alone; c2pa-rs reads it', async () => {
+    // The photo came with Content Credentials: its signed store holds that manifest (the parent
+    // ingredient's) and the mesh's active one.
+    const pathname = `/sbr/v1/manifests/${encodeURIComponent(signed.label)}`;
+    const read = async (res: Awaited<ReturnType<typeof get>>) => {
+      expect(res.status).toBe(200);
+      const report = await mesh.engine!.read({ format: 'application/c2pa', asset: new Uint8Array(await res.arrayBuffer()), trustAnchorsPem: mesh.pki.c2paRoot.pem });
+      return JSON.parse(report!.manifestStoreJson) as { active_manifest: string; manifests: Record<string, unknown> };
+    };
+    const whole = await read(await get(pathname, key));
+    expect(Object.keys(whole.manifests)).toHaveLength(2);
+    expect(Object.keys(whole.manifests)).toContain(signed.label);
+    const active = await read(await get(`${pathname}?returnActiveManifest=true`, key));
+    expect(active.active_manifest).toBe(signed.label);
+    expect(Object.keys(active.manifests)).toEqual([signed.label]);
+    expect(Object.keys((await read(await get(`${pathname}?returnActiveManifest=false`, key))).manifests)).toHaveLength(2);
+    expect((await get(`${pathname}?returnActiveManifest=yes`, key)).status).toBe(400);
+  });
 });

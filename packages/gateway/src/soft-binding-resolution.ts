@@ -31,6 +31,31 @@ function maxResultsOf(params: URLSearchParams): number {
   return Math.min(Number(raw), 100);
 }
 
+/**
+ * `hintAlg` and `hintValue` of `/matches/byContent`: a soft binding the caller read from the asset
+ * itself (a watermark or a fingerprint it computed), both or neither, of an algorithm served here.
+ */
+function hintOf(params: URLSearchParams): { alg: string; value: string } | undefined {
+  const alg = params.get('hintAlg') ?? '';
+  const value = params.get('hintValue') ?? '';
+  if (alg === '' && value === '') return undefined;
+  if (alg === '' || value === '') throw invalidArgument('hintAlg and hintValue go together: name the algorithm and give its value', { details: { field: alg === '' ? 'hintAlg' : 'hintValue' } });
+  if (!SUPPORTED_ALGORITHMS.fingerprints.some((f) => f.alg === alg)) {
+    throw invalidArgument(`hint algorithm "${alg}" is not supported; see /sbr/v1/services/supportedAlgorithms`, { details: { field: 'hintAlg' } });
+  }
+  return { alg, value };
+}
+
+/** Matches found two ways, each manifest once with its best similarity, best first. */
+function mergedMatches(lists: ReadonlyArray<readonly softBindingV1.SoftBindingMatch[]>, maxResults: number): softBindingV1.SoftBindingMatch[] {
+  const best = new Map<string, softBindingV1.SoftBindingMatch>();
+  for (const match of lists.flat()) {
+    const seen = best.get(match.manifestLabel);
+    if (seen === undefined || match.similarity > seen.similarity) best.set(match.manifestLabel, match);
+  }
+  return [...best.values()].sort((a, b) => b.similarity - a.similarity).slice(0, maxResults === 0 ? 10 : maxResults);
+}
+
 /** The API's `c2pa.softBindingQueryResult`: similarity as an integer score 0–100. */
 function queryResult(matches: readonly softBindingV1.SoftBindingMatch[]) {
   return { matches: matches.map((m) => ({ manifestId: m.manifestLabel, similarityScore: Math.round(m.similarity * 100) })) };
@@ -92,19 +117,71 @@ export async function sbrMatchesByContent(exchange: Exchange, context: RouteCont
     return;
   }
   const maxResults = maxResultsOf(params);
+  const hint = hintOf(params);
   const asset = await readBody(exchange, identity.limits?.maxAssetBytes ?? MAX_ASSET_BYTES_CEILING, 'the asset');
   exchange.pendingAudit = undefined;
-  const response = await clients.verification.matchContent({ asset, format: contentType === 'image/*' ? '' : contentType, maxResults }, options);
-  sendJson(exchange, 200, queryResult(response.matches));
+  const [byContent, byHint] = await Promise.all([
+    clients.verification.matchContent({ asset, format: contentType === 'image/*' ? '' : contentType, maxResults }, options),
+    hint === undefined ? undefined : clients.verification.matchSoftBinding({ ...hint, maxResults }, options),
+  ]);
+  sendJson(exchange, 200, queryResult(mergedMatches([byContent.matches, byHint?.matches ?? []], maxResults)));
 }
 
 /**
- * `GET /sbr/v1/manifests/{manifestId}`: the manifest store (`application/c2pa`). The whole store
- * is returned whatever `returnActiveManifest` says: the mesh keeps stores as they were embedded.
+ * `GET /sbr/v1/manifests/{manifestId}?returnActiveManifest=`: the manifest store
+ * (`application/c2pa`) as it was embedded, or with `returnActiveManifest=true` a store of the
+ * active manifest alone (its ingredients' manifests left out).
  */
 export async function sbrManifest(exchange: Exchange, context: RouteContext, manifestId: string): Promise<void> {
   if (manifestId === '' || manifestId.includes('/')) throw invalidArgument('the manifest identifier is missing or malformed', { details: { field: 'manifestId' } });
+  const activeOnly = query(exchange).get('returnActiveManifest') ?? 'false';
+  if (activeOnly !== 'true' && activeOnly !== 'false') throw invalidArgument('returnActiveManifest is true or false', { details: { field: 'returnActiveManifest' } });
   const clients = context.clientsFor(exchange.peer);
   const response = await clients.verification.getManifestStore({ manifestLabel: manifestId }, callOptions(exchange));
-  send(exchange, 200, response.manifestStore, { 'content-type': 'application/c2pa' });
+  send(exchange, 200, activeOnly === 'true' ? activeManifestOnly(response.manifestStore) : response.manifestStore, { 'content-type': 'application/c2pa' });
+}
+
+interface Box {
+  type: string;
+  start: number;
+  /** Where its content starts (after an 8- or 16-byte header). */
+  content: number;
+  end: number;
+}
+
+/** The ISO BMFF boxes (JUMBF is made of them) of `bytes[start, end)`. */
+function boxes(bytes: Uint8Array, start: number, end: number): Box[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: Box[] = [];
+  for (let at = start; at + 8 <= end; ) {
+    let size = view.getUint32(at);
+    let header = 8;
+    if (size === 1 && at + 16 <= end) {
+      size = Number(view.getBigUint64(at + 8));
+      header = 16;
+    } else if (size === 0) size = end - at;
+    if (size < header || at + size > end) throw new Error('a JUMBF box runs past its parent');
+    out.push({ type: Buffer.from(bytes.subarray(at + 4, at + 8)).toString('latin1'), start: at, content: at + header, end: at + size });
+    at += size;
+  }
+  return out;
+}
+
+/**
+ * The store with only its active manifest: the `c2pa` superbox keeps its description box and its
+ * last manifest superbox (the active one, C2PA 2.x §11.1.4.1). A store that is not such a
+ * superbox is returned as it is.
+ */
+export function activeManifestOnly(store: Uint8Array): Uint8Array {
+  const [top] = boxes(store, 0, store.length);
+  if (top === undefined || top.type !== 'jumb') return store;
+  const children = boxes(store, top.content, top.end);
+  const manifests = children.filter((b) => b.type === 'jumb');
+  if (children[0]?.type !== 'jumd' || manifests.length <= 1) return store;
+  const description = store.subarray(children[0].start, children[0].end);
+  const active = store.subarray(manifests.at(-1)!.start, manifests.at(-1)!.end);
+  const header = Buffer.alloc(8);
+  header.writeUInt32BE(8 + description.length + active.length);
+  header.write('jumb', 4, 'latin1');
+  return Buffer.concat([header, description, active]);
 }

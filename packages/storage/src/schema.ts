@@ -436,6 +436,8 @@ export interface SoftBindingTable {
   band2: number;
   band3: number;
   created_at: DefaultTimestamp;
+  /** The writing transaction (xid8, as decimal text), set by the database. */
+  inserted_xid: ColumnType<string, never, never>;
 }
 
 /** The manifest repository: every manifest store the mesh signed, by manifest label. */

@@ -9,6 +9,7 @@ import * as organizations from './2026-12-06T0302-organizations.js';
 import * as consoleSessions from './2026-12-06T0401-console-sessions.js';
 import * as onboardingApplications from './2026-12-06T1001-onboarding-applications.js';
 import * as consoleAccountSessions from './2026-12-06T1101-console-account-sessions.js';
+import * as softBindingXid from './2026-12-06T0701-soft-binding-xid.js';
 
 /** Every migration, by its sortable name. Add new ones here; never edit a landed one. */
 export const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-06T0301-accounts': accounts,
   '2026-12-06T0302-organizations': organizations,
   '2026-12-06T0401-console-sessions': consoleSessions,
+  '2026-12-06T0701-soft-binding-xid': softBindingXid,
   '2026-12-06T1001-onboarding-applications': onboardingApplications,
   '2026-12-06T1101-console-account-sessions': consoleAccountSessions,
 };

@@ -1,5 +1,6 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { MeshDatabase } from '../schema.js';
+import { softBindingIndex } from './soft-binding-index.js';
 
 type Db = Kysely<MeshDatabase> | Transaction<MeshDatabase>;
 
@@ -62,36 +63,34 @@ export interface SoftBindingMatchRow {
 
 /**
  * Registered fingerprints at most `maxDistance` bits from `query`, nearest first, of active assets
- * (of one project when `projectId` is set). `bandProbes[i]` lists the values of quarter i to look
- * up (the query's quarter and its neighbours); candidates are the rows with some quarter among
- * them (each quarter indexed), their exact distance the bit count of the XOR.
+ * (of one project when `projectId` is set). The candidates come from the process's in-memory
+ * index of the algorithm's fingerprints, brought up to date from the database first (see
+ * SoftBindingIndex); which of them are still active is asked of the database. `bandProbes` is not
+ * needed by the index (it compares with every fingerprint) and is kept for callers.
  */
 export async function findSoftBindingMatches(
   db: Db,
-  query: { alg: string; fingerprint: string; bandProbes: ReadonlyArray<readonly number[]>; projectId?: string; maxDistance: number; limit: number },
+  query: { alg: string; fingerprint: string; bandProbes?: ReadonlyArray<readonly number[]>; projectId?: string; maxDistance: number; limit: number },
 ): Promise<SoftBindingMatchRow[]> {
-  const probes = query.bandProbes;
-  const distance = sql<number>`bit_count((sb.fingerprint # ${query.fingerprint}::bigint)::bit(64))::int`;
-  const band = (i: 0 | 1 | 2 | 3) => sql<boolean>`${sql.ref(`sb.band${i}`)} = any(${`{${probes[i].join(',')}}`}::int[])`;
-  // Two steps, each with a plan that cannot go wrong: the candidates from the band indexes alone
-  // (the planner cannot estimate the distance filter, and joined with assets it may scan them
-  // all), then which of the few within the threshold are still active.
-  let candidates = db
-    .selectFrom('soft_bindings as sb')
-    .select(['sb.asset_id', 'sb.project_id', 'sb.manifest_label', 'sb.created_at', distance.as('distance')])
-    .where('sb.alg', '=', query.alg)
-    .where((eb) => eb.or([band(0), band(1), band(2), band(3)]))
-    .where(distance, '<=', query.maxDistance);
-  if (query.projectId !== undefined) candidates = candidates.where('sb.project_id', '=', query.projectId);
-  const rows = await candidates.orderBy(distance).orderBy('sb.created_at', 'desc').orderBy('sb.asset_id').limit(MAX_CANDIDATES).execute();
-  if (rows.length === 0) return [];
-  const active = new Set(
-    (await db.selectFrom('assets').select('id').where('id', 'in', rows.map((row) => row.asset_id)).where('status', '=', 'ACTIVE').execute()).map((row) => row.id),
-  );
-  return rows
-    .filter((row) => active.has(row.asset_id))
+  const index = softBindingIndex(db, query.alg);
+  const search = () => index.search(BigInt(query.fingerprint), query.maxDistance, MAX_CANDIDATES, query.projectId);
+  // Which candidates are active is asked while the index reads what is new (two round trips at
+  // once, on two connections); only a new row that is a candidate needs a second question.
+  const checked = new Set<string>();
+  const active = new Set<string>();
+  const ask = async (ids: string[]) => {
+    for (const id of ids) checked.add(id);
+    if (ids.length === 0) return;
+    const rows = await db.selectFrom('assets').select('id').where('id', 'in', ids).where('status', '=', 'ACTIVE').execute();
+    for (const row of rows) active.add(row.id);
+  };
+  await Promise.all([index.refresh(db), ask(search().map((c) => c.assetId))]);
+  const candidates = search();
+  await ask(candidates.map((c) => c.assetId).filter((id) => !checked.has(id)));
+  return candidates
+    .filter((c) => active.has(c.assetId))
     .slice(0, query.limit)
-    .map((row) => ({ asset_id: row.asset_id, project_id: row.project_id, manifest_label: row.manifest_label, distance: Number(row.distance) }));
+    .map((c) => ({ asset_id: c.assetId, project_id: c.projectId, manifest_label: c.manifestLabel, distance: c.distance }));
 }
 
 /** At most this many fingerprints within the threshold are looked at (deleted assets included). */
