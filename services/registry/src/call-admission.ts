@@ -90,7 +90,7 @@ export function createRateLimitAdmission(db: Database, options: RateLimitAdmissi
     async admit({ identity, clientIp }) {
       const target = identity ? bucketOf(identity, clientIp) : { bucket: `ip:${clientIp}`, limit: anonymousPerMinute, who: `calls without a valid credential from ${clientIp || 'this address'}` };
       if (!target) return;
-      await buckets.admit(target);
+      return buckets.admit(target);
     },
   };
 }
