@@ -60,7 +60,7 @@ describe(`scope matrix over every RPC of the mesh's services on ${process.env.DA
     const missing = METHODS.filter(({ operation }) => METHOD_SCOPES[operation] === undefined).map((m) => m.operation);
     expect(missing).toEqual([]);
     // Only health checks, reflection (which describes the public API) and signing in go without an identity.
-    const signIn = ['Register', 'VerifyEmail', 'ResendVerification', 'Login', 'Refresh', 'Logout', 'ForgotPassword', 'ResetPassword'].map((m) => `c2pamesh.account.v1.AccountService/${m}`);
+    const signIn = ['Register', 'VerifyEmail', 'ResendVerification', 'Login', 'Refresh', 'Logout', 'ForgotPassword', 'ResetPassword', 'StartOidcSignIn', 'FinishOidcSignIn', 'StartDeviceLogin', 'PollDeviceLogin'].map((m) => `c2pamesh.account.v1.AccountService/${m}`);
     const publicOnes = Object.entries(METHOD_SCOPES).filter(([, r]) => r === 'public').map(([op]) => op);
     expect(publicOnes.filter((op) => !op.startsWith('grpc.health.v1.Health/') && !op.startsWith('grpc.reflection.v1.ServerReflection/')).sort()).toEqual(signIn.sort());
   });

@@ -20,3 +20,4 @@ export * from './repositories/console-sessions.js';
 export * from './repositories/accounts.js';
 export * from './repositories/organizations.js';
 export * from './repositories/soft-bindings.js';
+export * from './repositories/sign-in-providers.js';

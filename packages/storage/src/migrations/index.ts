@@ -7,6 +7,7 @@ import * as softBindings from './2026-12-06T0201-soft-bindings.js';
 import * as accounts from './2026-12-06T0301-accounts.js';
 import * as organizations from './2026-12-06T0302-organizations.js';
 import * as consoleSessions from './2026-12-06T0401-console-sessions.js';
+import * as signInProviders from './2026-12-06T1201-sign-in-providers.js';
 
 /** Every migration, by its sortable name. Add new ones here; never edit a landed one. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-06T0301-accounts': accounts,
   '2026-12-06T0302-organizations': organizations,
   '2026-12-06T0401-console-sessions': consoleSessions,
+  '2026-12-06T1201-sign-in-providers': signInProviders,
 };

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file c2pamesh/account/v1/account.proto.
  */
 export const file_c2pamesh_account_v1_account: GenFile = /*@__PURE__*/
-  fileDesc("CiFjMnBhbWVzaC9hY2NvdW50L3YxL2FjY291bnQucHJvdG8SE2MycGFtZXNoLmFjY291bnQudjEiaAoEVXNlchIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIWCg5lbWFpbF92ZXJpZmllZBgEIAEoCBISCgpjcmVhdGVkX2F0GAUgASgJIrEBCgZUb2tlbnMSFAoMYWNjZXNzX3Rva2VuGAEgASgJEhIKCnRva2VuX3R5cGUYAiABKAkSEgoKZXhwaXJlc19pbhgDIAEoAxIVCg1yZWZyZXNoX3Rva2VuGAQgASgJEhoKEnJlZnJlc2hfZXhwaXJlc19pbhgFIAEoAxISCgpzZXNzaW9uX2lkGAYgASgJEhIKCnByb2plY3RfaWQYByABKAkSDgoGc2NvcGVzGAggAygJIkgKD1JlZ2lzdGVyUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRIUCgxkaXNwbGF5X25hbWUYAyABKAkiOwoQUmVnaXN0ZXJSZXNwb25zZRInCgR1c2VyGAEgASgLMhkuYzJwYW1lc2guYWNjb3VudC52MS5Vc2VyIjEKElZlcmlmeUVtYWlsUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIMCgRjb2RlGAIgASgJIj4KE1ZlcmlmeUVtYWlsUmVzcG9uc2USJwoEdXNlchgBIAEoCzIZLmMycGFtZXNoLmFjY291bnQudjEuVXNlciIqChlSZXNlbmRWZXJpZmljYXRpb25SZXF1ZXN0Eg0KBWVtYWlsGAEgASgJIhwKGlJlc2VuZFZlcmlmaWNhdGlvblJlc3BvbnNlIkMKDExvZ2luUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRISCgpwcm9qZWN0X2lkGAMgASgJImUKDUxvZ2luUmVzcG9uc2USKwoGdG9rZW5zGAEgASgLMhsuYzJwYW1lc2guYWNjb3VudC52MS5Ub2tlbnMSJwoEdXNlchgCIAEoCzIZLmMycGFtZXNoLmFjY291bnQudjEuVXNlciI7Cg5SZWZyZXNoUmVxdWVzdBIVCg1yZWZyZXNoX3Rva2VuGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkiPgoPUmVmcmVzaFJlc3BvbnNlEisKBnRva2VucxgBIAEoCzIbLmMycGFtZXNoLmFjY291bnQudjEuVG9rZW5zIiYKDUxvZ291dFJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCSIQCg5Mb2dvdXRSZXNwb25zZSImChVGb3Jnb3RQYXNzd29yZFJlcXVlc3QSDQoFZW1haWwYASABKAkiGAoWRm9yZ290UGFzc3dvcmRSZXNwb25zZSJJChRSZXNldFBhc3N3b3JkUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIMCgRjb2RlGAIgASgJEhQKDG5ld19wYXNzd29yZBgDIAEoCSIXChVSZXNldFBhc3N3b3JkUmVzcG9uc2UiRwoVQ2hhbmdlUGFzc3dvcmRSZXF1ZXN0EhgKEGN1cnJlbnRfcGFzc3dvcmQYASABKAkSFAoMbmV3X3Bhc3N3b3JkGAIgASgJIhgKFkNoYW5nZVBhc3N3b3JkUmVzcG9uc2UiFwoVR2V0Q3VycmVudFVzZXJSZXF1ZXN0IkEKFkdldEN1cnJlbnRVc2VyUmVzcG9uc2USJwoEdXNlchgBIAEoCzIZLmMycGFtZXNoLmFjY291bnQudjEuVXNlciKTAQoHU2Vzc2lvbhISCgpzZXNzaW9uX2lkGAEgASgJEhIKCmNyZWF0ZWRfYXQYAiABKAkSFAoMbGFzdF91c2VkX2F0GAMgASgJEhIKCmV4cGlyZXNfYXQYBCABKAkSEQoJY2xpZW50X2lwGAUgASgJEhIKCnVzZXJfYWdlbnQYBiABKAkSDwoHY3VycmVudBgHIAEoCCIVChNMaXN0U2Vzc2lvbnNSZXF1ZXN0IkYKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEi4KCHNlc3Npb25zGAEgAygLMhwuYzJwYW1lc2guYWNjb3VudC52MS5TZXNzaW9uIioKFFJldm9rZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiFwoVUmV2b2tlU2Vzc2lvblJlc3BvbnNlImwKDE9yZ2FuaXphdGlvbhIXCg9vcmdhbml6YXRpb25faWQYASABKAkSDAoEbmFtZRgCIAEoCRIMCgRyb2xlGAMgASgJEhMKC3Byb2plY3RfaWRzGAQgAygJEhIKCmNyZWF0ZWRfYXQYBSABKAkiXwoGTWVtYmVyEg8KB3VzZXJfaWQYASABKAkSDQoFZW1haWwYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEgwKBHJvbGUYBCABKAkSEQoJam9pbmVkX2F0GAUgASgJIikKGUNyZWF0ZU9yZ2FuaXphdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCSJVChpDcmVhdGVPcmdhbml6YXRpb25SZXNwb25zZRI3Cgxvcmdhbml6YXRpb24YASABKAsyIS5jMnBhbWVzaC5hY2NvdW50LnYxLk9yZ2FuaXphdGlvbiIaChhMaXN0T3JnYW5pemF0aW9uc1JlcXVlc3QiVQoZTGlzdE9yZ2FuaXphdGlvbnNSZXNwb25zZRI4Cg1vcmdhbml6YXRpb25zGAEgAygLMiEuYzJwYW1lc2guYWNjb3VudC52MS5Pcmdhbml6YXRpb24iXgogQ3JlYXRlT3JnYW5pemF0aW9uUHJvamVjdFJlcXVlc3QSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkiNwohQ3JlYXRlT3JnYW5pemF0aW9uUHJvamVjdFJlc3BvbnNlEhIKCnByb2plY3RfaWQYASABKAkiSwoTSW52aXRlTWVtYmVyUmVxdWVzdBIXCg9vcmdhbml6YXRpb25faWQYASABKAkSDQoFZW1haWwYAiABKAkSDAoEcm9sZRgDIAEoCSJBChRJbnZpdGVNZW1iZXJSZXNwb25zZRIVCg1pbnZpdGF0aW9uX2lkGAEgASgJEhIKCmV4cGlyZXNfYXQYAiABKAkiKAoXQWNjZXB0SW52aXRhdGlvblJlcXVlc3QSDQoFdG9rZW4YASABKAkiUwoYQWNjZXB0SW52aXRhdGlvblJlc3BvbnNlEjcKDG9yZ2FuaXphdGlvbhgBIAEoCzIhLmMycGFtZXNoLmFjY291bnQudjEuT3JnYW5pemF0aW9uIi0KEkxpc3RNZW1iZXJzUmVxdWVzdBIXCg9vcmdhbml6YXRpb25faWQYASABKAkiQwoTTGlzdE1lbWJlcnNSZXNwb25zZRIsCgdtZW1iZXJzGAEgAygLMhsuYzJwYW1lc2guYWNjb3VudC52MS5NZW1iZXIiUQoXVXBkYXRlTWVtYmVyUm9sZVJlcXVlc3QSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSDAoEcm9sZRgDIAEoCSJHChhVcGRhdGVNZW1iZXJSb2xlUmVzcG9uc2USKwoGbWVtYmVyGAEgASgLMhsuYzJwYW1lc2guYWNjb3VudC52MS5NZW1iZXIiPwoTUmVtb3ZlTWVtYmVyUmVxdWVzdBIXCg9vcmdhbml6YXRpb25faWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCSIWChRSZW1vdmVNZW1iZXJSZXNwb25zZTK3EAoOQWNjb3VudFNlcnZpY2USVwoIUmVnaXN0ZXISJC5jMnBhbWVzaC5hY2NvdW50LnYxLlJlZ2lzdGVyUmVxdWVzdBolLmMycGFtZXNoLmFjY291bnQudjEuUmVnaXN0ZXJSZXNwb25zZRJgCgtWZXJpZnlFbWFpbBInLmMycGFtZXNoLmFjY291bnQudjEuVmVyaWZ5RW1haWxSZXF1ZXN0GiguYzJwYW1lc2guYWNjb3VudC52MS5WZXJpZnlFbWFpbFJlc3BvbnNlEnUKElJlc2VuZFZlcmlmaWNhdGlvbhIuLmMycGFtZXNoLmFjY291bnQudjEuUmVzZW5kVmVyaWZpY2F0aW9uUmVxdWVzdBovLmMycGFtZXNoLmFjY291bnQudjEuUmVzZW5kVmVyaWZpY2F0aW9uUmVzcG9uc2USTgoFTG9naW4SIS5jMnBhbWVzaC5hY2NvdW50LnYxLkxvZ2luUmVxdWVzdBoiLmMycGFtZXNoLmFjY291bnQudjEuTG9naW5SZXNwb25zZRJUCgdSZWZyZXNoEiMuYzJwYW1lc2guYWNjb3VudC52MS5SZWZyZXNoUmVxdWVzdBokLmMycGFtZXNoLmFjY291bnQudjEuUmVmcmVzaFJlc3BvbnNlElEKBkxvZ291dBIiLmMycGFtZXNoLmFjY291bnQudjEuTG9nb3V0UmVxdWVzdBojLmMycGFtZXNoLmFjY291bnQudjEuTG9nb3V0UmVzcG9uc2USaQoORm9yZ290UGFzc3dvcmQSKi5jMnBhbWVzaC5hY2NvdW50LnYxLkZvcmdvdFBhc3N3b3JkUmVxdWVzdBorLmMycGFtZXNoLmFjY291bnQudjEuRm9yZ290UGFzc3dvcmRSZXNwb25zZRJmCg1SZXNldFBhc3N3b3JkEikuYzJwYW1lc2guYWNjb3VudC52MS5SZXNldFBhc3N3b3JkUmVxdWVzdBoqLmMycGFtZXNoLmFjY291bnQudjEuUmVzZXRQYXNzd29yZFJlc3BvbnNlEmkKDkNoYW5nZVBhc3N3b3JkEiouYzJwYW1lc2guYWNjb3VudC52MS5DaGFuZ2VQYXNzd29yZFJlcXVlc3QaKy5jMnBhbWVzaC5hY2NvdW50LnYxLkNoYW5nZVBhc3N3b3JkUmVzcG9uc2USaQoOR2V0Q3VycmVudFVzZXISKi5jMnBhbWVzaC5hY2NvdW50LnYxLkdldEN1cnJlbnRVc2VyUmVxdWVzdBorLmMycGFtZXNoLmFjY291bnQudjEuR2V0Q3VycmVudFVzZXJSZXNwb25zZRJjCgxMaXN0U2Vzc2lvbnMSKC5jMnBhbWVzaC5hY2NvdW50LnYxLkxpc3RTZXNzaW9uc1JlcXVlc3QaKS5jMnBhbWVzaC5hY2NvdW50LnYxLkxpc3RTZXNzaW9uc1Jlc3BvbnNlEmYKDVJldm9rZVNlc3Npb24SKS5jMnBhbWVzaC5hY2NvdW50LnYxLlJldm9rZVNlc3Npb25SZXF1ZXN0GiouYzJwYW1lc2guYWNjb3VudC52MS5SZXZva2VTZXNzaW9uUmVzcG9uc2USdQoSQ3JlYXRlT3JnYW5pemF0aW9uEi4uYzJwYW1lc2guYWNjb3VudC52MS5DcmVhdGVPcmdhbml6YXRpb25SZXF1ZXN0Gi8uYzJwYW1lc2guYWNjb3VudC52MS5DcmVhdGVPcmdhbml6YXRpb25SZXNwb25zZRJyChFMaXN0T3JnYW5pemF0aW9ucxItLmMycGFtZXNoLmFjY291bnQudjEuTGlzdE9yZ2FuaXphdGlvbnNSZXF1ZXN0Gi4uYzJwYW1lc2guYWNjb3VudC52MS5MaXN0T3JnYW5pemF0aW9uc1Jlc3BvbnNlEooBChlDcmVhdGVPcmdhbml6YXRpb25Qcm9qZWN0EjUuYzJwYW1lc2guYWNjb3VudC52MS5DcmVhdGVPcmdhbml6YXRpb25Qcm9qZWN0UmVxdWVzdBo2LmMycGFtZXNoLmFjY291bnQudjEuQ3JlYXRlT3JnYW5pemF0aW9uUHJvamVjdFJlc3BvbnNlEmMKDEludml0ZU1lbWJlchIoLmMycGFtZXNoLmFjY291bnQudjEuSW52aXRlTWVtYmVyUmVxdWVzdBopLmMycGFtZXNoLmFjY291bnQudjEuSW52aXRlTWVtYmVyUmVzcG9uc2USbwoQQWNjZXB0SW52aXRhdGlvbhIsLmMycGFtZXNoLmFjY291bnQudjEuQWNjZXB0SW52aXRhdGlvblJlcXVlc3QaLS5jMnBhbWVzaC5hY2NvdW50LnYxLkFjY2VwdEludml0YXRpb25SZXNwb25zZRJgCgtMaXN0TWVtYmVycxInLmMycGFtZXNoLmFjY291bnQudjEuTGlzdE1lbWJlcnNSZXF1ZXN0GiguYzJwYW1lc2guYWNjb3VudC52MS5MaXN0TWVtYmVyc1Jlc3BvbnNlEm8KEFVwZGF0ZU1lbWJlclJvbGUSLC5jMnBhbWVzaC5hY2NvdW50LnYxLlVwZGF0ZU1lbWJlclJvbGVSZXF1ZXN0Gi0uYzJwYW1lc2guYWNjb3VudC52MS5VcGRhdGVNZW1iZXJSb2xlUmVzcG9uc2USYwoMUmVtb3ZlTWVtYmVyEiguYzJwYW1lc2guYWNjb3VudC52MS5SZW1vdmVNZW1iZXJSZXF1ZXN0GikuYzJwYW1lc2guYWNjb3VudC52MS5SZW1vdmVNZW1iZXJSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("CiFjMnBhbWVzaC9hY2NvdW50L3YxL2FjY291bnQucHJvdG8SE2MycGFtZXNoLmFjY291bnQudjEiaAoEVXNlchIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIWCg5lbWFpbF92ZXJpZmllZBgEIAEoCBISCgpjcmVhdGVkX2F0GAUgASgJIrEBCgZUb2tlbnMSFAoMYWNjZXNzX3Rva2VuGAEgASgJEhIKCnRva2VuX3R5cGUYAiABKAkSEgoKZXhwaXJlc19pbhgDIAEoAxIVCg1yZWZyZXNoX3Rva2VuGAQgASgJEhoKEnJlZnJlc2hfZXhwaXJlc19pbhgFIAEoAxISCgpzZXNzaW9uX2lkGAYgASgJEhIKCnByb2plY3RfaWQYByABKAkSDgoGc2NvcGVzGAggAygJIkgKD1JlZ2lzdGVyUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRIUCgxkaXNwbGF5X25hbWUYAyABKAkiOwoQUmVnaXN0ZXJSZXNwb25zZRInCgR1c2VyGAEgASgLMhkuYzJwYW1lc2guYWNjb3VudC52MS5Vc2VyIjEKElZlcmlmeUVtYWlsUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIMCgRjb2RlGAIgASgJIj4KE1ZlcmlmeUVtYWlsUmVzcG9uc2USJwoEdXNlchgBIAEoCzIZLmMycGFtZXNoLmFjY291bnQudjEuVXNlciIqChlSZXNlbmRWZXJpZmljYXRpb25SZXF1ZXN0Eg0KBWVtYWlsGAEgASgJIhwKGlJlc2VuZFZlcmlmaWNhdGlvblJlc3BvbnNlIkMKDExvZ2luUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRISCgpwcm9qZWN0X2lkGAMgASgJImUKDUxvZ2luUmVzcG9uc2USKwoGdG9rZW5zGAEgASgLMhsuYzJwYW1lc2guYWNjb3VudC52MS5Ub2tlbnMSJwoEdXNlchgCIAEoCzIZLmMycGFtZXNoLmFjY291bnQudjEuVXNlciI7Cg5SZWZyZXNoUmVxdWVzdBIVCg1yZWZyZXNoX3Rva2VuGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkiPgoPUmVmcmVzaFJlc3BvbnNlEisKBnRva2VucxgBIAEoCzIbLmMycGFtZXNoLmFjY291bnQudjEuVG9rZW5zIiYKDUxvZ291dFJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCSIQCg5Mb2dvdXRSZXNwb25zZSImChVGb3Jnb3RQYXNzd29yZFJlcXVlc3QSDQoFZW1haWwYASABKAkiGAoWRm9yZ290UGFzc3dvcmRSZXNwb25zZSJJChRSZXNldFBhc3N3b3JkUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIMCgRjb2RlGAIgASgJEhQKDG5ld19wYXNzd29yZBgDIAEoCSIXChVSZXNldFBhc3N3b3JkUmVzcG9uc2UiRwoVQ2hhbmdlUGFzc3dvcmRSZXF1ZXN0EhgKEGN1cnJlbnRfcGFzc3dvcmQYASABKAkSFAoMbmV3X3Bhc3N3b3JkGAIgASgJIhgKFkNoYW5nZVBhc3N3b3JkUmVzcG9uc2UiFwoVR2V0Q3VycmVudFVzZXJSZXF1ZXN0IkEKFkdldEN1cnJlbnRVc2VyUmVzcG9uc2USJwoEdXNlchgBIAEoCzIZLmMycGFtZXNoLmFjY291bnQudjEuVXNlciKTAQoHU2Vzc2lvbhISCgpzZXNzaW9uX2lkGAEgASgJEhIKCmNyZWF0ZWRfYXQYAiABKAkSFAoMbGFzdF91c2VkX2F0GAMgASgJEhIKCmV4cGlyZXNfYXQYBCABKAkSEQoJY2xpZW50X2lwGAUgASgJEhIKCnVzZXJfYWdlbnQYBiABKAkSDwoHY3VycmVudBgHIAEoCCIVChNMaXN0U2Vzc2lvbnNSZXF1ZXN0IkYKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEi4KCHNlc3Npb25zGAEgAygLMhwuYzJwYW1lc2guYWNjb3VudC52MS5TZXNzaW9uIioKFFJldm9rZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiFwoVUmV2b2tlU2Vzc2lvblJlc3BvbnNlImwKDE9yZ2FuaXphdGlvbhIXCg9vcmdhbml6YXRpb25faWQYASABKAkSDAoEbmFtZRgCIAEoCRIMCgRyb2xlGAMgASgJEhMKC3Byb2plY3RfaWRzGAQgAygJEhIKCmNyZWF0ZWRfYXQYBSABKAkiXwoGTWVtYmVyEg8KB3VzZXJfaWQYASABKAkSDQoFZW1haWwYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEgwKBHJvbGUYBCABKAkSEQoJam9pbmVkX2F0GAUgASgJIikKGUNyZWF0ZU9yZ2FuaXphdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCSJVChpDcmVhdGVPcmdhbml6YXRpb25SZXNwb25zZRI3Cgxvcmdhbml6YXRpb24YASABKAsyIS5jMnBhbWVzaC5hY2NvdW50LnYxLk9yZ2FuaXphdGlvbiIaChhMaXN0T3JnYW5pemF0aW9uc1JlcXVlc3QiVQoZTGlzdE9yZ2FuaXphdGlvbnNSZXNwb25zZRI4Cg1vcmdhbml6YXRpb25zGAEgAygLMiEuYzJwYW1lc2guYWNjb3VudC52MS5Pcmdhbml6YXRpb24iXgogQ3JlYXRlT3JnYW5pemF0aW9uUHJvamVjdFJlcXVlc3QSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkiNwohQ3JlYXRlT3JnYW5pemF0aW9uUHJvamVjdFJlc3BvbnNlEhIKCnByb2plY3RfaWQYASABKAkiSwoTSW52aXRlTWVtYmVyUmVxdWVzdBIXCg9vcmdhbml6YXRpb25faWQYASABKAkSDQoFZW1haWwYAiABKAkSDAoEcm9sZRgDIAEoCSJBChRJbnZpdGVNZW1iZXJSZXNwb25zZRIVCg1pbnZpdGF0aW9uX2lkGAEgASgJEhIKCmV4cGlyZXNfYXQYAiABKAkiKAoXQWNjZXB0SW52aXRhdGlvblJlcXVlc3QSDQoFdG9rZW4YASABKAkiUwoYQWNjZXB0SW52aXRhdGlvblJlc3BvbnNlEjcKDG9yZ2FuaXphdGlvbhgBIAEoCzIhLmMycGFtZXNoLmFjY291bnQudjEuT3JnYW5pemF0aW9uIi0KEkxpc3RNZW1iZXJzUmVxdWVzdBIXCg9vcmdhbml6YXRpb25faWQYASABKAkiQwoTTGlzdE1lbWJlcnNSZXNwb25zZRIsCgdtZW1iZXJzGAEgAygLMhsuYzJwYW1lc2guYWNjb3VudC52MS5NZW1iZXIiUQoXVXBkYXRlTWVtYmVyUm9sZVJlcXVlc3QSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSDAoEcm9sZRgDIAEoCSJHChhVcGRhdGVNZW1iZXJSb2xlUmVzcG9uc2USKwoGbWVtYmVyGAEgASgLMhsuYzJwYW1lc2guYWNjb3VudC52MS5NZW1iZXIiPwoTUmVtb3ZlTWVtYmVyUmVxdWVzdBIXCg9vcmdhbml6YXRpb25faWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCSIWChRSZW1vdmVNZW1iZXJSZXNwb25zZSLLAQoQSWRlbnRpdHlQcm92aWRlchIXCg9vcmdhbml6YXRpb25faWQYASABKAkSEgoKaXNzdWVyX3VybBgCIAEoCRIRCgljbGllbnRfaWQYAyABKAkSGQoRY2xpZW50X3NlY3JldF9zZXQYBCABKAgSHAoUYWxsb3dlZF9lbWFpbF9kb21haW4YBSABKAkSFAoMZGVmYXVsdF9yb2xlGAYgASgJEhQKDHJlZGlyZWN0X3VyaRgHIAEoCRISCgp1cGRhdGVkX2F0GAggASgJIr0BChpTZXRJZGVudGl0eVByb3ZpZGVyUmVxdWVzdBIXCg9vcmdhbml6YXRpb25faWQYASABKAkSEgoKaXNzdWVyX3VybBgCIAEoCRIRCgljbGllbnRfaWQYAyABKAkSFQoNY2xpZW50X3NlY3JldBgEIAEoCRIcChRhbGxvd2VkX2VtYWlsX2RvbWFpbhgFIAEoCRIUCgxkZWZhdWx0X3JvbGUYBiABKAkSFAoMcmVkaXJlY3RfdXJpGAcgASgJIl8KG1NldElkZW50aXR5UHJvdmlkZXJSZXNwb25zZRJAChFpZGVudGl0eV9wcm92aWRlchgBIAEoCzIlLmMycGFtZXNoLmFjY291bnQudjEuSWRlbnRpdHlQcm92aWRlciI1ChpHZXRJZGVudGl0eVByb3ZpZGVyUmVxdWVzdBIXCg9vcmdhbml6YXRpb25faWQYASABKAkiXwobR2V0SWRlbnRpdHlQcm92aWRlclJlc3BvbnNlEkAKEWlkZW50aXR5X3Byb3ZpZGVyGAEgASgLMiUuYzJwYW1lc2guYWNjb3VudC52MS5JZGVudGl0eVByb3ZpZGVyIjEKFlN0YXJ0T2lkY1NpZ25JblJlcXVlc3QSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJIlcKF1N0YXJ0T2lkY1NpZ25JblJlc3BvbnNlEhkKEWF1dGhvcml6YXRpb25fdXJsGAEgASgJEg0KBXN0YXRlGAIgASgJEhIKCmV4cGlyZXNfaW4YAyABKAMiQwoXRmluaXNoT2lkY1NpZ25JblJlcXVlc3QSFAoMY2FsbGJhY2tfdXJsGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkimgEKGEZpbmlzaE9pZGNTaWduSW5SZXNwb25zZRIrCgZ0b2tlbnMYASABKAsyGy5jMnBhbWVzaC5hY2NvdW50LnYxLlRva2VucxInCgR1c2VyGAIgASgLMhkuYzJwYW1lc2guYWNjb3VudC52MS5Vc2VyEhcKD29yZ2FuaXphdGlvbl9pZBgDIAEoCRIPCgdjcmVhdGVkGAQgASgIIi4KF1N0YXJ0RGV2aWNlTG9naW5SZXF1ZXN0EhMKC2NsaWVudF9uYW1lGAEgASgJIqUBChhTdGFydERldmljZUxvZ2luUmVzcG9uc2USEwoLZGV2aWNlX2NvZGUYASABKAkSEQoJdXNlcl9jb2RlGAIgASgJEhgKEHZlcmlmaWNhdGlvbl91cmkYAyABKAkSIQoZdmVyaWZpY2F0aW9uX3VyaV9jb21wbGV0ZRgEIAEoCRIQCghpbnRlcnZhbBgFIAEoAxISCgpleHBpcmVzX2luGAYgASgDIi4KGUFwcHJvdmVEZXZpY2VMb2dpblJlcXVlc3QSEQoJdXNlcl9jb2RlGAEgASgJIjEKGkFwcHJvdmVEZXZpY2VMb2dpblJlc3BvbnNlEhMKC2NsaWVudF9uYW1lGAEgASgJIi0KFlBvbGxEZXZpY2VMb2dpblJlcXVlc3QSEwoLZGV2aWNlX2NvZGUYASABKAkikQEKF1BvbGxEZXZpY2VMb2dpblJlc3BvbnNlEg4KBnN0YXR1cxgBIAEoCRIrCgZ0b2tlbnMYAiABKAsyGy5jMnBhbWVzaC5hY2NvdW50LnYxLlRva2VucxInCgR1c2VyGAMgASgLMhkuYzJwYW1lc2guYWNjb3VudC52MS5Vc2VyEhAKCGludGVydmFsGAQgASgDMuAWCg5BY2NvdW50U2VydmljZRJXCghSZWdpc3RlchIkLmMycGFtZXNoLmFjY291bnQudjEuUmVnaXN0ZXJSZXF1ZXN0GiUuYzJwYW1lc2guYWNjb3VudC52MS5SZWdpc3RlclJlc3BvbnNlEmAKC1ZlcmlmeUVtYWlsEicuYzJwYW1lc2guYWNjb3VudC52MS5WZXJpZnlFbWFpbFJlcXVlc3QaKC5jMnBhbWVzaC5hY2NvdW50LnYxLlZlcmlmeUVtYWlsUmVzcG9uc2USdQoSUmVzZW5kVmVyaWZpY2F0aW9uEi4uYzJwYW1lc2guYWNjb3VudC52MS5SZXNlbmRWZXJpZmljYXRpb25SZXF1ZXN0Gi8uYzJwYW1lc2guYWNjb3VudC52MS5SZXNlbmRWZXJpZmljYXRpb25SZXNwb25zZRJOCgVMb2dpbhIhLmMycGFtZXNoLmFjY291bnQudjEuTG9naW5SZXF1ZXN0GiIuYzJwYW1lc2guYWNjb3VudC52MS5Mb2dpblJlc3BvbnNlElQKB1JlZnJlc2gSIy5jMnBhbWVzaC5hY2NvdW50LnYxLlJlZnJlc2hSZXF1ZXN0GiQuYzJwYW1lc2guYWNjb3VudC52MS5SZWZyZXNoUmVzcG9uc2USUQoGTG9nb3V0EiIuYzJwYW1lc2guYWNjb3VudC52MS5Mb2dvdXRSZXF1ZXN0GiMuYzJwYW1lc2guYWNjb3VudC52MS5Mb2dvdXRSZXNwb25zZRJpCg5Gb3Jnb3RQYXNzd29yZBIqLmMycGFtZXNoLmFjY291bnQudjEuRm9yZ290UGFzc3dvcmRSZXF1ZXN0GisuYzJwYW1lc2guYWNjb3VudC52MS5Gb3Jnb3RQYXNzd29yZFJlc3BvbnNlEmYKDVJlc2V0UGFzc3dvcmQSKS5jMnBhbWVzaC5hY2NvdW50LnYxLlJlc2V0UGFzc3dvcmRSZXF1ZXN0GiouYzJwYW1lc2guYWNjb3VudC52MS5SZXNldFBhc3N3b3JkUmVzcG9uc2USaQoOQ2hhbmdlUGFzc3dvcmQSKi5jMnBhbWVzaC5hY2NvdW50LnYxLkNoYW5nZVBhc3N3b3JkUmVxdWVzdBorLmMycGFtZXNoLmFjY291bnQudjEuQ2hhbmdlUGFzc3dvcmRSZXNwb25zZRJpCg5HZXRDdXJyZW50VXNlchIqLmMycGFtZXNoLmFjY291bnQudjEuR2V0Q3VycmVudFVzZXJSZXF1ZXN0GisuYzJwYW1lc2guYWNjb3VudC52MS5HZXRDdXJyZW50VXNlclJlc3BvbnNlEmMKDExpc3RTZXNzaW9ucxIoLmMycGFtZXNoLmFjY291bnQudjEuTGlzdFNlc3Npb25zUmVxdWVzdBopLmMycGFtZXNoLmFjY291bnQudjEuTGlzdFNlc3Npb25zUmVzcG9uc2USZgoNUmV2b2tlU2Vzc2lvbhIpLmMycGFtZXNoLmFjY291bnQudjEuUmV2b2tlU2Vzc2lvblJlcXVlc3QaKi5jMnBhbWVzaC5hY2NvdW50LnYxLlJldm9rZVNlc3Npb25SZXNwb25zZRJ1ChJDcmVhdGVPcmdhbml6YXRpb24SLi5jMnBhbWVzaC5hY2NvdW50LnYxLkNyZWF0ZU9yZ2FuaXphdGlvblJlcXVlc3QaLy5jMnBhbWVzaC5hY2NvdW50LnYxLkNyZWF0ZU9yZ2FuaXphdGlvblJlc3BvbnNlEnIKEUxpc3RPcmdhbml6YXRpb25zEi0uYzJwYW1lc2guYWNjb3VudC52MS5MaXN0T3JnYW5pemF0aW9uc1JlcXVlc3QaLi5jMnBhbWVzaC5hY2NvdW50LnYxLkxpc3RPcmdhbml6YXRpb25zUmVzcG9uc2USigEKGUNyZWF0ZU9yZ2FuaXphdGlvblByb2plY3QSNS5jMnBhbWVzaC5hY2NvdW50LnYxLkNyZWF0ZU9yZ2FuaXphdGlvblByb2plY3RSZXF1ZXN0GjYuYzJwYW1lc2guYWNjb3VudC52MS5DcmVhdGVPcmdhbml6YXRpb25Qcm9qZWN0UmVzcG9uc2USYwoMSW52aXRlTWVtYmVyEiguYzJwYW1lc2guYWNjb3VudC52MS5JbnZpdGVNZW1iZXJSZXF1ZXN0GikuYzJwYW1lc2guYWNjb3VudC52MS5JbnZpdGVNZW1iZXJSZXNwb25zZRJvChBBY2NlcHRJbnZpdGF0aW9uEiwuYzJwYW1lc2guYWNjb3VudC52MS5BY2NlcHRJbnZpdGF0aW9uUmVxdWVzdBotLmMycGFtZXNoLmFjY291bnQudjEuQWNjZXB0SW52aXRhdGlvblJlc3BvbnNlEmAKC0xpc3RNZW1iZXJzEicuYzJwYW1lc2guYWNjb3VudC52MS5MaXN0TWVtYmVyc1JlcXVlc3QaKC5jMnBhbWVzaC5hY2NvdW50LnYxLkxpc3RNZW1iZXJzUmVzcG9uc2USbwoQVXBkYXRlTWVtYmVyUm9sZRIsLmMycGFtZXNoLmFjY291bnQudjEuVXBkYXRlTWVtYmVyUm9sZVJlcXVlc3QaLS5jMnBhbWVzaC5hY2NvdW50LnYxLlVwZGF0ZU1lbWJlclJvbGVSZXNwb25zZRJjCgxSZW1vdmVNZW1iZXISKC5jMnBhbWVzaC5hY2NvdW50LnYxLlJlbW92ZU1lbWJlclJlcXVlc3QaKS5jMnBhbWVzaC5hY2NvdW50LnYxLlJlbW92ZU1lbWJlclJlc3BvbnNlEngKE1NldElkZW50aXR5UHJvdmlkZXISLy5jMnBhbWVzaC5hY2NvdW50LnYxLlNldElkZW50aXR5UHJvdmlkZXJSZXF1ZXN0GjAuYzJwYW1lc2guYWNjb3VudC52MS5TZXRJZGVudGl0eVByb3ZpZGVyUmVzcG9uc2USeAoTR2V0SWRlbnRpdHlQcm92aWRlchIvLmMycGFtZXNoLmFjY291bnQudjEuR2V0SWRlbnRpdHlQcm92aWRlclJlcXVlc3QaMC5jMnBhbWVzaC5hY2NvdW50LnYxLkdldElkZW50aXR5UHJvdmlkZXJSZXNwb25zZRJsCg9TdGFydE9pZGNTaWduSW4SKy5jMnBhbWVzaC5hY2NvdW50LnYxLlN0YXJ0T2lkY1NpZ25JblJlcXVlc3QaLC5jMnBhbWVzaC5hY2NvdW50LnYxLlN0YXJ0T2lkY1NpZ25JblJlc3BvbnNlEm8KEEZpbmlzaE9pZGNTaWduSW4SLC5jMnBhbWVzaC5hY2NvdW50LnYxLkZpbmlzaE9pZGNTaWduSW5SZXF1ZXN0Gi0uYzJwYW1lc2guYWNjb3VudC52MS5GaW5pc2hPaWRjU2lnbkluUmVzcG9uc2USbwoQU3RhcnREZXZpY2VMb2dpbhIsLmMycGFtZXNoLmFjY291bnQudjEuU3RhcnREZXZpY2VMb2dpblJlcXVlc3QaLS5jMnBhbWVzaC5hY2NvdW50LnYxLlN0YXJ0RGV2aWNlTG9naW5SZXNwb25zZRJ1ChJBcHByb3ZlRGV2aWNlTG9naW4SLi5jMnBhbWVzaC5hY2NvdW50LnYxLkFwcHJvdmVEZXZpY2VMb2dpblJlcXVlc3QaLy5jMnBhbWVzaC5hY2NvdW50LnYxLkFwcHJvdmVEZXZpY2VMb2dpblJlc3BvbnNlEmwKD1BvbGxEZXZpY2VMb2dpbhIrLmMycGFtZXNoLmFjY291bnQudjEuUG9sbERldmljZUxvZ2luUmVxdWVzdBosLmMycGFtZXNoLmFjY291bnQudjEuUG9sbERldmljZUxvZ2luUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * A person's account. Never carries the password or its hash.
@@ -991,6 +991,446 @@ export const RemoveMemberResponseSchema: GenMessage<RemoveMemberResponse> = /*@_
   messageDesc(file_c2pamesh_account_v1_account, 44);
 
 /**
+ * An organization's OpenID Connect provider.
+ *
+ * @generated from message c2pamesh.account.v1.IdentityProvider
+ */
+export type IdentityProvider = Message<"c2pamesh.account.v1.IdentityProvider"> & {
+  /**
+   * @generated from field: string organization_id = 1;
+   */
+  organizationId: string;
+
+  /**
+   * The provider's issuer; its discovery document is `<issuer>/.well-known/openid-configuration`.
+   *
+   * @generated from field: string issuer_url = 2;
+   */
+  issuerUrl: string;
+
+  /**
+   * @generated from field: string client_id = 3;
+   */
+  clientId: string;
+
+  /**
+   * True when a client secret is stored (sealed); the secret itself is never returned.
+   *
+   * @generated from field: bool client_secret_set = 4;
+   */
+  clientSecretSet: boolean;
+
+  /**
+   * Only people whose verified address is in this domain may sign in (e.g. `example.com`).
+   *
+   * @generated from field: string allowed_email_domain = 5;
+   */
+  allowedEmailDomain: string;
+
+  /**
+   * The role a person joins the organization with on first sign-in: `member` or `viewer`.
+   *
+   * @generated from field: string default_role = 6;
+   */
+  defaultRole: string;
+
+  /**
+   * Where the provider sends the browser back; registered at the provider for this client.
+   *
+   * @generated from field: string redirect_uri = 7;
+   */
+  redirectUri: string;
+
+  /**
+   * @generated from field: string updated_at = 8;
+   */
+  updatedAt: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.IdentityProvider.
+ * Use `create(IdentityProviderSchema)` to create a new message.
+ */
+export const IdentityProviderSchema: GenMessage<IdentityProvider> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 45);
+
+/**
+ * @generated from message c2pamesh.account.v1.SetIdentityProviderRequest
+ */
+export type SetIdentityProviderRequest = Message<"c2pamesh.account.v1.SetIdentityProviderRequest"> & {
+  /**
+   * @generated from field: string organization_id = 1;
+   */
+  organizationId: string;
+
+  /**
+   * https:// (http:// only for a host the operator allows in MESH_OIDC_ALLOW_HOSTS).
+   *
+   * @generated from field: string issuer_url = 2;
+   */
+  issuerUrl: string;
+
+  /**
+   * @generated from field: string client_id = 3;
+   */
+  clientId: string;
+
+  /**
+   * Empty for a public client (PKCE only); sealed at rest otherwise.
+   *
+   * @generated from field: string client_secret = 4;
+   */
+  clientSecret: string;
+
+  /**
+   * @generated from field: string allowed_email_domain = 5;
+   */
+  allowedEmailDomain: string;
+
+  /**
+   * `member` (default) or `viewer`.
+   *
+   * @generated from field: string default_role = 6;
+   */
+  defaultRole: string;
+
+  /**
+   * @generated from field: string redirect_uri = 7;
+   */
+  redirectUri: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.SetIdentityProviderRequest.
+ * Use `create(SetIdentityProviderRequestSchema)` to create a new message.
+ */
+export const SetIdentityProviderRequestSchema: GenMessage<SetIdentityProviderRequest> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 46);
+
+/**
+ * @generated from message c2pamesh.account.v1.SetIdentityProviderResponse
+ */
+export type SetIdentityProviderResponse = Message<"c2pamesh.account.v1.SetIdentityProviderResponse"> & {
+  /**
+   * @generated from field: c2pamesh.account.v1.IdentityProvider identity_provider = 1;
+   */
+  identityProvider?: IdentityProvider | undefined;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.SetIdentityProviderResponse.
+ * Use `create(SetIdentityProviderResponseSchema)` to create a new message.
+ */
+export const SetIdentityProviderResponseSchema: GenMessage<SetIdentityProviderResponse> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 47);
+
+/**
+ * @generated from message c2pamesh.account.v1.GetIdentityProviderRequest
+ */
+export type GetIdentityProviderRequest = Message<"c2pamesh.account.v1.GetIdentityProviderRequest"> & {
+  /**
+   * @generated from field: string organization_id = 1;
+   */
+  organizationId: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.GetIdentityProviderRequest.
+ * Use `create(GetIdentityProviderRequestSchema)` to create a new message.
+ */
+export const GetIdentityProviderRequestSchema: GenMessage<GetIdentityProviderRequest> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 48);
+
+/**
+ * @generated from message c2pamesh.account.v1.GetIdentityProviderResponse
+ */
+export type GetIdentityProviderResponse = Message<"c2pamesh.account.v1.GetIdentityProviderResponse"> & {
+  /**
+   * @generated from field: c2pamesh.account.v1.IdentityProvider identity_provider = 1;
+   */
+  identityProvider?: IdentityProvider | undefined;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.GetIdentityProviderResponse.
+ * Use `create(GetIdentityProviderResponseSchema)` to create a new message.
+ */
+export const GetIdentityProviderResponseSchema: GenMessage<GetIdentityProviderResponse> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 49);
+
+/**
+ * @generated from message c2pamesh.account.v1.StartOidcSignInRequest
+ */
+export type StartOidcSignInRequest = Message<"c2pamesh.account.v1.StartOidcSignInRequest"> & {
+  /**
+   * @generated from field: string organization_id = 1;
+   */
+  organizationId: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.StartOidcSignInRequest.
+ * Use `create(StartOidcSignInRequestSchema)` to create a new message.
+ */
+export const StartOidcSignInRequestSchema: GenMessage<StartOidcSignInRequest> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 50);
+
+/**
+ * @generated from message c2pamesh.account.v1.StartOidcSignInResponse
+ */
+export type StartOidcSignInResponse = Message<"c2pamesh.account.v1.StartOidcSignInResponse"> & {
+  /**
+   * Send the browser here.
+   *
+   * @generated from field: string authorization_url = 1;
+   */
+  authorizationUrl: string;
+
+  /**
+   * Also in the URL; the callback must carry it back.
+   *
+   * @generated from field: string state = 2;
+   */
+  state: string;
+
+  /**
+   * Seconds the sign-in may take before it must be started again.
+   *
+   * @generated from field: int64 expires_in = 3;
+   */
+  expiresIn: bigint;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.StartOidcSignInResponse.
+ * Use `create(StartOidcSignInResponseSchema)` to create a new message.
+ */
+export const StartOidcSignInResponseSchema: GenMessage<StartOidcSignInResponse> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 51);
+
+/**
+ * @generated from message c2pamesh.account.v1.FinishOidcSignInRequest
+ */
+export type FinishOidcSignInRequest = Message<"c2pamesh.account.v1.FinishOidcSignInRequest"> & {
+  /**
+   * The full URL the provider redirected the browser to (with `code` and `state`).
+   *
+   * @generated from field: string callback_url = 1;
+   */
+  callbackUrl: string;
+
+  /**
+   * Optional: a project of the organization for the access token to act on.
+   *
+   * @generated from field: string project_id = 2;
+   */
+  projectId: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.FinishOidcSignInRequest.
+ * Use `create(FinishOidcSignInRequestSchema)` to create a new message.
+ */
+export const FinishOidcSignInRequestSchema: GenMessage<FinishOidcSignInRequest> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 52);
+
+/**
+ * @generated from message c2pamesh.account.v1.FinishOidcSignInResponse
+ */
+export type FinishOidcSignInResponse = Message<"c2pamesh.account.v1.FinishOidcSignInResponse"> & {
+  /**
+   * @generated from field: c2pamesh.account.v1.Tokens tokens = 1;
+   */
+  tokens?: Tokens | undefined;
+
+  /**
+   * @generated from field: c2pamesh.account.v1.User user = 2;
+   */
+  user?: User | undefined;
+
+  /**
+   * @generated from field: string organization_id = 3;
+   */
+  organizationId: string;
+
+  /**
+   * True when this sign-in made the account.
+   *
+   * @generated from field: bool created = 4;
+   */
+  created: boolean;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.FinishOidcSignInResponse.
+ * Use `create(FinishOidcSignInResponseSchema)` to create a new message.
+ */
+export const FinishOidcSignInResponseSchema: GenMessage<FinishOidcSignInResponse> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 53);
+
+/**
+ * @generated from message c2pamesh.account.v1.StartDeviceLoginRequest
+ */
+export type StartDeviceLoginRequest = Message<"c2pamesh.account.v1.StartDeviceLoginRequest"> & {
+  /**
+   * Shown to the person approving (e.g. "c2pa-mesh CLI on laptop"); at most 100 characters.
+   *
+   * @generated from field: string client_name = 1;
+   */
+  clientName: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.StartDeviceLoginRequest.
+ * Use `create(StartDeviceLoginRequestSchema)` to create a new message.
+ */
+export const StartDeviceLoginRequestSchema: GenMessage<StartDeviceLoginRequest> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 54);
+
+/**
+ * @generated from message c2pamesh.account.v1.StartDeviceLoginResponse
+ */
+export type StartDeviceLoginResponse = Message<"c2pamesh.account.v1.StartDeviceLoginResponse"> & {
+  /**
+   * Secret of the device; polled with, never shown.
+   *
+   * @generated from field: string device_code = 1;
+   */
+  deviceCode: string;
+
+  /**
+   * Short code the person types where they approve (e.g. `WDJB-MJHT`).
+   *
+   * @generated from field: string user_code = 2;
+   */
+  userCode: string;
+
+  /**
+   * @generated from field: string verification_uri = 3;
+   */
+  verificationUri: string;
+
+  /**
+   * verification_uri with the user code filled in.
+   *
+   * @generated from field: string verification_uri_complete = 4;
+   */
+  verificationUriComplete: string;
+
+  /**
+   * Seconds to wait between polls.
+   *
+   * @generated from field: int64 interval = 5;
+   */
+  interval: bigint;
+
+  /**
+   * Seconds until the codes expire.
+   *
+   * @generated from field: int64 expires_in = 6;
+   */
+  expiresIn: bigint;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.StartDeviceLoginResponse.
+ * Use `create(StartDeviceLoginResponseSchema)` to create a new message.
+ */
+export const StartDeviceLoginResponseSchema: GenMessage<StartDeviceLoginResponse> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 55);
+
+/**
+ * @generated from message c2pamesh.account.v1.ApproveDeviceLoginRequest
+ */
+export type ApproveDeviceLoginRequest = Message<"c2pamesh.account.v1.ApproveDeviceLoginRequest"> & {
+  /**
+   * @generated from field: string user_code = 1;
+   */
+  userCode: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.ApproveDeviceLoginRequest.
+ * Use `create(ApproveDeviceLoginRequestSchema)` to create a new message.
+ */
+export const ApproveDeviceLoginRequestSchema: GenMessage<ApproveDeviceLoginRequest> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 56);
+
+/**
+ * @generated from message c2pamesh.account.v1.ApproveDeviceLoginResponse
+ */
+export type ApproveDeviceLoginResponse = Message<"c2pamesh.account.v1.ApproveDeviceLoginResponse"> & {
+  /**
+   * The client name the device gave.
+   *
+   * @generated from field: string client_name = 1;
+   */
+  clientName: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.ApproveDeviceLoginResponse.
+ * Use `create(ApproveDeviceLoginResponseSchema)` to create a new message.
+ */
+export const ApproveDeviceLoginResponseSchema: GenMessage<ApproveDeviceLoginResponse> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 57);
+
+/**
+ * @generated from message c2pamesh.account.v1.PollDeviceLoginRequest
+ */
+export type PollDeviceLoginRequest = Message<"c2pamesh.account.v1.PollDeviceLoginRequest"> & {
+  /**
+   * @generated from field: string device_code = 1;
+   */
+  deviceCode: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.PollDeviceLoginRequest.
+ * Use `create(PollDeviceLoginRequestSchema)` to create a new message.
+ */
+export const PollDeviceLoginRequestSchema: GenMessage<PollDeviceLoginRequest> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 58);
+
+/**
+ * @generated from message c2pamesh.account.v1.PollDeviceLoginResponse
+ */
+export type PollDeviceLoginResponse = Message<"c2pamesh.account.v1.PollDeviceLoginResponse"> & {
+  /**
+   * `authorization_pending`, `slow_down` (wait `interval` seconds longer) or `approved`.
+   *
+   * @generated from field: string status = 1;
+   */
+  status: string;
+
+  /**
+   * Set once, when approved.
+   *
+   * @generated from field: c2pamesh.account.v1.Tokens tokens = 2;
+   */
+  tokens?: Tokens | undefined;
+
+  /**
+   * @generated from field: c2pamesh.account.v1.User user = 3;
+   */
+  user?: User | undefined;
+
+  /**
+   * Seconds to wait before the next poll.
+   *
+   * @generated from field: int64 interval = 4;
+   */
+  interval: bigint;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.PollDeviceLoginResponse.
+ * Use `create(PollDeviceLoginResponseSchema)` to create a new message.
+ */
+export const PollDeviceLoginResponseSchema: GenMessage<PollDeviceLoginResponse> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 59);
+
+/**
  * AccountService signs people in. A person registers with an e-mail address and a password,
  * confirms the address with a code sent to it, and logs in for a short-lived access token (a JWT
  * signed by a mesh key, published in `/.well-known/jwks.json`) and an opaque refresh token. The
@@ -1207,6 +1647,77 @@ export const AccountService: GenService<{
     methodKind: "unary";
     input: typeof RemoveMemberRequestSchema;
     output: typeof RemoveMemberResponseSchema;
+  },
+  /**
+   * SetIdentityProvider configures (or replaces) the organization's provider (owner or admin).
+   *
+   * @generated from rpc c2pamesh.account.v1.AccountService.SetIdentityProvider
+   */
+  setIdentityProvider: {
+    methodKind: "unary";
+    input: typeof SetIdentityProviderRequestSchema;
+    output: typeof SetIdentityProviderResponseSchema;
+  },
+  /**
+   * GetIdentityProvider shows the organization's provider, never its client secret (owner or admin).
+   *
+   * @generated from rpc c2pamesh.account.v1.AccountService.GetIdentityProvider
+   */
+  getIdentityProvider: {
+    methodKind: "unary";
+    input: typeof GetIdentityProviderRequestSchema;
+    output: typeof GetIdentityProviderResponseSchema;
+  },
+  /**
+   * StartOidcSignIn returns the provider's authorization URL to send the person's browser to.
+   *
+   * @generated from rpc c2pamesh.account.v1.AccountService.StartOidcSignIn
+   */
+  startOidcSignIn: {
+    methodKind: "unary";
+    input: typeof StartOidcSignInRequestSchema;
+    output: typeof StartOidcSignInResponseSchema;
+  },
+  /**
+   * FinishOidcSignIn takes the URL the provider redirected back to and returns tokens.
+   *
+   * @generated from rpc c2pamesh.account.v1.AccountService.FinishOidcSignIn
+   */
+  finishOidcSignIn: {
+    methodKind: "unary";
+    input: typeof FinishOidcSignInRequestSchema;
+    output: typeof FinishOidcSignInResponseSchema;
+  },
+  /**
+   * StartDeviceLogin makes a device code and a user code.
+   *
+   * @generated from rpc c2pamesh.account.v1.AccountService.StartDeviceLogin
+   */
+  startDeviceLogin: {
+    methodKind: "unary";
+    input: typeof StartDeviceLoginRequestSchema;
+    output: typeof StartDeviceLoginResponseSchema;
+  },
+  /**
+   * ApproveDeviceLogin gives the caller's account to the device showing `user_code`.
+   *
+   * @generated from rpc c2pamesh.account.v1.AccountService.ApproveDeviceLogin
+   */
+  approveDeviceLogin: {
+    methodKind: "unary";
+    input: typeof ApproveDeviceLoginRequestSchema;
+    output: typeof ApproveDeviceLoginResponseSchema;
+  },
+  /**
+   * PollDeviceLogin answers `authorization_pending` or `slow_down` until the code is approved,
+   * then tokens, once. An expired or already used device code is failed_precondition.
+   *
+   * @generated from rpc c2pamesh.account.v1.AccountService.PollDeviceLogin
+   */
+  pollDeviceLogin: {
+    methodKind: "unary";
+    input: typeof PollDeviceLoginRequestSchema;
+    output: typeof PollDeviceLoginResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_c2pamesh_account_v1_account, 0);
