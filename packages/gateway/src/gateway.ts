@@ -12,6 +12,7 @@ import { verimagoSign, verimagoVerifyByHash } from './verimago.js';
 import { meshJwks, mintallCertificate, mintallJwks, mintallVerify, type PublicProductCertificates } from './mintall.js';
 import type { FileUrlFetcher } from './file-url.js';
 import { certanaAuth, certanaErrorCode } from './certana.js';
+import { devicePage } from './device-page.js';
 import { sbrManifest, sbrMatchesByBindingGet, sbrMatchesByBindingPost, sbrMatchesByContent, sbrSupportedAlgorithms } from './soft-binding-resolution.js';
 
 export interface GatewayOptions {
@@ -79,6 +80,8 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/sbr/v1/matches/byBinding', operation: 'lookup', errorStyle: 'message', handle: sbrMatchesByBindingPost },
   { method: 'POST', path: '/sbr/v1/matches/byContent', operation: 'lookup', errorStyle: 'message', handle: sbrMatchesByContent },
   { method: 'GET', path: '/sbr/v1/manifests/', operation: 'lookup', errorStyle: 'message', handle: sbrManifest },
+  // Where a person approves a device login (`c2pa-mesh login` without a password).
+  { method: 'GET', path: '/device', operation: 'other', errorStyle: 'message', handle: devicePage },
 ];
 
 function isJson(exchange: Exchange): boolean {

@@ -49,8 +49,14 @@ function normalizeUserCode(raw: string): string {
 /** Where the person approves: the configured page, or `/device` on the address the device called. */
 function verificationUri(deps: AccountDeps, ctx: HandlerContext): string {
   if (deps.config.deviceVerificationUrl) return deps.config.deviceVerificationUrl;
-  const host = ctx.requestHeader.get('host') ?? ctx.requestHeader.get(':authority');
-  return host && /^[A-Za-z0-9.:[\]-]+$/.test(host) ? `https://${host}/device` : '/device';
+  // The request's URL carries the authority over HTTP/2 as well (where there is no Host header).
+  let host = '';
+  try {
+    host = new URL(ctx.url).host;
+  } catch {
+    host = ctx.requestHeader.get('host') ?? '';
+  }
+  return /^[A-Za-z0-9.:[\]-]+$/.test(host) ? `https://${host}/device` : '/device';
 }
 
 export async function startDeviceLogin(deps: AccountDeps, req: accountV1.StartDeviceLoginRequest, ctx: HandlerContext) {

@@ -12,6 +12,7 @@ import type { RunningListener } from '@c2pa-mesh/server';
 import { listOutboxMail } from '@c2pa-mesh/storage';
 import Provider from 'oidc-provider';
 import { pino } from 'pino';
+import { chromium } from 'playwright-core';
 import { Agent, fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanUp } from '../../../test/support/cleanup.js';
@@ -57,7 +58,7 @@ beforeAll(async () => {
     { MESH_OIDC_ALLOW_HOSTS: '127.0.0.1', MESH_DEVICE_POLL_INTERVAL_SECONDS: '1', MESH_LOGIN_ATTEMPTS_PER_ADDRESS: '200' },
     { logger: pino({ level: 'debug' }, logStream) },
   );
-  ({ listener } = await startTestListener(mesh));
+  ({ listener } = await startTestListener(mesh, { fallback: mesh.gateway }));
   agent = new Agent({ connect: { ca: mesh.pki.meshCa.pem } });
 }, 120_000);
 
@@ -239,6 +240,37 @@ describe(`sign-in with an identity provider, device login and hardening on ${pro
     expect((await call('PollDeviceLogin', { deviceCode: start.body.deviceCode })).body.code).toBe('failed_precondition');
     expect((await call('PollDeviceLogin', { deviceCode: 'nonsense' })).body.code).toBe('invalid_argument');
   }, 20_000);
+
+  it('a person approves a device on the /device page in a real browser', async () => {
+    const start = await call('StartDeviceLogin', { clientName: 'browser-approved device' });
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
+    try {
+      // The mesh's server certificate chains to the mesh CA, which the browser does not know.
+      const page = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();
+      const violations: string[] = [];
+      page.on('console', (msg) => {
+        if (/Content[- ]Security[- ]Policy/i.test(msg.text())) violations.push(msg.text());
+      });
+      const response = await page.goto(start.body.verificationUriComplete);
+      expect(response!.status()).toBe(200);
+      expect(response!.headers()['content-security-policy']).toContain("default-src 'none'");
+      expect(await page.inputValue('#code')).toBe(start.body.userCode);
+      await page.fill('#email', 'olga@corp.example');
+      await page.fill('#password', 'not her password');
+      await page.click('button[type=submit]');
+      await page.waitForSelector('#status.error');
+      expect(await page.textContent('#status')).toContain('wrong e-mail address or password');
+      await page.fill('#password', PASSWORD);
+      await page.click('button[type=submit]');
+      await page.locator('#status', { hasText: /^Approved/ }).waitFor();
+      expect(await page.textContent('#status')).toContain('browser-approved device is now logged in as olga@corp.example');
+      expect(violations).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await call('PollDeviceLogin', { deviceCode: start.body.deviceCode })).body).toMatchObject({ status: 'approved', user: { userId: owner.user.userId } });
+  }, 60_000);
 
   it('registering a taken address answers as for a new one and tells its owner by mail', async () => {
     const fresh = await call('Register', { email: 'nora@corp.example', password: PASSWORD, displayName: 'Nora' });
