@@ -129,7 +129,7 @@ export function createOidcSignIns(deps: AccountDeps, outbound: ProviderFetchPoli
     return row;
   }
 
-  /** The user the provider vouches for: linked by (issuer, subject), else by the verified address, else made. */
+  /** The user the provider vouches for: linked by (issuer, subject), else made from the verified address. */
   async function userFor(row: OrganizationIdentityProviderRow, claims: client.IDToken): Promise<{ user: UserRow; created: boolean }> {
     const linked = await findUserByIdentity(deps.db, row.issuer_url, claims.sub);
     if (linked) return { user: linked, created: false };
@@ -139,18 +139,19 @@ export function createOidcSignIns(deps: AccountDeps, outbound: ProviderFetchPoli
     if (!email.endsWith(`@${row.allowed_email_domain}`)) {
       throw failedPrecondition(`only addresses in ${row.allowed_email_domain} may sign in to this organization with its identity provider`);
     }
-    let user = await findUserByEmail(deps.db, email);
-    let created = false;
-    if (!user) {
-      const name = typeof claims.name === 'string' ? claims.name.trim().slice(0, 100) : '';
-      // No password: the account signs in through the provider until its owner resets one.
-      user = await insertVerifiedUser(deps.db, { id: newId('usr'), email, displayName: name, passwordHash: await hashPassword(randomBytes(32).toString('base64url')) });
-      user ??= await findUserByEmail(deps.db, email);
-      created = true;
+    // An account made with a password is never taken over by a provider's word: an organization's
+    // admin chooses the provider and the domain, and could otherwise sign in as anyone at it,
+    // into every other organization of that person too.
+    if (await findUserByEmail(deps.db, email)) {
+      throw failedPrecondition(`an account for ${email} exists already and signs in with its password; log in with it (Login) instead of the identity provider`);
     }
-    if (!user) throw failedPrecondition('the account could not be made; try again');
+    const name = typeof claims.name === 'string' ? claims.name.trim().slice(0, 100) : '';
+    // No password: the account signs in through the provider until its owner resets one.
+    const user = await insertVerifiedUser(deps.db, { id: newId('usr'), email, displayName: name, passwordHash: await hashPassword(randomBytes(32).toString('base64url')) });
+    // Registered at the same moment by someone else: the same refusal.
+    if (!user) throw failedPrecondition(`an account for ${email} exists already and signs in with its password; log in with it (Login) instead of the identity provider`);
     await linkUserIdentity(deps.db, row.issuer_url, claims.sub, user.id);
-    return { user, created };
+    return { user, created: true };
   }
 
   return {

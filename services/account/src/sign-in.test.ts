@@ -205,10 +205,16 @@ describe(`sign-in with an identity provider, device login and hardening on ${pro
     expect({ created: again.body.created ?? false, userId: again.body.user?.userId }).toEqual({ created: false, userId: finish.body.user.userId });
   }, 30_000);
 
-  it('an existing member keeps their role; addresses outside the domain or unverified are refused', async () => {
+  it('a member keeps their role; password accounts, addresses outside the domain and unverified ones are refused', async () => {
+    // A provider account whose address has a password account is not let in as that account:
+    // the organization's admin chose the provider, and it could claim anyone at the domain.
     const olga = await call('FinishOidcSignIn', { callbackUrl: await signInAtProvider((await call('StartOidcSignIn', { organizationId })).body.authorizationUrl, 'olga@corp.example'), projectId });
-    expect({ created: olga.body.created ?? false, userId: olga.body.user?.userId }).toEqual({ created: false, userId: owner.user.userId });
-    expect(olga.body.tokens.scopes).toContain('sign');
+    expect([olga.body.code, olga.body.message]).toEqual(['failed_precondition', expect.stringContaining('signs in with its password')]);
+    // A provider-made member whose role was raised keeps it on the next sign-in.
+    const bobId = (await mesh.db.selectFrom('users').select('id').where('email', '=', 'bob@corp.example').executeTakeFirstOrThrow()).id;
+    expect((await call('UpdateMemberRole', { organizationId, userId: bobId, role: 'member' }, owner.tokens.accessToken)).status).toBe(200);
+    const bob = await call('FinishOidcSignIn', { callbackUrl: await signInAtProvider((await call('StartOidcSignIn', { organizationId })).body.authorizationUrl, 'bob@corp.example'), projectId });
+    expect(bob.body.tokens.scopes).toContain('sign');
     const outside = await call('FinishOidcSignIn', { callbackUrl: await signInAtProvider((await call('StartOidcSignIn', { organizationId })).body.authorizationUrl, 'eve@other.example') });
     expect([outside.body.code, outside.body.message]).toEqual(['failed_precondition', expect.stringContaining('only addresses in corp.example')]);
     const unverified = await call('FinishOidcSignIn', { callbackUrl: await signInAtProvider((await call('StartOidcSignIn', { organizationId })).body.authorizationUrl, 'unverified@corp.example') });

@@ -1449,7 +1449,9 @@ export const PollDeviceLoginResponseSchema: GenMessage<PollDeviceLoginResponse> 
  */
 export const AccountService: GenService<{
   /**
-   * Register makes an account whose address is not yet verified and mails it a code.
+   * Register makes an account whose address is not yet verified and mails it a code. An address
+   * that has an account gets the same answer (with a user that is not stored, whose id names
+   * nothing) and its owner a mail saying someone tried: registering reveals no taken address.
    *
    * @generated from rpc c2pamesh.account.v1.AccountService.Register
    */
