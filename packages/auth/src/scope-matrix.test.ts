@@ -61,7 +61,7 @@ describe(`scope matrix over every RPC of the mesh's services on ${process.env.DA
     expect(missing).toEqual([]);
     // Only health checks, reflection (which describes the public API), signing in and applying go without an identity.
     const signIn = [
-      ...['Register', 'VerifyEmail', 'ResendVerification', 'Login', 'Refresh', 'Logout', 'ForgotPassword', 'ResetPassword'].map((m) => `c2pamesh.account.v1.AccountService/${m}`),
+      ...['Register', 'VerifyEmail', 'ResendVerification', 'Login', 'Refresh', 'Logout', 'ForgotPassword', 'ResetPassword', 'StartOidcSignIn', 'FinishOidcSignIn', 'StartDeviceLogin', 'PollDeviceLogin'].map((m) => `c2pamesh.account.v1.AccountService/${m}`),
       ...['SubmitApplication', 'GetApplication'].map((m) => `c2pamesh.onboarding.v1.OnboardingService/${m}`),
     ];
     const publicOnes = Object.entries(METHOD_SCOPES).filter(([, r]) => r === 'public').map(([op]) => op);

@@ -127,6 +127,16 @@ export const METHOD_SCOPES: Record<string, MethodRequirement> = {
   'c2pamesh.onboarding.v1.OnboardingService/GetApplication': 'public',
   'c2pamesh.onboarding.v1.OnboardingService/ListApplications': ['admin'],
   'c2pamesh.onboarding.v1.OnboardingService/ReviewApplication': ['admin'],
+  // An organization's identity provider: the handlers accept only its owners and admins.
+  'c2pamesh.account.v1.AccountService/SetIdentityProvider': 'authenticated',
+  'c2pamesh.account.v1.AccountService/GetIdentityProvider': 'authenticated',
+  // Signing in through a provider, or from a device: no identity yet (limited per address).
+  'c2pamesh.account.v1.AccountService/StartOidcSignIn': 'public',
+  'c2pamesh.account.v1.AccountService/FinishOidcSignIn': 'public',
+  'c2pamesh.account.v1.AccountService/StartDeviceLogin': 'public',
+  'c2pamesh.account.v1.AccountService/PollDeviceLogin': 'public',
+  // Approving a device: a person's access token (the handler accepts only that).
+  'c2pamesh.account.v1.AccountService/ApproveDeviceLogin': 'authenticated',
 
   'c2pamesh.productcertificate.v1.ProductCertificateService/CreateProductCertificate': ['registry.write'],
   'c2pamesh.productcertificate.v1.ProductCertificateService/GetProductCertificate': ['registry.read'],
@@ -166,3 +176,14 @@ export const ROLE_SCOPES: Record<OrganizationRole, readonly PublicScope[]> = {
   member: ['sign', 'verify', 'registry.read', 'registry.write'],
   viewer: ['verify', 'registry.read'],
 };
+
+/**
+ * Calls that need no identity but are audited all the same: signing in and out, whatever the
+ * outcome, so that an account's sign-ins (and attempts at them) can be traced. Their events carry
+ * the account that signed in when the handler knows it, never a password, code or token.
+ */
+export const AUDITED_PUBLIC_METHODS: ReadonlySet<string> = new Set(
+  ['Login', 'Refresh', 'Logout', 'ForgotPassword', 'ResetPassword', 'StartOidcSignIn', 'FinishOidcSignIn', 'StartDeviceLogin', 'PollDeviceLogin'].map(
+    (method) => `c2pamesh.account.v1.AccountService/${method}`,
+  ),
+);

@@ -124,8 +124,9 @@ export function buildProgram(io: CliIo, finish: (code: number) => void): Command
     .action((options) => run(() => runWitness(options, io))());
   withConnection(program.command('login'))
     .description('log in as a person (AccountService): the tokens are kept in the config dir, mode 0600, and used by every command until logout')
-    .requiredOption('--email <address>', 'your e-mail address')
-    .option('--password-stdin', 'read the password from standard input (else env C2PA_MESH_PASSWORD)')
+    .option('--email <address>', 'your e-mail address (for a password login)')
+    .option('--password-stdin', 'read the password from standard input (else env C2PA_MESH_PASSWORD; with neither, the login is approved in a browser)')
+    .option('--device', 'log in by approving a code in a browser, even when C2PA_MESH_PASSWORD is set')
     .option('--project <id>', 'act on this project of your organization, with the scopes of your role')
     .action((options) => run(() => login(options, io))());
   withConnection(program.command('logout'))

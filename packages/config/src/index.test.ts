@@ -78,4 +78,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: '127.0.0.1:4318' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/);
     expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://collector:4317' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/);
   });
+
+  it('reads the identity-provider allow-list and the device login settings', () => {
+    expect(loadConfig({}).accounts).toMatchObject({ oidcAllowHosts: [], deviceVerificationUrl: undefined, devicePollIntervalSeconds: 5 });
+    const config = loadConfig({ MESH_OIDC_ALLOW_HOSTS: 'idp.internal, 10.0.0.0/8', MESH_DEVICE_VERIFICATION_URL: 'https://mesh.example.com/device', MESH_DEVICE_POLL_INTERVAL_SECONDS: '2' });
+    expect(config.accounts).toMatchObject({ oidcAllowHosts: ['idp.internal', '10.0.0.0/8'], deviceVerificationUrl: 'https://mesh.example.com/device', devicePollIntervalSeconds: 2 });
+    expect(() => loadConfig({ MESH_OIDC_ALLOW_HOSTS: 'https://idp.internal/' })).toThrow(/MESH_OIDC_ALLOW_HOSTS/);
+    expect(() => loadConfig({ MESH_DEVICE_VERIFICATION_URL: 'mesh.example.com/device' })).toThrow(/MESH_DEVICE_VERIFICATION_URL/);
+    expect(() => loadConfig({ MESH_DEVICE_POLL_INTERVAL_SECONDS: '0' })).toThrow(/MESH_DEVICE_POLL_INTERVAL_SECONDS/);
+  });
 });

@@ -122,12 +122,12 @@ function httpsUrl(name: string, raw: string): string {
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const IP_OR_CIDR = /^(\[?[0-9a-f:.]+\]?)(\/\d{1,3})?$/i;
 
-function webhookAllowHosts(env: NodeJS.ProcessEnv): string[] {
-  const raw = env.MESH_WEBHOOK_ALLOW_HOSTS ?? '';
+function webhookAllowHosts(env: NodeJS.ProcessEnv, name = 'MESH_WEBHOOK_ALLOW_HOSTS'): string[] {
+  const raw = env[name] ?? '';
   const entries = raw.split(',').map((s) => s.trim()).filter(Boolean);
   for (const entry of entries) {
     if (!HOST_NAME.test(entry) && !IP_OR_CIDR.test(entry)) {
-      throw new ConfigError('MESH_WEBHOOK_ALLOW_HOSTS', `"${entry}" is not a host name, IP address or CIDR range (e.g. hooks.internal, 127.0.0.1, 10.0.0.0/8)`);
+      throw new ConfigError(name, `"${entry}" is not a host name, IP address or CIDR range (e.g. hooks.internal, 127.0.0.1, 10.0.0.0/8)`);
     }
   }
   return entries;
@@ -194,6 +194,31 @@ export interface AccountsConfig {
   loginAttemptsPerAccount: number;
   /** Login attempts per minute from one client address (MESH_LOGIN_ATTEMPTS_PER_ADDRESS, default 30). */
   loginAttemptsPerAddress: number;
+  /**
+   * Identity-provider hosts the mesh may reach although they are not public addresses, and over
+   * plain http (MESH_OIDC_ALLOW_HOSTS: host names, IP addresses or CIDR ranges, comma-separated).
+   */
+  oidcAllowHosts: string[];
+  /**
+   * Where a person approves a device login (MESH_DEVICE_VERIFICATION_URL); unset: the
+   * `/device` page on the address the device called.
+   */
+  deviceVerificationUrl: string | undefined;
+  /** Seconds a device waits between polls of a device login (MESH_DEVICE_POLL_INTERVAL_SECONDS, default 5). */
+  devicePollIntervalSeconds: number;
+}
+
+function deviceVerificationUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.MESH_DEVICE_VERIFICATION_URL?.trim() || undefined;
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('MESH_DEVICE_VERIFICATION_URL', `expected an absolute URL such as https://mesh.example.com/device, got "${raw}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('MESH_DEVICE_VERIFICATION_URL', `must be an http(s):// URL, got "${raw}"`);
+  return url.toString();
 }
 
 export function accountsConfig(env: NodeJS.ProcessEnv): AccountsConfig {
@@ -216,6 +241,9 @@ export function accountsConfig(env: NodeJS.ProcessEnv): AccountsConfig {
     refreshTokenTtlSeconds: positiveInt(env, 'MESH_REFRESH_TOKEN_TTL_SECONDS', 30 * 24 * 3600),
     loginAttemptsPerAccount: positiveInt(env, 'MESH_LOGIN_ATTEMPTS_PER_ACCOUNT', 10),
     loginAttemptsPerAddress: positiveInt(env, 'MESH_LOGIN_ATTEMPTS_PER_ADDRESS', 30),
+    oidcAllowHosts: webhookAllowHosts(env, 'MESH_OIDC_ALLOW_HOSTS'),
+    deviceVerificationUrl: deviceVerificationUrl(env),
+    devicePollIntervalSeconds: positiveInt(env, 'MESH_DEVICE_POLL_INTERVAL_SECONDS', 5),
   };
 }
 

@@ -13,6 +13,7 @@ import { verimagoSign, verimagoVerifyByHash } from './verimago.js';
 import { meshJwks, mintallCertificate, mintallJwks, mintallVerify, type PublicProductCertificates } from './mintall.js';
 import type { FileUrlFetcher } from './file-url.js';
 import { certanaApi, certanaAuth, certanaErrorCode } from './certana.js';
+import { devicePage } from './device-page.js';
 import { sbrManifest, sbrMatchesByBindingGet, sbrMatchesByBindingPost, sbrMatchesByContent, sbrSupportedAlgorithms } from './soft-binding-resolution.js';
 import { VERIMAGO_ROUTES } from './verimago-routes.js';
 import type { VerimagoLimit } from './verimago-http.js';
@@ -109,6 +110,8 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/certana/v1/', operation: 'other', errorStyle: 'certana', handle: certanaApi },
   { method: 'PATCH', path: '/certana/v1/', operation: 'other', errorStyle: 'certana', handle: certanaApi },
   { method: 'DELETE', path: '/certana/v1/', operation: 'other', errorStyle: 'certana', handle: certanaApi },
+  // Where a person approves a device login (`c2pa-mesh login` without a password).
+  { method: 'GET', path: '/device', operation: 'other', errorStyle: 'message', handle: devicePage },
 ];
 
 function isJson(exchange: Exchange): boolean {

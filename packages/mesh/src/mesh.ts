@@ -236,7 +236,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     const accountLogger = logger.child({ service: 'account' });
     accountKeys = createAccessTokenKeys(db, pki.keyEncryptionKey);
     mailer = createMailer({ db, logger: accountLogger.child({ component: 'mail' }), config: config.accounts });
-    const accountImpl = createAccountService({ db, logger: accountLogger, config: config.accounts, keys: accountKeys, mailer, passwords: createPasswordChecker() });
+    const accountImpl = createAccountService({ db, logger: accountLogger, config: config.accounts, keys: accountKeys, mailer, passwords: createPasswordChecker(), keyEncryptionKey: pki.keyEncryptionKey });
     registrations.push((router) => router.service(AccountService, accountImpl));
     // Onboarding beside accounts: approval makes an organization and invites its contact.
     const onboardingImpl = createOnboardingService({ db, logger: logger.child({ service: 'onboarding' }), mailer, config: config.accounts, clients: clientsFor('registry') });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Interceptor, StreamRequest, StreamResponse, UnaryRequest, UnaryResponse } from '@connectrpc/connect';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { METHOD_SCOPES, hasScope, type Identity, type IdentityResolver } from '@c2pa-mesh/auth';
+import { AUDITED_PUBLIC_METHODS, METHOD_SCOPES, hasScope, type Identity, type IdentityResolver } from '@c2pa-mesh/auth';
 import { permissionDenied, unauthenticated } from '@c2pa-mesh/errors';
 import type { Logger } from 'pino';
 import { callKey, peerKey, type CallContext } from './context.js';
@@ -151,15 +151,16 @@ export function requestIdInterceptor(logger: Logger): Interceptor {
  * 2. Log and audit: one log line and one audit event per call, with the outcome the caller sees
  * (the error mapping runs inside it). Calls that need no identity (health probes every few
  * seconds, reflection describing the public API) touch no project's data: not worth an audit row
- * each, and anyone could fill the table with them. In-process hops between services are covered
- * by the event of the call that caused them.
+ * each, and anyone could fill the table with them. Signing in is the exception
+ * (AUDITED_PUBLIC_METHODS). In-process hops between services are covered by the event of the
+ * call that caused them.
  */
 export function auditInterceptor(audit: AuditSink): Interceptor {
   return (next) => async (req) => {
     const call = callOf(req);
     const peer = req.contextValues.get(peerKey);
     const operation = `${req.service.typeName}/${req.method.name}`;
-    const audited = METHOD_SCOPES[operation] !== 'public' && !peer?.internalCall;
+    const audited = (METHOD_SCOPES[operation] !== 'public' || AUDITED_PUBLIC_METHODS.has(operation)) && !peer?.internalCall;
     const finish = async (error: unknown) => {
       // A stream the caller abandoned ends without an error of its own: recorded as why it ended.
       const abandoned = error === undefined && req.stream ? callerAbort(req.signal, req.header, performance.now() - (peer?.receivedAt ?? call.startedAt)) : undefined;

@@ -21,3 +21,4 @@ export * from './repositories/accounts.js';
 export * from './repositories/organizations.js';
 export * from './repositories/soft-bindings.js';
 export * from './repositories/onboarding-applications.js';
+export * from './repositories/sign-in-providers.js';

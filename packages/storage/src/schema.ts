@@ -400,6 +400,10 @@ export interface MeshDatabase {
   soft_bindings: SoftBindingTable;
   manifest_stores: ManifestStoreTable;
   onboarding_applications: OnboardingApplicationTable;
+  organization_identity_providers: OrganizationIdentityProviderTable;
+  oidc_sign_ins: OidcSignInTable;
+  user_identities: UserIdentityTable;
+  device_logins: DeviceLoginTable;
 }
 
 /** A publisher's or creator's application, and the outcome of its review. */
@@ -475,3 +479,54 @@ export type OrganizationRow = Selectable<OrganizationTable>;
 export type OrganizationMemberRow = Selectable<OrganizationMemberTable>;
 export type OrganizationInvitationRow = Selectable<OrganizationInvitationTable>;
 export type OnboardingApplicationRow = Selectable<OnboardingApplicationTable>;
+
+/** An organization's OpenID Connect provider. */
+export interface OrganizationIdentityProviderTable {
+  organization_id: string;
+  issuer_url: string;
+  client_id: string;
+  encrypted_client_secret: Uint8Array | null;
+  allowed_email_domain: string;
+  default_role: string;
+  redirect_uri: string;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+
+/** A provider sign-in under way; its PKCE verifier and nonce sealed. */
+export interface OidcSignInTable {
+  id: string;
+  state_hash: string;
+  organization_id: string;
+  encrypted_checks: Uint8Array;
+  created_at: DefaultTimestamp;
+  expires_at: Timestamp;
+  used_at: NullableTimestamp;
+}
+
+/** A provider account (issuer and subject) linked to a user. */
+export interface UserIdentityTable {
+  issuer_url: string;
+  subject: string;
+  user_id: string;
+  created_at: DefaultTimestamp;
+}
+
+/** A device login (RFC 8628 shape); both codes as SHA-256 only. */
+export interface DeviceLoginTable {
+  id: string;
+  device_code_hash: string;
+  user_code_hash: string;
+  client_name: string;
+  client_ip: string;
+  status: string; // PENDING | APPROVED | USED
+  user_id: string | null;
+  interval_seconds: number;
+  last_polled_at: NullableTimestamp;
+  created_at: DefaultTimestamp;
+  expires_at: Timestamp;
+}
+
+export type OrganizationIdentityProviderRow = Selectable<OrganizationIdentityProviderTable>;
+export type OidcSignInRow = Selectable<OidcSignInTable>;
+export type DeviceLoginRow = Selectable<DeviceLoginTable>;

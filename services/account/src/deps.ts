@@ -12,4 +12,6 @@ export interface AccountDeps {
   keys: AccessTokenKeys;
   mailer: Mailer;
   passwords: PasswordChecker;
+  /** Seals what is kept secret at rest (identity providers' client secrets, sign-ins under way). */
+  keyEncryptionKey: Uint8Array;
 }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import type { HandlerContext } from '@connectrpc/connect';
-import { alreadyExists, failedPrecondition, invalidArgument, notFound, permissionDenied, unauthenticated } from '@c2pa-mesh/errors';
+import { failedPrecondition, invalidArgument, notFound, permissionDenied, unauthenticated } from '@c2pa-mesh/errors';
 import { ROLE_SCOPES, isOrganizationRole } from '@c2pa-mesh/auth';
 import { accountV1 } from '@c2pa-mesh/proto';
 import { callerIdentity, peerKey } from '@c2pa-mesh/server';
@@ -29,6 +29,7 @@ import { countAttempt, loginBuckets, type AttemptBucket } from './attempt-limits
 import { consumeCode, newCode, CODE_TTL_MS } from './codes.js';
 import type { AccountDeps } from './deps.js';
 import { checkNewPassword, hashPassword } from './passwords.js';
+import { recordSignedIn } from './sign-in-audit.js';
 
 /** Refresh tokens start with this: told apart from API keys (`c2m_`) and access tokens (JWTs). */
 export const REFRESH_TOKEN_PREFIX = 'c2mr_';
@@ -46,11 +47,11 @@ export function normalizeEmail(raw: string): string {
   return email;
 }
 
-function clientOf(ctx: HandlerContext): { clientIp: string; userAgent: string } {
+export function clientOf(ctx: HandlerContext): { clientIp: string; userAgent: string } {
   return { clientIp: ctx.values.get(peerKey)?.clientIp ?? '', userAgent: (ctx.requestHeader.get('user-agent') ?? '').slice(0, 200) };
 }
 
-function addressBucket(deps: AccountDeps, ctx: HandlerContext, what: string): AttemptBucket {
+export function addressBucket(deps: AccountDeps, ctx: HandlerContext, what: string): AttemptBucket {
   const { clientIp } = clientOf(ctx);
   return { bucket: `account:${what}:ip:${clientIp}`, perMinute: deps.config.loginAttemptsPerAddress, who: `your address${clientIp ? ` (${clientIp})` : ''}` };
 }
@@ -88,7 +89,7 @@ async function projectScopes(deps: AccountDeps, userId: string, projectId: strin
   return [...ROLE_SCOPES[membership.role]];
 }
 
-async function issueTokens(deps: AccountDeps, user: UserRow, session: AccountSessionRow, projectId: string): Promise<accountV1.Tokens> {
+export async function issueTokens(deps: AccountDeps, user: UserRow, session: AccountSessionRow, projectId: string): Promise<accountV1.Tokens> {
   const scopes = await projectScopes(deps, user.id, projectId);
   const refreshToken = `${REFRESH_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
   await insertRefreshToken(deps.db, { id: newId('rft'), sessionId: session.id, tokenHash: hashRefreshToken(refreshToken) });
@@ -129,7 +130,7 @@ export async function register(deps: AccountDeps, req: accountV1.RegisterRequest
   if (displayName.length > DISPLAY_NAME_MAX_LENGTH) throw invalidArgument(`display_name must be at most ${DISPLAY_NAME_MAX_LENGTH} characters long`);
   await countAttempt(deps.db, [addressBucket(deps, ctx, 'register')]);
   const user = await insertUser(deps.db, { id: newId('usr'), email, displayName, passwordHash: await hashPassword(req.password) });
-  if (!user) throw alreadyExists('an account with this e-mail address exists: log in, or reset its password with ForgotPassword');
+  if (!user) return registeredAgain(deps, email, displayName);
   await mailCode(deps, user, 'VERIFY_EMAIL');
   return create(accountV1.RegisterResponseSchema, { user: toUser(user) });
 }
@@ -170,12 +171,13 @@ export async function login(deps: AccountDeps, req: accountV1.LoginRequest, ctx:
     userAgent,
     expiresAt: new Date(Date.now() + deps.config.refreshTokenTtlSeconds * 1000),
   });
+  recordSignedIn(ctx, user.id, session.id);
   return create(accountV1.LoginResponseSchema, { tokens: await issueTokens(deps, user, session, req.projectId), user: toUser(user) });
 }
 
 const SESSION_ENDED = 'this session has ended: log in again';
 
-export async function refresh(deps: AccountDeps, req: accountV1.RefreshRequest) {
+export async function refresh(deps: AccountDeps, req: accountV1.RefreshRequest, ctx: HandlerContext) {
   if (req.refreshToken === '') throw invalidArgument('refresh_token is required');
   if (!req.refreshToken.startsWith(REFRESH_TOKEN_PREFIX)) throw unauthenticated(`invalid refresh token: refresh tokens start with "${REFRESH_TOKEN_PREFIX}"`);
   const token = await findRefreshTokenByHash(deps.db, hashRefreshToken(req.refreshToken));
@@ -195,14 +197,19 @@ export async function refresh(deps: AccountDeps, req: accountV1.RefreshRequest) 
   const user = await findUserById(deps.db, session.user_id);
   if (!user || user.status !== 'ACTIVE') throw unauthenticated(SESSION_ENDED);
   await touchAccountSession(deps.db, session.id);
+  recordSignedIn(ctx, user.id, session.id);
   return create(accountV1.RefreshResponseSchema, { tokens: await issueTokens(deps, user, session, req.projectId) });
 }
 
-export async function logout(deps: AccountDeps, req: accountV1.LogoutRequest) {
+export async function logout(deps: AccountDeps, req: accountV1.LogoutRequest, ctx: HandlerContext) {
   if (req.refreshToken === '') throw invalidArgument('refresh_token is required');
   const token = req.refreshToken.startsWith(REFRESH_TOKEN_PREFIX) ? await findRefreshTokenByHash(deps.db, hashRefreshToken(req.refreshToken)) : undefined;
   // Logging out twice, or with a token already gone, ends nothing more: not an error.
-  if (token) await revokeAccountSession(deps.db, token.session_id, 'logged out');
+  const session = token ? await findAccountSession(deps.db, token.session_id) : undefined;
+  if (session) {
+    await revokeAccountSession(deps.db, session.id, 'logged out');
+    recordSignedIn(ctx, session.user_id, session.id);
+  }
   return create(accountV1.LogoutResponseSchema, {});
 }
 
@@ -270,4 +277,21 @@ export async function revokeSession(deps: AccountDeps, req: accountV1.RevokeSess
   if (!session || session.user_id !== user.id) throw notFound(`no session ${req.sessionId}`);
   await revokeAccountSession(deps.db, session.id, 'revoked by its owner');
   return create(accountV1.RevokeSessionResponseSchema, {});
+}
+
+/**
+ * Register with an address that has an account: the same answer as for a new one (a user that
+ * is not stored, whose id names nothing), after the same work (the password was hashed, a mail
+ * goes out), so that registering tells nobody which addresses have accounts. The owner of the
+ * address is told by mail instead.
+ */
+async function registeredAgain(deps: AccountDeps, email: string, displayName: string) {
+  await deps.mailer.send({
+    to: email,
+    subject: 'Someone tried to register with your c2pa-mesh address',
+    text: `Hello,\n\nsomeone tried to register a new c2pa-mesh account with this e-mail address, which already has one. Nothing was changed.\n\nIf it was you: log in with your password, or set a new one with "forgot password". If it was not you, you need not do anything.\n`,
+  });
+  return create(accountV1.RegisterResponseSchema, {
+    user: create(accountV1.UserSchema, { userId: newId('usr'), email, displayName, emailVerified: false, createdAt: new Date().toISOString() }),
+  });
 }

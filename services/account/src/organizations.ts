@@ -51,7 +51,7 @@ function role(raw: string): OrganizationRole {
 }
 
 /** The organization and the caller's role in it; not_found when the caller is not a member. */
-async function membershipOf(deps: AccountDeps, user: UserRow, organizationId: string): Promise<{ org: OrganizationRow; role: OrganizationRole }> {
+export async function membershipOf(deps: AccountDeps, user: UserRow, organizationId: string): Promise<{ org: OrganizationRow; role: OrganizationRole }> {
   if (organizationId === '') throw invalidArgument('organization_id is required');
   const member = await findMembership(deps.db, organizationId, user.id);
   const org = member ? await findOrganization(deps.db, organizationId) : undefined;
@@ -59,7 +59,7 @@ async function membershipOf(deps: AccountDeps, user: UserRow, organizationId: st
   return { org, role: member.role };
 }
 
-function requireManager(role: OrganizationRole, action: string): void {
+export function requireManager(role: OrganizationRole, action: string): void {
   if (role !== 'owner' && role !== 'admin') throw permissionDenied(`${action} needs the role owner or admin in the organization; yours is ${role}`);
 }
 

@@ -1,18 +1,22 @@
 import type { ServiceImpl } from '@connectrpc/connect';
 import type { AccountService } from '@c2pa-mesh/proto';
 import type { AccountDeps } from './deps.js';
+import * as device from './device.js';
 import * as handlers from './handlers.js';
+import { createOidcSignIns } from './oidc.js';
+import { createProviderFetchPolicy } from './outbound-fetch.js';
 import * as organizations from './organizations.js';
 
 /** The full AccountService: every RPC is listed here, so a missing one does not compile. */
 export function createAccountService(deps: AccountDeps): ServiceImpl<typeof AccountService> {
+  const oidc = createOidcSignIns(deps, createProviderFetchPolicy(deps.config.oidcAllowHosts));
   return {
     register: (req, ctx) => handlers.register(deps, req, ctx),
     verifyEmail: (req, ctx) => handlers.verifyEmail(deps, req, ctx),
     resendVerification: (req, ctx) => handlers.resendVerification(deps, req, ctx),
     login: (req, ctx) => handlers.login(deps, req, ctx),
-    refresh: (req) => handlers.refresh(deps, req),
-    logout: (req) => handlers.logout(deps, req),
+    refresh: (req, ctx) => handlers.refresh(deps, req, ctx),
+    logout: (req, ctx) => handlers.logout(deps, req, ctx),
     forgotPassword: (req, ctx) => handlers.forgotPassword(deps, req, ctx),
     resetPassword: (req, ctx) => handlers.resetPassword(deps, req, ctx),
     changePassword: (req, ctx) => handlers.changePassword(deps, req, ctx),
@@ -29,5 +33,12 @@ export function createAccountService(deps: AccountDeps): ServiceImpl<typeof Acco
     removeMember: (req, ctx) => organizations.removeMember(deps, req, ctx),
     listInvitations: (req, ctx) => organizations.listInvitations(deps, req, ctx),
     revokeInvitation: (req, ctx) => organizations.revokeInvitation(deps, req, ctx),
+    setIdentityProvider: (req, ctx) => oidc.setIdentityProvider(req, ctx),
+    getIdentityProvider: (req, ctx) => oidc.getIdentityProvider(req, ctx),
+    startOidcSignIn: (req, ctx) => oidc.startOidcSignIn(req, ctx),
+    finishOidcSignIn: (req, ctx) => oidc.finishOidcSignIn(req, ctx),
+    startDeviceLogin: (req, ctx) => device.startDeviceLogin(deps, req, ctx),
+    approveDeviceLogin: (req, ctx) => device.approveDevice(deps, req, ctx),
+    pollDeviceLogin: (req, ctx) => device.pollDeviceLogin(deps, req, ctx),
   };
 }

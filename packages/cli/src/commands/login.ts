@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { AccountService } from '@c2pa-mesh/proto';
@@ -6,7 +7,9 @@ import { credentialsPath, saveLogin, storedLogin } from '../credentials.js';
 import { CliError, write, type CliIo } from '../io.js';
 
 export interface LoginOptions extends ConnectionOptions {
-  email: string;
+  /** With a password: a password login. Without one: a device login, approved in a browser. */
+  email?: string;
+  device?: boolean;
   passwordStdin?: boolean;
   project?: string;
 }
@@ -24,9 +27,11 @@ function accountClient(options: ConnectionOptions, io: CliIo) {
 
 /** `c2pa-mesh login`: a person's password for tokens, kept in the user's config dir (0600). */
 export async function login(options: LoginOptions, io: CliIo): Promise<number> {
-  const password = options.passwordStdin ? await readPassword(io) : io.env.C2PA_MESH_PASSWORD;
-  if (!password) throw new CliError('give the password on standard input with --password-stdin, or in C2PA_MESH_PASSWORD', 2);
+  const password = options.device ? undefined : options.passwordStdin ? await readPassword(io) : io.env.C2PA_MESH_PASSWORD;
+  if (options.passwordStdin && !password) throw new CliError('--password-stdin read an empty password', 2);
   const { url, account } = accountClient(options, io);
+  if (!password) return deviceLogin(options, io, url, account);
+  if (!options.email) throw new CliError('--email is required with a password (without one, login is approved in a browser)', 2);
   const { tokens, user } = await account.login({ email: options.email, password, projectId: options.project ?? '' });
   saveLogin(io, url, {
     url,
@@ -81,4 +86,40 @@ export async function currentAccessToken(options: ConnectionOptions, io: CliIo, 
     refreshToken: tokens!.refreshToken,
   });
   return tokens!.accessToken;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * `c2pa-mesh login` without a password: a device login (RFC 8628's shape). Prints where to
+ * approve and the code to type, then polls as often as the mesh says until the person approves
+ * it in a browser where they are signed in.
+ */
+async function deviceLogin(options: LoginOptions, io: CliIo, url: string, account: ReturnType<typeof accountClient>['account']): Promise<number> {
+  if (options.project) throw new CliError('--project needs a password login; after a device login, the project is chosen per command', 2);
+  const started = await account.startDeviceLogin({ clientName: `c2pa-mesh CLI on ${os.hostname()}`.slice(0, 100) });
+  write(
+    io.stderr,
+    `To log in, open ${started.verificationUri} in a browser where you are signed in to the mesh, and enter the code:\n\n    ${started.userCode}\n\n(or open ${started.verificationUriComplete})\nWaiting for approval…`,
+  );
+  const deadline = Date.now() + Number(started.expiresIn) * 1000;
+  let interval = Number(started.interval);
+  for (;;) {
+    if (Date.now() + interval * 1000 > deadline) throw new CliError(`the code ${started.userCode} expired before it was approved: run c2pa-mesh login again`);
+    await sleep(interval * 1000);
+    const answer = await account.pollDeviceLogin({ deviceCode: started.deviceCode });
+    interval = Number(answer.interval) || interval;
+    if (answer.status !== 'approved') continue;
+    const { tokens, user } = answer;
+    saveLogin(io, url, {
+      url,
+      email: user!.email,
+      projectId: '',
+      accessToken: tokens!.accessToken,
+      accessTokenExpiresAt: new Date(Date.now() + Number(tokens!.expiresIn) * 1000).toISOString(),
+      refreshToken: tokens!.refreshToken,
+    });
+    write(io.stdout, `logged in to ${url} as ${user!.email}; tokens kept in ${credentialsPath(io)}`);
+    return 0;
+  }
 }

@@ -10,6 +10,7 @@ import * as consoleSessions from './2026-12-06T0401-console-sessions.js';
 import * as onboardingApplications from './2026-12-06T1001-onboarding-applications.js';
 import * as consoleAccountSessions from './2026-12-06T1101-console-account-sessions.js';
 import * as softBindingXid from './2026-12-06T0701-soft-binding-xid.js';
+import * as signInProviders from './2026-12-06T1201-sign-in-providers.js';
 
 /** Every migration, by its sortable name. Add new ones here; never edit a landed one. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-06T0701-soft-binding-xid': softBindingXid,
   '2026-12-06T1001-onboarding-applications': onboardingApplications,
   '2026-12-06T1101-console-account-sessions': consoleAccountSessions,
+  '2026-12-06T1201-sign-in-providers': signInProviders,
 };

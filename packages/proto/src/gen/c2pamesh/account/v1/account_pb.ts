@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file c2pamesh/account/v1/account.proto.
  */
 export const file_c2pamesh_account_v1_account: GenFile = /*@__PURE__*/
-  fileDesc("CiFjMnBhbWVzaC9hY2NvdW50L3YxL2FjY291bnQucHJvdG8SE2MycGFtZXNoLmFjY291bnQudjEiaAoEVXNlchIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIWCg5lbWFpbF92ZXJpZmllZBgEIAEoCBISCgpjcmVhdGVkX2F0GAUgASgJIrEBCgZUb2tlbnMSFAoMYWNjZXNzX3Rva2VuGAEgASgJEhIKCnRva2VuX3R5cGUYAiABKAkSEgoKZXhwaXJlc19pbhgDIAEoAxIVCg1yZWZyZXNoX3Rva2VuGAQgASgJEhoKEnJlZnJlc2hfZXhwaXJlc19pbhgFIAEoAxISCgpzZXNzaW9uX2lkGAYgASgJEhIKCnByb2plY3RfaWQYByABKAkSDgoGc2NvcGVzGAggAygJIkgKD1JlZ2lzdGVyUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRIUCgxkaXNwbGF5X25hbWUYAyABKAkiOwoQUmVnaXN0ZXJSZXNwb25zZRInCgR1c2VyGAEgASgLMhkuYzJwYW1lc2guYWNjb3VudC52MS5Vc2VyIjEKElZlcmlmeUVtYWlsUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIMCgRjb2RlGAIgASgJIj4KE1ZlcmlmeUVtYWlsUmVzcG9uc2USJwoEdXNlchgBIAEoCzIZLmMycGFtZXNoLmFjY291bnQudjEuVXNlciIqChlSZXNlbmRWZXJpZmljYXRpb25SZXF1ZXN0Eg0KBWVtYWlsGAEgASgJIhwKGlJlc2VuZFZlcmlmaWNhdGlvblJlc3BvbnNlIkMKDExvZ2luUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRISCgpwcm9qZWN0X2lkGAMgASgJImUKDUxvZ2luUmVzcG9uc2USKwoGdG9rZW5zGAEgASgLMhsuYzJwYW1lc2guYWNjb3VudC52MS5Ub2tlbnMSJwoEdXNlchgCIAEoCzIZLmMycGFtZXNoLmFjY291bnQudjEuVXNlciI7Cg5SZWZyZXNoUmVxdWVzdBIVCg1yZWZyZXNoX3Rva2VuGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkiPgoPUmVmcmVzaFJlc3BvbnNlEisKBnRva2VucxgBIAEoCzIbLmMycGFtZXNoLmFjY291bnQudjEuVG9rZW5zIiYKDUxvZ291dFJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCSIQCg5Mb2dvdXRSZXNwb25zZSImChVGb3Jnb3RQYXNzd29yZFJlcXVlc3QSDQoFZW1haWwYASABKAkiGAoWRm9yZ290UGFzc3dvcmRSZXNwb25zZSJJChRSZXNldFBhc3N3b3JkUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIMCgRjb2RlGAIgASgJEhQKDG5ld19wYXNzd29yZBgDIAEoCSIXChVSZXNldFBhc3N3b3JkUmVzcG9uc2UiRwoVQ2hhbmdlUGFzc3dvcmRSZXF1ZXN0EhgKEGN1cnJlbnRfcGFzc3dvcmQYASABKAkSFAoMbmV3X3Bhc3N3b3JkGAIgASgJIhgKFkNoYW5nZVBhc3N3b3JkUmVzcG9uc2UiFwoVR2V0Q3VycmVudFVzZXJSZXF1ZXN0IkEKFkdldEN1cnJlbnRVc2VyUmVzcG9uc2USJwoEdXNlchgBIAEoCzIZLmMycGFtZXNoLmFjY291bnQudjEuVXNlciKTAQoHU2Vzc2lvbhISCgpzZXNzaW9uX2lkGAEgASgJEhIKCmNyZWF0ZWRfYXQYAiABKAkSFAoMbGFzdF91c2VkX2F0GAMgASgJEhIKCmV4cGlyZXNfYXQYBCABKAkSEQoJY2xpZW50X2lwGAUgASgJEhIKCnVzZXJfYWdlbnQYBiABKAkSDwoHY3VycmVudBgHIAEoCCIVChNMaXN0U2Vzc2lvbnNSZXF1ZXN0IkYKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEi4KCHNlc3Npb25zGAEgAygLMhwuYzJwYW1lc2guYWNjb3VudC52MS5TZXNzaW9uIioKFFJldm9rZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiFwoVUmV2b2tlU2Vzc2lvblJlc3BvbnNlIroBCgxPcmdhbml6YXRpb24SFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSDAoEcm9sZRgDIAEoCRITCgtwcm9qZWN0X2lkcxgEIAMoCRISCgpjcmVhdGVkX2F0GAUgASgJEjsKCHByb2plY3RzGKABIAMoCzIoLmMycGFtZXNoLmFjY291bnQudjEuT3JnYW5pemF0aW9uUHJvamVjdBIPCgZzY29wZXMYoQEgAygJIjcKE09yZ2FuaXphdGlvblByb2plY3QSEgoKcHJvamVjdF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJIl8KBk1lbWJlchIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIMCgRyb2xlGAQgASgJEhEKCWpvaW5lZF9hdBgFIAEoCSIpChlDcmVhdGVPcmdhbml6YXRpb25SZXF1ZXN0EgwKBG5hbWUYASABKAkiVQoaQ3JlYXRlT3JnYW5pemF0aW9uUmVzcG9uc2USNwoMb3JnYW5pemF0aW9uGAEgASgLMiEuYzJwYW1lc2guYWNjb3VudC52MS5Pcmdhbml6YXRpb24iGgoYTGlzdE9yZ2FuaXphdGlvbnNSZXF1ZXN0IlUKGUxpc3RPcmdhbml6YXRpb25zUmVzcG9uc2USOAoNb3JnYW5pemF0aW9ucxgBIAMoCzIhLmMycGFtZXNoLmFjY291bnQudjEuT3JnYW5pemF0aW9uIl4KIENyZWF0ZU9yZ2FuaXphdGlvblByb2plY3RSZXF1ZXN0EhcKD29yZ2FuaXphdGlvbl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJIjcKIUNyZWF0ZU9yZ2FuaXphdGlvblByb2plY3RSZXNwb25zZRISCgpwcm9qZWN0X2lkGAEgASgJIksKE0ludml0ZU1lbWJlclJlcXVlc3QSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEgwKBHJvbGUYAyABKAkiQQoUSW52aXRlTWVtYmVyUmVzcG9uc2USFQoNaW52aXRhdGlvbl9pZBgBIAEoCRISCgpleHBpcmVzX2F0GAIgASgJIigKF0FjY2VwdEludml0YXRpb25SZXF1ZXN0Eg0KBXRva2VuGAEgASgJIlMKGEFjY2VwdEludml0YXRpb25SZXNwb25zZRI3Cgxvcmdhbml6YXRpb24YASABKAsyIS5jMnBhbWVzaC5hY2NvdW50LnYxLk9yZ2FuaXphdGlvbiItChJMaXN0TWVtYmVyc1JlcXVlc3QSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJIkMKE0xpc3RNZW1iZXJzUmVzcG9uc2USLAoHbWVtYmVycxgBIAMoCzIbLmMycGFtZXNoLmFjY291bnQudjEuTWVtYmVyIlEKF1VwZGF0ZU1lbWJlclJvbGVSZXF1ZXN0EhcKD29yZ2FuaXphdGlvbl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEgwKBHJvbGUYAyABKAkiRwoYVXBkYXRlTWVtYmVyUm9sZVJlc3BvbnNlEisKBm1lbWJlchgBIAEoCzIbLmMycGFtZXNoLmFjY291bnQudjEuTWVtYmVyIj8KE1JlbW92ZU1lbWJlclJlcXVlc3QSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkiFgoUUmVtb3ZlTWVtYmVyUmVzcG9uc2UifAoKSW52aXRhdGlvbhIVCg1pbnZpdGF0aW9uX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEgwKBHJvbGUYAyABKAkSEgoKaW52aXRlZF9ieRgEIAEoCRISCgpjcmVhdGVkX2F0GAUgASgJEhIKCmV4cGlyZXNfYXQYBiABKAkiMQoWTGlzdEludml0YXRpb25zUmVxdWVzdBIXCg9vcmdhbml6YXRpb25faWQYASABKAkiTwoXTGlzdEludml0YXRpb25zUmVzcG9uc2USNAoLaW52aXRhdGlvbnMYASADKAsyHy5jMnBhbWVzaC5hY2NvdW50LnYxLkludml0YXRpb24iSQoXUmV2b2tlSW52aXRhdGlvblJlcXVlc3QSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEhUKDWludml0YXRpb25faWQYAiABKAkiGgoYUmV2b2tlSW52aXRhdGlvblJlc3BvbnNlMpYSCg5BY2NvdW50U2VydmljZRJXCghSZWdpc3RlchIkLmMycGFtZXNoLmFjY291bnQudjEuUmVnaXN0ZXJSZXF1ZXN0GiUuYzJwYW1lc2guYWNjb3VudC52MS5SZWdpc3RlclJlc3BvbnNlEmAKC1ZlcmlmeUVtYWlsEicuYzJwYW1lc2guYWNjb3VudC52MS5WZXJpZnlFbWFpbFJlcXVlc3QaKC5jMnBhbWVzaC5hY2NvdW50LnYxLlZlcmlmeUVtYWlsUmVzcG9uc2USdQoSUmVzZW5kVmVyaWZpY2F0aW9uEi4uYzJwYW1lc2guYWNjb3VudC52MS5SZXNlbmRWZXJpZmljYXRpb25SZXF1ZXN0Gi8uYzJwYW1lc2guYWNjb3VudC52MS5SZXNlbmRWZXJpZmljYXRpb25SZXNwb25zZRJOCgVMb2dpbhIhLmMycGFtZXNoLmFjY291bnQudjEuTG9naW5SZXF1ZXN0GiIuYzJwYW1lc2guYWNjb3VudC52MS5Mb2dpblJlc3BvbnNlElQKB1JlZnJlc2gSIy5jMnBhbWVzaC5hY2NvdW50LnYxLlJlZnJlc2hSZXF1ZXN0GiQuYzJwYW1lc2guYWNjb3VudC52MS5SZWZyZXNoUmVzcG9uc2USUQoGTG9nb3V0EiIuYzJwYW1lc2guYWNjb3VudC52MS5Mb2dvdXRSZXF1ZXN0GiMuYzJwYW1lc2guYWNjb3VudC52MS5Mb2dvdXRSZXNwb25zZRJpCg5Gb3Jnb3RQYXNzd29yZBIqLmMycGFtZXNoLmFjY291bnQudjEuRm9yZ290UGFzc3dvcmRSZXF1ZXN0GisuYzJwYW1lc2guYWNjb3VudC52MS5Gb3Jnb3RQYXNzd29yZFJlc3BvbnNlEmYKDVJlc2V0UGFzc3dvcmQSKS5jMnBhbWVzaC5hY2NvdW50LnYxLlJlc2V0UGFzc3dvcmRSZXF1ZXN0GiouYzJwYW1lc2guYWNjb3VudC52MS5SZXNldFBhc3N3b3JkUmVzcG9uc2USaQoOQ2hhbmdlUGFzc3dvcmQSKi5jMnBhbWVzaC5hY2NvdW50LnYxLkNoYW5nZVBhc3N3b3JkUmVxdWVzdBorLmMycGFtZXNoLmFjY291bnQudjEuQ2hhbmdlUGFzc3dvcmRSZXNwb25zZRJpCg5HZXRDdXJyZW50VXNlchIqLmMycGFtZXNoLmFjY291bnQudjEuR2V0Q3VycmVudFVzZXJSZXF1ZXN0GisuYzJwYW1lc2guYWNjb3VudC52MS5HZXRDdXJyZW50VXNlclJlc3BvbnNlEmMKDExpc3RTZXNzaW9ucxIoLmMycGFtZXNoLmFjY291bnQudjEuTGlzdFNlc3Npb25zUmVxdWVzdBopLmMycGFtZXNoLmFjY291bnQudjEuTGlzdFNlc3Npb25zUmVzcG9uc2USZgoNUmV2b2tlU2Vzc2lvbhIpLmMycGFtZXNoLmFjY291bnQudjEuUmV2b2tlU2Vzc2lvblJlcXVlc3QaKi5jMnBhbWVzaC5hY2NvdW50LnYxLlJldm9rZVNlc3Npb25SZXNwb25zZRJ1ChJDcmVhdGVPcmdhbml6YXRpb24SLi5jMnBhbWVzaC5hY2NvdW50LnYxLkNyZWF0ZU9yZ2FuaXphdGlvblJlcXVlc3QaLy5jMnBhbWVzaC5hY2NvdW50LnYxLkNyZWF0ZU9yZ2FuaXphdGlvblJlc3BvbnNlEnIKEUxpc3RPcmdhbml6YXRpb25zEi0uYzJwYW1lc2guYWNjb3VudC52MS5MaXN0T3JnYW5pemF0aW9uc1JlcXVlc3QaLi5jMnBhbWVzaC5hY2NvdW50LnYxLkxpc3RPcmdhbml6YXRpb25zUmVzcG9uc2USigEKGUNyZWF0ZU9yZ2FuaXphdGlvblByb2plY3QSNS5jMnBhbWVzaC5hY2NvdW50LnYxLkNyZWF0ZU9yZ2FuaXphdGlvblByb2plY3RSZXF1ZXN0GjYuYzJwYW1lc2guYWNjb3VudC52MS5DcmVhdGVPcmdhbml6YXRpb25Qcm9qZWN0UmVzcG9uc2USYwoMSW52aXRlTWVtYmVyEiguYzJwYW1lc2guYWNjb3VudC52MS5JbnZpdGVNZW1iZXJSZXF1ZXN0GikuYzJwYW1lc2guYWNjb3VudC52MS5JbnZpdGVNZW1iZXJSZXNwb25zZRJvChBBY2NlcHRJbnZpdGF0aW9uEiwuYzJwYW1lc2guYWNjb3VudC52MS5BY2NlcHRJbnZpdGF0aW9uUmVxdWVzdBotLmMycGFtZXNoLmFjY291bnQudjEuQWNjZXB0SW52aXRhdGlvblJlc3BvbnNlEmAKC0xpc3RNZW1iZXJzEicuYzJwYW1lc2guYWNjb3VudC52MS5MaXN0TWVtYmVyc1JlcXVlc3QaKC5jMnBhbWVzaC5hY2NvdW50LnYxLkxpc3RNZW1iZXJzUmVzcG9uc2USbwoQVXBkYXRlTWVtYmVyUm9sZRIsLmMycGFtZXNoLmFjY291bnQudjEuVXBkYXRlTWVtYmVyUm9sZVJlcXVlc3QaLS5jMnBhbWVzaC5hY2NvdW50LnYxLlVwZGF0ZU1lbWJlclJvbGVSZXNwb25zZRJjCgxSZW1vdmVNZW1iZXISKC5jMnBhbWVzaC5hY2NvdW50LnYxLlJlbW92ZU1lbWJlclJlcXVlc3QaKS5jMnBhbWVzaC5hY2NvdW50LnYxLlJlbW92ZU1lbWJlclJlc3BvbnNlEmwKD0xpc3RJbnZpdGF0aW9ucxIrLmMycGFtZXNoLmFjY291bnQudjEuTGlzdEludml0YXRpb25zUmVxdWVzdBosLmMycGFtZXNoLmFjY291bnQudjEuTGlzdEludml0YXRpb25zUmVzcG9uc2USbwoQUmV2b2tlSW52aXRhdGlvbhIsLmMycGFtZXNoLmFjY291bnQudjEuUmV2b2tlSW52aXRhdGlvblJlcXVlc3QaLS5jMnBhbWVzaC5hY2NvdW50LnYxLlJldm9rZUludml0YXRpb25SZXNwb25zZWIGcHJvdG8z");
+  fileDesc("CiFjMnBhbWVzaC9hY2NvdW50L3YxL2FjY291bnQucHJvdG8SE2MycGFtZXNoLmFjY291bnQudjEiaAoEVXNlchIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIWCg5lbWFpbF92ZXJpZmllZBgEIAEoCBISCgpjcmVhdGVkX2F0GAUgASgJIrEBCgZUb2tlbnMSFAoMYWNjZXNzX3Rva2VuGAEgASgJEhIKCnRva2VuX3R5cGUYAiABKAkSEgoKZXhwaXJlc19pbhgDIAEoAxIVCg1yZWZyZXNoX3Rva2VuGAQgASgJEhoKEnJlZnJlc2hfZXhwaXJlc19pbhgFIAEoAxISCgpzZXNzaW9uX2lkGAYgASgJEhIKCnByb2plY3RfaWQYByABKAkSDgoGc2NvcGVzGAggAygJIkgKD1JlZ2lzdGVyUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRIUCgxkaXNwbGF5X25hbWUYAyABKAkiOwoQUmVnaXN0ZXJSZXNwb25zZRInCgR1c2VyGAEgASgLMhkuYzJwYW1lc2guYWNjb3VudC52MS5Vc2VyIjEKElZlcmlmeUVtYWlsUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIMCgRjb2RlGAIgASgJIj4KE1ZlcmlmeUVtYWlsUmVzcG9uc2USJwoEdXNlchgBIAEoCzIZLmMycGFtZXNoLmFjY291bnQudjEuVXNlciIqChlSZXNlbmRWZXJpZmljYXRpb25SZXF1ZXN0Eg0KBWVtYWlsGAEgASgJIhwKGlJlc2VuZFZlcmlmaWNhdGlvblJlc3BvbnNlIkMKDExvZ2luUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRISCgpwcm9qZWN0X2lkGAMgASgJImUKDUxvZ2luUmVzcG9uc2USKwoGdG9rZW5zGAEgASgLMhsuYzJwYW1lc2guYWNjb3VudC52MS5Ub2tlbnMSJwoEdXNlchgCIAEoCzIZLmMycGFtZXNoLmFjY291bnQudjEuVXNlciI7Cg5SZWZyZXNoUmVxdWVzdBIVCg1yZWZyZXNoX3Rva2VuGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkiPgoPUmVmcmVzaFJlc3BvbnNlEisKBnRva2VucxgBIAEoCzIbLmMycGFtZXNoLmFjY291bnQudjEuVG9rZW5zIiYKDUxvZ291dFJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCSIQCg5Mb2dvdXRSZXNwb25zZSImChVGb3Jnb3RQYXNzd29yZFJlcXVlc3QSDQoFZW1haWwYASABKAkiGAoWRm9yZ290UGFzc3dvcmRSZXNwb25zZSJJChRSZXNldFBhc3N3b3JkUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIMCgRjb2RlGAIgASgJEhQKDG5ld19wYXNzd29yZBgDIAEoCSIXChVSZXNldFBhc3N3b3JkUmVzcG9uc2UiRwoVQ2hhbmdlUGFzc3dvcmRSZXF1ZXN0EhgKEGN1cnJlbnRfcGFzc3dvcmQYASABKAkSFAoMbmV3X3Bhc3N3b3JkGAIgASgJIhgKFkNoYW5nZVBhc3N3b3JkUmVzcG9uc2UiFwoVR2V0Q3VycmVudFVzZXJSZXF1ZXN0IkEKFkdldEN1cnJlbnRVc2VyUmVzcG9uc2USJwoEdXNlchgBIAEoCzIZLmMycGFtZXNoLmFjY291bnQudjEuVXNlciKTAQoHU2Vzc2lvbhISCgpzZXNzaW9uX2lkGAEgASgJEhIKCmNyZWF0ZWRfYXQYAiABKAkSFAoMbGFzdF91c2VkX2F0GAMgASgJEhIKCmV4cGlyZXNfYXQYBCABKAkSEQoJY2xpZW50X2lwGAUgASgJEhIKCnVzZXJfYWdlbnQYBiABKAkSDwoHY3VycmVudBgHIAEoCCIVChNMaXN0U2Vzc2lvbnNSZXF1ZXN0IkYKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEi4KCHNlc3Npb25zGAEgAygLMhwuYzJwYW1lc2guYWNjb3VudC52MS5TZXNzaW9uIioKFFJldm9rZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiFwoVUmV2b2tlU2Vzc2lvblJlc3BvbnNlIroBCgxPcmdhbml6YXRpb24SFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSDAoEcm9sZRgDIAEoCRITCgtwcm9qZWN0X2lkcxgEIAMoCRISCgpjcmVhdGVkX2F0GAUgASgJEjsKCHByb2plY3RzGKABIAMoCzIoLmMycGFtZXNoLmFjY291bnQudjEuT3JnYW5pemF0aW9uUHJvamVjdBIPCgZzY29wZXMYoQEgAygJIjcKE09yZ2FuaXphdGlvblByb2plY3QSEgoKcHJvamVjdF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJIl8KBk1lbWJlchIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIMCgRyb2xlGAQgASgJEhEKCWpvaW5lZF9hdBgFIAEoCSIpChlDcmVhdGVPcmdhbml6YXRpb25SZXF1ZXN0EgwKBG5hbWUYASABKAkiVQoaQ3JlYXRlT3JnYW5pemF0aW9uUmVzcG9uc2USNwoMb3JnYW5pemF0aW9uGAEgASgLMiEuYzJwYW1lc2guYWNjb3VudC52MS5Pcmdhbml6YXRpb24iGgoYTGlzdE9yZ2FuaXphdGlvbnNSZXF1ZXN0IlUKGUxpc3RPcmdhbml6YXRpb25zUmVzcG9uc2USOAoNb3JnYW5pemF0aW9ucxgBIAMoCzIhLmMycGFtZXNoLmFjY291bnQudjEuT3JnYW5pemF0aW9uIl4KIENyZWF0ZU9yZ2FuaXphdGlvblByb2plY3RSZXF1ZXN0EhcKD29yZ2FuaXphdGlvbl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJIjcKIUNyZWF0ZU9yZ2FuaXphdGlvblByb2plY3RSZXNwb25zZRISCgpwcm9qZWN0X2lkGAEgASgJIksKE0ludml0ZU1lbWJlclJlcXVlc3QSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEgwKBHJvbGUYAyABKAkiQQoUSW52aXRlTWVtYmVyUmVzcG9uc2USFQoNaW52aXRhdGlvbl9pZBgBIAEoCRISCgpleHBpcmVzX2F0GAIgASgJIigKF0FjY2VwdEludml0YXRpb25SZXF1ZXN0Eg0KBXRva2VuGAEgASgJIlMKGEFjY2VwdEludml0YXRpb25SZXNwb25zZRI3Cgxvcmdhbml6YXRpb24YASABKAsyIS5jMnBhbWVzaC5hY2NvdW50LnYxLk9yZ2FuaXphdGlvbiItChJMaXN0TWVtYmVyc1JlcXVlc3QSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJIkMKE0xpc3RNZW1iZXJzUmVzcG9uc2USLAoHbWVtYmVycxgBIAMoCzIbLmMycGFtZXNoLmFjY291bnQudjEuTWVtYmVyIlEKF1VwZGF0ZU1lbWJlclJvbGVSZXF1ZXN0EhcKD29yZ2FuaXphdGlvbl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEgwKBHJvbGUYAyABKAkiRwoYVXBkYXRlTWVtYmVyUm9sZVJlc3BvbnNlEisKBm1lbWJlchgBIAEoCzIbLmMycGFtZXNoLmFjY291bnQudjEuTWVtYmVyIj8KE1JlbW92ZU1lbWJlclJlcXVlc3QSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkiFgoUUmVtb3ZlTWVtYmVyUmVzcG9uc2UifAoKSW52aXRhdGlvbhIVCg1pbnZpdGF0aW9uX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEgwKBHJvbGUYAyABKAkSEgoKaW52aXRlZF9ieRgEIAEoCRISCgpjcmVhdGVkX2F0GAUgASgJEhIKCmV4cGlyZXNfYXQYBiABKAkiMQoWTGlzdEludml0YXRpb25zUmVxdWVzdBIXCg9vcmdhbml6YXRpb25faWQYASABKAkiTwoXTGlzdEludml0YXRpb25zUmVzcG9uc2USNAoLaW52aXRhdGlvbnMYASADKAsyHy5jMnBhbWVzaC5hY2NvdW50LnYxLkludml0YXRpb24iSQoXUmV2b2tlSW52aXRhdGlvblJlcXVlc3QSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEhUKDWludml0YXRpb25faWQYAiABKAkiGgoYUmV2b2tlSW52aXRhdGlvblJlc3BvbnNlIssBChBJZGVudGl0eVByb3ZpZGVyEhcKD29yZ2FuaXphdGlvbl9pZBgBIAEoCRISCgppc3N1ZXJfdXJsGAIgASgJEhEKCWNsaWVudF9pZBgDIAEoCRIZChFjbGllbnRfc2VjcmV0X3NldBgEIAEoCBIcChRhbGxvd2VkX2VtYWlsX2RvbWFpbhgFIAEoCRIUCgxkZWZhdWx0X3JvbGUYBiABKAkSFAoMcmVkaXJlY3RfdXJpGAcgASgJEhIKCnVwZGF0ZWRfYXQYCCABKAkivQEKGlNldElkZW50aXR5UHJvdmlkZXJSZXF1ZXN0EhcKD29yZ2FuaXphdGlvbl9pZBgBIAEoCRISCgppc3N1ZXJfdXJsGAIgASgJEhEKCWNsaWVudF9pZBgDIAEoCRIVCg1jbGllbnRfc2VjcmV0GAQgASgJEhwKFGFsbG93ZWRfZW1haWxfZG9tYWluGAUgASgJEhQKDGRlZmF1bHRfcm9sZRgGIAEoCRIUCgxyZWRpcmVjdF91cmkYByABKAkiXwobU2V0SWRlbnRpdHlQcm92aWRlclJlc3BvbnNlEkAKEWlkZW50aXR5X3Byb3ZpZGVyGAEgASgLMiUuYzJwYW1lc2guYWNjb3VudC52MS5JZGVudGl0eVByb3ZpZGVyIjUKGkdldElkZW50aXR5UHJvdmlkZXJSZXF1ZXN0EhcKD29yZ2FuaXphdGlvbl9pZBgBIAEoCSJfChtHZXRJZGVudGl0eVByb3ZpZGVyUmVzcG9uc2USQAoRaWRlbnRpdHlfcHJvdmlkZXIYASABKAsyJS5jMnBhbWVzaC5hY2NvdW50LnYxLklkZW50aXR5UHJvdmlkZXIiMQoWU3RhcnRPaWRjU2lnbkluUmVxdWVzdBIXCg9vcmdhbml6YXRpb25faWQYASABKAkiVwoXU3RhcnRPaWRjU2lnbkluUmVzcG9uc2USGQoRYXV0aG9yaXphdGlvbl91cmwYASABKAkSDQoFc3RhdGUYAiABKAkSEgoKZXhwaXJlc19pbhgDIAEoAyJDChdGaW5pc2hPaWRjU2lnbkluUmVxdWVzdBIUCgxjYWxsYmFja191cmwYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCSKaAQoYRmluaXNoT2lkY1NpZ25JblJlc3BvbnNlEisKBnRva2VucxgBIAEoCzIbLmMycGFtZXNoLmFjY291bnQudjEuVG9rZW5zEicKBHVzZXIYAiABKAsyGS5jMnBhbWVzaC5hY2NvdW50LnYxLlVzZXISFwoPb3JnYW5pemF0aW9uX2lkGAMgASgJEg8KB2NyZWF0ZWQYBCABKAgiLgoXU3RhcnREZXZpY2VMb2dpblJlcXVlc3QSEwoLY2xpZW50X25hbWUYASABKAkipQEKGFN0YXJ0RGV2aWNlTG9naW5SZXNwb25zZRITCgtkZXZpY2VfY29kZRgBIAEoCRIRCgl1c2VyX2NvZGUYAiABKAkSGAoQdmVyaWZpY2F0aW9uX3VyaRgDIAEoCRIhChl2ZXJpZmljYXRpb25fdXJpX2NvbXBsZXRlGAQgASgJEhAKCGludGVydmFsGAUgASgDEhIKCmV4cGlyZXNfaW4YBiABKAMiLgoZQXBwcm92ZURldmljZUxvZ2luUmVxdWVzdBIRCgl1c2VyX2NvZGUYASABKAkiMQoaQXBwcm92ZURldmljZUxvZ2luUmVzcG9uc2USEwoLY2xpZW50X25hbWUYASABKAkiLQoWUG9sbERldmljZUxvZ2luUmVxdWVzdBITCgtkZXZpY2VfY29kZRgBIAEoCSKRAQoXUG9sbERldmljZUxvZ2luUmVzcG9uc2USDgoGc3RhdHVzGAEgASgJEisKBnRva2VucxgCIAEoCzIbLmMycGFtZXNoLmFjY291bnQudjEuVG9rZW5zEicKBHVzZXIYAyABKAsyGS5jMnBhbWVzaC5hY2NvdW50LnYxLlVzZXISEAoIaW50ZXJ2YWwYBCABKAMyvxgKDkFjY291bnRTZXJ2aWNlElcKCFJlZ2lzdGVyEiQuYzJwYW1lc2guYWNjb3VudC52MS5SZWdpc3RlclJlcXVlc3QaJS5jMnBhbWVzaC5hY2NvdW50LnYxLlJlZ2lzdGVyUmVzcG9uc2USYAoLVmVyaWZ5RW1haWwSJy5jMnBhbWVzaC5hY2NvdW50LnYxLlZlcmlmeUVtYWlsUmVxdWVzdBooLmMycGFtZXNoLmFjY291bnQudjEuVmVyaWZ5RW1haWxSZXNwb25zZRJ1ChJSZXNlbmRWZXJpZmljYXRpb24SLi5jMnBhbWVzaC5hY2NvdW50LnYxLlJlc2VuZFZlcmlmaWNhdGlvblJlcXVlc3QaLy5jMnBhbWVzaC5hY2NvdW50LnYxLlJlc2VuZFZlcmlmaWNhdGlvblJlc3BvbnNlEk4KBUxvZ2luEiEuYzJwYW1lc2guYWNjb3VudC52MS5Mb2dpblJlcXVlc3QaIi5jMnBhbWVzaC5hY2NvdW50LnYxLkxvZ2luUmVzcG9uc2USVAoHUmVmcmVzaBIjLmMycGFtZXNoLmFjY291bnQudjEuUmVmcmVzaFJlcXVlc3QaJC5jMnBhbWVzaC5hY2NvdW50LnYxLlJlZnJlc2hSZXNwb25zZRJRCgZMb2dvdXQSIi5jMnBhbWVzaC5hY2NvdW50LnYxLkxvZ291dFJlcXVlc3QaIy5jMnBhbWVzaC5hY2NvdW50LnYxLkxvZ291dFJlc3BvbnNlEmkKDkZvcmdvdFBhc3N3b3JkEiouYzJwYW1lc2guYWNjb3VudC52MS5Gb3Jnb3RQYXNzd29yZFJlcXVlc3QaKy5jMnBhbWVzaC5hY2NvdW50LnYxLkZvcmdvdFBhc3N3b3JkUmVzcG9uc2USZgoNUmVzZXRQYXNzd29yZBIpLmMycGFtZXNoLmFjY291bnQudjEuUmVzZXRQYXNzd29yZFJlcXVlc3QaKi5jMnBhbWVzaC5hY2NvdW50LnYxLlJlc2V0UGFzc3dvcmRSZXNwb25zZRJpCg5DaGFuZ2VQYXNzd29yZBIqLmMycGFtZXNoLmFjY291bnQudjEuQ2hhbmdlUGFzc3dvcmRSZXF1ZXN0GisuYzJwYW1lc2guYWNjb3VudC52MS5DaGFuZ2VQYXNzd29yZFJlc3BvbnNlEmkKDkdldEN1cnJlbnRVc2VyEiouYzJwYW1lc2guYWNjb3VudC52MS5HZXRDdXJyZW50VXNlclJlcXVlc3QaKy5jMnBhbWVzaC5hY2NvdW50LnYxLkdldEN1cnJlbnRVc2VyUmVzcG9uc2USYwoMTGlzdFNlc3Npb25zEiguYzJwYW1lc2guYWNjb3VudC52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0GikuYzJwYW1lc2guYWNjb3VudC52MS5MaXN0U2Vzc2lvbnNSZXNwb25zZRJmCg1SZXZva2VTZXNzaW9uEikuYzJwYW1lc2guYWNjb3VudC52MS5SZXZva2VTZXNzaW9uUmVxdWVzdBoqLmMycGFtZXNoLmFjY291bnQudjEuUmV2b2tlU2Vzc2lvblJlc3BvbnNlEnUKEkNyZWF0ZU9yZ2FuaXphdGlvbhIuLmMycGFtZXNoLmFjY291bnQudjEuQ3JlYXRlT3JnYW5pemF0aW9uUmVxdWVzdBovLmMycGFtZXNoLmFjY291bnQudjEuQ3JlYXRlT3JnYW5pemF0aW9uUmVzcG9uc2UScgoRTGlzdE9yZ2FuaXphdGlvbnMSLS5jMnBhbWVzaC5hY2NvdW50LnYxLkxpc3RPcmdhbml6YXRpb25zUmVxdWVzdBouLmMycGFtZXNoLmFjY291bnQudjEuTGlzdE9yZ2FuaXphdGlvbnNSZXNwb25zZRKKAQoZQ3JlYXRlT3JnYW5pemF0aW9uUHJvamVjdBI1LmMycGFtZXNoLmFjY291bnQudjEuQ3JlYXRlT3JnYW5pemF0aW9uUHJvamVjdFJlcXVlc3QaNi5jMnBhbWVzaC5hY2NvdW50LnYxLkNyZWF0ZU9yZ2FuaXphdGlvblByb2plY3RSZXNwb25zZRJjCgxJbnZpdGVNZW1iZXISKC5jMnBhbWVzaC5hY2NvdW50LnYxLkludml0ZU1lbWJlclJlcXVlc3QaKS5jMnBhbWVzaC5hY2NvdW50LnYxLkludml0ZU1lbWJlclJlc3BvbnNlEm8KEEFjY2VwdEludml0YXRpb24SLC5jMnBhbWVzaC5hY2NvdW50LnYxLkFjY2VwdEludml0YXRpb25SZXF1ZXN0Gi0uYzJwYW1lc2guYWNjb3VudC52MS5BY2NlcHRJbnZpdGF0aW9uUmVzcG9uc2USYAoLTGlzdE1lbWJlcnMSJy5jMnBhbWVzaC5hY2NvdW50LnYxLkxpc3RNZW1iZXJzUmVxdWVzdBooLmMycGFtZXNoLmFjY291bnQudjEuTGlzdE1lbWJlcnNSZXNwb25zZRJvChBVcGRhdGVNZW1iZXJSb2xlEiwuYzJwYW1lc2guYWNjb3VudC52MS5VcGRhdGVNZW1iZXJSb2xlUmVxdWVzdBotLmMycGFtZXNoLmFjY291bnQudjEuVXBkYXRlTWVtYmVyUm9sZVJlc3BvbnNlEmMKDFJlbW92ZU1lbWJlchIoLmMycGFtZXNoLmFjY291bnQudjEuUmVtb3ZlTWVtYmVyUmVxdWVzdBopLmMycGFtZXNoLmFjY291bnQudjEuUmVtb3ZlTWVtYmVyUmVzcG9uc2USbAoPTGlzdEludml0YXRpb25zEisuYzJwYW1lc2guYWNjb3VudC52MS5MaXN0SW52aXRhdGlvbnNSZXF1ZXN0GiwuYzJwYW1lc2guYWNjb3VudC52MS5MaXN0SW52aXRhdGlvbnNSZXNwb25zZRJvChBSZXZva2VJbnZpdGF0aW9uEiwuYzJwYW1lc2guYWNjb3VudC52MS5SZXZva2VJbnZpdGF0aW9uUmVxdWVzdBotLmMycGFtZXNoLmFjY291bnQudjEuUmV2b2tlSW52aXRhdGlvblJlc3BvbnNlEngKE1NldElkZW50aXR5UHJvdmlkZXISLy5jMnBhbWVzaC5hY2NvdW50LnYxLlNldElkZW50aXR5UHJvdmlkZXJSZXF1ZXN0GjAuYzJwYW1lc2guYWNjb3VudC52MS5TZXRJZGVudGl0eVByb3ZpZGVyUmVzcG9uc2USeAoTR2V0SWRlbnRpdHlQcm92aWRlchIvLmMycGFtZXNoLmFjY291bnQudjEuR2V0SWRlbnRpdHlQcm92aWRlclJlcXVlc3QaMC5jMnBhbWVzaC5hY2NvdW50LnYxLkdldElkZW50aXR5UHJvdmlkZXJSZXNwb25zZRJsCg9TdGFydE9pZGNTaWduSW4SKy5jMnBhbWVzaC5hY2NvdW50LnYxLlN0YXJ0T2lkY1NpZ25JblJlcXVlc3QaLC5jMnBhbWVzaC5hY2NvdW50LnYxLlN0YXJ0T2lkY1NpZ25JblJlc3BvbnNlEm8KEEZpbmlzaE9pZGNTaWduSW4SLC5jMnBhbWVzaC5hY2NvdW50LnYxLkZpbmlzaE9pZGNTaWduSW5SZXF1ZXN0Gi0uYzJwYW1lc2guYWNjb3VudC52MS5GaW5pc2hPaWRjU2lnbkluUmVzcG9uc2USbwoQU3RhcnREZXZpY2VMb2dpbhIsLmMycGFtZXNoLmFjY291bnQudjEuU3RhcnREZXZpY2VMb2dpblJlcXVlc3QaLS5jMnBhbWVzaC5hY2NvdW50LnYxLlN0YXJ0RGV2aWNlTG9naW5SZXNwb25zZRJ1ChJBcHByb3ZlRGV2aWNlTG9naW4SLi5jMnBhbWVzaC5hY2NvdW50LnYxLkFwcHJvdmVEZXZpY2VMb2dpblJlcXVlc3QaLy5jMnBhbWVzaC5hY2NvdW50LnYxLkFwcHJvdmVEZXZpY2VMb2dpblJlc3BvbnNlEmwKD1BvbGxEZXZpY2VMb2dpbhIrLmMycGFtZXNoLmFjY291bnQudjEuUG9sbERldmljZUxvZ2luUmVxdWVzdBosLmMycGFtZXNoLmFjY291bnQudjEuUG9sbERldmljZUxvZ2luUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * A person's account. Never carries the password or its hash.
@@ -1146,6 +1146,446 @@ export const RevokeInvitationResponseSchema: GenMessage<RevokeInvitationResponse
   messageDesc(file_c2pamesh_account_v1_account, 50);
 
 /**
+ * An organization's OpenID Connect provider.
+ *
+ * @generated from message c2pamesh.account.v1.IdentityProvider
+ */
+export type IdentityProvider = Message<"c2pamesh.account.v1.IdentityProvider"> & {
+  /**
+   * @generated from field: string organization_id = 1;
+   */
+  organizationId: string;
+
+  /**
+   * The provider's issuer; its discovery document is `<issuer>/.well-known/openid-configuration`.
+   *
+   * @generated from field: string issuer_url = 2;
+   */
+  issuerUrl: string;
+
+  /**
+   * @generated from field: string client_id = 3;
+   */
+  clientId: string;
+
+  /**
+   * True when a client secret is stored (sealed); the secret itself is never returned.
+   *
+   * @generated from field: bool client_secret_set = 4;
+   */
+  clientSecretSet: boolean;
+
+  /**
+   * Only people whose verified address is in this domain may sign in (e.g. `example.com`).
+   *
+   * @generated from field: string allowed_email_domain = 5;
+   */
+  allowedEmailDomain: string;
+
+  /**
+   * The role a person joins the organization with on first sign-in: `member` or `viewer`.
+   *
+   * @generated from field: string default_role = 6;
+   */
+  defaultRole: string;
+
+  /**
+   * Where the provider sends the browser back; registered at the provider for this client.
+   *
+   * @generated from field: string redirect_uri = 7;
+   */
+  redirectUri: string;
+
+  /**
+   * @generated from field: string updated_at = 8;
+   */
+  updatedAt: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.IdentityProvider.
+ * Use `create(IdentityProviderSchema)` to create a new message.
+ */
+export const IdentityProviderSchema: GenMessage<IdentityProvider> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 51);
+
+/**
+ * @generated from message c2pamesh.account.v1.SetIdentityProviderRequest
+ */
+export type SetIdentityProviderRequest = Message<"c2pamesh.account.v1.SetIdentityProviderRequest"> & {
+  /**
+   * @generated from field: string organization_id = 1;
+   */
+  organizationId: string;
+
+  /**
+   * https:// (http:// only for a host the operator allows in MESH_OIDC_ALLOW_HOSTS).
+   *
+   * @generated from field: string issuer_url = 2;
+   */
+  issuerUrl: string;
+
+  /**
+   * @generated from field: string client_id = 3;
+   */
+  clientId: string;
+
+  /**
+   * Empty for a public client (PKCE only); sealed at rest otherwise.
+   *
+   * @generated from field: string client_secret = 4;
+   */
+  clientSecret: string;
+
+  /**
+   * @generated from field: string allowed_email_domain = 5;
+   */
+  allowedEmailDomain: string;
+
+  /**
+   * `member` (default) or `viewer`.
+   *
+   * @generated from field: string default_role = 6;
+   */
+  defaultRole: string;
+
+  /**
+   * @generated from field: string redirect_uri = 7;
+   */
+  redirectUri: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.SetIdentityProviderRequest.
+ * Use `create(SetIdentityProviderRequestSchema)` to create a new message.
+ */
+export const SetIdentityProviderRequestSchema: GenMessage<SetIdentityProviderRequest> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 52);
+
+/**
+ * @generated from message c2pamesh.account.v1.SetIdentityProviderResponse
+ */
+export type SetIdentityProviderResponse = Message<"c2pamesh.account.v1.SetIdentityProviderResponse"> & {
+  /**
+   * @generated from field: c2pamesh.account.v1.IdentityProvider identity_provider = 1;
+   */
+  identityProvider?: IdentityProvider | undefined;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.SetIdentityProviderResponse.
+ * Use `create(SetIdentityProviderResponseSchema)` to create a new message.
+ */
+export const SetIdentityProviderResponseSchema: GenMessage<SetIdentityProviderResponse> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 53);
+
+/**
+ * @generated from message c2pamesh.account.v1.GetIdentityProviderRequest
+ */
+export type GetIdentityProviderRequest = Message<"c2pamesh.account.v1.GetIdentityProviderRequest"> & {
+  /**
+   * @generated from field: string organization_id = 1;
+   */
+  organizationId: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.GetIdentityProviderRequest.
+ * Use `create(GetIdentityProviderRequestSchema)` to create a new message.
+ */
+export const GetIdentityProviderRequestSchema: GenMessage<GetIdentityProviderRequest> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 54);
+
+/**
+ * @generated from message c2pamesh.account.v1.GetIdentityProviderResponse
+ */
+export type GetIdentityProviderResponse = Message<"c2pamesh.account.v1.GetIdentityProviderResponse"> & {
+  /**
+   * @generated from field: c2pamesh.account.v1.IdentityProvider identity_provider = 1;
+   */
+  identityProvider?: IdentityProvider | undefined;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.GetIdentityProviderResponse.
+ * Use `create(GetIdentityProviderResponseSchema)` to create a new message.
+ */
+export const GetIdentityProviderResponseSchema: GenMessage<GetIdentityProviderResponse> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 55);
+
+/**
+ * @generated from message c2pamesh.account.v1.StartOidcSignInRequest
+ */
+export type StartOidcSignInRequest = Message<"c2pamesh.account.v1.StartOidcSignInRequest"> & {
+  /**
+   * @generated from field: string organization_id = 1;
+   */
+  organizationId: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.StartOidcSignInRequest.
+ * Use `create(StartOidcSignInRequestSchema)` to create a new message.
+ */
+export const StartOidcSignInRequestSchema: GenMessage<StartOidcSignInRequest> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 56);
+
+/**
+ * @generated from message c2pamesh.account.v1.StartOidcSignInResponse
+ */
+export type StartOidcSignInResponse = Message<"c2pamesh.account.v1.StartOidcSignInResponse"> & {
+  /**
+   * Send the browser here.
+   *
+   * @generated from field: string authorization_url = 1;
+   */
+  authorizationUrl: string;
+
+  /**
+   * Also in the URL; the callback must carry it back.
+   *
+   * @generated from field: string state = 2;
+   */
+  state: string;
+
+  /**
+   * Seconds the sign-in may take before it must be started again.
+   *
+   * @generated from field: int64 expires_in = 3;
+   */
+  expiresIn: bigint;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.StartOidcSignInResponse.
+ * Use `create(StartOidcSignInResponseSchema)` to create a new message.
+ */
+export const StartOidcSignInResponseSchema: GenMessage<StartOidcSignInResponse> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 57);
+
+/**
+ * @generated from message c2pamesh.account.v1.FinishOidcSignInRequest
+ */
+export type FinishOidcSignInRequest = Message<"c2pamesh.account.v1.FinishOidcSignInRequest"> & {
+  /**
+   * The full URL the provider redirected the browser to (with `code` and `state`).
+   *
+   * @generated from field: string callback_url = 1;
+   */
+  callbackUrl: string;
+
+  /**
+   * Optional: a project of the organization for the access token to act on.
+   *
+   * @generated from field: string project_id = 2;
+   */
+  projectId: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.FinishOidcSignInRequest.
+ * Use `create(FinishOidcSignInRequestSchema)` to create a new message.
+ */
+export const FinishOidcSignInRequestSchema: GenMessage<FinishOidcSignInRequest> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 58);
+
+/**
+ * @generated from message c2pamesh.account.v1.FinishOidcSignInResponse
+ */
+export type FinishOidcSignInResponse = Message<"c2pamesh.account.v1.FinishOidcSignInResponse"> & {
+  /**
+   * @generated from field: c2pamesh.account.v1.Tokens tokens = 1;
+   */
+  tokens?: Tokens | undefined;
+
+  /**
+   * @generated from field: c2pamesh.account.v1.User user = 2;
+   */
+  user?: User | undefined;
+
+  /**
+   * @generated from field: string organization_id = 3;
+   */
+  organizationId: string;
+
+  /**
+   * True when this sign-in made the account.
+   *
+   * @generated from field: bool created = 4;
+   */
+  created: boolean;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.FinishOidcSignInResponse.
+ * Use `create(FinishOidcSignInResponseSchema)` to create a new message.
+ */
+export const FinishOidcSignInResponseSchema: GenMessage<FinishOidcSignInResponse> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 59);
+
+/**
+ * @generated from message c2pamesh.account.v1.StartDeviceLoginRequest
+ */
+export type StartDeviceLoginRequest = Message<"c2pamesh.account.v1.StartDeviceLoginRequest"> & {
+  /**
+   * Shown to the person approving (e.g. "c2pa-mesh CLI on laptop"); at most 100 characters.
+   *
+   * @generated from field: string client_name = 1;
+   */
+  clientName: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.StartDeviceLoginRequest.
+ * Use `create(StartDeviceLoginRequestSchema)` to create a new message.
+ */
+export const StartDeviceLoginRequestSchema: GenMessage<StartDeviceLoginRequest> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 60);
+
+/**
+ * @generated from message c2pamesh.account.v1.StartDeviceLoginResponse
+ */
+export type StartDeviceLoginResponse = Message<"c2pamesh.account.v1.StartDeviceLoginResponse"> & {
+  /**
+   * Secret of the device; polled with, never shown.
+   *
+   * @generated from field: string device_code = 1;
+   */
+  deviceCode: string;
+
+  /**
+   * Short code the person types where they approve (e.g. `WDJB-MJHT`).
+   *
+   * @generated from field: string user_code = 2;
+   */
+  userCode: string;
+
+  /**
+   * @generated from field: string verification_uri = 3;
+   */
+  verificationUri: string;
+
+  /**
+   * verification_uri with the user code filled in.
+   *
+   * @generated from field: string verification_uri_complete = 4;
+   */
+  verificationUriComplete: string;
+
+  /**
+   * Seconds to wait between polls.
+   *
+   * @generated from field: int64 interval = 5;
+   */
+  interval: bigint;
+
+  /**
+   * Seconds until the codes expire.
+   *
+   * @generated from field: int64 expires_in = 6;
+   */
+  expiresIn: bigint;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.StartDeviceLoginResponse.
+ * Use `create(StartDeviceLoginResponseSchema)` to create a new message.
+ */
+export const StartDeviceLoginResponseSchema: GenMessage<StartDeviceLoginResponse> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 61);
+
+/**
+ * @generated from message c2pamesh.account.v1.ApproveDeviceLoginRequest
+ */
+export type ApproveDeviceLoginRequest = Message<"c2pamesh.account.v1.ApproveDeviceLoginRequest"> & {
+  /**
+   * @generated from field: string user_code = 1;
+   */
+  userCode: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.ApproveDeviceLoginRequest.
+ * Use `create(ApproveDeviceLoginRequestSchema)` to create a new message.
+ */
+export const ApproveDeviceLoginRequestSchema: GenMessage<ApproveDeviceLoginRequest> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 62);
+
+/**
+ * @generated from message c2pamesh.account.v1.ApproveDeviceLoginResponse
+ */
+export type ApproveDeviceLoginResponse = Message<"c2pamesh.account.v1.ApproveDeviceLoginResponse"> & {
+  /**
+   * The client name the device gave.
+   *
+   * @generated from field: string client_name = 1;
+   */
+  clientName: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.ApproveDeviceLoginResponse.
+ * Use `create(ApproveDeviceLoginResponseSchema)` to create a new message.
+ */
+export const ApproveDeviceLoginResponseSchema: GenMessage<ApproveDeviceLoginResponse> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 63);
+
+/**
+ * @generated from message c2pamesh.account.v1.PollDeviceLoginRequest
+ */
+export type PollDeviceLoginRequest = Message<"c2pamesh.account.v1.PollDeviceLoginRequest"> & {
+  /**
+   * @generated from field: string device_code = 1;
+   */
+  deviceCode: string;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.PollDeviceLoginRequest.
+ * Use `create(PollDeviceLoginRequestSchema)` to create a new message.
+ */
+export const PollDeviceLoginRequestSchema: GenMessage<PollDeviceLoginRequest> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 64);
+
+/**
+ * @generated from message c2pamesh.account.v1.PollDeviceLoginResponse
+ */
+export type PollDeviceLoginResponse = Message<"c2pamesh.account.v1.PollDeviceLoginResponse"> & {
+  /**
+   * `authorization_pending`, `slow_down` (wait `interval` seconds longer) or `approved`.
+   *
+   * @generated from field: string status = 1;
+   */
+  status: string;
+
+  /**
+   * Set once, when approved.
+   *
+   * @generated from field: c2pamesh.account.v1.Tokens tokens = 2;
+   */
+  tokens?: Tokens | undefined;
+
+  /**
+   * @generated from field: c2pamesh.account.v1.User user = 3;
+   */
+  user?: User | undefined;
+
+  /**
+   * Seconds to wait before the next poll.
+   *
+   * @generated from field: int64 interval = 4;
+   */
+  interval: bigint;
+};
+
+/**
+ * Describes the message c2pamesh.account.v1.PollDeviceLoginResponse.
+ * Use `create(PollDeviceLoginResponseSchema)` to create a new message.
+ */
+export const PollDeviceLoginResponseSchema: GenMessage<PollDeviceLoginResponse> = /*@__PURE__*/
+  messageDesc(file_c2pamesh_account_v1_account, 65);
+
+/**
  * AccountService signs people in. A person registers with an e-mail address and a password,
  * confirms the address with a code sent to it, and logs in for a short-lived access token (a JWT
  * signed by a mesh key, published in `/.well-known/jwks.json`) and an opaque refresh token. The
@@ -1164,7 +1604,9 @@ export const RevokeInvitationResponseSchema: GenMessage<RevokeInvitationResponse
  */
 export const AccountService: GenService<{
   /**
-   * Register makes an account whose address is not yet verified and mails it a code.
+   * Register makes an account whose address is not yet verified and mails it a code. An address
+   * that has an account gets the same answer (with a user that is not stored, whose id names
+   * nothing) and its owner a mail saying someone tried: registering reveals no taken address.
    *
    * @generated from rpc c2pamesh.account.v1.AccountService.Register
    */
@@ -1382,6 +1824,77 @@ export const AccountService: GenService<{
     methodKind: "unary";
     input: typeof RevokeInvitationRequestSchema;
     output: typeof RevokeInvitationResponseSchema;
+  },
+  /**
+   * SetIdentityProvider configures (or replaces) the organization's provider (owner or admin).
+   *
+   * @generated from rpc c2pamesh.account.v1.AccountService.SetIdentityProvider
+   */
+  setIdentityProvider: {
+    methodKind: "unary";
+    input: typeof SetIdentityProviderRequestSchema;
+    output: typeof SetIdentityProviderResponseSchema;
+  },
+  /**
+   * GetIdentityProvider shows the organization's provider, never its client secret (owner or admin).
+   *
+   * @generated from rpc c2pamesh.account.v1.AccountService.GetIdentityProvider
+   */
+  getIdentityProvider: {
+    methodKind: "unary";
+    input: typeof GetIdentityProviderRequestSchema;
+    output: typeof GetIdentityProviderResponseSchema;
+  },
+  /**
+   * StartOidcSignIn returns the provider's authorization URL to send the person's browser to.
+   *
+   * @generated from rpc c2pamesh.account.v1.AccountService.StartOidcSignIn
+   */
+  startOidcSignIn: {
+    methodKind: "unary";
+    input: typeof StartOidcSignInRequestSchema;
+    output: typeof StartOidcSignInResponseSchema;
+  },
+  /**
+   * FinishOidcSignIn takes the URL the provider redirected back to and returns tokens.
+   *
+   * @generated from rpc c2pamesh.account.v1.AccountService.FinishOidcSignIn
+   */
+  finishOidcSignIn: {
+    methodKind: "unary";
+    input: typeof FinishOidcSignInRequestSchema;
+    output: typeof FinishOidcSignInResponseSchema;
+  },
+  /**
+   * StartDeviceLogin makes a device code and a user code.
+   *
+   * @generated from rpc c2pamesh.account.v1.AccountService.StartDeviceLogin
+   */
+  startDeviceLogin: {
+    methodKind: "unary";
+    input: typeof StartDeviceLoginRequestSchema;
+    output: typeof StartDeviceLoginResponseSchema;
+  },
+  /**
+   * ApproveDeviceLogin gives the caller's account to the device showing `user_code`.
+   *
+   * @generated from rpc c2pamesh.account.v1.AccountService.ApproveDeviceLogin
+   */
+  approveDeviceLogin: {
+    methodKind: "unary";
+    input: typeof ApproveDeviceLoginRequestSchema;
+    output: typeof ApproveDeviceLoginResponseSchema;
+  },
+  /**
+   * PollDeviceLogin answers `authorization_pending` or `slow_down` until the code is approved,
+   * then tokens, once. An expired or already used device code is failed_precondition.
+   *
+   * @generated from rpc c2pamesh.account.v1.AccountService.PollDeviceLogin
+   */
+  pollDeviceLogin: {
+    methodKind: "unary";
+    input: typeof PollDeviceLoginRequestSchema;
+    output: typeof PollDeviceLoginResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_c2pamesh_account_v1_account, 0);
