@@ -34,6 +34,12 @@ export interface GatewayOptions {
   productCertificates?: PublicProductCertificates;
   /** The public keys of people's access tokens (AccountService), merged into `/.well-known/jwks.json`. */
   accountKeys?: { jwks(): Promise<{ keys: object[] }> };
+  /**
+   * Uploads (multipart `file`) larger than `thresholdBytes` are spooled to a private file under
+   * `spoolDir` and signed through SignStream, the signed file spooled beside it: never whole in
+   * memory. Absent: uploads are held in memory up to the key's limit.
+   */
+  largeUploads?: { thresholdBytes: number; spoolDir: string };
 }
 
 /** How an API answered errors: MirrorStage and Verimago `{error}`, DigiCert OAuth-style codes, Certana `{detail, error_code}`. */

@@ -290,6 +290,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     serving: () => serving,
     productCertificates,
     accountKeys,
+    largeUploads: { thresholdBytes: config.streamSignThresholdBytes, spoolDir: path.join(config.dataDir, 'spool') },
   });
   const consoleHandler = createConsoleHandler({ db, resolver, distDir: DEFAULT_CONSOLE_DIST, logger: logger.child({ component: 'console' }) });
   return {
