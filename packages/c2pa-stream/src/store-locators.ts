@@ -6,7 +6,7 @@ import { C2PA_BMFF_UUID } from './layouts.js';
 /**
  * Finds the embedded C2PA manifest store of a large asset by reading its structure (chunk, segment
  * and box headers), never its media: the store is returned, the media stays on disk. Where c2pa-rs
- * embeds it: a RIFF `C2PA` chunk, JPEG APP11 (JPEG XT) segments, an ISO BMFF `uuid` box.
+ * embeds it: a RIFF `C2PA` chunk, JPEG APP11 (JPEG XT) segments, an ISO BMFF `uuid` box, a PNG `caBX` chunk.
  */
 
 /** A manifest store larger than this is not one the mesh reads whole. */
@@ -108,6 +108,20 @@ async function bmffStore(source: ByteSource, format: string): Promise<Uint8Array
   return undefined;
 }
 
+async function pngStore(source: ByteSource, format: string): Promise<Uint8Array | undefined> {
+  const head = await source.read(0, 8);
+  if (ascii(head.subarray(1, 4)) !== 'PNG') throw invalidArgument('the asset is not a PNG (no PNG signature)');
+  for (let at = 8; at + 8 <= source.size; ) {
+    const header = await source.read(at, 8);
+    const length = new DataView(header.buffer, header.byteOffset, 8).getUint32(0);
+    const type = ascii(header.subarray(4, 8));
+    if (type === 'caBX') return source.read(at + 8, checkedStoreLength(length, format));
+    if (type === 'IEND') break;
+    at += 12 + length;
+  }
+  return undefined;
+}
+
 const LOCATORS: Readonly<Record<string, (source: ByteSource, format: string) => Promise<Uint8Array | undefined>>> = {
   'audio/wav': riffStore,
   'image/webp': riffStore,
@@ -120,6 +134,7 @@ const LOCATORS: Readonly<Record<string, (source: ByteSource, format: string) => 
   'image/avif': bmffStore,
   'image/heic': bmffStore,
   'image/heif': bmffStore,
+  'image/png': pngStore,
 };
 
 /** Canonical MIME types whose large assets are verified from a file. */

@@ -69,6 +69,7 @@ describe.each([
   ['image/webp', 'sample1.webp'],
   ['video/mp4', 'video1_no_manifest.mp4'],
   ['image/avif', 'sample1.avif'],
+  ['image/png', 'sample1.png'],
 ])('%s (%s)', (format, file) => {
   it.each([
     ['the streaming writer', streamSigned],
