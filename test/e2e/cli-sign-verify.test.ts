@@ -97,6 +97,26 @@ describe('the c2pa-mesh CLI against a running mesh', () => {
     expect(tty.stdout).toMatch(/signed 10 of 10 files in .*0 failed/);
   });
 
+  it('streams a large file both ways (above C2PA_MESH_STREAM_ABOVE_BYTES) with a bar of bytes on a terminal, and verifies it the same way', async () => {
+    await mkdir(path.join(scratch, 'large'));
+    await copyFile(path.join(FIXTURES, 'sample1.wav'), path.join(scratch, 'large', 'long.wav'));
+    const streamAbove = { C2PA_MESH_STREAM_ABOVE_BYTES: String(64 * 1024) };
+    const command = [BIN, 'sign', 'large/long.wav', '--out', 'signed-large', '--project', projectId].map(shellQuote).join(' ');
+    const tty = await exec('script', ['-q', '-e', '-c', command, '/dev/null'], { cwd: scratch, env: { ...env(), ...streamAbove } });
+    expect(tty.code, tty.stdout).toBe(0);
+    // Sent and received: twice the file's 1.0 MB.
+    expect(tty.stdout).toMatch(/signing [█░]+ \d+% \| [\d.]+\/2\.0 MB \| ETA/);
+    expect(tty.stdout).toMatch(/signed 1 of 1 files in .*0 failed/);
+    const verify = await cli(['verify', 'signed-large/long.wav', '--json'], streamAbove);
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+    expect(JSON.parse(verify.stdout).results[0]).toMatchObject({ file: 'long.wav', state: 'Trusted' });
+    const signed = await readFile(path.join(scratch, 'signed-large', 'long.wav'));
+    expect(signed.length).toBeGreaterThan(1_073_218);
+    // Not on a terminal: no bar, the line per file as before.
+    const plain = await cli(['verify', 'signed-large/long.wav'], streamAbove);
+    expect(plain.stderr).not.toContain('█');
+  });
+
   it('signs a directory of the further formats, each by its extension, leaving a manifest store sidecar alone; all verify Trusted', async () => {
     await mkdir(path.join(scratch, 'more'));
     for (const file of Object.keys(FURTHER_FORMATS)) await copyFile(path.join(FIXTURES, file), path.join(scratch, 'more', file));

@@ -219,6 +219,57 @@ export async function bmffLayout(source: ByteSource, format: string): Promise<Em
   };
 }
 
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** CRC-32 of a PNG chunk (type and data), as zlib computes it. */
+function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * PNG: the store in a `caBX` chunk right after IHDR, as c2pa-rs `png_io.rs` places it. The
+ * exclusion covers the chunk (length, type, data, CRC). The store comes before the image data,
+ * so the source is read twice (hash, then send).
+ */
+export async function pngLayout(source: ByteSource, format: string): Promise<EmbeddingLayout> {
+  const head = await source.read(0, 8);
+  if (!PNG_SIGNATURE.every((b, i) => head[i] === b)) throw invalidArgument('the asset is not a PNG (no PNG signature)');
+  let insertAt = 0;
+  for (let at = 8; at < source.size; ) {
+    const header = await source.read(at, 8);
+    if (header.length < 8) throw invalidArgument(`a PNG chunk header at byte ${at} runs past the end of the asset`);
+    const length = new DataView(header.buffer, header.byteOffset, 8).getUint32(0);
+    const type = ascii(header.subarray(4, 8));
+    if (type === 'caBX') alreadySigned(format);
+    const next = at + 12 + length;
+    if (next > source.size) throw invalidArgument(`the PNG chunk "${type}" at byte ${at} runs past the end of the asset`);
+    if (type === 'IHDR') insertAt = next;
+    at = next;
+    if (type === 'IEND') break;
+  }
+  if (insertAt === 0) throw invalidArgument('the PNG has no IHDR chunk');
+  return {
+    binding: 'data',
+    evenStore: false,
+    wrappedLength: (storeLength) => 12 + storeLength,
+    wrap(store) {
+      const chunk = new Uint8Array(12 + store.length);
+      const view = new DataView(chunk.buffer);
+      view.setUint32(0, store.length);
+      chunk.set([0x63, 0x61, 0x42, 0x58], 4); // "caBX"
+      chunk.set(store, 8);
+      view.setUint32(8 + store.length, crc32(chunk.subarray(4, 8 + store.length)));
+      return chunk;
+    },
+    parts: () => [{ kind: 'source', offset: 0, length: insertAt }, { kind: 'store' }, { kind: 'source', offset: insertAt, length: source.size - insertAt }],
+  };
+}
+
 /** The formats the streaming signer writes, by canonical MIME type. */
 export const STREAMING_LAYOUTS: Readonly<Record<string, (source: ByteSource, format: string) => Promise<EmbeddingLayout>>> = {
   'audio/wav': riffLayout,
@@ -230,4 +281,5 @@ export const STREAMING_LAYOUTS: Readonly<Record<string, (source: ByteSource, for
   'video/quicktime': bmffLayout,
   'video/x-m4v': bmffLayout,
   'image/avif': bmffLayout,
+  'image/png': pngLayout,
 };

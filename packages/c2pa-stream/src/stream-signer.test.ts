@@ -77,6 +77,7 @@ describe.each([
   ['image/avif', 'sample1.avif'],
   ['video/quicktime', 'video1.mov'],
   ['video/x-m4v', 'video1.m4v'],
+  ['image/png', 'sample1.png'],
 ])('%s (%s)', (format, file) => {
   it('reads Trusted in c2pa-rs with the manifest definition intact; one media byte changed reads Invalid', async () => {
     const original = readMedia(file);
@@ -128,6 +129,17 @@ describe('JPEG judged by c2pa-ts', () => {
   });
 });
 
+describe('PNG judged by c2pa-ts', () => {
+  it('is valid with the data hash matched, the store in a caBX chunk after IHDR', async () => {
+    const { signed } = await signStreaming('image/png', bytesSource(readMedia('sample1.png')), definition(), 65_536);
+    await expectTrusted('image/png', signed);
+    const verdict = await judgeWithC2paTs(signed);
+    expect(verdict.explained).toEqual([]);
+    expect(verdict.valid).toBe(true);
+    expect(verdict.successes).toEqual(expect.arrayContaining(['assertion.dataHash.match', 'claimSignature.validated', 'timeStamp.trusted']));
+  });
+});
+
 describe('AVIF judged by c2pa-ts (which reads HEIF-branded BMFF, not MP4)', () => {
   it('is valid with the BMFF hash matched, the manifest box after the last box', async () => {
     const { signed } = await signStreaming('image/avif', bytesSource(readMedia('sample1.avif')), definition(), 65_536);
@@ -159,7 +171,9 @@ describe('what the streaming path refuses', () => {
         message: expect.stringContaining('streaming signer'),
       });
     }
-    await expect(prepareStreamSigning({ format: 'image/png', source: bytesSource(readMedia('sample1.png')), manifestDefinition: definition(), signer })).rejects.toMatchObject({ code: 'failed_precondition' });
+    await expect(prepareStreamSigning({ format: 'image/gif', source: bytesSource(readMedia('sample1.gif')), manifestDefinition: definition(), signer })).rejects.toMatchObject({ code: 'failed_precondition' });
+    const png = await signStreaming('image/png', bytesSource(readMedia('sample1.png')));
+    await expect(prepareStreamSigning({ format: 'image/png', source: bytesSource(png.signed), manifestDefinition: definition(), signer })).rejects.toMatchObject({ code: 'failed_precondition' });
   });
 
   it('refuses a RIFF file whose header does not match its length with invalid_argument', async () => {

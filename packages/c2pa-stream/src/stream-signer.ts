@@ -151,6 +151,16 @@ function rangeHasher(ranges: readonly HashedRange[]) {
   };
 }
 
+/** Whether the ranges are every byte of `[0, end)` in order, without offsets (a data hash before a store at the end). */
+function hashesPrefix(ranges: readonly HashedRange[], end: number): boolean {
+  let at = 0;
+  for (const range of ranges) {
+    if (range.withOffset || range.offset !== at) return false;
+    at += range.length;
+  }
+  return at === end;
+}
+
 export async function prepareStreamSigning(options: StreamSigningOptions): Promise<StreamSigning> {
   const makeLayout = STREAMING_LAYOUTS[options.format];
   if (makeLayout === undefined) {
@@ -165,6 +175,7 @@ export async function prepareStreamSigning(options: StreamSigningOptions): Promi
   const sized = sizeStore(layout, writer);
   const outputBytes = sized.parts.reduce((sum, p) => sum + lengthOf(p, sized.wrapped), 0);
   const storeLast = sized.parts[sized.parts.length - 1]?.kind === 'store';
+  const prefixHashed = storeLast && hashesPrefix(sized.hashedRanges, outputBytes - sized.wrapped);
   let result: StreamSigningResult | undefined;
 
   async function* media(parts: OutputPart[]): AsyncGenerator<Uint8Array> {
@@ -198,7 +209,13 @@ export async function prepareStreamSigning(options: StreamSigningOptions): Promi
         return chunk;
       };
       let signed: Awaited<ReturnType<typeof signedStore>>;
-      if (storeLast) {
+      if (storeLast && prefixHashed) {
+        // The binding hashes exactly the bytes before the store, which the output hash has
+        // seen too: one pass, the binding's digest taken from a copy of the output hash.
+        for await (const chunk of media(sized.parts)) yield send(chunk);
+        signed = await signedStore(new Uint8Array(outputHash.copy().digest()));
+        yield send(signed.wrapped);
+      } else if (storeLast) {
         const hasher = rangeHasher(sized.hashedRanges);
         for await (const chunk of media(sized.parts)) {
           hasher.update(chunk, sent);

@@ -66,6 +66,13 @@ export interface MeshConfig {
    */
   streamMaxAssetBytes: number;
   /**
+   * VerifyStream uploads larger than this (bytes) in a format whose manifest store the mesh can
+   * locate are spooled to a file under the data dir and verified from it: the engine judges the
+   * store alone and the hard binding is recomputed from the file in pieces
+   * (MESH_STREAM_VERIFY_THRESHOLD_BYTES).
+   */
+  streamVerifyThresholdBytes: number;
+  /**
    * Webhook targets that may be private or loopback addresses, or use plain http
    * (MESH_WEBHOOK_ALLOW_HOSTS: host names, IP addresses or CIDR ranges, comma-separated).
    */
@@ -310,6 +317,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeshConfig {
     engineThreads: positiveInt(env, 'MESH_ENGINE_THREADS', 2),
     streamSignThresholdBytes: positiveInt(env, 'MESH_STREAM_SIGN_THRESHOLD_BYTES', 16 * 1024 * 1024),
     streamMaxAssetBytes: positiveInt(env, 'MESH_STREAM_MAX_ASSET_BYTES', 4 * 1024 * 1024 * 1024),
+    streamVerifyThresholdBytes: positiveInt(env, 'MESH_STREAM_VERIFY_THRESHOLD_BYTES', 16 * 1024 * 1024),
     engineMaxQueue: positiveInt(env, 'MESH_ENGINE_MAX_QUEUE', 32),
     engineMaxQueuePerProject: positiveInt(env, 'MESH_ENGINE_MAX_QUEUE_PER_PROJECT', 16),
     engineJobTimeoutMs: positiveInt(env, 'MESH_ENGINE_JOB_TIMEOUT_MS', 60_000),

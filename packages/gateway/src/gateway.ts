@@ -46,6 +46,12 @@ export interface GatewayOptions {
   limiter?: { admit(target: { bucket: string; limit: number; who: string }): Promise<unknown> };
   /** Verimago's `verify/url` limits (default 500 MB, 25 s) and per-minute limits, when not its own. */
   verimago?: { urlMaxBytes?: number; urlTimeoutMs?: number; limits?: Partial<Record<VerimagoLimit, number>> };
+  /**
+   * Uploads (multipart `file`) larger than `thresholdBytes` are spooled to a private file under
+   * `spoolDir` and signed through SignStream, the signed file spooled beside it: never whole in
+   * memory. Absent: uploads are held in memory up to the key's limit.
+   */
+  largeUploads?: { thresholdBytes: number; spoolDir: string };
 }
 
 /** How an API answered errors: MirrorStage and Verimago `{error}`, DigiCert OAuth-style codes, Certana `{detail, error_code}`. */

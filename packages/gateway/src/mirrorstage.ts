@@ -1,11 +1,12 @@
-import { MAX_ASSET_BYTES_CEILING } from '@c2pa-mesh/auth';
+import { MAX_ASSET_BYTES_CEILING, type Identity } from '@c2pa-mesh/auth';
 import { invalidArgument, notFound } from '@c2pa-mesh/errors';
 import { signingV1 } from '@c2pa-mesh/proto';
 import { callOptions, identifyOrRefuse } from './caller.js';
 import { header, readBody, send, sendJson, type Exchange } from './exchange.js';
 import { fetchFileUrl } from './file-url.js';
 import type { RouteContext } from './gateway.js';
-import { readMultipartForm } from './multipart.js';
+import { readMultipartForm, type MultipartForm } from './multipart.js';
+import { signSpooledFile } from './large-upload.js';
 import { mirrorStageVerifyResult } from './verify-result.js';
 
 /** MirrorStage refuses anything shorter: no complete media file is that small. */
@@ -64,7 +65,7 @@ const INTENTS: Record<string, signingV1.SignIntent> = {
   edit: signingV1.SignIntent.EDIT,
   update: signingV1.SignIntent.UPDATE,
 };
-const INTENT_NAMES = new Map(Object.entries(INTENTS).map(([name, value]) => [value, name]));
+export const INTENT_NAMES = new Map(Object.entries(INTENTS).map(([name, value]) => [value, name]));
 
 /** The optional `intent` field (create, edit, update); absent or empty: unspecified. */
 export function intentField(fields: Map<string, string>): signingV1.SignIntent {
@@ -91,8 +92,24 @@ export async function mirrorStageSign(exchange: Exchange, context: RouteContext)
   exchange.pendingAudit = { service: 'signing', operation: 'Sign', identity };
   const maxBytes = identity.limits?.maxAssetBytes ?? MAX_ASSET_BYTES_CEILING;
 
-  const form = await readMultipartForm(exchange, { maxFileBytes: maxBytes, maxFieldBytes: MAX_MANIFEST_BYTES, fileFields: ['file'] });
-  exchange.pendingAudit.format = form.fields.get('format');
+  const form = await readMultipartForm(exchange, {
+    maxFileBytes: maxBytes,
+    maxFieldBytes: MAX_MANIFEST_BYTES,
+    fileFields: ['file'],
+    ...(context.largeUploads ? { spool: { thresholdBytes: context.largeUploads.thresholdBytes, dir: context.largeUploads.spoolDir } } : {}),
+  });
+  const spooled = form.files.get('file')?.spooled;
+  try {
+    await signForm(exchange, context, form, identity, maxBytes);
+  } finally {
+    await spooled?.remove();
+  }
+}
+
+async function signForm(exchange: Exchange, context: RouteContext, form: MultipartForm, identity: Identity, maxBytes: number): Promise<void> {
+  const clients = context.clientsFor(exchange.peer);
+  const options = callOptions(exchange);
+  exchange.pendingAudit!.format = form.fields.get('format');
   const file = form.files.get('file');
   const fileUrl = form.fields.get('file_url');
   if (file && fileUrl !== undefined) throw invalidArgument('send either "file" (an upload) or "file_url", not both', { details: { field: 'file_url' } });
@@ -100,9 +117,15 @@ export async function mirrorStageSign(exchange: Exchange, context: RouteContext)
   const manifestJson = parseManifestField(requiredField(form.fields, 'manifest', 'the manifest definition as JSON'));
   const format = requiredField(form.fields, 'format', 'the MIME type of the file, e.g. image/jpeg');
   const intent = intentField(form.fields);
+  if (file?.spooled) {
+    exchange.pendingAudit!.sizeBytes = file.size;
+    exchange.pendingAudit = undefined;
+    await signSpooledFile(exchange, clients, { file, spooled: file.spooled, format, manifestJson, intent }, options);
+    return;
+  }
 
   const asset = file ? file.bytes : await fetchFileUrl(context.urlFetcher, fileUrl!, identity, maxBytes, options.signal);
-  exchange.pendingAudit.sizeBytes = asset.length;
+  exchange.pendingAudit!.sizeBytes = asset.length;
   checkMinimumSize(asset, file ? 'file' : 'file_url');
 
   exchange.pendingAudit = undefined;
@@ -130,7 +153,7 @@ export function warningsHeader(warnings: ReadonlyArray<{ code: string; field: st
 }
 
 /** `photo.jpg` → `photo-signed.jpg`, limited to characters every client takes in a header. */
-function signedFileName(filename: string): string {
+export function signedFileName(filename: string): string {
   const safe = filename.replace(/[^A-Za-z0-9._-]/g, '_').slice(-120);
   const dot = safe.lastIndexOf('.');
   return dot > 0 ? `${safe.slice(0, dot)}-signed${safe.slice(dot)}` : `${safe}-signed`;
@@ -151,7 +174,7 @@ export async function mirrorStageVerify(exchange: Exchange, context: RouteContex
   exchange.pendingAudit.format = format || undefined;
 
   const asset = await readBody(exchange, maxBytes, 'the file');
-  exchange.pendingAudit.sizeBytes = asset.length;
+  exchange.pendingAudit!.sizeBytes = asset.length;
   checkMinimumSize(asset, 'body');
 
   exchange.pendingAudit = undefined;

@@ -1,4 +1,5 @@
 import busboy from 'busboy';
+import { createSpool, type Spool } from '@c2pa-mesh/c2pa-stream';
 import { invalidArgument } from '@c2pa-mesh/errors';
 import { header, tooLarge, type Exchange } from './exchange.js';
 
@@ -8,7 +9,11 @@ export interface UploadedFile {
   filename: string;
   /** The part's Content-Type as the client labelled it; often application/octet-stream. */
   mimeType: string;
+  /** The file's bytes; empty when it was spooled. */
   bytes: Uint8Array;
+  size: number;
+  /** Set when the file was larger than `spool.thresholdBytes`: it is on disk, never whole in memory. The caller removes it. */
+  spooled?: Spool;
 }
 
 export interface MultipartForm {
@@ -27,6 +32,8 @@ export interface MultipartLimits {
   fileFields: readonly string[];
   /** How many files the (single) file field may carry, repeated (`files=…&files=…`). Absent: one. */
   repeatedFiles?: number;
+  /** A file larger than `thresholdBytes` goes to a private file under `dir` instead of memory. */
+  spool?: { thresholdBytes: number; dir: string };
 }
 
 const MAX_PARTS = 32;
@@ -62,9 +69,11 @@ export async function readMultipartForm(exchange: Exchange, limits: MultipartLim
       reject(invalidArgument('the multipart/form-data body has no usable boundary', { cause }));
       return;
     }
+    const spools: Spool[] = [];
     const fail = (error: unknown) => {
       if (failed) return;
       failed = true;
+      for (const spool of spools) void spool.remove();
       exchange.req.unpipe(parser);
       reject(error);
     };
@@ -86,9 +95,30 @@ export async function readMultipartForm(exchange: Exchange, limits: MultipartLim
       pendingFiles++;
       const chunks: Buffer[] = [];
       let size = 0;
+      let spool: Spool | undefined;
+      // Writes to the spool, in order; the part's stream waits (paused) for each.
+      let writing = Promise.resolve();
+      const spoolTo = limits.spool;
       stream.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        chunks.push(chunk);
+        if (spoolTo === undefined || (spool === undefined && size <= spoolTo.thresholdBytes)) {
+          chunks.push(chunk);
+          return;
+        }
+        stream.pause();
+        writing = writing
+          .then(async () => {
+            if (failed) return;
+            if (spool === undefined) {
+              spool = await createSpool(spoolTo.dir);
+              spools.push(spool);
+              for (const earlier of chunks.splice(0)) await spool.write(earlier);
+            }
+            await spool.write(chunk);
+          })
+          .then(() => {
+            stream.resume();
+          }, fail);
       });
       stream.on('limit', () => {
         stream.resume();
@@ -96,18 +126,24 @@ export async function readMultipartForm(exchange: Exchange, limits: MultipartLim
       });
       stream.on('error', fail);
       stream.on('end', () => {
-        pendingFiles--;
-        if (!stream.truncated) {
-          const file = {
-            field,
-            filename: baseName(info.filename ?? ''),
-            mimeType: (info.mimeType ?? 'application/octet-stream').toLowerCase(),
-            bytes: Buffer.concat(chunks, size),
-          };
-          form.files.set(field, file);
-          form.fileList.push(file);
-        }
-        finishIfDone();
+        void writing.then(async () => {
+          if (failed) return;
+          pendingFiles--;
+          if (!stream.truncated) {
+            if (spool !== undefined) await spool.finish();
+            const file = {
+              field,
+              filename: baseName(info.filename ?? ''),
+              mimeType: (info.mimeType ?? 'application/octet-stream').toLowerCase(),
+              bytes: spool === undefined ? Buffer.concat(chunks, size) : new Uint8Array(0),
+              size,
+              ...(spool === undefined ? {} : { spooled: spool }),
+            };
+            form.files.set(field, file);
+            form.fileList.push(file);
+          }
+          finishIfDone();
+        }, fail);
       });
     });
     parser.on('field', (field, value, info) => {

@@ -298,6 +298,7 @@ export async function assembleMesh(config: MeshConfig, db: Database, logger: Log
     accountKeys,
     limiter: createBucketLimiter(db, { logger }),
     verimago: verimagoSettingsFromEnv(process.env),
+    largeUploads: { thresholdBytes: config.streamSignThresholdBytes, spoolDir: path.join(config.dataDir, 'spool') },
   });
   // People sign in to the console through AccountService/Login, as the browser's own call.
   const consoleHandler = createConsoleHandler({

@@ -10,6 +10,7 @@ import { callDependency } from './dependency.js';
 import type { VerificationServiceDeps } from './routes.js';
 import { logStandingOf } from './transparency-log.js';
 import { matchesForStrippedAsset } from './soft-binding-matches.js';
+import { openFileSource, verifyFromSource } from '@c2pa-mesh/c2pa-stream';
 
 const { ValidationState } = verificationV1;
 
@@ -72,7 +73,7 @@ const statuses = (entries: ValidationStatusEntry[]) =>
  * Runs the engine with the trust configuration in force, bounded in time: one hostile or huge
  * file cannot hold a worker (or the caller) longer than the service's limit.
  */
-async function readManifestStore(deps: VerificationServiceDeps, asset: Uint8Array, format: string, call: VerificationCall): Promise<ManifestStoreReport | null> {
+export async function readManifestStore(deps: VerificationServiceDeps, asset: Uint8Array, format: string, call: VerificationCall): Promise<ManifestStoreReport | null> {
   const trust = await deps.trust.current();
   const deadline = createDeadline(call.signal, deps.settings.verifyTimeoutMs);
   try {
@@ -161,11 +162,59 @@ export async function verifyAsset(
     () => undefined,
   ).catch(() => undefined);
   const [report, assetSha256, registeredAsset] = await Promise.all([reading, hashing, registered]);
-  const assetId = registeredAsset?.assetId;
   if (report === null) {
     // Stripped of its metadata? Its content may still match an asset the mesh signed.
     const softBindingMatches = await matchesForStrippedAsset(deps, item.asset, format, call.projectId);
     if (softBindingMatches.length > 0) return strippedAssetResponse(call, { assetSha256, format, startedAt, softBindingMatches });
+  }
+  return answer(deps, call, { report, assetSha256, assetId: registeredAsset?.assetId, prefetched, format, source: item.source, startedAt });
+}
+
+/**
+ * A large asset verified from the file it was spooled to, never whole in memory: the engine
+ * judges its manifest store alone and the hard binding is recomputed from the file in pieces
+ * (packages/c2pa-stream). The SHA-256 was computed while the upload was written.
+ */
+export async function verifySpooledAsset(
+  deps: VerificationServiceDeps,
+  call: VerificationCall,
+  item: { path: string; sha256: string; format: string; source: VerificationSource },
+): Promise<verificationV1.VerifyResponse> {
+  const startedAt = call.startedAt ?? performance.now();
+  const registered = lookupRegistered(deps, item.sha256);
+  const prefetched = registered.then(
+    (asset) => (asset?.certificateId ? deps.certificateStatus.byId(asset.certificateId) : undefined),
+    () => undefined,
+  ).catch(() => undefined);
+  // Awaited below; a failure while the file is read must not leave it unhandled meanwhile.
+  registered.catch(() => undefined);
+  const file = await openFileSource(item.path);
+  let report: ManifestStoreReport | null;
+  try {
+    report = await verifyFromSource(file, item.format, (store) => readManifestStore(deps, store, 'application/c2pa', call));
+  } finally {
+    await file.close();
+  }
+  const registeredAsset = await registered;
+  return answer(deps, call, { report, assetSha256: item.sha256, assetId: registeredAsset?.assetId, prefetched, format: item.format, source: item.source, startedAt });
+}
+
+/** The answer for an engine report: live status, log standing and the record, at the same time. */
+async function answer(
+  deps: VerificationServiceDeps,
+  call: VerificationCall,
+  found: {
+    report: ManifestStoreReport | null;
+    assetSha256: string;
+    assetId: string | undefined;
+    prefetched: Promise<LiveCertificateStatus | undefined>;
+    format: string;
+    source: VerificationSource;
+    startedAt: number;
+  },
+): Promise<verificationV1.VerifyResponse> {
+  const { report, assetSha256, assetId, prefetched, format, startedAt } = found;
+  if (report === null) {
     throw new MeshError('not_found', 'no C2PA manifest in this asset: it carries no Content Credentials to verify', {
       details: { assetSha256, format },
     });
@@ -177,7 +226,7 @@ export async function verifyAsset(
   const [live, logStanding] = await Promise.all([
     report.signer === undefined ? undefined : liveStatusOf(deps, report.signer, prefetched),
     logStandingOf(deps, report.claimSignature),
-    recordVerification(deps, call, { assetSha256, state, format, signer, source: item.source, errors: report.errors }),
+    recordVerification(deps, call, { assetSha256, state, format, signer, source: found.source, errors: report.errors }),
   ]);
 
   return create(verificationV1.VerifyResponseSchema, {

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { signingV1 } from '@c2pa-mesh/proto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createBatchProgress, runBounded } from '../batch.js';
 import { connect, type ConnectionOptions } from '../connection.js';
 import { describeFailure } from '../errors.js';
 import { CliError, formatBytes, formatSeconds, write, writeJson, type CliIo } from '../io.js';
+import { createByteProgress, isLargeFile, signLargeFile } from '../large-files.js';
 import { collectMediaFiles, formatOf } from '../media-files.js';
 
 export interface SignOptions extends ConnectionOptions {
@@ -76,9 +77,7 @@ export async function signFiles(args: string[], options: SignOptions, io: CliIo)
     try {
       if (output === file.path) throw new CliError('the output would overwrite the input; choose another --out');
       const format = await formatOf(file.path, options.format);
-      const asset = await readFile(file.path);
-      const result = await mesh.signing.sign({
-        asset,
+      const request = {
         format,
         manifestJson,
         title: options.title ?? path.basename(file.path),
@@ -86,22 +85,38 @@ export async function signFiles(args: string[], options: SignOptions, io: CliIo)
         projectId: options.project ?? '',
         tags: options.tag ?? [],
         intent: options.intent === undefined ? signingV1.SignIntent.UNSPECIFIED : INTENTS[options.intent],
-      });
+      };
       await mkdir(path.dirname(output), { recursive: true });
-      await writeFile(output, result.signedAsset);
-      const written = `sha256:${createHash('sha256').update(result.signedAsset).digest('hex')}`;
-      if (written !== result.assetSha256) throw new CliError(`the signed file's SHA-256 is ${written}, the mesh registered ${result.assetSha256}`);
+      let signed: { inputBytes: number; signedBytes: number; assetId: string; assetSha256: string; activeManifestLabel: string; intent: signingV1.SignIntent };
+      if (await isLargeFile(file.path, io)) {
+        // In pieces both ways, never whole in memory; a bar of bytes when it is the only file.
+        const inputBytes = (await stat(file.path)).size;
+        const bytes = createByteProgress(io, { label: 'signing', file: file.displayPath, totalBytes: 2 * inputBytes, quiet: Boolean(options.json || options.quiet) || files.length > 1 });
+        try {
+          const large = await signLargeFile(mesh, file.path, output, request, bytes);
+          signed = { ...large, ...large.result, intent: large.result.intent };
+        } finally {
+          bytes.stop();
+        }
+      } else {
+        const asset = await readFile(file.path);
+        const result = await mesh.signing.sign({ asset, ...request });
+        await writeFile(output, result.signedAsset);
+        const written = `sha256:${createHash('sha256').update(result.signedAsset).digest('hex')}`;
+        if (written !== result.assetSha256) throw new CliError(`the signed file's SHA-256 is ${written}, the mesh registered ${result.assetSha256}`);
+        signed = { ...result, inputBytes: asset.length, signedBytes: result.signedAsset.length };
+      }
       outcome = {
         file: file.displayPath,
         ok: true,
         output: path.relative(io.cwd, output) || output,
         format,
-        inputBytes: asset.length,
-        signedBytes: result.signedAsset.length,
-        assetId: result.assetId,
-        assetSha256: result.assetSha256,
-        activeManifest: result.activeManifestLabel,
-        intent: intentName(result.intent),
+        inputBytes: signed.inputBytes,
+        signedBytes: signed.signedBytes,
+        assetId: signed.assetId,
+        assetSha256: signed.assetSha256,
+        activeManifest: signed.activeManifestLabel,
+        intent: intentName(signed.intent),
         durationMs: Math.round(performance.now() - fileStarted),
       };
     } catch (error) {

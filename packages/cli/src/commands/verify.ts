@@ -1,10 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { verificationV1 } from '@c2pa-mesh/proto';
 import { createBatchProgress, runBounded } from '../batch.js';
 import { connect, type ConnectionOptions } from '../connection.js';
 import { describeFailure } from '../errors.js';
 import { CliError, formatSeconds, formatTable, write, writeJson, type CliIo } from '../io.js';
+import { createByteProgress, isLargeFile, verifyLargeFile } from '../large-files.js';
 import { collectMediaFiles } from '../media-files.js';
 import { normalizeFormat } from '@c2pa-mesh/engine';
 
@@ -57,7 +58,18 @@ export async function verifyFiles(args: string[], options: VerifyOptions, io: Cl
     const fileStarted = performance.now();
     let outcome: VerifyOutcome;
     try {
-      const result = await mesh.verification.verify({ asset: await readFile(file.path), format });
+      let result: verificationV1.VerifyResponse;
+      if (await isLargeFile(file.path, io)) {
+        // Sent in pieces, never whole in memory; a bar of bytes when it is the only file.
+        const bytes = createByteProgress(io, { label: 'verifying', file: file.displayPath, totalBytes: (await stat(file.path)).size, quiet: Boolean(options.json || options.quiet) || files.length > 1 });
+        try {
+          result = await verifyLargeFile(mesh, file.path, format, bytes);
+        } finally {
+          bytes.stop();
+        }
+      } else {
+        result = await mesh.verification.verify({ asset: await readFile(file.path), format });
+      }
       const noManifest = result.manifestStoreJson === '';
       // `signingCredential.untrusted` accompanies most failures; the decisive entry is another one.
       const first = result.errors.find((e) => e.code !== 'signingCredential.untrusted') ?? result.errors[0];
