@@ -117,6 +117,11 @@ export function findViolations(packages: readonly WorkspacePackage[], architectu
           violations.push(`${file.path} imports ${specifier}, which is no workspace package`);
           continue;
         }
+        // Another package's test helpers (its "./testing" or "./test-support…" exports) are for tests.
+        const subpath = specifier.slice(target.length + 1).split('/');
+        if (!testHelper && (subpath.includes('testing') || subpath.includes('test-support'))) {
+          violations.push(`${file.path} ships an import of the test helper ${specifier}: only tests and test helpers may use it`);
+        }
         const declared = pkg.dependencies.has(target) || (testHelper && pkg.devDependencies.has(target));
         if (!declared) {
           violations.push(`${file.path} imports ${target}, which ${pkg.dir}/package.json does not declare in ${testHelper ? 'dependencies or devDependencies' : 'dependencies'}`);

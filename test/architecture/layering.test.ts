@@ -83,6 +83,15 @@ describe('the layering rules', () => {
     ]);
   });
 
+  it("refuse shipped code that imports another package's test helpers, which its tests may use", () => {
+    const shipped = replace(clean(), pkg('svc', 'services/svc', { 'index.ts': "import { t } from '@c2pa-mesh/storage/testing';\nexport const u = t;\n" }, ['errors', 'storage']));
+    expect(findViolations(shipped, SMALL)).toEqual(["services/svc/src/index.ts ships an import of the test helper @c2pa-mesh/storage/testing: only tests and test helpers may use it"]);
+    const deep = replace(clean(), pkg('svc', 'services/svc', { 'index.ts': '', 'kit.ts': "import '@c2pa-mesh/storage/test-support/db';\n" }, ['errors', 'storage']));
+    expect(findViolations(deep, SMALL)).toEqual(["services/svc/src/kit.ts ships an import of the test helper @c2pa-mesh/storage/test-support/db: only tests and test helpers may use it"]);
+    const inTests = replace(clean(), pkg('svc', 'services/svc', { 'index.ts': '', 'svc.test.ts': "import '@c2pa-mesh/storage/testing';\n", 'test-support/kit.ts': "import '@c2pa-mesh/storage/test-support';\n" }, ['errors', 'storage']));
+    expect(findViolations(inTests, SMALL)).toEqual([]);
+  });
+
   it('refuse a reach into another package by path, and packages left out of the layers', () => {
     const byPath = replace(clean(), pkg('gateway', 'packages/gateway', { 'index.ts': "import '../../../services/svc/src/index.js';\n" }));
     expect(findViolations(byPath, SMALL)).toEqual([expect.stringMatching(/^packages\/gateway\/src\/index\.ts reaches into services\/svc\/src\/index\.ts by path/)]);

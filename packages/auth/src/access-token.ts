@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { decodeProtectedHeader, errors, importJWK, jwtVerify, type CryptoKey, type JWK } from 'jose';
 import { notFound, permissionDenied, unauthenticated } from '@c2pa-mesh/errors';
 import { type Database, findAccountSession, findAccountSigningKey, findProjectRole, findUserById } from '@c2pa-mesh/storage';
@@ -23,7 +24,7 @@ const KEYS_KEPT = 64;
  * a logout or a revoked session stops the token at once.
  */
 export function createAccessTokenVerifier(db: Database) {
-  const keys = new Map<string, Promise<{ key: CryptoKey | Uint8Array; algorithm: string } | undefined>>();
+  const keys = new LRUCache<string, Promise<{ key: CryptoKey | Uint8Array; algorithm: string } | undefined>>({ max: KEYS_KEPT });
 
   function keyOf(kid: string) {
     let key = keys.get(kid);
@@ -35,7 +36,6 @@ export function createAccessTokenVerifier(db: Database) {
       })();
       // An unknown kid is not remembered: a key made by another instance may appear later.
       key.then((found) => (found ? undefined : keys.delete(kid)), () => keys.delete(kid));
-      if (keys.size >= KEYS_KEPT) keys.delete(keys.keys().next().value!);
       keys.set(kid, key);
     }
     return key;

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { type Database, findApiKeyBySecretHash, findClientBindingForCertificate, findConsoleSession } from '@c2pa-mesh/storage';
 import { ACCESS_TOKEN_SHAPE, createAccessTokenVerifier, personIdentity } from './access-token.js';
 import { permissionDenied, unauthenticated } from '@c2pa-mesh/errors';
@@ -65,7 +66,7 @@ function scopeSet(values: readonly string[]): Set<Scope> {
  */
 export function createIdentityResolver(db: Database, options: IdentityResolverOptions = {}): IdentityResolver {
   const cached = options.certificateChecksCached ?? (() => false);
-  const notRevoked = new Set<string>();
+  const notRevoked = new LRUCache<string, true>({ max: NOT_REVOKED_KEPT });
   // Bumped by every forget: a check that started before a change must not record what it read.
   let generation = 0;
 
@@ -80,8 +81,7 @@ export function createIdentityResolver(db: Database, options: IdentityResolverOp
       .executeTakeFirst();
     if (revoked) throw unauthenticated('this client certificate has been revoked');
     if (started === generation && cached()) {
-      if (notRevoked.size >= NOT_REVOKED_KEPT) notRevoked.delete(notRevoked.values().next().value!);
-      notRevoked.add(spkiSha256);
+      notRevoked.set(spkiSha256, true);
     }
   }
 

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createBatchProgress, runBounded } from './batch.js';
+import { createBatchProgress } from './batch.js';
 import type { CliIo } from './io.js';
 
 function capture(isTTY: boolean) {
@@ -13,27 +13,6 @@ function capture(isTTY: boolean) {
   const io: CliIo = { stdout, stderr, env: {}, cwd: process.cwd() };
   return { io, out: () => out, err: () => err };
 }
-
-describe('runBounded', () => {
-  it('never runs more than the limit at once, and keeps the order of the items', async () => {
-    let running = 0;
-    let peak = 0;
-    const results = await runBounded([5, 1, 4, 2, 3, 0, 6], 3, async (n) => {
-      running++;
-      peak = Math.max(peak, running);
-      await new Promise((resolve) => setTimeout(resolve, n));
-      running--;
-      return n * 10;
-    });
-    expect(peak).toBe(3);
-    expect(results).toEqual([50, 10, 40, 20, 30, 0, 60]);
-  });
-
-  it('handles fewer items than workers, and none', async () => {
-    expect(await runBounded(['a'], 8, async (s) => s.toUpperCase())).toEqual(['A']);
-    expect(await runBounded([], 8, async (s) => s)).toEqual([]);
-  });
-});
 
 describe('batch progress', () => {
   it('prints one numbered line per file when the output is not a terminal', () => {

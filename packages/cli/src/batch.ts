@@ -1,24 +1,6 @@
 import { SingleBar } from 'cli-progress';
 import { write, type CliIo } from './io.js';
 
-/**
- * Runs `work` over the items with at most `concurrency` in flight, in order of the items; the
- * results keep the items' order. A few lines instead of a dependency: each worker takes the
- * next index until none is left.
- */
-export async function runBounded<T, R>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index], index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
-  return results;
-}
-
 /** Progress of a batch: a bar with rate and ETA on a terminal, one line per file otherwise. */
 export interface BatchProgress {
   start(total: number): void;

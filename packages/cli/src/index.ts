@@ -1,5 +1,5 @@
 export { runCli, buildProgram } from './program.js';
-export { runBounded, createBatchProgress, type BatchProgress } from './batch.js';
+export { createBatchProgress, type BatchProgress } from './batch.js';
 export { collectMediaFiles, formatOf, type MediaFile } from './media-files.js';
 export { formatTable, CliError, type CliIo } from './io.js';
 export { connect, DEFAULT_URL, type ConnectionOptions, type MeshConnection } from './connection.js';

@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { invalidArgument } from '@c2pa-mesh/errors';
 import { keyAlgorithmOf, type KeyAlgorithm } from '@c2pa-mesh/key-custody';
 import { publicKeyFromSpki } from './algorithms.js';
@@ -8,8 +9,8 @@ import { publicKeyFromSpki } from './algorithms.js';
  * those bytes, and with OpenSSL 3 decoding a key costs hundreds of microseconds, while a CA checks
  * the same key several times per certificate (CSR, issuance, record). Bounded.
  */
-const checked = new Map<string, KeyAlgorithm>();
 const MAX_CHECKED = 4096;
+const checked = new LRUCache<string, KeyAlgorithm>({ max: MAX_CHECKED });
 
 /**
  * Reads a subject public key once and applies the key policy: EC P-256 or P-384, RSA of 2048 bits
@@ -23,7 +24,6 @@ export function readSubjectPublicKey(spki: Uint8Array): { key: KeyObject; algori
     throw invalidArgument('the subject public key is not a readable DER SubjectPublicKeyInfo', { cause });
   }
   const algorithm = keyAlgorithmOf(key);
-  if (checked.size >= MAX_CHECKED) checked.delete(checked.keys().next().value!);
   checked.set(Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength).toString('base64'), algorithm);
   return { key, algorithm };
 }

@@ -1,21 +1,7 @@
 import { fromJson, type JsonObject } from '@bufbuild/protobuf';
 import { StructSchema } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { type MeshErrorCode, isMeshError } from '@c2pa-mesh/errors';
-
-const CODES: Record<MeshErrorCode, Code> = {
-  invalid_argument: Code.InvalidArgument,
-  not_found: Code.NotFound,
-  already_exists: Code.AlreadyExists,
-  failed_precondition: Code.FailedPrecondition,
-  unauthenticated: Code.Unauthenticated,
-  permission_denied: Code.PermissionDenied,
-  resource_exhausted: Code.ResourceExhausted,
-  unavailable: Code.Unavailable,
-  deadline_exceeded: Code.DeadlineExceeded,
-  unimplemented: Code.Unimplemented,
-  internal: Code.Internal,
-};
+import { CONNECT_CODES, isMeshError } from '@c2pa-mesh/errors';
 
 /** Connect's code names as they appear on the wire and in audit events ("invalid_argument"). */
 export function codeName(code: Code): string {
@@ -44,7 +30,7 @@ export function toConnectError(error: unknown, requestId: string): { connectErro
   const metadata = new Headers({ 'x-request-id': requestId });
   if (isMeshError(error)) {
     for (const [k, v] of Object.entries(error.metadata)) metadata.set(k, v);
-    const code = CODES[error.code];
+    const code = CONNECT_CODES[error.code];
     const expected = error.code !== 'internal';
     const message = expected ? error.message : `internal error (request id ${requestId})`;
     return { connectError: new ConnectError(message, code, metadata, expected ? structDetails(error.details) : []), expected };

@@ -1,4 +1,5 @@
 import { parse, protocol, type PGlite } from '@electric-sql/pglite';
+import { LRUCache } from 'lru-cache';
 import {
   CompiledQuery,
   PostgresAdapter,
@@ -71,8 +72,15 @@ function concat(messages: Uint8Array[]): Uint8Array {
 class PreparedPGliteConnection implements DatabaseConnection {
   readonly #pglite: PGlite;
   readonly #queries: QueryCounts;
-  /** By SQL text, in order of last use (a Map keeps insertion order). */
-  readonly #statements = new Map<string, PreparedStatement>();
+  /** By SQL text; the least recently used is closed when a new one would be one too many. */
+  readonly #statements = new LRUCache<string, PreparedStatement>({
+    max: MAX_PREPARED_STATEMENTS,
+    dispose: (statement, _sql, reason) => {
+      if (reason === 'evict') this.#evicted.push(statement);
+    },
+  });
+  /** Evicted statements not closed yet: closing is a round trip, done by #prepare after its own. */
+  readonly #evicted: PreparedStatement[] = [];
   #nextName = 0;
   readonly #parsers: PGlite['parsers'];
 
@@ -122,9 +130,6 @@ class PreparedPGliteConnection implements DatabaseConnection {
   /** One query on the connection (inside the exclusive section). */
   async #exchange<R>(sql: string, parameters: readonly unknown[]): Promise<QueryResult<R>> {
     const statement = this.#statements.get(sql) ?? (await this.#prepare(sql));
-    // Most recently used last.
-    this.#statements.delete(sql);
-    this.#statements.set(sql, statement);
     const values = parameters.map((value, i) => {
       if (value === null || value === undefined) return null;
       // Bytes go as they are, in the binary parameter format: PGlite's serializer spells each
@@ -157,11 +162,7 @@ class PreparedPGliteConnection implements DatabaseConnection {
     const description = messages.find((m) => m.name === 'parameterDescription') as { dataTypeIDs?: number[] } | undefined;
     const statement = { name, parameterTypes: description?.dataTypeIDs ?? [] };
     this.#statements.set(sql, statement);
-    if (this.#statements.size > MAX_PREPARED_STATEMENTS) {
-      const [oldestSql, oldest] = this.#statements.entries().next().value as [string, PreparedStatement];
-      this.#statements.delete(oldestSql);
-      await this.#close(oldest.name);
-    }
+    for (const evicted of this.#evicted.splice(0)) await this.#close(evicted.name);
     return statement;
   }
 

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { createMemorySigner, decryptPrivateKey, type KeySigner } from '@c2pa-mesh/key-custody';
 import { createOcspResponder, createTimeStampAuthority, type TimeStampAuthority } from '@c2pa-mesh/pki';
 import type { CertificateRow, Database } from '@c2pa-mesh/storage';
@@ -140,7 +141,7 @@ export function createCertificateAuthority(deps: CertificateAuthorityDeps): Cert
     mesh: { certificateId: deps.meshCa.certificateId, certificateDer: deps.meshCa.der, signer: deps.meshCa.signer },
   };
 
-  const signers = new Map<string, KeySigner>();
+  const signers = new LRUCache<string, KeySigner>({ max: MAX_OPEN_SIGNERS });
 
   return {
     deps,
@@ -176,7 +177,6 @@ export function createCertificateAuthority(deps: CertificateAuthorityDeps): Cert
       const pkcs8 = decryptPrivateKey(row.encrypted_private_key, deps.keyEncryptionKey, row.id);
       const signer = createMemorySigner(pkcs8);
       pkcs8.fill(0);
-      if (signers.size >= MAX_OPEN_SIGNERS) signers.delete(signers.keys().next().value!);
       signers.set(row.id, signer);
       return signer;
     },

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { create } from '@bufbuild/protobuf';
 import { readCertificateSummary, toPem } from '@c2pa-mesh/pki';
 import { certificateAuthorityV1 } from '@c2pa-mesh/proto';
@@ -57,11 +58,10 @@ export function certificateStatus(row: Pick<CertificateRow, 'status' | 'not_afte
 }
 
 /** DNS and IP SANs have no columns: read from the DER once per certificate (it never changes). */
-const sanCache = new Map<string, { dns: string[]; ips: string[] }>();
 const SAN_CACHE_ENTRIES = 10_000;
+const sanCache = new LRUCache<string, { dns: string[]; ips: string[] }>({ max: SAN_CACHE_ENTRIES });
 
 function rememberSans(id: string, sans: { dns: string[]; ips: string[] }): void {
-  if (sanCache.size >= SAN_CACHE_ENTRIES) sanCache.delete(sanCache.keys().next().value!);
   sanCache.set(id, sans);
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { isMeshError } from '@c2pa-mesh/errors';
 import { ocspCertIdFor, ocspErrorResponse, parseOcspRequest, type OcspRequest, type OcspResponder, type OcspSingleResponse } from '@c2pa-mesh/pki';
 import { type CertificateRow, type Database, findCertificateBySerial } from '@c2pa-mesh/storage';
@@ -88,9 +89,20 @@ const subjectKey = (issuerId: string, serialNumberHex: string) => `${issuerId}:$
 export function createOcspService(options: CreateOcspServiceOptions): OcspService {
   const { db, logger, issuers } = options;
   const clock = options.clock ?? Date.now;
-  const cache = new Map<string, CachedResponse>();
   /** subject → request keys whose cached response names it. */
   const bySubject = new Map<string, Set<string>>();
+  // Whatever leaves the cache (replaced, forgotten, evicted as the least recently used) leaves
+  // the subject index with it.
+  const cache = new LRUCache<string, CachedResponse>({
+    max: options.maxEntries,
+    dispose: (entry, key) => {
+      for (const subject of entry.subjects) {
+        const keys = bySubject.get(subject);
+        keys?.delete(key);
+        if (keys?.size === 0) bySubject.delete(subject);
+      }
+    },
+  });
   /** In-flight signing per request key: a burst of identical misses signs once. */
   const pending = new Map<string, Promise<OcspAnswer>>();
   /** Bumped by every eviction; a response built across one is not cached (it may be stale). */
@@ -102,23 +114,11 @@ export function createOcspService(options: CreateOcspServiceOptions): OcspServic
   };
 
   function forget(key: string): void {
-    const entry = cache.get(key);
-    if (!entry) return;
     cache.delete(key);
-    for (const subject of entry.subjects) {
-      const keys = bySubject.get(subject);
-      keys?.delete(key);
-      if (keys?.size === 0) bySubject.delete(subject);
-    }
   }
 
   function store(key: string, entry: CachedResponse): void {
     forget(key);
-    while (cache.size >= options.maxEntries) {
-      const oldest = cache.keys().next().value;
-      if (oldest === undefined) break;
-      forget(oldest);
-    }
     cache.set(key, entry);
     for (const subject of entry.subjects) {
       let keys = bySubject.get(subject);

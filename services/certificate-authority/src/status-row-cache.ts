@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { CertificateRow } from '@c2pa-mesh/storage';
 
 /**
@@ -21,7 +22,7 @@ export interface StatusRowCache {
 const announced = (row: CertificateRow) => row.issuer_id !== null;
 
 export function createStatusRowCache(options: { caching: () => boolean; maxEntries: number }): StatusRowCache {
-  const entries = new Map<string, CertificateRow | CertificateRow[]>();
+  const entries = new LRUCache<string, CertificateRow | CertificateRow[]>({ max: options.maxEntries });
   // Bumped by every clear: a lookup that started before a change must not store what it read.
   let generation = 0;
 
@@ -32,7 +33,6 @@ export function createStatusRowCache(options: { caching: () => boolean; maxEntri
     const started = generation;
     const value = await load();
     if (started === generation && options.caching() && keep(value)) {
-      if (entries.size >= options.maxEntries) entries.delete(entries.keys().next().value!);
       entries.set(key, value as CertificateRow | CertificateRow[]);
     }
     return value;

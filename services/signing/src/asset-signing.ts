@@ -1,11 +1,10 @@
 import { create } from '@bufbuild/protobuf';
 import type { Identity } from '@c2pa-mesh/auth';
 import { planIntent, type SignIntent } from '@c2pa-mesh/engine';
-import { MeshError } from '@c2pa-mesh/errors';
+import { dependencyError, retryOnceWhenCut, MeshError } from '@c2pa-mesh/errors';
 import { signingV1 } from '@c2pa-mesh/proto';
 import type { SigningContext } from './deps.js';
 import { createMeshClaimSigner } from './claim-signer.js';
-import { dependencyError, retryOnceWhenCut } from './dependency-errors.js';
 import { prepareManifestDefinition, type ManifestWarning, type PreparedManifest } from './manifest-definition.js';
 import { MAX_TITLE_LENGTH, registryLabels, signableFormat, type RegistryLabels } from './sign-request-rules.js';
 import { resolveSigningCredentials, type SigningCredentials } from './signing-credentials.js';
@@ -229,7 +228,7 @@ export async function registerSignedAsset(
       ...signed.repository,
     }),
   ).catch((error: unknown) => {
-    throw dependencyError(error, 'the asset was signed but the registry did not record it, so it is not returned; retry the request');
+    throw dependencyError(error, 'the asset was signed but the registry did not record it, so it is not returned; retry the request', { keep: ['failed_precondition', 'not_found'] });
   });
   if (registered === undefined || registered.assetId === '') {
     throw new MeshError('unavailable', 'the asset was signed but the registry returned no asset id, so it is not returned; retry the request');

@@ -1,8 +1,7 @@
 import type { MeshClients } from '@c2pa-mesh/clients';
 import { LRUCache } from 'lru-cache';
-import { MeshError, failedPrecondition, unavailable } from '@c2pa-mesh/errors';
+import { dependencyError, MeshError, failedPrecondition, unavailable } from '@c2pa-mesh/errors';
 import { TimeStampResponseError, buildTimeStampQuery, readTimeStampResponse, type ReceivedTimeStamp } from '@c2pa-mesh/pki';
-import { dependencyError } from './dependency-errors.js';
 import type { CertificateStatusEvents, SigningIdentity } from './signer-directory.js';
 
 /**
@@ -16,7 +15,7 @@ export async function signWithCaKey(clients: MeshClients, signer: SigningIdentit
   const { signature } = await clients.certificateAuthority
     .signData({ certificateId: signer.certificateId, data, encoding: 'ieee-p1363' })
     .catch((error: unknown) => {
-      throw dependencyError(error, `the certificate authority did not sign with signer ${signer.signerId}`);
+      throw dependencyError(error, `the certificate authority did not sign with signer ${signer.signerId}`, { keep: ['failed_precondition', 'not_found'] });
     });
   if (signature.length === 0) throw unavailable(`the certificate authority returned an empty signature for signer ${signer.signerId}`);
   return signature;
@@ -78,7 +77,7 @@ export function createOcspStapler(clients: MeshClients, options: OcspStaplerOpti
 
   async function fetchStaple(signer: SigningIdentity): Promise<{ der: Uint8Array; until: number }> {
     const status = await clients.certificateAuthority.checkStatus({ certificateId: signer.certificateId }).catch((error: unknown) => {
-      throw dependencyError(error, `the OCSP responder did not answer for signer ${signer.signerId}`);
+      throw dependencyError(error, `the OCSP responder did not answer for signer ${signer.signerId}`, { keep: ['failed_precondition', 'not_found'] });
     });
     if (status.status === 'REVOKED') {
       throw failedPrecondition(`signer ${signer.signerId} was revoked${status.revokedAt ? ` at ${status.revokedAt}` : ''} and can no longer sign; choose another signer (ListSigners)`, {

@@ -1,5 +1,5 @@
 import type { MeshClients } from '@c2pa-mesh/clients';
-import { dependencyError } from './dependency-errors.js';
+import { dependencyError } from '@c2pa-mesh/errors';
 
 /**
  * The trust anchor the engine validates a parent ingredient against while signing an edit or an
@@ -20,7 +20,7 @@ export function createIngredientTrust(clients: MeshClients): IngredientTrust {
         .then((chain) => chain.rootPem)
         .catch((error: unknown) => {
           root = undefined;
-          throw dependencyError(error, 'reading the C2PA root certificate from the CA');
+          throw dependencyError(error, 'the CA could not give its C2PA root certificate');
         });
       return root;
     },

@@ -1,10 +1,9 @@
 import { create } from '@bufbuild/protobuf';
 import type { HandlerContext } from '@connectrpc/connect';
-import { MeshError } from '@c2pa-mesh/errors';
+import { dependencyError, retryOnceWhenCut, MeshError } from '@c2pa-mesh/errors';
 import { signingV1 } from '@c2pa-mesh/proto';
 import { callContext, callerIdentity } from '@c2pa-mesh/server';
 import { signWithCaKey, timeStampFromCa } from './ca-credentials.js';
-import { dependencyError, retryOnceWhenCut } from './dependency-errors.js';
 import type { SigningContext } from './deps.js';
 import { checkHashRecordRequest, hashRecordPayload, signHashRecordPayload } from './hash-record.js';
 import { resolveSigningCredentials } from './signing-credentials.js';
@@ -52,7 +51,7 @@ export async function signHash(deps: SigningContext, req: signingV1.SignHashRequ
       payloadJson,
     }),
   ).catch((error: unknown) => {
-    throw dependencyError(error, 'the record was signed but the registry did not record it, so it is not returned; retry the request');
+    throw dependencyError(error, 'the record was signed but the registry did not record it, so it is not returned; retry the request', { keep: ['failed_precondition', 'not_found'] });
   });
   if (asset === undefined || asset.assetId === '') {
     throw new MeshError('unavailable', 'the record was signed but the registry returned no id, so it is not returned; retry the request');

@@ -2,10 +2,9 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { LRUCache } from 'lru-cache';
 import type { MeshClients } from '@c2pa-mesh/clients';
 import type { ClaimSigner } from '@c2pa-mesh/engine';
-import { failedPrecondition, invalidArgument, notFound, unavailable } from '@c2pa-mesh/errors';
+import { dependencyError, failedPrecondition, invalidArgument, notFound, unavailable } from '@c2pa-mesh/errors';
 import { pemToDer } from '@c2pa-mesh/pki';
 import type { certificateAuthorityV1 } from '@c2pa-mesh/proto';
-import { dependencyError } from './dependency-errors.js';
 import type { SigningProject } from './signing-project.js';
 
 /** A signer resolved for one request: the CA-held key to sign with and its chain. */
@@ -175,7 +174,7 @@ export function createSignerDirectory(clients: MeshClients, clock: () => Date = 
     const startedAt = generation;
     const { certificate } = await clients.certificateAuthority.getCertificate({ certificateId: id }).catch((error: unknown) => {
       if (named && error instanceof ConnectError && error.code === Code.NotFound) throw unknownSigner(id, error);
-      throw dependencyError(error, `the default signer ${id} could not be read`, { [Code.NotFound]: 'unavailable' });
+      throw dependencyError(error, `the default signer ${id} could not be read`, { as: { not_found: 'unavailable' } });
     });
     if (certificate === undefined) throw unknownSigner(id);
     const chainPem = `${certificate.certificatePem.trim()}\n${certificate.chainPem.trim()}\n`.replace(/\n\n+$/, '\n');

@@ -1,8 +1,7 @@
 import type { Identity } from '@c2pa-mesh/auth';
 import type { MeshClients } from '@c2pa-mesh/clients';
-import { invalidArgument, notFound } from '@c2pa-mesh/errors';
+import { dependencyError, invalidArgument, notFound } from '@c2pa-mesh/errors';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { dependencyError } from './dependency-errors.js';
 
 export interface SigningProject {
   projectId: string;
@@ -35,7 +34,7 @@ export async function resolveSigningProject(clients: MeshClients, identity: Iden
     if (error instanceof ConnectError && error.code === Code.NotFound) {
       throw notFound(`no project ${projectId}`, { cause: error, details: { field: 'project_id' } });
     }
-    throw dependencyError(error, `the registry could not read project ${projectId}`);
+    throw dependencyError(error, `the registry could not read project ${projectId}`, { keep: ['failed_precondition', 'not_found'] });
   });
   if (project === undefined) throw notFound(`no project ${projectId}`, { details: { field: 'project_id' } });
   return { projectId: project.projectId || projectId, defaultSignerId: project.defaultSignerId };

@@ -17,6 +17,7 @@ let projectB: string;
 let signerB: string;
 let assetB: string;
 let keyB: string;
+let labelB: string;
 const MISSING = { project: 'prj_00000000000000000000000000', signer: 'crt_00000000000000000000000000', asset: 'ast_00000000000000000000000000', key: 'key_00000000000000000000000000' };
 const jpeg = readMedia('no_manifest.jpg');
 const manifest = generatorManifest('tenant answers');
@@ -25,7 +26,9 @@ beforeAll(async () => {
   mesh = await createTestMesh();
   [projectA, projectB] = await Promise.all([createProject(mesh, 'Tenant A'), createProject(mesh, 'Tenant B')]);
   signerB = (await issueProjectSigner(mesh, projectB, 'Tenant B Signer')).certificateId;
-  assetB = (await signingClient(mesh, projectKey(projectB)).sign({ asset: jpeg, format: 'image/jpeg', manifestJson: manifest, signerId: signerB })).assetId;
+  const signedB = await signingClient(mesh, projectKey(projectB)).sign({ asset: jpeg, format: 'image/jpeg', manifestJson: manifest, signerId: signerB });
+  assetB = signedB.assetId;
+  labelB = signedB.activeManifestLabel;
   keyB = (await registryClient(mesh).createApiKey({ projectId: projectB, name: 'b', scopes: ['sign'] })).keyId;
 });
 afterAll(async () => {
@@ -82,8 +85,12 @@ describe("another project's objects answer not_found, as missing ones do", () =>
     await answersAsMissing((id) => keyAdminOfA().revokeApiKey({ keyId: id }), keyB, MISSING.key);
   });
 
-  it('verification: another project', async () => {
+  it("verification: another project, its manifest store", async () => {
     await answersAsMissing((id) => verification().listVerifications({ projectId: id }), projectB, MISSING.project);
+    // The manifest store B's Sign kept in the registry, asked of verification as a label.
+    const missingLabel = labelB.replace(/[0-9a-f]/g, '0');
+    expect(missingLabel).not.toBe(labelB);
+    await answersAsMissing((id) => verification().getManifestStore({ manifestLabel: id }), labelB, missingLabel);
   });
 
   it("and B's objects are untouched", async () => {

@@ -1,6 +1,5 @@
-import { MeshError } from '@c2pa-mesh/errors';
+import { dependencyError, MeshError } from '@c2pa-mesh/errors';
 import type { SigningContext } from './deps.js';
-import { dependencyError } from './dependency-errors.js';
 
 /** Where a claim signature sits in the mesh's transparency log (SignResponse fields 16–18). */
 export interface LoggedSignature {

@@ -1,8 +1,8 @@
 import { createHash, X509Certificate } from 'node:crypto';
-import { Code, ConnectError } from '@connectrpc/connect';
+import { LRUCache } from 'lru-cache';
 import type { MeshClients } from '@c2pa-mesh/clients';
+import { callDependency, isMeshError, type DependencyErrorOptions } from '@c2pa-mesh/errors';
 import { CRL_REASON_NAMES } from '@c2pa-mesh/pki';
-import { callDependency } from './dependency.js';
 
 /** The CA answers a PENDING (not yet released) certificate as revoked with this reason. */
 const CERTIFICATE_HOLD = 6;
@@ -42,8 +42,8 @@ interface CertificateFacts {
 }
 
 /** Refusals that mean "no such certificate here" rather than "the CA is in trouble". */
-const NO_SUCH_CERTIFICATE = [Code.NotFound, Code.InvalidArgument];
-const isNoSuchCertificate = (error: unknown) => error instanceof ConnectError && NO_SUCH_CERTIFICATE.includes(error.code);
+const NO_SUCH_CERTIFICATE: DependencyErrorOptions = { keep: ['not_found', 'invalid_argument'] };
+const isNoSuchCertificate = (error: unknown) => isMeshError(error) && NO_SUCH_CERTIFICATE.keep!.includes(error.code);
 
 const FACTS_KEPT = 4096;
 
@@ -53,14 +53,14 @@ const FACTS_KEPT = 4096;
  * the first time a certificate is seen.
  */
 export function createCertificateStatusLookup(clients: MeshClients): CertificateStatusLookup {
-  const facts = new Map<string, CertificateFacts>();
+  const facts = new LRUCache<string, CertificateFacts>({ max: FACTS_KEPT });
 
   async function factsOf(certificateId: string): Promise<CertificateFacts | undefined> {
     const known = facts.get(certificateId);
     if (known !== undefined) return known;
     let record;
     try {
-      record = await callDependency('reading the signing certificate from the CA', () => clients.certificateAuthority.getCertificate({ certificateId }), NO_SUCH_CERTIFICATE);
+      record = await callDependency('the CA could not read the signing certificate', () => clients.certificateAuthority.getCertificate({ certificateId }), NO_SUCH_CERTIFICATE);
     } catch (error) {
       if (isNoSuchCertificate(error)) return undefined;
       throw error;
@@ -74,14 +74,13 @@ export function createCertificateStatusLookup(clients: MeshClients): Certificate
       sha256 = undefined;
     }
     const learned = { sha256, notAfter: Date.parse(certificate.notAfter), commonName: certificate.commonName };
-    if (facts.size >= FACTS_KEPT) facts.delete(facts.keys().next().value!);
     facts.set(certificateId, learned);
     return learned;
   }
 
   async function checkStatus(request: { serialNumber?: string; certificateId?: string }) {
     try {
-      return await callDependency('checking the signing certificate with the CA', () => clients.certificateAuthority.checkStatus({ ...request, omitOcspResponse: true }), NO_SUCH_CERTIFICATE);
+      return await callDependency('the CA could not check the signing certificate', () => clients.certificateAuthority.checkStatus({ ...request, omitOcspResponse: true }), NO_SUCH_CERTIFICATE);
     } catch (error) {
       if (isNoSuchCertificate(error)) return undefined;
       throw error;

@@ -1,9 +1,8 @@
 import { create } from '@bufbuild/protobuf';
-import { Code, type HandlerContext } from '@connectrpc/connect';
-import { invalidArgument, notFound } from '@c2pa-mesh/errors';
+import type { HandlerContext } from '@connectrpc/connect';
+import { callDependency, invalidArgument, notFound } from '@c2pa-mesh/errors';
 import { verificationV1 } from '@c2pa-mesh/proto';
 import { callerIdentity } from '@c2pa-mesh/server';
-import { callDependency } from './dependency.js';
 import type { VerificationServiceDeps } from './routes.js';
 import { STATE_NAMES, utc } from './verify-asset.js';
 import { contentHash } from './verify-by-hash.js';
@@ -43,7 +42,7 @@ export async function listVerifications(deps: VerificationServiceDeps, req: veri
 
   const assetSha256 = req.assetSha256 === '' ? '' : contentHash(req.assetSha256);
   const page = await callDependency(
-    'reading the verification history from the registry',
+    'the registry could not read the verification history',
     () =>
       deps.clients.registry.queryVerifications({
         validationState: STATE_NAMES[req.validationState] ?? '',
@@ -55,7 +54,7 @@ export async function listVerifications(deps: VerificationServiceDeps, req: veri
         pageToken: req.pageToken,
       }),
     // A page token that does not fit the filters is the caller's to fix.
-    [Code.InvalidArgument],
+    { keep: ['invalid_argument'] },
   );
   return create(verificationV1.ListVerificationsResponseSchema, {
     verifications: page.verifications.map((record) =>

@@ -1,13 +1,13 @@
 import type { ServiceImpl } from '@connectrpc/connect';
 import type { MeshClients } from '@c2pa-mesh/clients';
 import type { MeshConfig } from '@c2pa-mesh/config';
+import { callDependency } from '@c2pa-mesh/errors';
 import type { C2paEngine } from '@c2pa-mesh/engine';
 import type { VerificationService } from '@c2pa-mesh/proto';
 import type { Logger } from 'pino';
 import { createCertificateStatusLookup, type CertificateStatusLookup } from './certificate-status.js';
 import { listVerifications } from './list-verifications.js';
 import { verificationSettingsFromEnv, type VerificationSettings } from './settings.js';
-import { callDependency } from './dependency.js';
 import { createTrustStore, type TrustStore } from './trust-store.js';
 import { createUrlFetcher, type ResolveHost, type UrlFetcher } from './url-fetch.js';
 import { getManifestStore, matchContent, matchSoftBinding } from './soft-binding-matches.js';
@@ -62,7 +62,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
       rootPem:
         options.c2paRootPem ??
         (async () => {
-          const chain = await callDependency('reading the C2PA root certificate from the CA', () =>
+          const chain = await callDependency('the CA could not give its C2PA root certificate', () =>
             options.clients.certificateAuthority.getCertificateChain({ profile: 'C2PA_SIGNING' }),
           );
           return chain.rootPem;

@@ -1,12 +1,11 @@
 import { create } from '@bufbuild/protobuf';
-import { Code, type HandlerContext } from '@connectrpc/connect';
-import { invalidArgument, notFound } from '@c2pa-mesh/errors';
+import type { HandlerContext } from '@connectrpc/connect';
+import { callDependency, invalidArgument, isMeshError, notFound } from '@c2pa-mesh/errors';
 import { softBindingV1 } from '@c2pa-mesh/proto';
 import { callContext, callerIdentity } from '@c2pa-mesh/server';
 import { fingerprintImage, isFingerprinted, parseBindingValue, type Fingerprint } from '@c2pa-mesh/soft-binding';
 import { assetFormat } from './asset-format.js';
 import { checkAssetSize } from './asset-limits.js';
-import { callDependency } from './dependency.js';
 import type { VerificationServiceDeps } from './routes.js';
 
 /**
@@ -18,14 +17,14 @@ import type { VerificationServiceDeps } from './routes.js';
 /** The registry's matches for `fingerprint`, within what the caller (of `projectId`) may see. */
 export async function findMatches(deps: VerificationServiceDeps, fingerprint: Fingerprint, projectId: string | undefined, maxResults = 0) {
   const found = await callDependency(
-    'looking the fingerprint up in the registry',
+    'the registry could not look the fingerprint up',
     () =>
       deps.clients.registry.findSoftBindingMatches({
         fingerprint: { alg: fingerprint.alg, value: fingerprint.value },
         projectId: projectId ?? '',
         maxResults,
       }),
-    [Code.InvalidArgument],
+    { keep: ['invalid_argument'] },
   );
   return found.matches;
 }
@@ -75,11 +74,11 @@ export async function getManifestStore(deps: VerificationServiceDeps, req: softB
   const label = req.manifestLabel.trim();
   if (label === '') throw invalidArgument('manifest_label is required', { details: { field: 'manifest_label' } });
   const stored = await callDependency(
-    'reading the manifest store from the registry',
+    'the registry could not read the manifest store',
     () => deps.clients.registry.getStoredManifest({ manifestLabel: label, projectId: identity.projectId ?? '' }),
-    [Code.InvalidArgument, Code.NotFound],
+    { keep: ['invalid_argument', 'not_found'] },
   ).catch((error: unknown) => {
-    if (error instanceof Error && 'code' in error && error.code === Code.NotFound) throw notFound(`no manifest ${label}`);
+    if (isMeshError(error) && error.code === 'not_found') throw notFound(`no manifest ${label}`);
     throw error;
   });
   return create(softBindingV1.GetManifestStoreResponseSchema, { manifestStore: stored.manifestStore, assetId: stored.assetId });

@@ -1,7 +1,5 @@
-import { Code } from '@connectrpc/connect';
-import { ConnectError } from '@connectrpc/connect';
+import { callDependency, isMeshError } from '@c2pa-mesh/errors';
 import { leafHash } from '@c2pa-mesh/transparency-log';
-import { callDependency } from './dependency.js';
 import type { VerificationServiceDeps } from './routes.js';
 
 /** VerifyResponse fields 27–30: whether the claim signature is a leaf of the mesh's log. */
@@ -19,13 +17,13 @@ export async function logStandingOf(deps: Pick<VerificationServiceDeps, 'clients
   if (claimSignature === undefined) return NOT_LOGGED;
   try {
     const found = await callDependency(
-      'looking the signature up in the transparency log',
+      'the transparency log could not look the signature up',
       () => deps.clients.transparencyLog.getInclusionProof({ leaf: { case: 'leafHash', value: leafHash(claimSignature) } }),
-      [Code.NotFound],
+      { keep: ['not_found'] },
     );
     return { inTransparencyLog: true, logIndex: found.logIndex, logInclusionProof: found.inclusionProof, logCheckpoint: found.checkpoint };
   } catch (error) {
-    if (error instanceof ConnectError && error.code === Code.NotFound) return NOT_LOGGED;
+    if (isMeshError(error) && error.code === 'not_found') return NOT_LOGGED;
     throw error;
   }
 }

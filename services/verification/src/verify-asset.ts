@@ -2,11 +2,10 @@ import { createHash, webcrypto } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { createDeadline, type ManifestStoreReport, type ValidationStatusEntry } from '@c2pa-mesh/engine';
-import { MeshError, isMeshError } from '@c2pa-mesh/errors';
+import { MeshError, callDependency, isMeshError } from '@c2pa-mesh/errors';
 import { verificationV1 } from '@c2pa-mesh/proto';
 import { assetFormat } from './asset-format.js';
 import type { LiveCertificateStatus } from './certificate-status.js';
-import { callDependency } from './dependency.js';
 import type { VerificationServiceDeps } from './routes.js';
 import { logStandingOf } from './transparency-log.js';
 import { matchesForStrippedAsset } from './soft-binding-matches.js';
@@ -95,7 +94,7 @@ export async function readManifestStore(deps: VerificationServiceDeps, asset: Ui
 }
 
 async function lookupRegistered(deps: VerificationServiceDeps, assetSha256: string) {
-  const found = await callDependency('looking the asset up in the registry', () => deps.clients.registry.lookupAssetByHash({ contentHash: assetSha256 }));
+  const found = await callDependency('the registry could not look the asset up', () => deps.clients.registry.lookupAssetByHash({ contentHash: assetSha256 }));
   return found.found && found.asset !== undefined ? found.asset : undefined;
 }
 
@@ -121,7 +120,7 @@ export async function recordVerification(
   call: VerificationCall,
   record: { assetSha256: string; state: number; format: string; signer: string; source: string; errors: Array<{ code: string }> },
 ): Promise<void> {
-  await callDependency('recording the verification in the registry', () =>
+  await callDependency('the registry could not record the verification', () =>
     deps.clients.registry.recordVerification({
       assetSha256: record.assetSha256,
       validationState: STATE_NAMES[record.state],

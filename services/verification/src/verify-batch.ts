@@ -1,5 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import type { HandlerContext } from '@connectrpc/connect';
+import pMap from 'p-map';
 import { invalidArgument } from '@c2pa-mesh/errors';
 import { verificationV1 } from '@c2pa-mesh/proto';
 import { callContext, callerIdentity, codeName, toConnectError } from '@c2pa-mesh/server';
@@ -11,23 +12,6 @@ const { ValidationState } = verificationV1;
 
 /** More items than this in one call is a job for several calls (or VerifyStream). */
 export const MAX_BATCH_ITEMS = 1000;
-
-/**
- * Runs `work` over `items` with at most `limit` at a time, results in item order. Written here
- * because it is a dozen lines; a dependency for it would be more to keep than to write.
- */
-async function mapBounded<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const runner = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index], index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
-  return results;
-}
 
 /**
  * VerifyBatch: each item verified as Verify would (bounded concurrency, so one batch cannot take
@@ -46,7 +30,7 @@ export async function verifyBatch(deps: VerificationServiceDeps, req: verificati
   call.sizeBytes = totalBytes;
   checkAssetSize(totalBytes, identity, `the batch (${req.items.length} items, ${totalBytes} bytes together)`);
 
-  const results = await mapBounded(req.items, deps.settings.batchConcurrency, async (item, index) => {
+  const results = await pMap(req.items, async (item, index) => {
     try {
       const result = await verifyAsset(
         deps,
@@ -63,7 +47,7 @@ export async function verifyBatch(deps: VerificationServiceDeps, req: verificati
         outcome: { case: 'error', value: { code: codeName(connectError.code), message: connectError.rawMessage } },
       });
     }
-  });
+  }, { concurrency: Math.max(1, deps.settings.batchConcurrency) });
 
   const totals = create(verificationV1.BatchTotalsSchema, { total: results.length });
   for (const { outcome } of results) {

@@ -1,10 +1,9 @@
 import { create } from '@bufbuild/protobuf';
 import type { HandlerContext } from '@connectrpc/connect';
-import { invalidArgument } from '@c2pa-mesh/errors';
+import { callDependency, invalidArgument } from '@c2pa-mesh/errors';
 import { verificationV1 } from '@c2pa-mesh/proto';
 import { callContext, callerIdentity } from '@c2pa-mesh/server';
 import type { LiveCertificateStatus } from './certificate-status.js';
-import { callDependency } from './dependency.js';
 import type { VerificationServiceDeps } from './routes.js';
 import { recordVerification, utc } from './verify-asset.js';
 
@@ -31,7 +30,7 @@ export async function verifyByHash(deps: VerificationServiceDeps, req: verificat
   const identity = callerIdentity(ctx);
   const call = callContext(ctx);
   const hash = contentHash(req.contentHash);
-  const found = await callDependency('looking the hash up in the registry', () => deps.clients.registry.lookupAssetByHash({ contentHash: hash }));
+  const found = await callDependency('the registry could not look the hash up', () => deps.clients.registry.lookupAssetByHash({ contentHash: hash }));
   const asset = found.found ? found.asset : undefined;
 
   let live: LiveCertificateStatus | undefined;

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { signingV1 } from '@c2pa-mesh/proto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createBatchProgress, runBounded } from '../batch.js';
+import pMap from 'p-map';
+import { createBatchProgress } from '../batch.js';
 import { connect, type ConnectionOptions } from '../connection.js';
 import { describeFailure } from '../errors.js';
 import { CliError, formatBytes, formatSeconds, write, writeJson, type CliIo } from '../io.js';
@@ -70,7 +71,7 @@ export async function signFiles(args: string[], options: SignOptions, io: CliIo)
   const started = performance.now();
   progress.start(files.length);
 
-  const outcomes = await runBounded(files, options.concurrency, async (file): Promise<SignOutcome> => {
+  const outcomes = await pMap(files, async (file): Promise<SignOutcome> => {
     const fileStarted = performance.now();
     const output = path.join(outDir, file.displayPath);
     let outcome: SignOutcome;
@@ -129,7 +130,7 @@ export async function signFiles(args: string[], options: SignOptions, io: CliIo)
         : `FAILED ${outcome.file}: ${outcome.error}`,
     );
     return outcome;
-  });
+  }, { concurrency: Math.max(1, options.concurrency) });
   progress.stop();
 
   const elapsedMs = performance.now() - started;

@@ -1,7 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { verificationV1 } from '@c2pa-mesh/proto';
-import { createBatchProgress, runBounded } from '../batch.js';
+import pMap from 'p-map';
+import { createBatchProgress } from '../batch.js';
 import { connect, type ConnectionOptions } from '../connection.js';
 import { describeFailure } from '../errors.js';
 import { CliError, formatSeconds, formatTable, write, writeJson, type CliIo } from '../io.js';
@@ -54,7 +55,7 @@ export async function verifyFiles(args: string[], options: VerifyOptions, io: Cl
   const started = performance.now();
   progress.start(files.length);
 
-  const outcomes = await runBounded(files, options.concurrency, async (file): Promise<VerifyOutcome> => {
+  const outcomes = await pMap(files, async (file): Promise<VerifyOutcome> => {
     const fileStarted = performance.now();
     let outcome: VerifyOutcome;
     try {
@@ -102,7 +103,7 @@ export async function verifyFiles(args: string[], options: VerifyOptions, io: Cl
     }
     progress.done(file.displayPath, `${outcome.file}: ${outcome.state}${outcome.reason ? ` (${outcome.reason})` : ''}`);
     return outcome;
-  });
+  }, { concurrency: Math.max(1, options.concurrency) });
   progress.stop();
 
   const count = (state: VerificationState) => outcomes.filter((o) => o.state === state).length;
