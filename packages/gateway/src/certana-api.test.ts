@@ -195,6 +195,13 @@ describe(`Certana API drop-in on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PG
     expect(tagged.json!.data).toMatchObject({ total: 1, items: [{ id: assetId }] });
     expect((await call('GET', 'assets/?status=processing', { token: john })).json!.data).toMatchObject({ items: [], total: 0 });
     expect((await call('GET', 'assets/?order=title', { token: john })).json!.error_code).toBe('VALIDATION_ERROR');
+    // GET /assets/search/?q=logo&page=1&page_size=10, the reference's search: text in a title, a
+    // description or a tag, ignoring case; LIKE's wildcards are taken as themselves.
+    expect((await call('GET', 'assets/search/?q=logo&page=1&page_size=10', { token: john })).json!.data).toMatchObject({ items: [], total: 0, page: 1, page_size: 10 });
+    expect((await call('GET', 'assets/search/?q=MY%20IM&page=1&page_size=10', { token: john })).json!.data).toMatchObject({ total: 1, items: [{ id: assetId }] });
+    expect((await call('GET', 'assets/search/?q=TAG2', { token: john })).json!.data).toMatchObject({ total: 2 });
+    expect((await call('GET', 'assets/search/?q=%25', { token: john })).json!.data).toMatchObject({ total: 0 });
+    expect((await call('GET', 'assets/search/', { token: john })).json!.error_code).toBe('VALIDATION_ERROR');
 
     expect((await call('GET', `assets/${assetId}`, { token: john })).json!.data).toMatchObject({ id: assetId, title: 'My Image' });
     // PATCH /assets/{id}, the reference's body.

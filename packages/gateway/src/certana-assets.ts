@@ -105,7 +105,14 @@ async function uploadAsset(exchange: Exchange, context: RouteContext): Promise<v
 
 const SORT_FIELDS = ['created_at'];
 
-/** `GET assets/?page=&page_size=&order=created_at&sort=desc&tags=&status=` → Certana's pagination. */
+/** `GET assets/search/?q=logo&page=&page_size=`: the assets whose title, description or a tag holds `q`. */
+async function searchAssets(exchange: Exchange, context: RouteContext): Promise<void> {
+  const q = queryOf(exchange).get('q')?.trim() ?? '';
+  if (q === '') throw invalidArgument('q is required: the text to look for in titles, descriptions and tags', { details: { field: 'q' } });
+  return listAssets(exchange, context);
+}
+
+/** `GET assets/?page=&page_size=&order=created_at&sort=desc&tags=&status=&q=` → Certana's pagination. */
 async function listAssets(exchange: Exchange, context: RouteContext): Promise<void> {
   const caller = await certanaCaller(exchange, context);
   const params = queryOf(exchange);
@@ -117,7 +124,7 @@ async function listAssets(exchange: Exchange, context: RouteContext): Promise<vo
   if (sort !== 'asc' && sort !== 'desc') throw invalidArgument('sort must be asc or desc', { details: { field: 'sort' } });
   const status = (params.get('status') || 'completed').toLowerCase();
   const registryStatus = Object.entries(PROCESSING_STATUS).find(([, certana]) => certana === status)?.[0];
-  const request = { projectId: caller.projectId, tags: tagList(params.get('tags') ?? ''), orderBy: `created_at_${sort}`, status: registryStatus ?? 'ACTIVE' };
+  const request = { projectId: caller.projectId, tags: tagList(params.get('tags') ?? ''), text: params.get('q')?.trim() ?? '', orderBy: `created_at_${sort}`, status: registryStatus ?? 'ACTIVE' };
   if (!registryStatus) {
     // pending, processing, failed: the mesh signs within the upload, so nothing is ever in them.
     if (!['pending', 'processing', 'failed'].includes(status)) throw invalidArgument('status must be completed, pending, processing, failed or deleted', { details: { field: 'status' } });
@@ -173,6 +180,8 @@ async function deleteAsset(exchange: Exchange, context: RouteContext, assetId: s
 export const ASSET_ROUTES = {
   'POST assets/': uploadAsset,
   'GET assets/': listAssets,
+  'GET assets/search/': searchAssets,
+  'GET assets/search': searchAssets,
   'GET assets/*': getAsset,
   'PATCH assets/*': updateAsset,
   'DELETE assets/*': deleteAsset,

@@ -131,7 +131,8 @@ export async function listAssetsHandler(deps: RegistryServiceDeps, req: registry
   const kind = req.kind === '' ? undefined : oneOf(req.kind, KINDS, 'kind');
   const orderBy = oneOf(req.orderBy || 'created_at_desc', Object.keys(ORDERS) as Array<keyof typeof ORDERS>, 'order_by');
   const projectId = requiredProject(ctx, req.projectId);
-  const filter = { projectId, status, kind, tag: req.tag === '' ? undefined : req.tag.trim(), tags: req.tags.map((t) => t.trim()).filter((t) => t !== '') };
+  if (req.text.length > 200) throw invalidArgument('text is at most 200 characters', { details: { field: 'text' } });
+  const filter = { projectId, status, kind, tag: req.tag === '' ? undefined : req.tag.trim(), tags: req.tags.map((t) => t.trim()).filter((t) => t !== ''), text: req.text.trim() };
   const [rows, totalSize] = await Promise.all([listAssets(deps.db, { ...filter, order: ORDERS[orderBy], after: page.after, limit: page.fetch }), countAssets(deps.db, filter)]);
   const { rows: assets, nextPageToken } = pageOf(rows, page, (r) => r.created_at);
   return create(registryV1.ListAssetsResponseSchema, { assets: assets.map((a) => toAsset(a)), nextPageToken, totalSize: BigInt(totalSize) });

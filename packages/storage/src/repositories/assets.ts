@@ -82,6 +82,8 @@ export interface AssetFilter {
   tag?: string;
   /** Every one of these tags as well. */
   tags?: readonly string[];
+  /** Text found, ignoring case, in the title, the description or one of the tags. */
+  text?: string;
   kind?: 'ASSET' | 'HASH_RECORD';
   order: 'asc' | 'desc';
   after?: KeysetPosition;
@@ -93,6 +95,14 @@ function filteredAssets(db: Db, filter: Omit<AssetFilter, 'order' | 'after' | 'l
   const tags = [...(filter.tag !== undefined ? [filter.tag] : []), ...(filter.tags ?? [])];
   if (tags.length > 0) query = query.where(sql<boolean>`tags @> ${JSON.stringify(tags)}::jsonb`);
   if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind);
+  if (filter.text !== undefined && filter.text !== '') {
+    // LIKE's own wildcards in the text are matched as themselves.
+    const pattern = `%${filter.text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where(
+      (eb) =>
+        sql<boolean>`(lower(${eb.ref('title')}) like ${pattern} or lower(${eb.ref('description')}) like ${pattern} or exists (select 1 from jsonb_array_elements_text(${eb.ref('tags')}) as tag where lower(tag) like ${pattern}))`,
+    );
+  }
   return query;
 }
 
