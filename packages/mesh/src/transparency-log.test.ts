@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startRelyingPartyListener, type RelyingPartyListener } from '@c2pa-mesh/server';
 import { createTestDatabase, type TestDatabase } from '@c2pa-mesh/storage/testing';
 import {
@@ -16,6 +16,7 @@ import {
   parseCheckpointBody,
   parseSignedNote,
   parseVerifierKey,
+  transparencyLogSettingsFromEnv,
   verifyConsistency,
   verifyInclusion,
   witnessOnce,
@@ -49,7 +50,7 @@ function sigstoreIncludes(entry: Uint8Array, result: { index: number; proof: Uin
 async function openTransparencyLogKeyOnly(): Promise<string> {
   const database = await createTestDatabase();
   try {
-    const log = await openTransparencyLog({ db: database.db, keyEncryptionKey: randomBytes(32), origin: 'test.example/log', batchMs: 5, witnesses: [] });
+    const log = await openTransparencyLog({ db: database.db, keyEncryptionKey: randomBytes(32), origin: 'test.example/log', witnesses: [] });
     await log.close();
     return log.verifierKey;
   } finally {
@@ -68,7 +69,7 @@ interface ServedLog {
 }
 
 async function serveLog(database: TestDatabase, kek: Uint8Array, witnesses: string[]): Promise<ServedLog> {
-  const log = await openTransparencyLog({ db: database.db, keyEncryptionKey: kek, origin: 'test.example/log', batchMs: 5, witnesses: witnesses.map(parseVerifierKey) });
+  const log = await openTransparencyLog({ db: database.db, keyEncryptionKey: kek, origin: 'test.example/log', witnesses: witnesses.map(parseVerifierKey) });
   const listener = await startRelyingPartyListener({ host: '127.0.0.1', port: 0, routes: transparencyLogRoutes(log), logger });
   return { database, log, listener, url: `${listener.url}/log` };
 }
@@ -215,5 +216,73 @@ describe('transparency log', () => {
     const body = parseSignedNote(note).body;
     const response = await fetch(`${served.url}/cosignature`, { method: 'POST', body: `${body}\n— stranger.example/w ${Buffer.concat([stranger.cosign(body).keyId, stranger.cosign(body).signature]).toString('base64')}\n` });
     expect(response.status).toBe(409);
+  }, 60_000);
+});
+
+describe('the transparency log\'s sequencer', () => {
+  const kek = randomBytes(32);
+  let database: TestDatabase;
+  const logs: TransparencyLog[] = [];
+  const open = async () => {
+    const log = await openTransparencyLog({ db: database.db, keyEncryptionKey: kek, ...transparencyLogSettingsFromEnv({ MESH_LOG_BATCH_MS: '10000' }) });
+    logs.push(log);
+    return log;
+  };
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  }, 60_000);
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  afterAll(async () => {
+    await cleanUp({ logs: () => Promise.all(logs.map((log) => log.close())), db: () => database?.close() });
+  });
+
+  it('writes a lone append at once: no timer has to fire (a setting left from the batch interval changes nothing)', async () => {
+    const log = await open();
+    // Timers are frozen: an append that waited for one would never be written, and the test
+    // would run into its time limit.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval'] });
+    const entry = randomBytes(300);
+    const first = await log.append(entry);
+    const second = await log.append(randomBytes(300));
+    vi.useRealTimers();
+    expect([first.index, second.index]).toEqual([first.treeSize - 1, second.treeSize - 1]);
+    expect(second.index).toBe(first.index + 1);
+    const checkpoint = parseCheckpointBody(parseSignedNote(second.checkpoint).body);
+    expect(verifyInclusion(first.index, checkpoint.size, leafHash(entry), await log.inclusionProof(first.index, checkpoint.size), checkpoint.root)).toBe(true);
+  }, 30_000);
+
+  it('keeps one tree when two sequencers append to the same database at once', async () => {
+    const [a, b] = [logs[0] ?? (await open()), await open()];
+    expect(b.verifierKey).toBe(a.verifierKey);
+    const start = (await a.latestCheckpoint()).treeSize;
+    const entries = Array.from({ length: 120 }, (_, i) => randomBytes(64 + i));
+    // Rounds of appends to both, so that each sequencer's next batch follows the other's.
+    const results: AppendResult[] = [];
+    for (let round = 0; round < 4; round++) {
+      const slice = entries.slice(round * 30, round * 30 + 30);
+      results.push(...(await Promise.all(slice.map((entry, i) => (i % 2 === 0 ? a : b).append(entry)))));
+    }
+    expect(results.map((r) => r.index).sort((x, y) => x - y)).toEqual(entries.map((_, i) => start + i));
+    const latest = await b.latestCheckpoint();
+    expect(latest.treeSize).toBe(start + entries.length);
+    results.forEach((result, i) => {
+      const checkpoint = parseCheckpointBody(parseSignedNote(result.checkpoint).body);
+      expect(verifyInclusion(result.index, checkpoint.size, leafHash(entries[i]!), result.proof, checkpoint.root)).toBe(true);
+      expect(leafHash(entries[i]!)).toEqual(result.leafHash);
+    });
+    // Every checkpoint either signed is consistent with the latest, and the stored tree is whole.
+    for (const size of new Set(results.map((r) => r.treeSize))) {
+      const { proof, firstRoot, secondRoot } = await a.consistencyProof(size, latest.treeSize);
+      expect(secondRoot).toEqual(latest.rootHash);
+      expect(firstRoot).toEqual(parseCheckpointBody(parseSignedNote((await a.checkpoint(size)).note).body).root);
+      expect(verifyConsistency(size, latest.treeSize, proof, firstRoot, latest.rootHash)).toBe(true);
+    }
+    for (const [i, entry] of entries.entries()) {
+      const proof = await b.inclusionProof(results[i]!.index, latest.treeSize);
+      expect(verifyInclusion(results[i]!.index, latest.treeSize, leafHash(entry), proof, latest.rootHash)).toBe(true);
+    }
   }, 60_000);
 });

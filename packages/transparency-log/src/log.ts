@@ -9,11 +9,13 @@ import {
   completedNodes,
   consistencyProof,
   equalBytes,
+  frontierNodes,
   inclusionProof,
   leafHash,
   nodesRead,
   rootHash,
   type NodeGetter,
+  type RangeCache,
 } from './merkle.js';
 import {
   checkpointBody,
@@ -36,8 +38,6 @@ export interface TransparencyLogOptions {
   keyEncryptionKey?: Uint8Array;
   /** The checkpoint origin line (and the log key's name) used when the log is first made. */
   origin: string;
-  /** How long an append waits for others to share its batch (MESH_LOG_BATCH_MS). */
-  batchMs: number;
   /** Witnesses whose cosignatures the log accepts (cosignature/v1 verifier keys). */
   witnesses: readonly VerifierKey[];
   /** Largest number of entries sequenced in one transaction. */
@@ -148,11 +148,25 @@ async function openWriter(db: Database, keyEncryptionKey: Uint8Array, configured
   return { signer, signCheckpoint };
 }
 
+/** The tree a batch extends: its size and the complete subtrees it is made of. */
+interface TreeEdge {
+  size: number;
+  /** The state row's version (PostgreSQL's `xmin`) that recorded `size`. */
+  version: string;
+  /** `level/index` → hash of every node of `frontierNodes(size)`. */
+  frontier: Map<string, Uint8Array>;
+}
+
+const nodeKey = (level: number, index: number) => `${level}/${index}`;
+
 /**
  * Opens the log kept in the database (making its key and empty checkpoint on first use) and
- * starts its sequencer: appends wait at most `batchMs`, then go in together, in one transaction
- * that adds the leaves, every subtree hash they complete and the signed checkpoint — so a crash
- * leaves either the whole batch or none of it.
+ * starts its sequencer. Appends are committed in groups: when no batch is being written, an
+ * append starts one at once (with whatever else was appended in the same turn of the event loop);
+ * the appends that arrive while a batch is written go together in the next one, which starts as
+ * soon as that one has committed. A batch is one transaction that adds the leaves, every subtree
+ * hash they complete and the signed checkpoint — so a crash leaves either the whole batch or none
+ * of it.
  */
 export async function openTransparencyLog(options: TransparencyLogOptions): Promise<TransparencyLog> {
   const { db } = options;
@@ -164,31 +178,53 @@ export async function openTransparencyLog(options: TransparencyLogOptions): Prom
 
   interface Pending {
     entry: Uint8Array;
+    leafHash: Uint8Array;
     resolve(result: AppendResult): void;
     reject(error: unknown): void;
   }
   let queue: Pending[] = [];
-  let timer: NodeJS.Timeout | undefined;
+  /** The batch being written. */
   let running: Promise<void> | undefined;
+  /** A batch is due to start once the current turn of the event loop has queued its appends. */
+  let starting = false;
   let closed = false;
+  /**
+   * The tree as this process last committed it. When another process sequencing the same log (or
+   * anything else) has written the state row since, the row's version differs and the edge's
+   * nodes are read again.
+   */
+  let edge: TreeEdge | undefined;
 
   async function sequence(batch: Pending[]): Promise<void> {
-    if (batch.length === 0) return;
     if (writer === undefined) throw new Error('this process does not sequence the log');
     const { signCheckpoint } = writer;
-    const hashes = batch.map((p) => leafHash(p.entry));
+    const hashes = batch.map((p) => p.leafHash);
     const result = await db.transaction().execute(async (trx) => {
       // The state row is the log's lock: a second process sequencing the same log waits here.
-      const row = await trx.selectFrom('tlog_state').select('tree_size').where('id', '=', STATE_ID).forUpdate().executeTakeFirstOrThrow();
+      // Its version (`xmin`, the transaction that wrote it) tells whether anyone but this process
+      // has written it since this process's last batch.
+      const row = await trx
+        .selectFrom('tlog_state')
+        .select(['tree_size', sql<string>`xmin::text`.as('version')])
+        .where('id', '=', STATE_ID)
+        .forUpdate()
+        .executeTakeFirstOrThrow();
       const size = Number(row.tree_size);
+      const current = edge !== undefined && edge.version === row.version && edge.size === size ? edge : { frontier: await readNodes(trx, frontierNodes(size)) };
       const newSize = size + batch.length;
-      const added = await withNodes(trx, (get) => completedNodes(size, hashes, get));
-      const fresh = new Map(added.map((n) => [`${n.level}/${n.index}`, n.hash]));
-      const { root, proofs } = await withNodes(
-        trx,
-        (get) => ({ root: rootHash(newSize, get), proofs: hashes.map((_, i) => inclusionProof(size + i, newSize, get)) }),
-        fresh,
-      );
+      // Only the old tree's frontier and the batch's own nodes are read: anything else is a bug.
+      const old: NodeGetter = (level, index) => {
+        const hash = current.frontier.get(nodeKey(level, index));
+        if (hash === undefined) throw new Error(`the log has no node ${nodeKey(level, index)} in its frontier at ${size}`);
+        return hash;
+      };
+      const added = completedNodes(size, hashes, old);
+      const fresh = new Map(added.map((n) => [nodeKey(n.level, n.index), n.hash]));
+      const get: NodeGetter = (level, index) => fresh.get(nodeKey(level, index)) ?? old(level, index);
+      const ranges: RangeCache = new Map();
+      const newRoot = rootHash(newSize, get, ranges);
+      const proofs = hashes.map((_, i) => inclusionProof(size + i, newSize, get, ranges));
+      const note = signCheckpoint(newSize, newRoot);
       for (let at = 0; at < batch.length; at += INSERT_CHUNK) {
         await trx
           .insertInto('tlog_leaves')
@@ -201,37 +237,48 @@ export async function openTransparencyLog(options: TransparencyLogOptions): Prom
           .values(added.slice(at, at + INSERT_CHUNK).map((n) => ({ level: n.level, idx: n.index, hash: n.hash })))
           .execute();
       }
-      const note = signCheckpoint(newSize, root);
-      await trx.insertInto('tlog_checkpoints').values({ tree_size: newSize, root_hash: root, note }).execute();
-      await trx.updateTable('tlog_state').set({ tree_size: newSize }).where('id', '=', STATE_ID).execute();
-      return { size, newSize, proofs, note };
+      await trx.insertInto('tlog_checkpoints').values({ tree_size: newSize, root_hash: newRoot, note }).execute();
+      const written = await trx
+        .updateTable('tlog_state')
+        .set({ tree_size: newSize })
+        .where('id', '=', STATE_ID)
+        .returning(sql<string>`xmin::text`.as('version'))
+        .executeTakeFirstOrThrow();
+      const next: TreeEdge = { size: newSize, version: written.version, frontier: new Map(frontierNodes(newSize).map(([l, i]) => [nodeKey(l, i), get(l, i)])) };
+      return { size, newSize, proofs, note, next };
     });
+    // Committed: the next batch of this process starts from here without reading the nodes again.
+    edge = result.next;
     batch.forEach((p, i) =>
       p.resolve({ index: result.size + i, leafHash: hashes[i]!, proof: result.proofs[i]!, treeSize: result.newSize, checkpoint: result.note }),
     );
   }
 
+  /** Writes the queued appends (up to maxBatch) as one batch, then the next batch, if any. */
   function runBatch(): void {
+    starting = false;
+    if (running !== undefined || queue.length === 0) return;
     const batch = queue.slice(0, maxBatch);
     queue = queue.slice(batch.length);
     running = sequence(batch)
       .catch((error: unknown) => {
+        // What this process knew of the tree may be what failed: the next batch reads it again.
+        edge = undefined;
         options.onBatchError?.(error);
         for (const p of batch) p.reject(unavailable('the transparency log could not record the signature; retry the request'));
       })
       .finally(() => {
         running = undefined;
-        // What arrived while this batch was written has waited already: it goes next, at once.
-        if (queue.length > 0 && !closed) schedule(0);
+        // What arrived while this batch was written goes next, at once.
+        if (queue.length > 0) startSoon();
       });
   }
 
-  function schedule(delayMs: number): void {
-    if (timer !== undefined || running !== undefined || queue.length === 0) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      runBatch();
-    }, delayMs);
+  /** Starts a batch after the appends of this turn of the event loop are queued, unless one runs. */
+  function startSoon(): void {
+    if (starting || running !== undefined) return;
+    starting = true;
+    setImmediate(runBatch);
   }
 
   async function checkpointView(row: { tree_size: number; root_hash: Uint8Array; note: string }): Promise<CheckpointView> {
@@ -264,9 +311,11 @@ export async function openTransparencyLog(options: TransparencyLogOptions): Prom
       if (entry.length === 0 || entry.length > MAX_ENTRY_BYTES) {
         return Promise.reject(invalidArgument(`a log entry is 1 to ${MAX_ENTRY_BYTES} bytes, got ${entry.length}`, { details: { field: 'entry' } }));
       }
+      // Hashed here, as each append comes, rather than inside the batch's transaction.
+      const hash = leafHash(entry);
       return new Promise<AppendResult>((resolve, reject) => {
-        queue.push({ entry, resolve, reject });
-        schedule(queue.length >= maxBatch ? 0 : options.batchMs);
+        queue.push({ entry, leafHash: hash, resolve, reject });
+        startSoon();
       });
     },
     async latestCheckpoint() {
@@ -361,8 +410,6 @@ export async function openTransparencyLog(options: TransparencyLogOptions): Prom
     },
     async close() {
       closed = true;
-      if (timer !== undefined) clearTimeout(timer);
-      timer = undefined;
       // Appends already accepted are written before the database closes.
       while (running !== undefined || queue.length > 0) {
         if (running === undefined) runBatch();

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { completedNodes, consistencyProof, inclusionProof, leafHash, nodeHash, rootHash, sha256, verifyConsistency, verifyInclusion, type NodeGetter } from './merkle.js';
+import { completedNodes, consistencyProof, frontierNodes, inclusionProof, leafHash, nodeHash, rootHash, sha256, verifyConsistency, verifyInclusion, type NodeGetter } from './merkle.js';
 import { encodeTileIndex, parseTilePath, tileNodeGetter, tilePath, tileWidth } from './tiles.js';
 
 /** RFC 6962 §2.1 MTH, word for word: the reference the stored-node algorithms are held to. */
@@ -34,6 +34,31 @@ describe('RFC 6962 over stored subtree hashes', () => {
 
   it('has the root of RFC 6962 MTH for every size, whatever the batches', () => {
     for (let n = 0; n <= entries.length; n++) expect(Buffer.from(rootHash(n, get))).toEqual(Buffer.from(mth(entries.slice(0, n))));
+  });
+
+  it('appends a batch from the old tree\'s frontier alone: its new nodes, root and audit paths', () => {
+    for (let size = 0; size < 40; size++) {
+      const frontier = new Map(frontierNodes(size).map(([level, index]) => [`${level}/${index}`, get(level, index)]));
+      // The frontier is the tree: its subtrees, left to right, cover [0, size) exactly.
+      expect(frontierNodes(size).reduce((covered, [level, index]) => (index * 2 ** level === covered ? covered + 2 ** level : NaN), 0)).toBe(size);
+      for (const count of [1, 2, 7, 30]) {
+        const hashes = entries.slice(size, size + count).map(leafHash);
+        const old: NodeGetter = (level, index) => {
+          const hash = frontier.get(`${level}/${index}`);
+          if (hash === undefined) throw new Error(`read ${level}/${index}, not in the frontier of ${size}`);
+          return hash;
+        };
+        const added = completedNodes(size, hashes, old);
+        const fresh = new Map(added.map((n) => [`${n.level}/${n.index}`, n.hash]));
+        const batchGet: NodeGetter = (level, index) => fresh.get(`${level}/${index}`) ?? old(level, index);
+        const ranges = new Map<string, Uint8Array>();
+        const newSize = size + count;
+        expect(Buffer.from(rootHash(newSize, batchGet, ranges))).toEqual(Buffer.from(mth(entries.slice(0, newSize))));
+        for (let i = size; i < newSize; i++) {
+          expect(inclusionProof(i, newSize, batchGet, ranges).map((h) => Buffer.from(h))).toEqual(inclusionProof(i, newSize, get).map((h) => Buffer.from(h)));
+        }
+      }
+    }
   });
 
   it('proves inclusion and consistency for every pair, and refuses what does not hold', () => {

@@ -53,32 +53,59 @@ const half = (n: number) => Math.floor(n / 2);
  * MTH(D[start:end]) as RFC 6962 recurses: every left part is a complete subtree, read as one node;
  * the right edge is split again.
  */
-export function rangeHash(start: number, end: number, get: NodeGetter): Uint8Array {
+export function rangeHash(start: number, end: number, get: NodeGetter, ranges?: RangeCache): Uint8Array {
   const n = end - start;
   if (n <= 0) return EMPTY_ROOT;
   if (isPowerOfTwo(n) && start % n === 0) {
     const level = Math.round(Math.log2(n));
     return get(level, start / n);
   }
+  const key = `${start}-${end}`;
+  const cached = ranges?.get(key);
+  if (cached !== undefined) return cached;
   const k = splitPoint(n);
-  return nodeHash(rangeHash(start, start + k, get), rangeHash(start + k, end, get));
+  const hash = nodeHash(rangeHash(start, start + k, get, ranges), rangeHash(start + k, end, get, ranges));
+  ranges?.set(key, hash);
+  return hash;
 }
 
+/**
+ * Hashes of incomplete ranges already computed for one tree: the audit paths of neighbouring
+ * leaves share their right edge, so the proofs of a batch hash each such range once.
+ */
+export type RangeCache = Map<string, Uint8Array>;
+
 /** The root of the tree of `size` leaves. */
-export function rootHash(size: number, get: NodeGetter): Uint8Array {
-  return rangeHash(0, size, get);
+export function rootHash(size: number, get: NodeGetter, ranges?: RangeCache): Uint8Array {
+  return rangeHash(0, size, get, ranges);
 }
 
 /** RFC 6962 §2.1.1 PATH(index, D[0:size]): the audit path, leaf side first. */
-export function inclusionProof(index: number, size: number, get: NodeGetter): Uint8Array[] {
+export function inclusionProof(index: number, size: number, get: NodeGetter, ranges?: RangeCache): Uint8Array[] {
   if (!(index >= 0 && index < size)) throw new RangeError(`leaf ${index} is not in a tree of ${size}`);
   const path = (m: number, start: number, end: number): Uint8Array[] => {
     const n = end - start;
     if (n === 1) return [];
     const k = splitPoint(n);
-    return m < k ? [...path(m, start, start + k), rangeHash(start + k, end, get)] : [...path(m - k, start + k, end), rangeHash(start, start + k, get)];
+    return m < k
+      ? [...path(m, start, start + k), rangeHash(start + k, end, get, ranges)]
+      : [...path(m - k, start + k, end), rangeHash(start, start + k, get, ranges)];
   };
   return path(index, 0, size);
+}
+
+/**
+ * The complete subtrees a tree of `size` is made of, largest (leftmost) first: one per bit set in
+ * `size`. Appending to the tree reads no other node of it (the left siblings of the new nodes, and
+ * the old part of every new audit path and of the new root, are these).
+ */
+export function frontierNodes(size: number): Array<[number, number]> {
+  const nodes: Array<[number, number]> = [];
+  for (let level = Math.floor(Math.log2(Math.max(size, 1))) + 1; level >= 0; level--) {
+    const width = 2 ** level;
+    if (Math.floor(size / width) % 2 === 1) nodes.push([level, Math.floor(size / width) - 1]);
+  }
+  return nodes;
 }
 
 /** RFC 6962 §2.1.2 PROOF(first, D[0:second]): the consistency proof between two tree sizes. */

@@ -4,23 +4,17 @@ import { parseVerifierKey, type VerifierKey } from './note.js';
 export interface TransparencyLogSettings {
   /** MESH_LOG_ORIGIN: the checkpoint origin and log key name, fixed when the log is first made. */
   origin: string;
-  /** MESH_LOG_BATCH_MS: the sequencer's batch interval, the longest a Sign waits for the log. */
-  batchMs: number;
   /** MESH_LOG_WITNESSES: comma-separated cosignature/v1 verifier keys of trusted witnesses. */
   witnesses: VerifierKey[];
 }
 
 export const DEFAULT_LOG_ORIGIN = 'c2pa-mesh.local/log';
-export const DEFAULT_LOG_BATCH_MS = 50;
 
 export function transparencyLogSettingsFromEnv(env: NodeJS.ProcessEnv): TransparencyLogSettings {
   const origin = env.MESH_LOG_ORIGIN?.trim() || DEFAULT_LOG_ORIGIN;
   if (!/^[\x21-\x7e]+$/.test(origin) || origin.includes('+')) {
     throw invalidArgument('MESH_LOG_ORIGIN is a schema-less URL of printable ASCII without spaces or "+", e.g. "example.com/log"');
   }
-  const batchText = env.MESH_LOG_BATCH_MS?.trim();
-  const batchMs = batchText ? Number(batchText) : DEFAULT_LOG_BATCH_MS;
-  if (!Number.isInteger(batchMs) || batchMs < 1 || batchMs > 10_000) throw invalidArgument('MESH_LOG_BATCH_MS is a whole number of milliseconds from 1 to 10000');
   const witnesses = (env.MESH_LOG_WITNESSES ?? '')
     .split(',')
     .map((s) => s.trim())
@@ -34,5 +28,5 @@ export function transparencyLogSettingsFromEnv(env: NodeJS.ProcessEnv): Transpar
         throw invalidArgument(`MESH_LOG_WITNESSES: ${(error as Error).message}`);
       }
     });
-  return { origin, batchMs, witnesses };
+  return { origin, witnesses };
 }
