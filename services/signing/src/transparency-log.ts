@@ -11,7 +11,7 @@ export interface LoggedSignature {
 /**
  * Appends the claim signature (the COSE_Sign1 the engine stored in the `c2pa.signature` box) to
  * the transparency log, once the engine has signed and before the asset is registered: the call
- * waits for the log's next batch, at most one batch interval (MESH_LOG_BATCH_MS).
+ * waits for the batch that commits it, which starts at once unless one is being written.
  */
 export async function logClaimSignature(deps: Pick<SigningContext, 'clients'>, claimSignature: Uint8Array | undefined): Promise<LoggedSignature> {
   if (claimSignature === undefined) throw new MeshError('internal', 'the engine produced a signed asset without asking for a signature');

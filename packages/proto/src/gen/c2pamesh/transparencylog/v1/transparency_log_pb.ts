@@ -293,8 +293,8 @@ export const GetConsistencyProofResponseSchema: GenMessage<GetConsistencyProofRe
  */
 export const TransparencyLogService: GenService<{
   /**
-   * AppendEntry adds one entry (a claim signature) and answers once a checkpoint covers it, at
-   * most one batch interval later. Scope: `mesh.internal` (the signing service).
+   * AppendEntry adds one entry (a claim signature) and answers once a checkpoint covers it (after
+   * the batch being written, if any, has committed). Scope: `mesh.internal` (the signing service).
    *
    * @generated from rpc c2pamesh.transparencylog.v1.TransparencyLogService.AppendEntry
    */
