@@ -149,5 +149,8 @@ describe(`assets and verification records on ${process.env.DATABASE_URL ? 'Postg
     const other = (await signing.registerAsset({ ...request, requestId: 'req_other' })).asset!;
     expect(other.assetId).not.toBe(first.assetId);
     expect((await admin.listAssets({ projectId: own })).assets.map((a) => a.assetId).sort()).toEqual([first.assetId, other.assetId].sort());
+    // No project is read first: the entry's foreign key refuses a project that does not exist.
+    const missing = await failure(signing.registerAsset({ ...request, projectId: 'prj_missing', requestId: 'req_missing' }));
+    expect([missing.code, missing.rawMessage]).toEqual([Code.NotFound, 'no project prj_missing']);
   });
 });
