@@ -43,4 +43,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=120s \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.MESH_METRICS_PORT || 9464) + '/livez').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # package.json's start script, run by node directly: npm would want a writable home and cache,
 # and would stand between the process and SIGTERM.
-CMD ["node", "--max-semi-space-size=4", "--import", "tsx", "packages/mesh/src/main.ts"]
+CMD ["node", "--max-semi-space-size=4", "--heap-growing-percent=100", "--import", "tsx", "packages/mesh/src/main.ts"]

@@ -11,6 +11,7 @@ export * from './repositories/projects.js';
 export * from './repositories/api-keys.js';
 export * from './repositories/client-bindings.js';
 export * from './repositories/assets.js';
+export * from './repositories/asset-registration.js';
 export * from './repositories/verifications.js';
 export * from './repositories/usage.js';
 export * from './repositories/rate-limits.js';

@@ -104,6 +104,8 @@ describe('revocation', () => {
     const { certificate } = await admin.issueCertificate({ profile: 'C2PA_SIGNING', commonName: 'Compromised', projectId: 'prj_a' });
     const id = certificate!.certificateId;
     const before = crlNumber((await admin.getCrl({ profile: 'C2PA_SIGNING' })).crl);
+    // Signed with before: the record SignData keeps must not outlive the revocation.
+    expect((await service.signData({ certificateId: id, data: new Uint8Array([1]) })).signature.length).toBeGreaterThan(0);
 
     const { certificate: revoked } = await admin.revokeCertificate({ certificateId: id, reason: 1 });
     expect(revoked!.status).toBe('REVOKED');

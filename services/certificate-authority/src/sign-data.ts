@@ -12,8 +12,10 @@ const MAX_DATA_BYTES = 1024 * 1024;
 const ENCODINGS = { '': 'der', der: 'der', 'ieee-p1363': 'ieee-p1363' } as const;
 
 /**
- * Signs with a key the CA keeps. The status is read on every call, so a revoked, expired or
- * not yet activated certificate stops signing at once.
+ * Signs with a key the CA keeps. A revoked, expired or not yet activated certificate stops
+ * signing at once: the record is read on every call, or kept while every status change is heard
+ * (the cache CheckStatus uses, emptied by each activation or revocation; expiry is computed from
+ * the record at every call).
  */
 export async function signData(ca: CertificateAuthority, req: certificateAuthorityV1.SignDataRequest, ctx: HandlerContext) {
   if (!req.certificateId) throw invalidArgument('certificate_id is required');
@@ -21,7 +23,7 @@ export async function signData(ca: CertificateAuthority, req: certificateAuthori
   if (!encoding) throw invalidArgument(`encoding "${req.encoding}" is not supported; use der or ieee-p1363`);
   if (req.data.length > MAX_DATA_BYTES) throw invalidArgument(`data is larger than ${MAX_DATA_BYTES} bytes; sign a claim, not an asset`);
   callContext(ctx).sizeBytes = req.data.length;
-  const row = await findCertificateById(ca.deps.db, req.certificateId);
+  const row = await ca.statusRows.byId(req.certificateId, () => findCertificateById(ca.deps.db, req.certificateId));
   if (!row) throw notFound(`no certificate ${req.certificateId}`);
   if (row.project_id) callContext(ctx).projectId = row.project_id;
   const status = certificateStatus(row);

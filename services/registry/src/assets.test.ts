@@ -141,13 +141,39 @@ describe(`assets and verification records on ${process.env.DATABASE_URL ? 'Postg
   });
   it('a registration asked again by the same request (its answer lost) gets the first entry, not a second', async () => {
     const { projectId: own } = await projectWithKey(admin, ['registry.read']);
-    const request = { projectId: own, assetSha256: hash(77), signerId: 's', certificateId: 'c', requestId: 'req_retried', title: 'retried', signedAt: new Date().toISOString() };
+    const body = Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 0x88]);
+    const request = {
+      projectId: own,
+      assetSha256: hash(77),
+      signerId: 's',
+      certificateId: 'c',
+      requestId: 'req_retried',
+      title: 'retried',
+      signedAt: new Date().toISOString(),
+      manifestLabel: 'urn:c2pa:retried',
+      manifestStore: Uint8Array.from([9, 8, 7]),
+      softBindings: [{ alg: 'io.iscc.v0', value: body }],
+    };
     const first = (await signing.registerAsset(request)).asset!;
     const again = (await signing.registerAsset(request)).asset!;
     expect(again.assetId).toBe(first.assetId);
+    // Stored with the entry, once.
+    // (The fingerprint is compared by the database: int8 is read back as a JavaScript number.)
+    const bindings = await mesh.db
+      .selectFrom('soft_bindings')
+      .select(['asset_id', 'project_id', 'manifest_label', 'value'])
+      .where('asset_id', '=', first.assetId)
+      .where('fingerprint', '=', Buffer.from(body).readBigInt64BE(0).toString())
+      .execute();
+    expect(bindings.map((b) => ({ ...b, value: [...b.value] }))).toEqual([{ asset_id: first.assetId, project_id: own, manifest_label: 'urn:c2pa:retried', value: [0x21, 0x01, ...body] }]);
+    const stores = await mesh.db.selectFrom('manifest_stores').select(['asset_id', 'manifest_store']).where('manifest_label', '=', 'urn:c2pa:retried').execute();
+    expect(stores.map((m) => [m.asset_id, [...m.manifest_store]])).toEqual([[first.assetId, [9, 8, 7]]]);
     // Another request that happens to carry the same bytes is another entry.
     const other = (await signing.registerAsset({ ...request, requestId: 'req_other' })).asset!;
     expect(other.assetId).not.toBe(first.assetId);
     expect((await admin.listAssets({ projectId: own })).assets.map((a) => a.assetId).sort()).toEqual([first.assetId, other.assetId].sort());
+    // No project is read first: the entry's foreign key refuses a project that does not exist.
+    const missing = await failure(signing.registerAsset({ ...request, projectId: 'prj_missing', requestId: 'req_missing' }));
+    expect([missing.code, missing.rawMessage]).toEqual([Code.NotFound, 'no project prj_missing']);
   });
 });

@@ -6,10 +6,8 @@ import { callerIdentity } from '@c2pa-mesh/server';
 import {
   findActiveAssetByHash,
   findAssetById,
-  findProjectById,
-  insertAsset,
-  insertSoftBindings,
-  insertWithWebhookEvent,
+  isForeignKeyViolation,
+  registerAssetOnce,
   countAssets,
   listAssets,
   markAssetDeleted,
@@ -73,50 +71,34 @@ export async function registerAsset(deps: RegistryServiceDeps, req: registryV1.R
   if ((softBindings.length > 0 || req.manifestStore.length > 0) && asset.manifestLabel === null) {
     throw invalidArgument('soft_bindings and manifest_store need the manifest_label they belong to', { details: { field: 'manifest_label' } });
   }
-  const extras = softBindings.length > 0 || req.manifestStore.length > 0;
-  if (!(await findProjectById(deps.db, projectId))) throw notFound(`no project ${projectId}`);
-  // Asked again for the same signed bytes by the same request (the Signing service retries when
-  // the answer to its first try was lost on the way): the entry the first try made, not a second.
-  if (asset.requestId !== '') {
-    const earlier = await findActiveAssetByHash(deps.db, assetSha256);
-    if (earlier && earlier.project_id === projectId && earlier.request_id === asset.requestId && earlier.kind === kind) {
-      return create(registryV1.RegisterAssetResponseSchema, { asset: toAsset(earlier) });
-    }
-  }
-  // The entry and its asset.signed event commit together (when a webhook subscribes to it), and
-  // with its soft bindings and manifest store.
-  const row = await insertWithWebhookEvent(
-    deps.db,
-    projectId,
-    'asset.signed',
-    (db) => {
-      if (!extras) return insertAsset(db, asset);
-      const insertAll = async (trx: typeof db) => {
-        const inserted = await insertAsset(trx, asset);
-        await insertSoftBindings(trx, {
-          assetId: inserted.id,
-          projectId,
-          manifestLabel: asset.manifestLabel ?? '',
-          softBindings,
-          ...(req.manifestStore.length > 0 ? { manifestStore: req.manifestStore } : {}),
-        });
-        return inserted;
-      };
-      return db.isTransaction ? insertAll(db) : (db as typeof deps.db).transaction().execute(insertAll);
+  // One statement: the entry, its soft bindings and manifest store, and its asset.signed event
+  // for each subscribed webhook commit together. Asked again for the same signed bytes by the same
+  // request (the Signing service retries when the answer to its first try was lost on the way),
+  // it returns the entry the first try made, not a second. The project is not read first: the
+  // entry's foreign key refuses one that does not exist (projects are never deleted).
+  const { row } = await registerAssetOnce(deps.db, {
+    asset,
+    softBindings,
+    ...(req.manifestStore.length > 0 ? { manifestStore: req.manifestStore } : {}),
+    event: {
+      name: 'asset.signed',
+      data: {
+        asset_id: asset.id,
+        kind: asset.kind,
+        asset_sha256: asset.assetSha256,
+        format: asset.format,
+        size_bytes: asset.sizeBytes,
+        signer_id: asset.signerId,
+        certificate_id: asset.certificateId,
+        manifest_label: asset.manifestLabel ?? '',
+        signed_at: asset.signedAt.toISOString(),
+        request_id: asset.requestId,
+      },
     },
-    (inserted) => ({
-      asset_id: inserted.id,
-      kind: inserted.kind,
-      asset_sha256: inserted.asset_sha256,
-      format: inserted.format,
-      size_bytes: inserted.size_bytes,
-      signer_id: inserted.signer_id,
-      certificate_id: inserted.certificate_id,
-      manifest_label: inserted.manifest_label ?? '',
-      signed_at: inserted.signed_at.toISOString(),
-      request_id: inserted.request_id,
-    }),
-  );
+  }).catch((error: unknown) => {
+    if (isForeignKeyViolation(error)) throw notFound(`no project ${projectId}`);
+    throw error;
+  });
   return create(registryV1.RegisterAssetResponseSchema, { asset: toAsset(row) });
 }
 
