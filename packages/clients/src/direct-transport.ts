@@ -4,9 +4,9 @@ import {
   ConnectError,
   createConnectRouter,
   createContextValues,
-  createHandlerContext,
   type ConnectRouter,
   type ContextValues,
+  type HandlerContext,
   type Interceptor,
   type ServiceImpl,
   type StreamResponse,
@@ -73,16 +73,21 @@ export function createDirectTransportFactory(
     const implementation = implementations.get(method.parent.typeName)?.[method.localName] as
       | ((message: unknown, context: unknown) => Promise<MessageInitShape<DescMessage>> | MessageInitShape<DescMessage>)
       | undefined;
-    const context = createHandlerContext({
+    // Connect's createHandlerContext would link two more abort controllers to the request's
+    // signal, which the handler's signal only mirrored: the handler gets the request's signal.
+    const context: HandlerContext = {
       service: method.parent,
       method,
       protocolName: 'in-process',
       requestMethod: req.requestMethod,
       url: req.url,
-      requestSignal: req.signal,
+      signal: req.signal,
+      timeoutMs: () => undefined,
       requestHeader: req.header,
-      contextValues: req.contextValues,
-    });
+      responseHeader: new Headers(),
+      responseTrailer: new Headers(),
+      values: req.contextValues,
+    };
     if (!implementation) {
       throw new ConnectError(`${method.parent.typeName}.${method.name} is not implemented`, Code.Unimplemented);
     }
@@ -137,27 +142,33 @@ export function createDirectTransportFactory(
         input: MessageInitShape<I>,
         contextValues?: ContextValues,
       ): Promise<UnaryResponse<I, O>> {
-        return runUnaryCall<I, O>({
-          interceptors: clientInterceptors,
-          signal,
-          timeoutMs,
-          req: {
-            stream: false,
-            service: method.parent,
-            method,
-            requestMethod: 'POST',
-            url: `https://in-process/${method.parent.typeName}/${method.name}`,
-            header: new Headers(header),
-            contextValues: contextValues ?? createContextValues(),
-            message: input as MessageShape<I>,
-          },
-          // The server's side of the call: its own context values (the peer), its interceptors.
-          next: (req) => {
-            serverChain ??= applyInterceptors(invoke, serverInterceptors);
-            const values = createContextValues();
-            values.set(peerKey, peer);
-            return serverChain({ ...req, contextValues: values }) as Promise<UnaryResponse<I, O>>;
-          },
+        const req = {
+          stream: false as const,
+          service: method.parent,
+          method,
+          requestMethod: 'POST',
+          url: `https://in-process/${method.parent.typeName}/${method.name}`,
+          header: new Headers(header),
+          contextValues: contextValues ?? createContextValues(),
+        };
+        // The server's side of the call: its own context values (the peer), its interceptors.
+        const next = (request: UnaryRequest<I, O>) => {
+          serverChain ??= applyInterceptors(invoke, serverInterceptors);
+          const values = createContextValues();
+          values.set(peerKey, peer);
+          return serverChain({ ...request, contextValues: values } as UnaryRequest) as Promise<UnaryResponse<I, O>>;
+        };
+        if (timeoutMs !== undefined) {
+          return runUnaryCall<I, O>({ interceptors: clientInterceptors, signal, timeoutMs, req: { ...req, message: input as MessageShape<I> }, next });
+        }
+        // Without a deadline, a function call has nothing to stop or release when it ends: the
+        // caller's signal as it is (or one of its own that nothing aborts), instead of Connect's
+        // two abort controllers per call linked to it and aborted at the end (a DOMException
+        // and an abort event, for every hop). Errors are Connect's, as runUnaryCall makes them.
+        const callSignal = signal ?? new AbortController().signal;
+        const message = (isMessage(input, method.input) ? input : create(method.input, input)) as MessageShape<I>;
+        return applyInterceptors(next, clientInterceptors)({ ...req, message, signal: callSignal }).catch((reason: unknown) => {
+          throw callSignal.aborted ? ConnectError.from(callSignal.reason ?? reason, Code.Canceled) : ConnectError.from(reason);
         });
       },
       stream<I extends DescMessage, O extends DescMessage>(

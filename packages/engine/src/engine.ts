@@ -359,8 +359,12 @@ export function createEngine(options: EngineOptions = {}): C2paEngine {
           signerPort.postMessage(reply);
         })();
       });
-      const movable = o.transferAsset === true && o.asset.byteOffset === 0 && o.asset.byteLength === o.asset.buffer.byteLength && o.asset.buffer instanceof ArrayBuffer;
-      const { bytes, transfer } = movable ? { bytes: o.asset, transfer: [o.asset.buffer as ArrayBuffer] } : assetForWorker(o.asset);
+      const buffer = o.asset.buffer;
+      const movable =
+        buffer instanceof ArrayBuffer &&
+        (o.transferAsset === 'buffer' || (o.transferAsset === true && o.asset.byteOffset === 0 && o.asset.byteLength === buffer.byteLength));
+      // A view moves with its buffer: the worker gets the same view of the moved memory.
+      const { bytes, transfer } = movable ? { bytes: o.asset, transfer: [buffer] } : assetForWorker(o.asset);
       try {
         const outcome = await run<SignResult>(
           {

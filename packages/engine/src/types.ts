@@ -44,10 +44,12 @@ export interface SignAssetOptions {
   /**
    * Hand the asset's memory to the worker instead of copying it (large assets the caller no longer
    * needs): the caller must not use the buffer after calling sign(); it is detached (reads as
-   * empty) once the task reaches a worker. Only for an asset that spans its whole ArrayBuffer;
-   * any other is copied as usual.
+   * empty) once the task reaches a worker. `true`: only an asset that spans its whole
+   * ArrayBuffer moves, any other is copied as usual. `'buffer'`: the whole ArrayBuffer behind the
+   * asset belongs to this call (a request message decoded for this call alone), so it moves also
+   * when the asset is a view of part of it, and every other view of it is detached too.
    */
-  transferAsset?: boolean;
+  transferAsset?: boolean | 'buffer';
   /** Also hash the asset as given (`inputSha256`), on the worker; for callers that have not. */
   hashInput?: boolean;
   /**

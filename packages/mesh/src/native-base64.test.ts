@@ -61,6 +61,16 @@ describe('Buffer-backed Uint8Array base64 for protobuf-es', () => {
     }
   });
 
+  it('decodes what Buffer would read differently as protobuf-es alone does', () => {
+    // Inner padding (concatenated base64), characters Buffer skips, and padding without its group.
+    expect(Buffer.from(base64Decode('QQ==QQ==')).toString()).toBe('AA');
+    expect(Buffer.from(base64Decode('QUJD\tREVG')).toString()).toBe('ABCDEF');
+    expect(Buffer.from(base64Decode('QU JDRA==')).toString()).toBe('ABCD');
+    expect(Buffer.from(base64Decode('QUJDRA=')).toString()).toBe('ABCD');
+    expect(() => base64Decode('QUJD$A==')).toThrow(/invalid base64/);
+    expect(() => base64Decode('QUJ$')).toThrow(/invalid base64/);
+  });
+
   it('refuses what is not base64, as protobuf-es alone does', () => {
     for (const bad of ['abc$', 'A', 'AAAAA', '@@@@']) {
       expect(() => base64Decode(bad)).toThrow(/invalid base64/);

@@ -22,6 +22,14 @@ export interface PeerContext {
    * and the same hop between processes is audited by the receiving process.
    */
   internalCall?: boolean;
+  /**
+   * Set only by the TLS listener: the request message was decoded from the wire for this call
+   * alone (Connect reads a unary body into a buffer of its own, or decodes base64 into new
+   * arrays), so the memory behind its `bytes` fields is referenced by nothing else. A handler may
+   * move it to another thread instead of copying it, and must then read nothing of it afterwards.
+   * In-process callers share their own message with the service: never set for them.
+   */
+  decodedForThisCall?: boolean;
 }
 
 /**
@@ -47,6 +55,15 @@ export function callContext(ctx: HandlerContext): CallContext {
   const call = ctx.values.get(callKey);
   if (!call) throw new Error('mesh interceptors are not installed on this router');
   return call;
+}
+
+/**
+ * Whether `bytes`, a field of this call's request message, may move to another thread: it was
+ * decoded from the wire for this call alone (PeerContext.decodedForThisCall) into a buffer that
+ * is not shared memory.
+ */
+export function mayMoveRequestBytes(ctx: HandlerContext, bytes: Uint8Array): boolean {
+  return ctx.values.get(peerKey)?.decodedForThisCall === true && bytes.buffer instanceof ArrayBuffer;
 }
 
 /** The authenticated caller; the auth interceptor has already refused calls without one. */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { Interceptor, StreamRequest, StreamResponse, UnaryRequest, UnaryResponse } from '@connectrpc/connect';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { AUDITED_PUBLIC_METHODS, METHOD_SCOPES, hasScope, type Identity, type IdentityResolver } from '@c2pa-mesh/auth';
@@ -66,8 +66,19 @@ export interface MeshInterceptorOptions {
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{8,80}$/;
 
+const REQUEST_ID_BYTES = 12;
+/** Random bytes for 256 request ids, drawn at once: one call into the CSPRNG per 256 calls. */
+const requestIdPool = Buffer.alloc(REQUEST_ID_BYTES * 256);
+let requestIdPoolAt = requestIdPool.length;
+
 export function newRequestId(): string {
-  return `req_${randomBytes(12).toString('base64url')}`;
+  if (requestIdPoolAt === requestIdPool.length) {
+    randomFillSync(requestIdPool);
+    requestIdPoolAt = 0;
+  }
+  const id = requestIdPool.toString('base64url', requestIdPoolAt, requestIdPoolAt + REQUEST_ID_BYTES);
+  requestIdPoolAt += REQUEST_ID_BYTES;
+  return `req_${id}`;
 }
 
 /** Accepts a caller-chosen request id when it is well-formed (for correlation), else makes one. */

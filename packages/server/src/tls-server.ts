@@ -84,6 +84,7 @@ function connectHandler(options: TlsListenerOptions) {
       requestId: (req as { meshRequestId?: string }).meshRequestId ?? requestIdFrom(undefined),
       clientIp: clientIp(req),
       credentials: { certificate: peerCertificate(req), consoleSession: consoleSessionCredentials(req) },
+      decodedForThisCall: true,
     });
     const request = universalRequestFromNodeRequest(req, res, undefined, contextValues);
     if (handler.method.methodKind === 'unary' && options.connectUnaryBody !== true) request.body = unaryRequestBody(req);

@@ -11,6 +11,7 @@ import { resolveSigningCredentials, type SigningCredentials } from './signing-cr
 import { intentToProto, requestedIntent } from './sign-intent.js';
 import { logClaimSignature, type LoggedSignature } from './transparency-log.js';
 import { planSoftBinding } from './soft-binding.js';
+import type { Fingerprint } from '@c2pa-mesh/soft-binding';
 
 /**
  * Signing a media file, shared by Sign and SignStream: the request is checked and its signer
@@ -134,11 +135,18 @@ export async function signPlannedAsset(
      * worker instead of being copied (`asset` is unusable afterwards).
      */
     handOver?: { inputSha256: string };
+    /**
+     * The asset's buffer is this request's own (mayMoveRequestBytes): it moves to the engine's
+     * worker instead of being copied, and is hashed there (`asset` is unusable afterwards).
+     */
+    moveAsset?: boolean;
+    /** The asset's fingerprint, when the caller started it (assetFingerprint). */
+    fingerprint?: Promise<Fingerprint | undefined>;
   },
 ): Promise<SignedAsset> {
   const claimSigner = createMeshClaimSigner(deps.clients, plan.signer, plan.ocspResponse);
   // Before the engine: the asset may move to its worker.
-  const softBinding = await planSoftBinding(plan.format, asset, plan.manifest.json, plan.options.remoteManifest === true ? deps.config.publicUrl : undefined);
+  const softBinding = await planSoftBinding(plan.format, asset, plan.manifest.json, plan.options.remoteManifest === true ? deps.config.publicUrl : undefined, call.fingerprint);
   const result = await deps.engine.sign({
     format: plan.format,
     asset,
@@ -150,7 +158,7 @@ export async function signPlannedAsset(
     signer: claimSigner,
     signal: call.signal,
     fairness: { tenant: plan.project.projectId, caller: call.caller },
-    transferAsset: call.handOver !== undefined,
+    transferAsset: call.handOver !== undefined || (call.moveAsset === true && 'buffer'),
     // Both hashes come from the engine's worker, which has the bytes anyway; an upload was
     // hashed as it arrived.
     hashInput: call.handOver === undefined,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { invalidArgument } from '@c2pa-mesh/errors';
-import { fingerprintText, signingFingerprint, withSoftBindingAssertion } from '@c2pa-mesh/soft-binding';
+import { fingerprintText, signingFingerprint, withSoftBindingAssertion, type Fingerprint } from '@c2pa-mesh/soft-binding';
 
 /**
  * The soft binding of an asset being signed: its fingerprint (images only) goes into the manifest
@@ -33,8 +33,23 @@ function labelled(manifestJson: string): { manifestJson: string; label: string }
   return { manifestJson: JSON.stringify(definition), label: definition.label };
 }
 
-export async function planSoftBinding(format: string, asset: Uint8Array, manifestJson: string, remoteBaseUrl?: string): Promise<SoftBindingPlan> {
-  const fingerprint = await signingFingerprint(format, asset);
+/**
+ * The asset's fingerprint, for `planSoftBinding`: may be started early (its pixel work runs on
+ * libvips threads while the caller does other things), and never rejects.
+ */
+export function assetFingerprint(format: string, asset: Uint8Array): Promise<Fingerprint | undefined> {
+  return signingFingerprint(format, asset);
+}
+
+/** `started`: `assetFingerprint(format, asset)` when the caller started it already. */
+export async function planSoftBinding(
+  format: string,
+  asset: Uint8Array,
+  manifestJson: string,
+  remoteBaseUrl?: string,
+  started: Promise<Fingerprint | undefined> = assetFingerprint(format, asset),
+): Promise<SoftBindingPlan> {
+  const fingerprint = await started;
   let definition = fingerprint === undefined ? manifestJson : withSoftBindingAssertion(manifestJson, fingerprint);
   let remoteManifestUrl: string | undefined;
   if (remoteBaseUrl !== undefined) {
