@@ -1,6 +1,7 @@
 import { failedPrecondition, invalidArgument } from '@c2pa-mesh/errors';
 import type { ByteSource } from './byte-source.js';
 import { concat } from './jumbf.js';
+import { mp3Layout } from './layouts-mp3.js';
 
 /**
  * Where a manifest store goes in each data-hash format, as c2pa-rs 0.91 embeds it, for an asset
@@ -282,4 +283,5 @@ export const STREAMING_LAYOUTS: Readonly<Record<string, (source: ByteSource, for
   'video/x-m4v': bmffLayout,
   'image/avif': bmffLayout,
   'image/png': pngLayout,
+  'audio/mpeg': mp3Layout,
 };

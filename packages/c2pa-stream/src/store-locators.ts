@@ -2,11 +2,13 @@ import { failedPrecondition, invalidArgument } from '@c2pa-mesh/errors';
 import type { ByteSource } from './byte-source.js';
 import { concat } from './jumbf.js';
 import { C2PA_BMFF_UUID } from './layouts.js';
+import { mp3Store } from './layouts-mp3.js';
 
 /**
  * Finds the embedded C2PA manifest store of a large asset by reading its structure (chunk, segment
  * and box headers), never its media: the store is returned, the media stays on disk. Where c2pa-rs
- * embeds it: a RIFF `C2PA` chunk, JPEG APP11 (JPEG XT) segments, an ISO BMFF `uuid` box, a PNG `caBX` chunk.
+ * embeds it: a RIFF `C2PA` chunk, JPEG APP11 (JPEG XT) segments, an ISO BMFF `uuid` box, a PNG `caBX` chunk,
+ * an MP3's ID3v2 GEOB frame.
  */
 
 /** A manifest store larger than this is not one the mesh reads whole. */
@@ -135,6 +137,7 @@ const LOCATORS: Readonly<Record<string, (source: ByteSource, format: string) => 
   'image/heic': bmffStore,
   'image/heif': bmffStore,
   'image/png': pngStore,
+  'audio/mpeg': (source, format) => mp3Store(source, format, MAX_STORE_BYTES),
 };
 
 /** Canonical MIME types whose large assets are verified from a file. */

@@ -9,6 +9,7 @@ import { cleanUp } from '../../../test/support/cleanup.js';
 import { createTestPki, testClaimSigner, type TestPki } from '@c2pa-mesh/engine/test-support/test-pki';
 import { opensslAuthorities, type OpensslAuthorities } from '@c2pa-mesh/engine/test-support/openssl';
 import { bytesSource, openFileSource, type ByteSource } from './byte-source.js';
+import { C2PA_GEOB_MIME_DEPRECATED } from './layouts-mp3.js';
 import { prepareStreamSigning } from './stream-signer.js';
 
 /**
@@ -78,6 +79,7 @@ describe.each([
   ['video/quicktime', 'video1.mov'],
   ['video/x-m4v', 'video1.m4v'],
   ['image/png', 'sample1.png'],
+  ['audio/mpeg', 'sample1.mp3'],
 ])('%s (%s)', (format, file) => {
   it('reads Trusted in c2pa-rs with the manifest definition intact; one media byte changed reads Invalid', async () => {
     const original = readMedia(file);
@@ -181,3 +183,97 @@ describe('what the streaming path refuses', () => {
     await expect(prepareStreamSigning({ format: 'audio/wav', source: bytesSource(wav.subarray(0, wav.length - 3)), manifestDefinition: definition(), signer })).rejects.toMatchObject({ code: 'invalid_argument' });
   });
 });
+
+// --- MP3 ----------------------------------------------------------------------------------
+
+/** `sample1.mp3`: an ID3v2.4 tag (a TSSE frame, 10 bytes of padding), then MPEG audio frames. */
+const MP3_TAG_END = 45;
+
+const synchsafe = (n: number) => [(n >>> 21) & 0x7f, (n >>> 14) & 0x7f, (n >>> 7) & 0x7f, n & 0x7f];
+const latin1 = (text: string) => [...Buffer.from(text, 'latin1')];
+
+/** An ID3v2 frame: v2.2 (3-character id, 24-bit size), v2.3 (32-bit size), v2.4 (synchsafe size). */
+function id3Frame(major: 2 | 3 | 4, id: string, content: number[], flags = 0): Uint8Array {
+  if (major === 2) return Uint8Array.from([...latin1(id), content.length >>> 16, (content.length >>> 8) & 0xff, content.length & 0xff, ...content]);
+  const size = major === 4 ? synchsafe(content.length) : [content.length >>> 24, (content.length >>> 16) & 0xff, (content.length >>> 8) & 0xff, content.length & 0xff];
+  return Uint8Array.from([...latin1(id), ...size, flags >>> 8, flags & 0xff, ...content]);
+}
+
+/** An ID3v2 tag of these frames, then the audio of sample1.mp3. */
+function mp3With(major: 2 | 3 | 4, frames: Uint8Array[], options: { flags?: number; extendedHeader?: number[]; padding?: number } = {}): Uint8Array {
+  const body = Buffer.concat([Uint8Array.from(options.extendedHeader ?? []), ...frames, new Uint8Array(options.padding ?? 0)]);
+  const header = Uint8Array.from([...latin1('ID3'), major, 0, options.flags ?? 0, ...synchsafe(body.length)]);
+  return new Uint8Array(Buffer.concat([header, body, readMedia('sample1.mp3').subarray(MP3_TAG_END)]));
+}
+
+const textFrame = (major: 2 | 3 | 4, id: string, text: string) => id3Frame(major, id, [0, ...latin1(text)]);
+const geob = (major: 2 | 3 | 4, mime: string, data: number[]) => id3Frame(major, major === 2 ? 'GEO' : 'GEOB', [0, ...latin1(mime), 0, ...latin1('f.bin'), 0, ...latin1('other object'), 0, ...data]);
+
+describe('MP3: the store in an ID3v2 GEOB frame, as c2pa-rs embeds it', () => {
+  it('writes a new ID3v2.4 tag into an MP3 without one, laid out as c2pa-rs writes it, the exclusion the store alone', async () => {
+    const audio = readMedia('sample1.mp3').subarray(MP3_TAG_END);
+    expect([audio[0], audio[1] & 0xe0]).toEqual([0xff, 0xe0]);
+    const { signed, result } = await signStreaming('audio/mpeg', bytesSource(audio), definition(), 65_536);
+    await expectTrusted('audio/mpeg', signed);
+    await expectTamperedInvalid('audio/mpeg', audio, signed);
+    // The tag, the GEOB frame's header and fields, the store, then the audio unchanged.
+    const storeAt = Buffer.from(signed).indexOf(Buffer.from(result.manifestStore));
+    expect(Buffer.from(signed.subarray(storeAt + result.manifestStore.length)).equals(Buffer.from(audio))).toBe(true);
+    expect(latin1ToString(signed.subarray(0, 4))).toBe('ID3\u0004');
+    const byEngine = (await engine.sign({ format: 'audio/mpeg', asset: audio.slice(), manifestDefinition: createdManifest('By c2pa-rs'), signer })).signedAsset;
+    // Past the sizes, c2pa-rs's frame has the same flags, encoding, MIME type, file name and description.
+    expect(Buffer.from(signed.subarray(18, storeAt)).equals(Buffer.from(byEngine.subarray(18, storeAt)))).toBe(true);
+    expect(latin1ToString(signed.subarray(10, storeAt))).toContain('GEOB');
+    expect(latin1ToString(signed.subarray(10, storeAt))).toContain('application/c2pa\u0000c2pa\u0000c2pa manifest store\u0000');
+    // The data hash excludes the store alone, where it is.
+    const exclusions = (result.binding.data as Map<string, unknown>).get('exclusions') as Array<Map<string, number>>;
+    expect(exclusions.map((e) => [e.get('start'), e.get('length')])).toEqual([[storeAt, result.manifestStore.length]]);
+  });
+
+  it.each([
+    [3, 'ID3v2.3, an extended header (dropped), another GEOB object and padding'],
+    [4, 'ID3v2.4, an extended header (dropped), another GEOB object and padding'],
+    [2, 'ID3v2.2'],
+  ] as const)('keeps the frames of an existing tag byte for byte: %s (%s)', async (major, _what) => {
+    const frames = [textFrame(major, major === 2 ? 'TT2' : 'TIT2', 'A title kept'), geob(major, 'application/octet-stream', [1, 2, 3, 0, 4]), textFrame(major, major === 2 ? 'TSS' : 'TSSE', 'Lavf57.83.100')];
+    const extendedHeader = major === 3 ? [0, 0, 0, 6, 0, 0, 0, 0, 0, 0] : major === 4 ? [...synchsafe(6), 1, 0] : undefined;
+    const original = mp3With(major, frames, { padding: major === 2 ? 0 : 32, ...(extendedHeader === undefined ? {} : { flags: 0x40, extendedHeader }) });
+    const { signed, result } = await signStreaming('audio/mpeg', bytesSource(original), definition(), 4099);
+    await expectTrusted('audio/mpeg', signed);
+    await expectTamperedInvalid('audio/mpeg', original, signed);
+    expect([...signed.subarray(0, 6)]).toEqual([0x49, 0x44, 0x33, major, 0, 0]);
+    const kept = Buffer.concat(frames);
+    expect(Buffer.from(signed.subarray(10, 10 + kept.length)).equals(kept)).toBe(true);
+    const storeAt = Buffer.from(signed).indexOf(Buffer.from(result.manifestStore));
+    expect(latin1ToString(signed.subarray(10 + kept.length, storeAt))).toMatch(new RegExp(`^${major === 2 ? 'GEO' : 'GEOB'}[^]*application/c2pa\u0000c2pa\u0000c2pa manifest store\u0000$`));
+  });
+
+  it('refuses an MP3 that already carries a C2PA store (either MIME type, written here or by c2pa-rs) with failed_precondition', async () => {
+    const mp3 = readMedia('sample1.mp3');
+    const ours = (await signStreaming('audio/mpeg', bytesSource(mp3))).signed;
+    const byEngine = (await engine.sign({ format: 'audio/mpeg', asset: mp3.slice(), manifestDefinition: createdManifest('By c2pa-rs'), signer })).signedAsset;
+    const older = mp3With(3, [textFrame(3, 'TIT2', 'x'), geob(3, C2PA_GEOB_MIME_DEPRECATED, [0, 0, 0, 8, 0x6a, 0x75, 0x6d, 0x62])]);
+    for (const signed of [ours, byEngine, older]) {
+      await expect(prepareStreamSigning({ format: 'audio/mpeg', source: bytesSource(signed), manifestDefinition: definition(), signer })).rejects.toMatchObject({
+        code: 'failed_precondition',
+        message: expect.stringContaining('already carries a C2PA manifest'),
+      });
+    }
+  });
+
+  it('refuses tags c2pa-rs could not read back with failed_precondition, and what is not an MP3 with invalid_argument', async () => {
+    const refused = (asset: Uint8Array) => prepareStreamSigning({ format: 'audio/mpeg', source: bytesSource(asset), manifestDefinition: definition(), signer });
+    await expect(refused(mp3With(4, [textFrame(4, 'TIT2', 'x')], { flags: 0x80 }))).rejects.toMatchObject({ code: 'failed_precondition', message: expect.stringContaining('unsynchronised') });
+    await expect(refused(mp3With(3, [id3Frame(3, 'TIT2', [1, 0, 65], 0x0040)]))).rejects.toMatchObject({ code: 'failed_precondition', message: expect.stringContaining('encrypted') });
+    await expect(refused(readMedia('sample1.wav'))).rejects.toMatchObject({ code: 'invalid_argument', message: expect.stringContaining('not an MP3') });
+    const overrun = mp3With(4, [textFrame(4, 'TIT2', 'x')]);
+    overrun[17] = 0x7f; // the frame's size now runs past the tag
+    await expect(refused(overrun)).rejects.toMatchObject({ code: 'invalid_argument', message: expect.stringContaining('runs past the end of the tag') });
+    const truncated = mp3With(4, [textFrame(4, 'TIT2', 'x')]).subarray(0, 14);
+    await expect(refused(truncated)).rejects.toMatchObject({ code: 'invalid_argument' });
+  });
+});
+
+function latin1ToString(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('latin1');
+}

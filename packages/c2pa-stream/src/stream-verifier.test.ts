@@ -70,6 +70,7 @@ describe.each([
   ['video/mp4', 'video1_no_manifest.mp4'],
   ['image/avif', 'sample1.avif'],
   ['image/png', 'sample1.png'],
+  ['audio/mpeg', 'sample1.mp3'],
 ])('%s (%s)', (format, file) => {
   it.each([
     ['the streaming writer', streamSigned],
@@ -92,9 +93,12 @@ describe.each([
 
 describe('what the large-asset verifier refuses or does not find', () => {
   it('finds no store in an unsigned asset, and refuses a format it cannot locate a store in with failed_precondition', async () => {
-    for (const [format, file] of [['audio/wav', 'sample1.wav'], ['image/jpeg', 'no_manifest.jpg'], ['video/mp4', 'video1_no_manifest.mp4']]) {
+    for (const [format, file] of [['audio/wav', 'sample1.wav'], ['image/jpeg', 'no_manifest.jpg'], ['video/mp4', 'video1_no_manifest.mp4'], ['audio/mpeg', 'sample1.mp3']]) {
       expect(await locateManifestStore(bytesSource(readMedia(file)), format)).toBeUndefined();
     }
+    // An MP3 without an ID3 tag: no store; something else labelled MP3: invalid_argument.
+    expect(await locateManifestStore(bytesSource(readMedia('sample1.mp3').subarray(45)), 'audio/mpeg')).toBeUndefined();
+    await expect(locateManifestStore(bytesSource(readMedia('sample1.wav')), 'audio/mpeg')).rejects.toMatchObject({ code: 'invalid_argument' });
     await expect(locateManifestStore(bytesSource(readMedia('test.tiff')), 'image/tiff')).rejects.toMatchObject({ code: 'failed_precondition', message: expect.stringContaining('image/tiff') });
   });
 });

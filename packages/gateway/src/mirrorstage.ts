@@ -3,7 +3,7 @@ import { invalidArgument, notFound } from '@c2pa-mesh/errors';
 import { signingV1 } from '@c2pa-mesh/proto';
 import { callOptions, identifyOrRefuse } from './caller.js';
 import { header, readBody, send, sendJson, type Exchange } from './exchange.js';
-import { fetchFileUrl } from './file-url.js';
+import { fetchFileUrl, fetchFileUrlToSpool } from './file-url.js';
 import type { RouteContext } from './gateway.js';
 import { readMultipartForm, type MultipartForm } from './multipart.js';
 import { signSpooledFile } from './large-upload.js';
@@ -124,7 +124,29 @@ async function signForm(exchange: Exchange, context: RouteContext, form: Multipa
     return;
   }
 
-  const asset = file ? file.bytes : await fetchFileUrl(context.urlFetcher, fileUrl!, identity, maxBytes, options.signal);
+  let asset: Uint8Array;
+  if (file) {
+    asset = file.bytes;
+  } else if (context.largeUploads) {
+    // As an upload: a body above the threshold goes to the spool as it arrives, and is signed
+    // from there through SignStream.
+    const spoolTo = { thresholdBytes: context.largeUploads.thresholdBytes, dir: context.largeUploads.spoolDir };
+    const fetched = await fetchFileUrlToSpool(context.urlFetcher, fileUrl!, identity, maxBytes, spoolTo, options.signal);
+    if (fetched.spooled !== undefined) {
+      try {
+        exchange.pendingAudit!.sizeBytes = fetched.size;
+        exchange.pendingAudit = undefined;
+        const fetchedFile = { field: 'file_url', filename: '', mimeType: 'application/octet-stream', bytes: new Uint8Array(0), size: fetched.size, spooled: fetched.spooled };
+        await signSpooledFile(exchange, clients, { file: fetchedFile, spooled: fetched.spooled, format, manifestJson, intent }, options);
+      } finally {
+        await fetched.spooled.remove();
+      }
+      return;
+    }
+    asset = fetched.bytes;
+  } else {
+    asset = await fetchFileUrl(context.urlFetcher, fileUrl!, identity, maxBytes, options.signal);
+  }
   exchange.pendingAudit!.sizeBytes = asset.length;
   checkMinimumSize(asset, file ? 'file' : 'file_url');
 

@@ -7,6 +7,7 @@ import { createInProcessTransport } from '@c2pa-mesh/clients';
 import { loadConfig, type MeshConfig } from '@c2pa-mesh/config';
 import { startTlsListener, type RunningListener, type TlsListenerOptions } from '@c2pa-mesh/server';
 import { createTestDatabase, type TestDatabase } from '@c2pa-mesh/storage/testing';
+import { createUrlFetcher, DEFAULT_VERIFICATION_SETTINGS, type UrlFetcher } from '@c2pa-mesh/service-verification';
 import { pino, type Logger } from 'pino';
 import { assembleMesh, type MeshAssembly } from './mesh.js';
 
@@ -89,4 +90,12 @@ export async function startTestListener(mesh: TestMesh, options: Partial<TlsList
     ...options,
   });
   return { listener, adminTls };
+}
+
+/**
+ * The URL fetcher the mesh gives VerifyUrl and MirrorStage's `file_url`, for a test that serves
+ * the files itself: its hosts allowed past the address policy, its HTTPS certificate's CA trusted.
+ */
+export function createTestUrlFetcher(options: { allowHosts: string[]; trustAnchorsPem: string }): UrlFetcher {
+  return createUrlFetcher({ ...DEFAULT_VERIFICATION_SETTINGS.url, allowHosts: options.allowHosts }, undefined, { extraTrustAnchorsPem: options.trustAnchorsPem });
 }

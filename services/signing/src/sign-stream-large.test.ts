@@ -59,6 +59,7 @@ describe('SignStream of large assets', () => {
     ['video/avi', 'video1.avi', false],
     ['video/mp4', 'video1_no_manifest.mp4', true],
     ['image/png', 'sample1.png', true],
+    ['audio/mpeg', 'sample1.mp3', false],
   ])('signs a %s (%s) from the spool: Trusted in c2pa-rs, registered, one media byte changed reads Invalid', async (format, file, announced) => {
     const original = readMedia(file);
     const options: Options = { format, manifestJson: generatorManifest(`large ${file}`), projectId, tags: ['large'], ...(announced ? { totalSize: BigInt(original.length) } : {}) };

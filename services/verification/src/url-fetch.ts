@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns/promises';
+import { rootCertificates } from 'node:tls';
 import type { LookupAddress } from 'node:dns';
 import { Client } from 'undici';
 import { MeshError, failedPrecondition, invalidArgument, resourceExhausted } from '@c2pa-mesh/errors';
@@ -35,10 +36,28 @@ export interface HashedAsset {
   contentType?: string;
 }
 
+/** What `streamAsset` learned of a file it handed on piece by piece. */
+export interface StreamedAsset {
+  sizeBytes: number;
+  finalUrl: string;
+  contentType?: string;
+}
+
 export interface UrlFetcher {
   fetchAsset(options: FetchAssetOptions): Promise<FetchedAsset>;
   /** The same fetch, but the body is hashed as it arrives and never held whole: for large files. */
   hashAsset(options: FetchAssetOptions): Promise<HashedAsset>;
+  /**
+   * The same fetch, each piece of the body handed to `onChunk` as it arrives and awaited before
+   * the next is read (a slow consumer slows the download, nothing piles up): for large files
+   * written to disk. The size limit and the time limit cover the consumer's work too.
+   */
+  streamAsset(options: FetchAssetOptions & { onChunk(chunk: Uint8Array): Promise<void> | void }): Promise<StreamedAsset>;
+}
+
+export interface UrlFetchTls {
+  /** PEM certificates trusted for https:// besides the system's roots (a closed network's own CA). */
+  extraTrustAnchorsPem?: string;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -67,8 +86,10 @@ function discard(body: ResponseBody): void {
  * way, the size checked against Content-Length before reading and counted while reading, and one
  * time limit over all of it. No compression is negotiated, so no decompression bomb either.
  */
-export function createUrlFetcher(settings: UrlFetchSettings, resolveHost: ResolveHost = systemResolver): UrlFetcher {
+export function createUrlFetcher(settings: UrlFetchSettings, resolveHost: ResolveHost = systemResolver, tls: UrlFetchTls = {}): UrlFetcher {
   const policy = new AddressPolicy(settings.allowHosts);
+  // Setting `ca` replaces the default roots, so the system's go in with the extra ones.
+  const ca = tls.extraTrustAnchorsPem === undefined ? undefined : [...rootCertificates, tls.extraTrustAnchorsPem];
 
   function parseUrl(raw: string, base?: URL): URL {
     let url: URL;
@@ -121,6 +142,7 @@ export function createUrlFetcher(settings: UrlFetchSettings, resolveHost: Resolv
     const client = new Client(url.origin, {
       connect: {
         timeout: Math.max(1, Math.min(remainingMs, 10_000)),
+        ...(ca === undefined ? {} : { ca }),
         // Node's connect asks us for the address; we answer with the one we vetted, never
         // resolving again. (A literal IP host skips the lookup and was vetted as it is.)
         lookup: (_hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
@@ -146,8 +168,8 @@ export function createUrlFetcher(settings: UrlFetchSettings, resolveHost: Resolv
     }
   }
 
-  /** Hands every chunk to `take`, refusing the body as soon as it passes `maxBytes`. */
-  async function readCapped(body: ResponseBody, maxBytes: number, url: URL, take: (chunk: Uint8Array) => void): Promise<number> {
+  /** Hands every chunk to `take` (awaited), refusing the body as soon as it passes `maxBytes`. */
+  async function readCapped(body: ResponseBody, maxBytes: number, url: URL, take: (chunk: Uint8Array) => Promise<void> | void): Promise<number> {
     let total = 0;
     for await (const chunk of body) {
       total += chunk.byteLength;
@@ -157,7 +179,8 @@ export function createUrlFetcher(settings: UrlFetchSettings, resolveHost: Resolv
           details: { maxAssetBytes: maxBytes },
         });
       }
-      take(chunk);
+      const taken = take(chunk);
+      if (taken !== undefined) await taken;
     }
     return total;
   }
@@ -221,13 +244,31 @@ export function createUrlFetcher(settings: UrlFetchSettings, resolveHost: Resolv
   return {
     async fetchAsset(options) {
       const chunks: Uint8Array[] = [];
-      const { result: size, ...rest } = await fetchBody(options, (body, url) => readCapped(body, options.maxBytes, url, (chunk) => chunks.push(chunk)));
+      const { result: size, ...rest } = await fetchBody(options, (body, url) => readCapped(body, options.maxBytes, url, (chunk) => void chunks.push(chunk)));
       return { bytes: new Uint8Array(Buffer.concat(chunks, size)), ...rest };
     },
     async hashAsset(options) {
       const hash = createHash('sha256');
-      const { result: sizeBytes, ...rest } = await fetchBody(options, (body, url) => readCapped(body, options.maxBytes, url, (chunk) => hash.update(chunk)));
+      const { result: sizeBytes, ...rest } = await fetchBody(options, (body, url) => readCapped(body, options.maxBytes, url, (chunk) => void hash.update(chunk)));
       return { sha256: hash.digest('hex'), sizeBytes, ...rest };
+    },
+    async streamAsset(options) {
+      // The consumer's own failure (a full disk) is its own, not the host's.
+      let consumerFailed: { error: unknown } | undefined;
+      const take = async (chunk: Uint8Array) => {
+        try {
+          await options.onChunk(chunk);
+        } catch (error) {
+          consumerFailed = { error };
+          throw error;
+        }
+      };
+      try {
+        const { result: sizeBytes, ...rest } = await fetchBody(options, (body, url) => readCapped(body, options.maxBytes, url, take));
+        return { sizeBytes, ...rest };
+      } catch (error) {
+        throw consumerFailed === undefined ? error : consumerFailed.error;
+      }
     },
   };
 }
