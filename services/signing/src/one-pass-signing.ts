@@ -16,8 +16,8 @@ import { registerAndFinish, signedChunks, streamingDefinition } from './streamin
  *
  * The upload still goes to the spool, and what goes back is read from there, behind the upload:
  * the two directions are decoupled, so a caller that sends everything before reading anything
- * (or reads slowly) costs disk, not memory, and does not stall its own upload; a caller that
- * reads as it sends gets the bytes while they are still in the page cache. The manifest store,
+ * (or reads slowly) costs disk, not memory, and does not stall its own upload; for a caller that
+ * reads as it sends, the newest few megabytes are kept in memory and go back without a read. The manifest store,
  * the signed asset's last piece, is held back until the registry has recorded the asset, as on
  * the spooled path: a caller whose asset could not be registered never holds a complete signed
  * file. The spool is removed however the call ends.
@@ -26,6 +26,11 @@ import { registerAndFinish, signedChunks, streamingDefinition } from './streamin
 export const canSignInOnePass = (format: string) => ONE_PASS_FORMATS.includes(format);
 
 const CHUNK_BYTES = 1024 * 1024;
+/**
+ * The newest received bytes kept in memory for the sender, so that one keeping up need not read
+ * them back: at most the spool threshold (what an upload under it takes in memory anyway).
+ */
+const RECENT_BYTES = 8 * 1024 * 1024;
 
 type Call = { requestId: string; startedAt: number; signal: AbortSignal };
 
@@ -48,6 +53,10 @@ export async function* signWhileReceiving(
   let following: { signing: OnePassSigning; path: string } | undefined;
   /** Bytes of the upload on disk and given to the signer. */
   let received = 0;
+  /** The newest received chunks, in order, at most RECENT_BYTES: older ones are read from the spool. */
+  const recent: Array<{ offset: number; bytes: Uint8Array }> = [];
+  let recentBytes = 0;
+  const recentLimit = Math.min(RECENT_BYTES, limits.spool.thresholdBytes);
   let wake: () => void = () => undefined;
   let spoolStarted: () => void = () => undefined;
   const started = new Promise<void>((resolve) => (spoolStarted = resolve));
@@ -64,6 +73,9 @@ export async function* signWhileReceiving(
         spoolStarted();
         return (chunk) => {
           signing.update(chunk);
+          recent.push({ offset: received, bytes: chunk });
+          recentBytes += chunk.length;
+          while (recentBytes > recentLimit) recentBytes -= recent.shift()!.bytes.length;
           received += chunk.length;
           wake();
         };
@@ -115,11 +127,18 @@ export async function* signWhileReceiving(
       if (outcome !== undefined && 'error' in outcome) throw outcome.error;
       const ready = Math.min(received, signing.ready);
       if (sent < ready) {
-        const piece = new Uint8Array(Math.min(CHUNK_BYTES, ready - sent));
-        for (let filled = 0; filled < piece.length; ) {
-          const { bytesRead } = await reader.read(piece, filled, piece.length - filled, sent + filled);
-          if (bytesRead === 0) throw new Error('the spooled upload is shorter than what was received');
-          filled += bytesRead;
+        while (recent.length > 0 && recent[0].offset + recent[0].bytes.length <= sent) recentBytes -= recent.shift()!.bytes.length;
+        let piece: Uint8Array;
+        if (recent.length > 0 && recent[0].offset <= sent) {
+          const { offset, bytes } = recent[0];
+          piece = bytes.subarray(sent - offset, Math.min(bytes.length, ready - offset));
+        } else {
+          piece = new Uint8Array(Math.min(CHUNK_BYTES, ready - sent, (recent[0]?.offset ?? Infinity) - sent));
+          for (let filled = 0; filled < piece.length; ) {
+            const { bytesRead } = await reader.read(piece, filled, piece.length - filled, sent + filled);
+            if (bytesRead === 0) throw new Error('the spooled upload is shorter than what was received');
+            filled += bytesRead;
+          }
         }
         yield* signedChunks(signing.outputAt(piece, sent));
         sent += piece.length;

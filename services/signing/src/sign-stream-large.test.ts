@@ -190,9 +190,30 @@ describe('SignStream of large assets', () => {
       const report = await mesh.engine!.read({ format, asset: signed, trustAnchorsPem: mesh.pki.c2paRoot.pem });
       expect(report?.validationState, JSON.stringify(report?.errors)).toBe('Trusted');
       if (format === 'audio/wav') expect(Buffer.from(signed.subarray(4, 8)).readUInt32LE()).toBe(signed.length - 8);
+
+      // A caller that reads the first piece, then nothing until it has sent everything: the
+      // signed bytes wait in the spool, not in memory, and its upload is not held up.
+      let uploaded: () => void = () => undefined;
+      const allSent = new Promise<void>((resolve) => (uploaded = resolve));
+      async function* sendAll() {
+        yield* upload({ format, manifestJson: generatorManifest('read late'), projectId }, original);
+        uploaded();
+      }
+      const late: Uint8Array[] = [];
+      let lateResult: signingV1.SignStreamResult | undefined;
+      for await (const message of signingClient(mesh).signStream(sendAll())) {
+        if (message.payload.case === 'chunk') {
+          if (late.length === 0) await allSent;
+          late.push(message.payload.value);
+        } else if (message.payload.case === 'result') lateResult = message.payload.value;
+      }
+      const lateSigned = new Uint8Array(Buffer.concat(late));
+      expect(lateResult).toMatchObject({ assetSha256: sha256(lateSigned), inputSha256: sha256(original) });
+      expect((await mesh.engine!.read({ format, asset: lateSigned, trustAnchorsPem: mesh.pki.c2paRoot.pem }))?.validationState).toBe('Trusted');
     }
     expect(await spooled()).toEqual([]);
   });
+
 
   it('registers nothing and leaves no spooled file when the upload ends early or breaks its format midway', async () => {
     const before = (await registryClient(mesh).listAssets({ projectId })).assets.length;
