@@ -5,3 +5,4 @@ export { STREAMING_LAYOUTS, riffLayout, jpegLayout, bmffLayout, type EmbeddingLa
 export { checkHardBinding, verifyFromSource, withHardBinding, type HardBindingOutcome } from './stream-verifier.js';
 export { locateManifestStore, STREAM_VERIFY_FORMATS } from './store-locators.js';
 export { createSpool, type Spool } from './spool.js';
+export { prepareOnePassSigning, ONE_PASS_FORMATS, type OnePassSigning, type OnePassSigningOptions } from './one-pass-signer.js';

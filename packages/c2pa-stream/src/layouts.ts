@@ -54,22 +54,42 @@ const RIFF_MAX = 0xffff_ffff;
  */
 export async function riffLayout(source: ByteSource, format: string): Promise<EmbeddingLayout> {
   const header = await source.read(0, 12);
-  if (header.length < 12 || ascii(header.subarray(0, 4)) !== 'RIFF') throw invalidArgument(`the asset is not a RIFF file (${format})`);
-  const view = new DataView(header.buffer, header.byteOffset, 12);
-  const declared = view.getUint32(4, true) + 8;
+  const declared = riffDeclaredBytes(header, format);
   if (declared !== source.size) {
     throw invalidArgument(`the RIFF header announces ${declared} bytes but the asset has ${source.size}; the file is truncated or has trailing data`);
   }
   for (let at = 12; at < source.size; ) {
     if (at + 8 > source.size) throw invalidArgument(`a RIFF chunk header at byte ${at} runs past the end of the asset`);
-    const chunk = await source.read(at, 8);
-    const id = ascii(chunk.subarray(0, 4));
-    const size = new DataView(chunk.buffer, chunk.byteOffset, 8).getUint32(4, true);
-    if (id === 'C2PA') alreadySigned(format);
-    const next = at + 8 + size + (size % 2);
-    if (next > source.size) throw invalidArgument(`the RIFF chunk "${id}" at byte ${at} runs past the end of the asset`);
-    at = next;
+    at = riffChunkEnd(await source.read(at, 8), at, source.size, format);
   }
+  return riffLayoutOf(header, format);
+}
+
+/** The length of the RIFF file whose first 12 bytes are `header`, as its header announces it. */
+export function riffDeclaredBytes(header: Uint8Array, format: string): number {
+  if (header.length < 12 || ascii(header.subarray(0, 4)) !== 'RIFF') throw invalidArgument(`the asset is not a RIFF file (${format})`);
+  return new DataView(header.buffer, header.byteOffset, 12).getUint32(4, true) + 8;
+}
+
+/**
+ * Where the top-level chunk whose 8-byte header (id, size) is at `at` ends, its pad byte
+ * included; refuses a C2PA chunk and a chunk that runs past `size`.
+ */
+export function riffChunkEnd(chunkHeader: Uint8Array, at: number, size: number, format: string): number {
+  const id = ascii(chunkHeader.subarray(0, 4));
+  const length = new DataView(chunkHeader.buffer, chunkHeader.byteOffset, 8).getUint32(4, true);
+  if (id === 'C2PA') alreadySigned(format);
+  const next = at + 8 + length + (length % 2);
+  if (next > size) throw invalidArgument(`the RIFF chunk "${id}" at byte ${at} runs past the end of the asset`);
+  return next;
+}
+
+/**
+ * The layout of a RIFF file from its first 12 bytes alone (the size it announces): the store
+ * goes after the last chunk, so nothing else of the file decides where it goes or how long it is.
+ */
+export function riffLayoutOf(header: Uint8Array, format: string): EmbeddingLayout {
+  const size = riffDeclaredBytes(header, format);
   return {
     binding: 'data',
     evenStore: true,
@@ -81,13 +101,13 @@ export async function riffLayout(source: ByteSource, format: string): Promise<Em
       return concat([chunkHeader, store]);
     },
     parts(wrappedStoreLength) {
-      const total = source.size + wrappedStoreLength;
+      const total = size + wrappedStoreLength;
       if (total - 8 > RIFF_MAX) {
         throw failedPrecondition(`a RIFF file holds at most 4 GiB; with its manifest this ${format} would be ${total} bytes`, { details: { reason: 'riff-size' } });
       }
-      const riffHeader = header.slice();
+      const riffHeader = header.slice(0, 12);
       new DataView(riffHeader.buffer).setUint32(4, total - 8, true);
-      return [{ kind: 'bytes', bytes: riffHeader }, { kind: 'source', offset: 12, length: source.size - 12 }, { kind: 'store' }];
+      return [{ kind: 'bytes', bytes: riffHeader }, { kind: 'source', offset: 12, length: size - 12 }, { kind: 'store' }];
     },
   };
 }
@@ -176,49 +196,78 @@ const BMFF_PURPOSE = 'manifest';
 export async function bmffLayout(source: ByteSource, format: string): Promise<EmbeddingLayout> {
   const boxes: Array<{ type: string; offset: number; length: number }> = [];
   for (let at = 0; at < source.size; ) {
-    const header = await source.read(at, 32);
-    if (header.length < 8) throw invalidArgument(`the ${format} has a box header at byte ${at} that runs past the end of the asset`);
-    const view = new DataView(header.buffer, header.byteOffset, header.length);
-    let size = view.getUint32(0);
-    const type = ascii(header.subarray(4, 8));
-    if (size === 1) {
-      if (header.length < 16) throw invalidArgument(`the ${format} box "${type}" at byte ${at} runs past the end of the asset`);
-      size = Number(view.getBigUint64(8));
-    } else if (size === 0) {
-      throw failedPrecondition(`the last box of the ${format} ("${type}") runs to the end of the file without a size; the streaming signer cannot append its manifest after it`, {
-        details: { reason: 'streaming-unsupported' },
-      });
-    }
-    if (size < 8 || at + size > source.size) throw invalidArgument(`the ${format} box "${type}" at byte ${at} runs past the end of the asset`);
-    if (at === 0 && type !== 'ftyp') throw invalidArgument(`the asset is not an ISO BMFF file (${format}): it does not start with an ftyp box`);
-    if (type === 'uuid' && header.length >= 24 && C2PA_BMFF_UUID.every((b, i) => header[8 + i] === b)) alreadySigned(format);
-    if (type === 'moof') {
-      throw failedPrecondition(`the ${format} is fragmented (moof boxes); the streaming signer does not write the Merkle hashes fragmented media needs yet`, {
-        details: { reason: 'streaming-unsupported' },
-      });
-    }
+    const { type, size } = bmffBoxHeader(await source.read(at, BMFF_HEADER_BYTES), at, format, true)!;
+    if (at + size > source.size) throw invalidArgument(`the ${format} box "${type}" at byte ${at} runs past the end of the asset`);
     boxes.push({ type, offset: at, length: size });
     at += size;
   }
-  const prefixLength = 8 + 16 + 4 + BMFF_PURPOSE.length + 1 + 8;
   return {
     binding: 'bmff',
     evenStore: false,
-    wrappedLength: (storeLength) => prefixLength + storeLength,
-    wrap(store) {
-      const prefix = new Uint8Array(prefixLength);
-      const view = new DataView(prefix.buffer);
-      view.setUint32(0, prefixLength + store.length);
-      prefix.set([0x75, 0x75, 0x69, 0x64], 4); // "uuid"
-      prefix.set(C2PA_BMFF_UUID, 8);
-      // version 0, flags 0 (bytes 24-27), the purpose and its NUL, then the Merkle offset 0.
-      prefix.set(new TextEncoder().encode(BMFF_PURPOSE), 28);
-      return concat([prefix, store]);
-    },
+    ...bmffManifestBox,
     parts: () => [{ kind: 'source', offset: 0, length: source.size }, { kind: 'store' }],
     hashedRanges: () => boxes.filter((box) => !BMFF_EXCLUDED_BOXES.includes(box.type)).map((box) => ({ offset: box.offset, length: box.length, withOffset: true })),
   };
 }
+
+/** Enough of a box header to know its size, type and (for `uuid`) extended type. */
+export const BMFF_HEADER_BYTES = 32;
+
+/**
+ * The type and size of the top-level box whose header begins `header` at byte `at`, or
+ * `undefined` when more of the header is needed (a 64-bit size, a `uuid` type) and `atEnd` is
+ * false. Refuses what the streaming signer cannot write: a box without a size at the end, a file
+ * that already has a C2PA box, fragmented media. Whether the box fits in the file is the caller's.
+ */
+export function bmffBoxHeader(header: Uint8Array, at: number, format: string, atEnd: boolean): { type: string; size: number } | undefined {
+  const more = (type?: string) => {
+    if (!atEnd) return undefined;
+    throw invalidArgument(type === undefined ? `the ${format} has a box header at byte ${at} that runs past the end of the asset` : `the ${format} box "${type}" at byte ${at} runs past the end of the asset`);
+  };
+  if (header.length < 8) return more();
+  const view = new DataView(header.buffer, header.byteOffset, header.length);
+  let size = view.getUint32(0);
+  const type = ascii(header.subarray(4, 8));
+  let headerLength = 8;
+  if (size === 1) {
+    if (header.length < 16) return more(type);
+    size = Number(view.getBigUint64(8));
+    headerLength = 16;
+  } else if (size === 0) {
+    throw failedPrecondition(`the last box of the ${format} ("${type}") runs to the end of the file without a size; the streaming signer cannot append its manifest after it`, {
+      details: { reason: 'streaming-unsupported' },
+    });
+  }
+  if (size < headerLength) throw invalidArgument(`the ${format} box "${type}" at byte ${at} runs past the end of the asset`);
+  if (at === 0 && type !== 'ftyp') throw invalidArgument(`the asset is not an ISO BMFF file (${format}): it does not start with an ftyp box`);
+  if (type === 'uuid' && size >= headerLength + 16) {
+    if (header.length < headerLength + 16) return more(type);
+    if (C2PA_BMFF_UUID.every((b, i) => header[headerLength + i] === b)) alreadySigned(format);
+  }
+  if (type === 'moof') {
+    throw failedPrecondition(`the ${format} is fragmented (moof boxes); the streaming signer does not write the Merkle hashes fragmented media needs yet`, {
+      details: { reason: 'streaming-unsupported' },
+    });
+  }
+  return { type, size };
+}
+
+const BMFF_BOX_PREFIX = 8 + 16 + 4 + BMFF_PURPOSE.length + 1 + 8;
+
+/** The C2PA box appended to a BMFF file: its length for a store's, and the box itself. */
+export const bmffManifestBox: Pick<EmbeddingLayout, 'wrap' | 'wrappedLength'> = {
+  wrappedLength: (storeLength) => BMFF_BOX_PREFIX + storeLength,
+  wrap(store) {
+    const prefix = new Uint8Array(BMFF_BOX_PREFIX);
+    const view = new DataView(prefix.buffer);
+    view.setUint32(0, BMFF_BOX_PREFIX + store.length);
+    prefix.set([0x75, 0x75, 0x69, 0x64], 4); // "uuid"
+    prefix.set(C2PA_BMFF_UUID, 8);
+    // version 0, flags 0 (bytes 24-27), the purpose and its NUL, then the Merkle offset 0.
+    prefix.set(new TextEncoder().encode(BMFF_PURPOSE), 28);
+    return concat([prefix, store]);
+  },
+};
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 

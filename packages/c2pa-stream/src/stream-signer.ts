@@ -49,7 +49,7 @@ export interface StreamSigning {
 const lengthOf = (part: OutputPart, storeLength: number) => (part.kind === 'source' ? part.length : part.kind === 'bytes' ? part.bytes.length : storeLength);
 
 /** `c2pa.hash.bmff.v3` as c2pa-rs writes it for a file without Merkle trees. */
-function bmffHashBinding(hash: Uint8Array): HardBinding {
+export function bmffHashBinding(hash: Uint8Array): HardBinding {
   return {
     label: 'c2pa.hash.bmff.v3',
     data: new Map<string, unknown>([
@@ -67,12 +67,22 @@ function bmffHashBinding(hash: Uint8Array): HardBinding {
   };
 }
 
-interface SizedStore {
-  parts: OutputPart[];
+/** The room a store takes: its length, wrapped in the format, and the binding to sign for a hash. */
+export interface StoreRoom {
   wrapped: number;
   storeLength: number;
   bindingFor(hash: Uint8Array): HardBinding;
+}
+
+interface SizedStore extends StoreRoom {
+  parts: OutputPart[];
   hashedRanges: HashedRange[];
+}
+
+/** A BMFF hash names boxes, not offsets: the store's length depends on the manifest alone. */
+export function bmffStoreRoom(writer: ManifestStoreWriter, wrappedLength: (storeLength: number) => number): StoreRoom {
+  const storeLength = writer.storeLength(bmffHashBinding(new Uint8Array(32)));
+  return { storeLength, wrapped: wrappedLength(storeLength), bindingFor: bmffHashBinding };
 }
 
 /**
@@ -80,13 +90,12 @@ interface SizedStore {
  * store, so a few rounds reach the fixed point; the data hash's pad field absorbs what keeps the
  * store from the parity the layout needs. A BMFF hash names boxes, not offsets.
  */
-function sizeStore(layout: EmbeddingLayout, writer: ManifestStoreWriter): SizedStore {
+export function sizeStore(layout: EmbeddingLayout, writer: ManifestStoreWriter): SizedStore {
   const zeroHash = new Uint8Array(32);
   if (layout.binding === 'bmff') {
-    const storeLength = writer.storeLength(bmffHashBinding(zeroHash));
-    const wrapped = layout.wrappedLength(storeLength);
-    const parts = layout.parts(wrapped);
-    return { parts, wrapped, storeLength, bindingFor: bmffHashBinding, hashedRanges: layout.hashedRanges!(parts) };
+    const room = bmffStoreRoom(writer, layout.wrappedLength);
+    const parts = layout.parts(room.wrapped);
+    return { ...room, parts, hashedRanges: layout.hashedRanges!(parts) };
   }
   let wrapped = layout.wrappedLength(4096);
   for (let round = 0; round < 8; round++) {
@@ -161,6 +170,25 @@ function hashesPrefix(ranges: readonly HashedRange[], end: number): boolean {
   return at === end;
 }
 
+/** The store for the hard binding's hash, signed and wrapped; it must fill exactly the room laid out. */
+export async function signStore(
+  writer: ManifestStoreWriter,
+  signer: ClaimSigner,
+  room: StoreRoom,
+  wrap: (store: Uint8Array) => Uint8Array,
+  hash: Uint8Array,
+): Promise<{ wrapped: Uint8Array; store: Uint8Array; binding: HardBinding }> {
+  const binding = room.bindingFor(hash);
+  const claim = writer.claim(binding);
+  const signature = await signer.sign(claim);
+  const store = writer.store(binding, claim, signature);
+  const wrapped = wrap(store);
+  if (store.length !== room.storeLength || wrapped.length !== room.wrapped) {
+    throw failedPrecondition('the signed manifest store does not fill the room laid out for it; report this with the asset format');
+  }
+  return { wrapped, store, binding };
+}
+
 export async function prepareStreamSigning(options: StreamSigningOptions): Promise<StreamSigning> {
   const makeLayout = STREAMING_LAYOUTS[options.format];
   if (makeLayout === undefined) {
@@ -185,17 +213,7 @@ export async function prepareStreamSigning(options: StreamSigningOptions): Promi
     }
   }
 
-  async function signedStore(hash: Uint8Array): Promise<{ wrapped: Uint8Array; store: Uint8Array; binding: HardBinding }> {
-    const binding = sized.bindingFor(hash);
-    const claim = writer.claim(binding);
-    const signature = await options.signer.sign(claim);
-    const store = writer.store(binding, claim, signature);
-    const wrapped = layout.wrap(store);
-    if (store.length !== sized.storeLength || wrapped.length !== sized.wrapped) {
-      throw failedPrecondition('the signed manifest store does not fill the room laid out for it; report this with the asset format');
-    }
-    return { wrapped, store, binding };
-  }
+  const signedStore = (hash: Uint8Array) => signStore(writer, options.signer, sized, layout.wrap, hash);
 
   return {
     manifestLabel: writer.manifestLabel,

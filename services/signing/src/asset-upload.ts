@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { mkdir, mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { invalidArgument } from '@c2pa-mesh/errors';
@@ -21,7 +21,18 @@ export interface UploadLimits {
    * An upload larger than `thresholdBytes` is written to a file in a new private directory under
    * `dir` instead of memory (from the start when `total_size` announces it).
    */
-  spool?: { thresholdBytes: number; dir: string };
+  spool?: {
+    thresholdBytes: number;
+    dir: string;
+    /**
+     * Called when the spool is created, with its path; returns a sink given every byte of the
+     * upload in order (what came before the spool first) once it is written to the file and has
+     * passed the upload's checks. What either throws refuses the upload (the spool is removed).
+     */
+    onSpool?: (path: string) => (chunk: Uint8Array) => void;
+  };
+  /** The SHA-256 to update with the upload (it is digested from a copy); a new one by default. */
+  hash?: Hash;
   /** The call's signal: a caller who goes away mid-upload ends the receiving (and the spool). */
   signal?: AbortSignal;
 }
@@ -86,7 +97,7 @@ async function createSpool(dir: string): Promise<{ path: string; handle: FileHan
  * asset goes straight into one buffer of that size; otherwise the chunks are joined at the end.
  */
 export async function receiveAsset(messages: AsyncIterator<signingV1.SignStreamRequest>, limits: UploadLimits): Promise<UploadedAsset | SpooledAsset> {
-  const hash = createHash('sha256');
+  const hash = limits.hash ?? createHash('sha256');
   const spoolAbove = limits.spool?.thresholdBytes ?? Infinity;
   const preallocated = limits.declaredBytes > 0 && limits.declaredBytes <= spoolAbove ? new Uint8Array(limits.declaredBytes) : undefined;
   const chunks: Uint8Array[] = [];
@@ -94,6 +105,9 @@ export async function receiveAsset(messages: AsyncIterator<signingV1.SignStreamR
   let headChecked = false;
   const head = new Uint8Array(HEAD_BYTES);
   let spool: Awaited<ReturnType<typeof createSpool>> | undefined;
+  let sink: ((chunk: Uint8Array) => void) | undefined;
+  /** Chunks on disk not given to the sink yet. */
+  const unsunk: Uint8Array[] = [];
   try {
   for (let next = await nextOrAbort(messages, limits.signal); !next.done; next = await nextOrAbort(messages, limits.signal)) {
     const payload = next.value.payload;
@@ -111,11 +125,14 @@ export async function receiveAsset(messages: AsyncIterator<signingV1.SignStreamR
     if (spool === undefined && limits.spool !== undefined && (total > spoolAbove || limits.declaredBytes > spoolAbove)) {
       // From here on the asset goes to disk: what came so far first.
       spool = await createSpool(limits.spool.dir);
+      sink = limits.spool.onSpool?.(spool.path);
       for (const earlier of chunks) await writeAll(spool.handle, earlier);
+      if (sink !== undefined) unsunk.push(...chunks);
       chunks.length = 0;
     }
     if (spool !== undefined) {
       await writeAll(spool.handle, chunk);
+      if (sink !== undefined) unsunk.push(chunk);
     } else if (preallocated !== undefined) {
       if (total > preallocated.length) {
         throw invalidArgument(`received more than the ${preallocated.length} bytes total_size announced`, { details: { field: 'total_size' } });
@@ -132,6 +149,10 @@ export async function receiveAsset(messages: AsyncIterator<signingV1.SignStreamR
       checkMagicBytes(limits.format, head);
       headChecked = true;
     }
+    if (sink !== undefined) {
+      for (const written of unsunk) sink(written);
+      unsunk.length = 0;
+    }
   }
 
   if (limits.declaredBytes > 0 && received !== limits.declaredBytes) {
@@ -142,12 +163,12 @@ export async function receiveAsset(messages: AsyncIterator<signingV1.SignStreamR
   checkAssetSize(received, limits.maxBytes);
   if (spool !== undefined) {
     await spool.handle.close();
-    return { path: spool.path, size: received, sha256: `sha256:${hash.digest('hex')}`, remove: spool.remove };
+    return { path: spool.path, size: received, sha256: `sha256:${hash.copy().digest('hex')}`, remove: spool.remove };
   }
   const asset = preallocated ?? joinChunks(chunks, received);
   chunks.length = 0;
   if (!headChecked) checkMagicBytes(limits.format, asset);
-  return { asset, sha256: `sha256:${hash.digest('hex')}` };
+  return { asset, sha256: `sha256:${hash.copy().digest('hex')}` };
   } catch (error) {
     if (spool !== undefined) {
       await spool.handle.close().catch(() => undefined);

@@ -156,6 +156,88 @@ describe('SignStream of large assets', () => {
     await expect.poll(spooled, { timeout: 10_000 }).toEqual([]);
   });
 
+  it('sends the signed asset back while the upload still arrives (RIFF, BMFF), the manifest store last', async () => {
+    for (const [format, file] of [['audio/wav', 'sample1.wav'], ['video/mp4', 'video1_no_manifest.mp4']] as const) {
+      const original = readMedia(file);
+      // The caller sends half, then waits for signed bytes before it sends the rest: a signer that
+      // needs the whole upload first never answers.
+      let firstSigned: () => void = () => undefined;
+      const answered = new Promise<void>((resolve) => (firstSigned = resolve));
+      let sentWhenAnswered = -1;
+      let sent = 0;
+      async function* halfThenWait() {
+        for await (const message of upload({ format, manifestJson: generatorManifest('one pass'), projectId, totalSize: BigInt(original.length) }, original)) {
+          yield message;
+          sent += message.payload.case === 'chunk' ? message.payload.value.length : 0;
+          if (sent > original.length / 2 && sentWhenAnswered < 0) {
+            await Promise.race([answered, new Promise((_, reject) => setTimeout(() => reject(new Error('no signed bytes while the upload was arriving')), 10_000))]);
+          }
+        }
+      }
+      const chunks: Uint8Array[] = [];
+      let result: signingV1.SignStreamResult | undefined;
+      for await (const message of signingClient(mesh).signStream(halfThenWait())) {
+        if (message.payload.case === 'chunk') {
+          if (chunks.length === 0) {
+            sentWhenAnswered = sent;
+            firstSigned();
+          }
+          chunks.push(message.payload.value);
+        } else if (message.payload.case === 'result') result = message.payload.value;
+      }
+      expect(sentWhenAnswered).toBeLessThan(original.length);
+      const signed = new Uint8Array(Buffer.concat(chunks));
+      expect(result).toMatchObject({ assetSha256: sha256(signed), inputSha256: sha256(original), sizeBytes: BigInt(signed.length) });
+      const report = await mesh.engine!.read({ format, asset: signed, trustAnchorsPem: mesh.pki.c2paRoot.pem });
+      expect(report?.validationState, JSON.stringify(report?.errors)).toBe('Trusted');
+      if (format === 'audio/wav') expect(Buffer.from(signed.subarray(4, 8)).readUInt32LE()).toBe(signed.length - 8);
+
+      // A caller that reads the first piece, then nothing until it has sent everything: the
+      // signed bytes wait in the spool, not in memory, and its upload is not held up.
+      let uploaded: () => void = () => undefined;
+      const allSent = new Promise<void>((resolve) => (uploaded = resolve));
+      async function* sendAll() {
+        yield* upload({ format, manifestJson: generatorManifest('read late'), projectId }, original);
+        uploaded();
+      }
+      const late: Uint8Array[] = [];
+      let lateResult: signingV1.SignStreamResult | undefined;
+      for await (const message of signingClient(mesh).signStream(sendAll())) {
+        if (message.payload.case === 'chunk') {
+          if (late.length === 0) await allSent;
+          late.push(message.payload.value);
+        } else if (message.payload.case === 'result') lateResult = message.payload.value;
+      }
+      const lateSigned = new Uint8Array(Buffer.concat(late));
+      expect(lateResult).toMatchObject({ assetSha256: sha256(lateSigned), inputSha256: sha256(original) });
+      expect((await mesh.engine!.read({ format, asset: lateSigned, trustAnchorsPem: mesh.pki.c2paRoot.pem }))?.validationState).toBe('Trusted');
+    }
+    expect(await spooled()).toEqual([]);
+  });
+
+
+  it('registers nothing and leaves no spooled file when the upload ends early or breaks its format midway', async () => {
+    const before = (await registryClient(mesh).listAssets({ projectId })).assets.length;
+    const wav = readMedia('sample1.wav');
+    const mp4 = readMedia('video1_no_manifest.mp4');
+    const short = await failure(collect(signingClient(mesh), upload({ format: 'audio/wav', manifestJson: generatorManifest('short'), projectId, totalSize: BigInt(wav.length) }, wav.subarray(0, wav.length - 5000))));
+    expect(short.code).toBe(Code.InvalidArgument);
+    expect(short.rawMessage).toMatch(/incomplete/);
+    // The last box (mdat) claims more than the file holds: found only when the upload ends, after its bytes went back.
+    const broken = new Uint8Array(mp4);
+    const view = new DataView(broken.buffer);
+    const boxSize = (at: number) => (view.getUint32(at) === 1 ? Number(view.getBigUint64(at + 8)) : view.getUint32(at));
+    let last = 0;
+    for (let at = 0; at < broken.length; at += boxSize(at)) last = at;
+    if (view.getUint32(last) === 1) view.setBigUint64(last + 8, BigInt(boxSize(last) + 1000));
+    else view.setUint32(last, boxSize(last) + 1000);
+    const cut = await failure(collect(signingClient(mesh), upload({ format: 'video/mp4', manifestJson: generatorManifest('cut'), projectId }, broken)));
+    expect(cut.code).toBe(Code.InvalidArgument);
+    expect(cut.rawMessage).toMatch(/runs past the end/);
+    expect((await registryClient(mesh).listAssets({ projectId })).assets.length).toBe(before);
+    expect(await spooled()).toEqual([]);
+  });
+
   it("keeps an API key's own size limit on the large path", async () => {
     const wav = readMedia('sample1.wav');
     const error = await failure(collect(signingClient(mesh, projectKey(projectId, { maxAssetBytes: 500_000 })), upload({ format: 'audio/wav', manifestJson: generatorManifest('limited') }, wav)));

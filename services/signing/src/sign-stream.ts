@@ -5,7 +5,8 @@ import { signingV1 } from '@c2pa-mesh/proto';
 import { callContext, callerIdentity } from '@c2pa-mesh/server';
 import { checkSigningOptions, planAssetSigning, signPlannedAsset, signResultFields } from './asset-signing.js';
 import path from 'node:path';
-import { isSpooled, receiveAsset } from './asset-upload.js';
+import { isSpooled, receiveAsset, type SpooledAsset, type UploadedAsset } from './asset-upload.js';
+import { canSignInOnePass, signWhileReceiving } from './one-pass-signing.js';
 import type { SigningContext } from './deps.js';
 import { MIN_ASSET_BYTES, assetSizeLimit, checkAssetSize, tooLarge } from './sign-request-rules.js';
 import { canStreamSign, signSpooledAsset } from './streaming-signing.js';
@@ -50,16 +51,25 @@ export async function* signStream(
 
   const plan = await planAssetSigning(deps, identity, checked);
   call.projectId = plan.project.projectId;
-  const upload = await receiveAsset(messages, {
+  const limits = {
     maxBytes: limit,
     declaredBytes: Number(declared),
     format: checked.format,
-    onProgress: (received) => {
+    onProgress: (received: number) => {
       call.sizeBytes = received;
     },
-    ...(streaming ? { spool: { thresholdBytes: deps.config.streamSignThresholdBytes, dir: path.join(deps.config.dataDir, 'spool') } } : {}),
     signal: ctx.signal,
-  });
+  };
+  const spool = { thresholdBytes: deps.config.streamSignThresholdBytes, dir: path.join(deps.config.dataDir, 'spool') };
+  let upload: UploadedAsset | SpooledAsset;
+  if (streaming && canSignInOnePass(checked.format)) {
+    // Signed while it arrives once it is large; returned only if it stayed small.
+    const small = yield* signWhileReceiving(deps, plan, messages, { ...limits, spool }, { requestId: call.requestId, startedAt: call.startedAt, signal: ctx.signal });
+    if (small === undefined) return;
+    upload = small;
+  } else {
+    upload = await receiveAsset(messages, { ...limits, ...(streaming ? { spool } : {}) });
+  }
   if (isSpooled(upload)) {
     // A caller who goes away while the signed asset streams back may leave this generator
     // suspended: the spool goes at once then, not when (or if) the generator is closed.
