@@ -316,6 +316,18 @@ describe('MP3: the store in an ID3v2 GEOB frame, as c2pa-rs embeds it', () => {
     expect(latin1ToString(signed.subarray(10 + kept.length, storeAt))).toMatch(new RegExp(`^${major === 2 ? 'GEO' : 'GEOB'}[^]*application/c2pa\u0000c2pa\u0000c2pa manifest store\u0000$`));
   });
 
+  it('rewrites the footer of an ID3v2.4 tag that has one, with the tag\'s new size', async () => {
+    const frames = [textFrame(4, 'TIT2', 'With a footer')];
+    const tagged = mp3With(4, frames, { flags: 0x10 });
+    const footer = Uint8Array.from([...latin1('3DI'), ...tagged.subarray(3, 10)]);
+    const original = new Uint8Array(Buffer.concat([tagged.subarray(0, 10 + frames[0].length), footer, tagged.subarray(10 + frames[0].length)]));
+    const { signed } = await signStreaming('audio/mpeg', bytesSource(original), definition(), 4099);
+    await expectTrusted('audio/mpeg', signed);
+    const tagEnd = 10 + ((signed[6] << 21) | (signed[7] << 14) | (signed[8] << 7) | signed[9]);
+    expect([...signed.subarray(tagEnd, tagEnd + 10)]).toEqual([...latin1('3DI'), ...signed.subarray(3, 10)]);
+    expect(Buffer.from(signed.subarray(tagEnd + 10)).equals(Buffer.from(original.subarray(10 + frames[0].length + 10)))).toBe(true);
+  });
+
   it('refuses an MP3 that already carries a C2PA store (either MIME type, written here or by c2pa-rs) with failed_precondition', async () => {
     const mp3 = readMedia('sample1.mp3');
     const ours = (await signStreaming('audio/mpeg', bytesSource(mp3))).signed;

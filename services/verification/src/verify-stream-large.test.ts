@@ -48,6 +48,7 @@ describe('VerifyStream of large assets', () => {
     ['image/jpeg', 'no_manifest.jpg'],
     ['video/mp4', 'video1_no_manifest.mp4'],
     ['image/png', 'sample1.png'],
+    ['audio/mpeg', 'sample1.mp3'],
   ])('%s: answers as Verify does, Trusted, and Invalid once one media byte changed', async (format, file) => {
     const { original, signedAsset } = await signed(file, format);
     for (const [asset, state] of [[signedAsset, ValidationState.TRUSTED], [flipMediaByte(original, signedAsset), ValidationState.INVALID]] as const) {
