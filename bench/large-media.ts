@@ -179,6 +179,11 @@ try {
     const rssBefore = await rssOf(pid);
     const cpuBefore = await cpuOf(pid);
     const monitor = rssMonitor(pid);
+    const started = performance.now();
+    /** When the upload was sent, and how much of the signed file had come back by then. */
+    let uploadedMs = 0;
+    let signedBytes = 0;
+    let signedWhenUploaded = 0;
     const { ms: took, value: result } = await elapsed(async () => {
       async function* upload() {
         yield create(signingV1.SignStreamRequestSchema, {
@@ -187,11 +192,14 @@ try {
         for await (const chunk of createReadStream(input, { highWaterMark: MB })) {
           yield create(signingV1.SignStreamRequestSchema, { payload: { case: 'chunk', value: chunk as Buffer } });
         }
+        uploadedMs = performance.now() - started;
+        signedWhenUploaded = signedBytes;
       }
       const out = createWriteStream(output);
       let result: signingV1.SignStreamResult | undefined;
       for await (const message of client.signStream(upload())) {
         if (message.payload.case === 'chunk') {
+          signedBytes += message.payload.value.length;
           if (!out.write(message.payload.value)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
         } else if (message.payload.case === 'result') {
           result = message.payload.value;
@@ -205,7 +213,7 @@ try {
       return result;
     });
     const peak = await monitor.stop();
-    return { ms: took, cpuMs: (await cpuOf(pid)) - cpuBefore, rssBefore, peakGrowth: peak - rssBefore, result };
+    return { ms: took, cpuMs: (await cpuOf(pid)) - cpuBefore, rssBefore, peakGrowth: peak - rssBefore, result, uploadedMs, signedShareWhenUploaded: signedWhenUploaded / Math.max(1, signedBytes) };
   }
 
   const engine = createEngine({ threads: 1, warmupBytes: 0 });
@@ -228,7 +236,9 @@ try {
       const r = await signFile(format, file, size, signedPath, `large ${name} ${i + 1}`);
       if (r.result.inputSha256 !== sha256 || r.result.assetSha256 !== (await sha256File(signedPath))) throw new Error('SignStream returned an unexpected result');
       streamRuns.push(r);
-      log(`${LARGE_MB} MiB ${name} run ${i + 1}: SignStream ${ms(r.ms)} ms (mesh CPU ${ms(r.cpuMs)} ms, RSS growth ${mib(r.peakGrowth)} MiB), sha256sum ${ms(sumMs)} ms`);
+      log(
+        `${LARGE_MB} MiB ${name} run ${i + 1}: SignStream ${ms(r.ms)} ms (mesh CPU ${ms(r.cpuMs)} ms, RSS growth ${mib(r.peakGrowth)} MiB; upload sent at ${ms(r.uploadedMs)} ms with ${Math.round(r.signedShareWhenUploaded * 100)} % of the signed file back), sha256sum ${ms(sumMs)} ms`,
+      );
     }
     // VerifyStream of the last signed file (spooled, the store judged by c2pa-rs, the binding rehashed).
     const verifyRuns: Array<Awaited<ReturnType<typeof verifyFile>>> = [];

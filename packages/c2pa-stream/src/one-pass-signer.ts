@@ -225,7 +225,7 @@ function bmffPass(format: string, writer: ManifestStoreWriter, inputHash: Hash |
             new DataView(offset.buffer).setBigUint64(0, BigInt(boxStart));
             boxHash.update(offset);
           }
-          // The bytes taken beyond this box's end (a box shorter than the header read) go back.
+          // Bytes taken beyond this box's end (a box shorter than the header read) go back to the next box.
           const previous = header.length - took;
           const inBox = Math.min(header.length, box.size);
           if (hashed) boxHash.update(header.view().subarray(0, inBox));
@@ -252,7 +252,11 @@ function bmffPass(format: string, writer: ManifestStoreWriter, inputHash: Hash |
     outputAt: (chunk) => chunk,
     finish() {
       if (boxEnd !== undefined) throw invalidArgument(`the ${format} box at byte ${boxStart} runs past the end of the asset`);
-      if (header.length > 0) bmffBoxHeader(header.view(), boxStart, format, true);
+      if (header.length > 0) {
+        // A header cut short: refused with what it shows (a box that cannot be signed, or one that runs past the end).
+        bmffBoxHeader(header.view(), boxStart, format, true);
+        throw invalidArgument(`the ${format} has a box header at byte ${boxStart} that runs past the end of the asset`);
+      }
       if (received === 0) throw invalidArgument(`the asset is not an ISO BMFF file (${format}): it is empty`);
       return { room, wrap: bmffManifestBox.wrap, bindingHash: new Uint8Array(boxHash.digest()), outputHash: plainHash.copy(), inputBytes: received };
     },
