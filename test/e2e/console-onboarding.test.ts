@@ -10,6 +10,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanUp, removeDir } from '../support/cleanup.js';
+import { lockRootNetwork } from '../support/root-network-lock.js';
 import { FIXTURES, REPO_ROOT, startMeshProcess, type MeshProcess } from '../support/start-mesh.js';
 
 /**
@@ -44,6 +45,7 @@ describe('onboarding review in the web console, in a real browser', () => {
   let scratch: string;
   let smtp: SMTPServer;
   let context: BrowserContext;
+  let releaseNetwork: (() => Promise<void>) | undefined;
   let page: Page;
   const mailbox: { to: string[]; raw: string }[] = [];
 
@@ -96,6 +98,8 @@ describe('onboarding review in the web console, in a real browser', () => {
       if (i > 120) throw new Error(`/console/ answers ${stdout}`);
       await new Promise((r) => setTimeout(r, 1000));
     }
+    // No network namespace comes or goes while the browser runs (Chromium would abort its loads).
+    releaseNetwork = await lockRootNetwork();
     context = await chromium.launchPersistentContext(path.join(scratch, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,
@@ -109,6 +113,7 @@ describe('onboarding review in the web console, in a real browser', () => {
   afterAll(() =>
     cleanUp({
       browser: () => context?.close(),
+      network: () => releaseNetwork?.(),
       mesh: () => mesh?.stop(),
       smtp: () => new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve())),
       scratch: () => removeDir(scratch),

@@ -10,6 +10,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanUp, removeDir } from '../support/cleanup.js';
+import { lockRootNetwork } from '../support/root-network-lock.js';
 import { FIXTURES, REPO_ROOT, startMeshProcess, type MeshProcess } from '../support/start-mesh.js';
 
 /**
@@ -70,6 +71,7 @@ describe('the web console in a real browser', () => {
   let scratch: string;
   let browser: Browser;
   let context: BrowserContext;
+  let releaseNetwork: (() => Promise<void>) | undefined;
   let page: Page;
   let smtp: SMTPServer;
   const mailbox: { to: string[]; raw: string }[] = [];
@@ -151,6 +153,8 @@ describe('the web console in a real browser', () => {
       if (i > 120) throw new Error(`/console/ answers ${stdout}`);
       await new Promise((r) => setTimeout(r, 1000));
     }
+    // No network namespace comes or goes while the browser runs (Chromium would abort its loads).
+    releaseNetwork = await lockRootNetwork();
     // One browser for the file; the admin's context presents the admin client certificate to the
     // mesh's origin only, people's contexts present none.
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
@@ -169,6 +173,7 @@ describe('the web console in a real browser', () => {
   afterAll(() =>
     cleanUp({
       browser: () => browser?.close(),
+      network: () => releaseNetwork?.(),
       mesh: () => mesh?.stop(),
       smtp: () => new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve())),
       scratch: () => removeDir(scratch),

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import { withRootNetworkChanges } from './root-network-lock.js';
 
 const exec = promisify(execFile);
 
@@ -68,7 +69,12 @@ export class NetnsLab {
     return `${this.subnet}.1`;
   }
 
+  /** Every change the lab makes to the root namespace holds the root network lock. */
   async create(): Promise<void> {
+    await withRootNetworkChanges(() => this.createUnlocked());
+  }
+
+  private async createUnlocked(): Promise<void> {
     const used = new Set([...(await ip('-4', '-o', 'addr', 'show')).matchAll(/inet 10\.231\.(\d+)\./g)].map((m) => Number(m[1])));
     const routes = await ip('-4', 'route', 'show');
     const free = Array.from({ length: 254 }, (_, i) => i + 1).filter((n) => !used.has(n) && !routes.includes(`10.231.${n}.`));
@@ -82,6 +88,10 @@ export class NetnsLab {
 
   /** A new host named `role` (letters, digits and dashes). */
   async addHost(role: string): Promise<LabHost> {
+    return withRootNetworkChanges(() => this.addHostUnlocked(role));
+  }
+
+  private async addHostUnlocked(role: string): Promise<LabHost> {
     if (!this.subnet) throw new Error('create the lab first');
     const index = this.hosts.length + 10;
     if (index > 250) throw new Error('the lab is full');
@@ -109,6 +119,15 @@ export class NetnsLab {
    * must be stopped first. Every step runs even when one failed; the first failure is thrown.
    */
   async destroy(): Promise<void> {
+    await withRootNetworkChanges(async () => {
+      await this.destroyUnlocked();
+      // The kernel removes a deleted namespace's veth pair a moment later: the lock is kept until
+      // the root namespace has seen the last of this lab's links go.
+      await this.leftovers();
+    });
+  }
+
+  private async destroyUnlocked(): Promise<void> {
     const failures: unknown[] = [];
     for (const host of this.hosts.splice(0)) {
       await ip('netns', 'del', host.namespace).catch((e) => failures.push(e));

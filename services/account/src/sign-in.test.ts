@@ -16,6 +16,7 @@ import { chromium } from 'playwright-core';
 import { Agent, fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanUp } from '../../../test/support/cleanup.js';
+import { lockRootNetwork } from '../../../test/support/root-network-lock.js';
 
 const SERVICE = '/c2pamesh.account.v1.AccountService';
 const PASSWORD = 'correct horse battery staple';
@@ -249,30 +250,36 @@ describe(`sign-in with an identity provider, device login and hardening on ${pro
 
   it('a person approves a device on the /device page in a real browser', async () => {
     const start = await call('StartDeviceLogin', { clientName: 'browser-approved device' });
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
+    // No network namespace comes or goes while the browser runs (Chromium would abort its loads).
+    const releaseNetwork = await lockRootNetwork();
     try {
-      // The mesh's server certificate chains to the mesh CA, which the browser does not know.
-      const page = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();
-      const violations: string[] = [];
-      page.on('console', (msg) => {
-        if (/Content[- ]Security[- ]Policy/i.test(msg.text())) violations.push(msg.text());
-      });
-      const response = await page.goto(start.body.verificationUriComplete);
-      expect(response!.status()).toBe(200);
-      expect(response!.headers()['content-security-policy']).toContain("default-src 'none'");
-      expect(await page.inputValue('#code')).toBe(start.body.userCode);
-      await page.fill('#email', 'olga@corp.example');
-      await page.fill('#password', 'not her password');
-      await page.click('button[type=submit]');
-      await page.waitForSelector('#status.error');
-      expect(await page.textContent('#status')).toContain('wrong e-mail address or password');
-      await page.fill('#password', PASSWORD);
-      await page.click('button[type=submit]');
-      await page.locator('#status', { hasText: /^Approved/ }).waitFor();
-      expect(await page.textContent('#status')).toContain('browser-approved device is now logged in as olga@corp.example');
-      expect(violations).toEqual([]);
+      const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
+      try {
+        // The mesh's server certificate chains to the mesh CA, which the browser does not know.
+        const page = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();
+        const violations: string[] = [];
+        page.on('console', (msg) => {
+          if (/Content[- ]Security[- ]Policy/i.test(msg.text())) violations.push(msg.text());
+        });
+        const response = await page.goto(start.body.verificationUriComplete);
+        expect(response!.status()).toBe(200);
+        expect(response!.headers()['content-security-policy']).toContain("default-src 'none'");
+        expect(await page.inputValue('#code')).toBe(start.body.userCode);
+        await page.fill('#email', 'olga@corp.example');
+        await page.fill('#password', 'not her password');
+        await page.click('button[type=submit]');
+        await page.waitForSelector('#status.error');
+        expect(await page.textContent('#status')).toContain('wrong e-mail address or password');
+        await page.fill('#password', PASSWORD);
+        await page.click('button[type=submit]');
+        await page.locator('#status', { hasText: /^Approved/ }).waitFor();
+        expect(await page.textContent('#status')).toContain('browser-approved device is now logged in as olga@corp.example');
+        expect(violations).toEqual([]);
+      } finally {
+        await browser.close();
+      }
     } finally {
-      await browser.close();
+      await releaseNetwork();
     }
     await new Promise((r) => setTimeout(r, 1000));
     expect((await call('PollDeviceLogin', { deviceCode: start.body.deviceCode })).body).toMatchObject({ status: 'approved', user: { userId: owner.user.userId } });
