@@ -99,6 +99,20 @@ export async function dropScratchDatabase(baseUrl: string, url: string): Promise
  * and waits for its `mesh ready` line.
  */
 export async function startMeshProcess(options: StartMeshOptions = {}): Promise<MeshProcess> {
+  // Free ports are found by binding and releasing them, so another process (often another test's
+  // mesh) may take one before this mesh listens on it. Such a start is made again with other
+  // ports, when the test left the ports to this function.
+  const portsChosenHere = !options.env?.MESH_PORT && !options.env?.PKI_HTTP_PORT && !options.env?.MESH_METRICS_PORT;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startMeshProcessOnce(options);
+    } catch (error) {
+      if (!portsChosenHere || attempt >= 3 || !/EADDRINUSE/.test((error as Error).message)) throw error;
+    }
+  }
+}
+
+async function startMeshProcessOnce(options: StartMeshOptions): Promise<MeshProcess> {
   const port = options.env?.MESH_PORT ? Number(options.env.MESH_PORT) : await freePort();
   const pkiPort = options.env?.PKI_HTTP_PORT ? Number(options.env.PKI_HTTP_PORT) : await freePort();
   // Never the default 9464: meshes of parallel tests would collide on it.
