@@ -1,7 +1,18 @@
 import { createHash, type Hash } from 'node:crypto';
 import { failedPrecondition, invalidArgument } from '@c2pa-mesh/errors';
 import type { ClaimSigner } from '@c2pa-mesh/engine';
-import { BMFF_EXCLUDED_BOXES, BMFF_HEADER_BYTES, bmffBoxHeader, bmffManifestBox, riffChunkEnd, riffDeclaredBytes, riffLayoutOf } from './layouts.js';
+import {
+  BMFF_EXCLUDED_BOXES,
+  BMFF_HEADER_BYTES,
+  bmffBoxHeader,
+  bmffLayout,
+  bmffManifestBox,
+  riffChunkEnd,
+  riffDeclaredBytes,
+  riffLayout,
+  riffLayoutOf,
+  STREAMING_LAYOUTS,
+} from './layouts.js';
 import { manifestStoreWriter, type ManifestStoreWriter } from './manifest-store.js';
 import { bmffStoreRoom, signStore, sizeStore, type StoreRoom, type StreamSigningResult } from './stream-signer.js';
 
@@ -15,8 +26,10 @@ import { bmffStoreRoom, signStore, sizeStore, type StoreRoom, type StreamSigning
  * store comes before the media (JPEG, PNG) need the whole asset first: prepareStreamSigning.
  */
 
-const RIFF_FORMATS = ['audio/wav', 'image/webp', 'video/avi'];
-const BMFF_FORMATS = ['video/mp4', 'audio/mp4', 'video/quicktime', 'video/x-m4v', 'image/avif'];
+/** The formats the streaming signer lays out as RIFF, or as ISO BMFF. */
+const formatsLaidOutBy = (layout: (typeof STREAMING_LAYOUTS)[string]) => Object.keys(STREAMING_LAYOUTS).filter((format) => STREAMING_LAYOUTS[format] === layout);
+const RIFF_FORMATS = formatsLaidOutBy(riffLayout);
+const BMFF_FORMATS = formatsLaidOutBy(bmffLayout);
 
 /** Canonical MIME types signed in one pass. */
 export const ONE_PASS_FORMATS: readonly string[] = Object.freeze([...RIFF_FORMATS, ...BMFF_FORMATS]);

@@ -88,6 +88,9 @@ const INSERT_CHUNK = 2000;
 
 type Reader = Database | Transaction<MeshDatabase>;
 
+/** A node's key in the maps of nodes read or made. */
+const nodeKey = (level: number, index: number) => `${level}/${index}`;
+
 async function readNodes(db: Reader, keys: ReadonlyArray<[number, number]>): Promise<Map<string, Uint8Array>> {
   const found = new Map<string, Uint8Array>();
   for (let at = 0; at < keys.length; at += 500) {
@@ -97,18 +100,17 @@ async function readNodes(db: Reader, keys: ReadonlyArray<[number, number]>): Pro
       .select(['level', 'idx', 'hash'])
       .where((eb) => eb.or(chunk.map(([level, index]) => eb.and([eb('level', '=', level), eb('idx', '=', index)]))))
       .execute();
-    for (const row of rows) found.set(`${row.level}/${Number(row.idx)}`, new Uint8Array(row.hash));
+    for (const row of rows) found.set(nodeKey(row.level, Number(row.idx)), new Uint8Array(row.hash));
   }
   return found;
 }
 
-/** Runs `compute` over stored nodes (plus `fresh` ones): one query for every node it reads. */
-async function withNodes<T>(db: Reader, compute: (get: NodeGetter) => T, fresh?: Map<string, Uint8Array>): Promise<T> {
-  const keys = nodesRead(compute).filter(([l, i]) => !fresh?.has(`${l}/${i}`));
-  const stored = await readNodes(db, keys);
+/** Runs `compute` over stored nodes: one query for every node it reads. */
+async function withNodes<T>(db: Reader, compute: (get: NodeGetter) => T): Promise<T> {
+  const stored = await readNodes(db, nodesRead(compute));
   return compute((level, index) => {
-    const key = `${level}/${index}`;
-    const hash = fresh?.get(key) ?? stored.get(key);
+    const key = nodeKey(level, index);
+    const hash = stored.get(key);
     if (hash === undefined) throw new Error(`the log has no node ${key}`);
     return hash;
   });
@@ -157,7 +159,6 @@ interface TreeEdge {
   frontier: Map<string, Uint8Array>;
 }
 
-const nodeKey = (level: number, index: number) => `${level}/${index}`;
 
 /**
  * Opens the log kept in the database (making its key and empty checkpoint on first use) and

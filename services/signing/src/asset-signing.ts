@@ -3,6 +3,7 @@ import type { Identity } from '@c2pa-mesh/auth';
 import { planIntent, type SignIntent } from '@c2pa-mesh/engine';
 import { dependencyError, retryOnceWhenCut, MeshError } from '@c2pa-mesh/errors';
 import { signingV1 } from '@c2pa-mesh/proto';
+import type { Fingerprint } from '@c2pa-mesh/soft-binding';
 import type { SigningContext } from './deps.js';
 import { createMeshClaimSigner } from './claim-signer.js';
 import { prepareManifestDefinition, type ManifestWarning, type PreparedManifest } from './manifest-definition.js';
@@ -11,7 +12,6 @@ import { resolveSigningCredentials, type SigningCredentials } from './signing-cr
 import { intentToProto, requestedIntent } from './sign-intent.js';
 import { logClaimSignature, type LoggedSignature } from './transparency-log.js';
 import { planSoftBinding } from './soft-binding.js';
-import type { Fingerprint } from '@c2pa-mesh/soft-binding';
 
 /**
  * Signing a media file, shared by Sign and SignStream: the request is checked and its signer
@@ -140,7 +140,7 @@ export async function signPlannedAsset(
      * worker instead of being copied, and is hashed there (`asset` is unusable afterwards).
      */
     moveAsset?: boolean;
-    /** The asset's fingerprint, when the caller started it (assetFingerprint). */
+    /** The asset's fingerprint, when the caller started it (signingFingerprint). */
     fingerprint?: Promise<Fingerprint | undefined>;
   },
 ): Promise<SignedAsset> {

@@ -1,10 +1,10 @@
 import { create } from '@bufbuild/protobuf';
 import type { HandlerContext } from '@connectrpc/connect';
 import { signingV1 } from '@c2pa-mesh/proto';
+import { signingFingerprint } from '@c2pa-mesh/soft-binding';
 import { callContext, callerIdentity, mayMoveRequestBytes } from '@c2pa-mesh/server';
 import { checkSigningOptions, planAssetSigning, signPlannedAsset, signResultFields } from './asset-signing.js';
 import type { SigningContext } from './deps.js';
-import { assetFingerprint } from './soft-binding.js';
 import { assetSizeLimit, checkAssetSize, checkMagicBytes } from './sign-request-rules.js';
 
 /** Below this, copying an asset to the engine's worker costs less than thinking about moving it. */
@@ -22,7 +22,7 @@ export async function sign(deps: SigningContext, req: signingV1.SignRequest, ctx
   checkMagicBytes(checked.format, req.asset);
 
   // The fingerprint's pixel work (libvips threads) runs while the project and signer are looked up.
-  const fingerprint = assetFingerprint(checked.format, req.asset);
+  const fingerprint = signingFingerprint(checked.format, req.asset);
   const plan = await planAssetSigning(deps, identity, checked);
   call.projectId = plan.project.projectId;
   const signed = await signPlannedAsset(deps, plan, req.asset, {

@@ -34,20 +34,15 @@ function labelled(manifestJson: string): { manifestJson: string; label: string }
 }
 
 /**
- * The asset's fingerprint, for `planSoftBinding`: may be started early (its pixel work runs on
- * libvips threads while the caller does other things), and never rejects.
+ * `started`: `signingFingerprint(format, asset)` when the caller started it already (its pixel
+ * work runs on libvips threads meanwhile; it never rejects).
  */
-export function assetFingerprint(format: string, asset: Uint8Array): Promise<Fingerprint | undefined> {
-  return signingFingerprint(format, asset);
-}
-
-/** `started`: `assetFingerprint(format, asset)` when the caller started it already. */
 export async function planSoftBinding(
   format: string,
   asset: Uint8Array,
   manifestJson: string,
   remoteBaseUrl?: string,
-  started: Promise<Fingerprint | undefined> = assetFingerprint(format, asset),
+  started: Promise<Fingerprint | undefined> = signingFingerprint(format, asset),
 ): Promise<SoftBindingPlan> {
   const fingerprint = await started;
   let definition = fingerprint === undefined ? manifestJson : withSoftBindingAssertion(manifestJson, fingerprint);
